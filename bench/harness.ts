@@ -1,0 +1,70 @@
+// Shared helpers for benchmarks: timing (median after warm-up) and output (table or JSON lines).
+import Table from 'cli-table3';
+
+/** One figure a user cares about. Printed as a table row, or with --json as one JSON object per line. */
+export interface Figure {
+  bench: string;
+  case: string;
+  threads?: number;
+  value: number;
+  unit: string;
+  /** Free-form context: a baseline measured in the same run, a target, a ratio. */
+  note?: string;
+}
+
+export interface TimeOptions {
+  /** Untimed runs first (JIT, page faults, worker warm-up). */
+  warmup?: number;
+  /** Timed runs; the median is returned. */
+  runs?: number;
+  /** Keep running until this many seconds have been timed (at least `runs`). */
+  minSeconds?: number;
+}
+
+/** Median seconds of one call of `fn`. */
+export function timeIt(fn: () => void, opts: TimeOptions = {}): number {
+  const { warmup = 2, runs = 7, minSeconds = 0.2 } = opts;
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  let total = 0;
+  while (times.length < runs || total < minSeconds) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    times.push(dt);
+    total += dt;
+    if (times.length >= 1000) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+export interface Reporter {
+  add(f: Figure): void;
+  /** Prints what was collected (tables are printed once, JSON lines as they come). */
+  flush(title?: string): void;
+}
+
+export function reporter(json: boolean, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Reporter {
+  let rows: Figure[] = [];
+  return {
+    add(f) {
+      if (json) out(JSON.stringify(f));
+      else rows.push(f);
+    },
+    flush(title) {
+      if (json || rows.length === 0) return;
+      const table = new Table({ head: ['bench', 'case', 'threads', 'value', 'unit', 'note'] });
+      for (const r of rows) table.push([r.bench, r.case, r.threads ?? '', fmt(r.value), r.unit, r.note ?? '']);
+      if (title) out(title);
+      out(table.toString());
+      rows = [];
+    },
+  };
+}
+
+function fmt(v: number): string {
+  if (v >= 100) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}

@@ -1,0 +1,2 @@
+// Entry point of the kernel module: re-exports every kernel family.
+export * from './bench';

@@ -1,0 +1,221 @@
+// The runtime: the kernel module, the arenas (shared wasm memories) and the thread pool.
+// A parallel kernel call is one dispatch through a shared control block: the caller writes the
+// job, wakes the workers with Atomics.notify, computes share 0 itself and waits for the rest.
+import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Arena, MAX_PAGES, PAGE } from './arena.js';
+import * as C from './control.js';
+import { loadKernelModule, type KernelFlavor, type KernelModule } from './module.js';
+
+export interface RuntimeOptions {
+  /** Threads taking part in parallel kernels, the calling thread included. Default: the number of cores (or YI_THREADS). */
+  threads?: number;
+  /** Private scratch bytes per thread in every arena (GEMM packing buffers). */
+  scratchBytesPerThread?: number;
+  /** Largest arena in bytes (default 4 GiB, the wasm32 ceiling); smaller values help tests. */
+  arenaBytes?: number;
+  kernels?: KernelFlavor | 'auto';
+}
+
+/** Where a buffer lives: an arena and a byte offset in it. */
+export interface Place {
+  arena: Arena;
+  offset: number;
+}
+
+const DEFAULT_SCRATCH = 2 << 20;
+
+export class Runtime {
+  readonly threads: number;
+  readonly km: KernelModule;
+  readonly arenas: Arena[] = [];
+  readonly scratchBytesPerThread: number;
+  readonly arenaBytes: number;
+  private readonly ctrl: Int32Array;
+  private readonly args: Float64Array;
+  private readonly control: SharedArrayBuffer;
+  private readonly workers: Worker[] = [];
+  private readonly ports: MessagePort[] = [];
+  private readonly kernelIds = new Map<string, number>();
+  private closed = false;
+
+  private constructor(opts: RuntimeOptions) {
+    const envThreads = process.env.YI_THREADS ? Number(process.env.YI_THREADS) : undefined;
+    const threads = opts.threads ?? envThreads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      throw new RangeError(`threads must be an integer from 1 to 256, got ${threads}`);
+    }
+    this.threads = threads;
+    this.km = loadKernelModule(opts.kernels ?? 'auto');
+    this.km.kernelNames.forEach((n, i) => this.kernelIds.set(n, i));
+    this.scratchBytesPerThread = opts.scratchBytesPerThread ?? DEFAULT_SCRATCH;
+    this.arenaBytes = opts.arenaBytes ?? MAX_PAGES * PAGE;
+    this.control = new SharedArrayBuffer(C.CONTROL_BYTES);
+    this.ctrl = new Int32Array(this.control);
+    this.args = new Float64Array(this.control, C.ARGS_BYTE_OFFSET, C.MAX_ARGS);
+    this.ctrl[C.SCRATCH_STRIDE] = this.scratchBytesPerThread;
+  }
+
+  /** Starts the worker threads (threads - 1 of them) and creates the first arena. */
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const rt = new Runtime(opts);
+    const ready: Promise<void>[] = [];
+    for (let tid = 1; tid < rt.threads; tid++) {
+      const { port1, port2 } = new MessageChannel();
+      const w = new Worker(new URL('./worker.js', import.meta.url), {
+        workerData: { tid, module: rt.km.module, control: rt.control, port: port2, relaxed: rt.km.flavor === 'relaxed-simd' },
+        transferList: [port2],
+      });
+      ready.push(
+        new Promise((resolve, reject) => {
+          w.once('message', () => resolve());
+          w.once('error', reject);
+        }),
+      );
+      rt.workers.push(w);
+      rt.ports.push(port1);
+    }
+    await Promise.all(ready);
+    // Idle workers must not keep the process alive.
+    for (const w of rt.workers) w.unref();
+    rt.newArena();
+    return rt;
+  }
+
+  /** Kernel flavor in use, for `yi` output. */
+  get flavor(): KernelFlavor {
+    return this.km.flavor;
+  }
+
+  kernelId(name: string): number {
+    const id = this.kernelIds.get(name);
+    if (id === undefined) throw new Error(`no kernel named '${name}' in the kernel module`);
+    return id;
+  }
+
+  /** Adds an arena (a fresh shared memory) and hands it to every worker. */
+  newArena(): Arena {
+    if (this.arenas.length >= C.MAX_ARENAS) throw new Error(`too many arenas (${C.MAX_ARENAS})`);
+    const arena = new Arena(this.arenas.length, this.km, this.arenaBytes);
+    this.arenas.push(arena);
+    const scratch = arena.alloc(this.scratchBytesPerThread * this.threads);
+    this.ctrl[C.ARENA_SCRATCH + arena.id] = scratch;
+    for (const p of this.ports) p.postMessage({ id: arena.id, memory: arena.memory });
+    return arena;
+  }
+
+  /** Allocates bytes in the first arena with room, or in a new one. `arena` pins the choice. */
+  alloc(bytes: number, arena?: Arena): Place {
+    if (bytes > this.arenaBytes - this.scratchBytesPerThread * this.threads - 2 * PAGE) {
+      throw new RangeError(`one buffer of ${bytes} bytes cannot fit in an arena of ${this.arenaBytes} bytes`);
+    }
+    if (arena) return { arena, offset: arena.alloc(bytes) };
+    for (const a of this.arenas) {
+      if (a.available >= bytes + 64) {
+        try {
+          return { arena: a, offset: a.alloc(bytes) };
+        } catch {
+          /* fragmented: try the next arena */
+        }
+      }
+    }
+    const a = this.newArena();
+    return { arena: a, offset: a.alloc(bytes) };
+  }
+
+  release(place: Place): void {
+    place.arena.release(place.offset);
+  }
+
+  /** Total bytes in use over all arenas. */
+  get bytesInUse(): number {
+    return this.arenas.reduce((s, a) => s + a.used, 0);
+  }
+
+  /** Runs a kernel on the calling thread only (small or sequential work). */
+  call(name: string, arena: Arena, ...args: number[]): number {
+    return arena.kernels[this.kernelId(name)]!(...args);
+  }
+
+  /** Scratch region of thread `tid` in an arena. */
+  scratch(arena: Arena, tid = 0): number {
+    return this.ctrl[C.ARENA_SCRATCH + arena.id]! + tid * this.scratchBytesPerThread;
+  }
+
+  /**
+   * Runs kernel `name(args..., start, end, scratch)` over `total` units split across the pool at
+   * multiples of `align`. `minUnitsPerThread` keeps small jobs on fewer threads (dispatch costs
+   * microseconds). Blocks until every share is done.
+   */
+  parallel(name: string, arena: Arena, args: readonly number[], total: number, align = 1, minUnitsPerThread = 1): void {
+    if (this.closed) throw new Error('runtime is closed');
+    if (args.length > C.MAX_ARGS) throw new RangeError(`kernel ${name}: at most ${C.MAX_ARGS} arguments`);
+    if (total <= 0) return;
+    const id = this.kernelId(name);
+    const fn = arena.kernels[id]!;
+    const chunks = Math.ceil(total / align);
+    const n = Math.max(1, Math.min(this.threads, chunks, Math.floor(total / Math.max(1, minUnitsPerThread))));
+    if (n === 1) {
+      fn(...args, 0, total, this.scratch(arena, 0));
+      return;
+    }
+    const ctrl = this.ctrl;
+    ctrl[C.KERNEL] = id;
+    ctrl[C.ARENA] = arena.id;
+    ctrl[C.NTHREADS] = n;
+    ctrl[C.NARGS] = args.length;
+    ctrl[C.TOTAL] = total;
+    ctrl[C.ALIGN] = align;
+    for (let i = 0; i < args.length; i++) this.args[i] = args[i]!;
+    Atomics.store(ctrl, C.PENDING, this.workers.length);
+    Atomics.add(ctrl, C.SEQ, 1);
+    Atomics.notify(ctrl, C.SEQ);
+    let error: unknown;
+    const [start, end] = C.shareOf(total, align, n, 0);
+    try {
+      fn(...args, start, end, this.scratch(arena, 0));
+    } catch (e) {
+      error = e;
+    }
+    let spins = 0;
+    for (;;) {
+      const pending = Atomics.load(ctrl, C.PENDING);
+      if (pending === 0) break;
+      if (++spins > C.SPIN) Atomics.wait(ctrl, C.PENDING, pending, 1);
+    }
+    if (Atomics.load(ctrl, C.FAILED)) {
+      const bytes = new Uint8Array(this.control, C.ERROR_BYTE_OFFSET, 1024);
+      const msg = new TextDecoder().decode(bytes.slice(0, bytes.indexOf(0) < 0 ? 1024 : bytes.indexOf(0)));
+      Atomics.store(ctrl, C.FAILED, 0);
+      throw new Error(`kernel ${name} failed in a worker: ${msg}`);
+    }
+    if (error) throw error;
+  }
+
+  /** Stops the workers. The runtime cannot be used afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.ctrl, C.STOP, 1);
+    Atomics.add(this.ctrl, C.SEQ, 1);
+    Atomics.notify(this.ctrl, C.SEQ);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const p of this.ports) p.close();
+  }
+}
+
+let shared: Promise<Runtime> | undefined;
+
+/** The process-wide runtime, created on first use with default options. */
+export function getRuntime(): Promise<Runtime> {
+  shared ??= Runtime.create();
+  return shared;
+}
+
+/** Replaces the process-wide runtime (closing the old one). */
+export async function setRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const old = shared;
+  shared = Runtime.create(opts);
+  if (old) await (await old).close();
+  return shared;
+}

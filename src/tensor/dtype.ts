@@ -1,0 +1,58 @@
+// Element types and their byte sizes.
+//
+// Quantized types keep GGUF's block encoding (32 weights per block, fp16 scale) but, in memory,
+// interleave the blocks of 4 consecutive rows ("x4 layout", see src/kernels/README.md): for each group
+// of 4 rows and each block index b: the 4 fp16 scales (8 bytes), then the 4 rows' quants
+// (Q8_0: 4 x 32 int8; Q4_0: 4 x 16 bytes of nibbles). Rows are padded to a multiple of 4 with zero
+// blocks. Files keep GGUF's own order; loaders repack once on the way in.
+
+export type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'i32' | 'i8';
+
+/** Weights per quantization block (GGUF's QK8_0 and QK4_0). */
+export const QK = 32;
+/** Rows interleaved in the in-memory quantized layout. */
+export const QROWS = 4;
+
+/** Bytes of one GGUF block: fp16 scale + quants. */
+export const blockBytes: Record<'q8_0' | 'q4_0', number> = { q8_0: 2 + QK, q4_0: 2 + QK / 2 };
+
+export function isQuantized(d: DType): d is 'q8_0' | 'q4_0' {
+  return d === 'q8_0' || d === 'q4_0';
+}
+
+/** Bytes per element of the plain types. */
+export function elementBytes(d: DType): number {
+  switch (d) {
+    case 'f32':
+    case 'i32':
+      return 4;
+    case 'f16':
+    case 'bf16':
+      return 2;
+    case 'i8':
+      return 1;
+    default:
+      throw new TypeError(`${d} has no per-element size (it is block-quantized)`);
+  }
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Bytes a tensor of this dtype and shape takes in an arena (quantized: x4 layout, rows padded). */
+export function byteSize(d: DType, shape: readonly number[]): number {
+  if (!isQuantized(d)) return numel(shape) * elementBytes(d);
+  const cols = shape[shape.length - 1] ?? 1;
+  if (cols % QK !== 0) throw new RangeError(`${d} tensor needs a last dimension divisible by ${QK}, got [${shape.join(', ')}]`);
+  const rows = numel(shape) / cols;
+  return Math.ceil(rows / QROWS) * QROWS * (cols / QK) * blockBytes[d];
+}
+
+/** Bytes of the same tensor in GGUF's on-disk order (no padding). */
+export function ggufByteSize(d: DType, shape: readonly number[]): number {
+  if (!isQuantized(d)) return numel(shape) * elementBytes(d);
+  return (numel(shape) / QK) * blockBytes[d];
+}
