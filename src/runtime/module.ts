@@ -35,6 +35,9 @@ export function loadKernelModule(prefer: KernelFlavor | 'auto' = 'auto'): Kernel
     // Node 20 compiles relaxed SIMD only behind a V8 flag; the flag is process-wide, so worker
     // threads started later see it too.
     if (!WebAssembly.validate(relaxed)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+    // Node 20's baseline compiler (Liftoff) doubles i32x4.relaxed_dot_i8x16_i7x16_add_s
+    // (ENGINE-NOTES.md): compile the relaxed module with the optimizing tier only.
+    setFlagsFromString('--no-liftoff');
     if (WebAssembly.validate(relaxed)) {
       flavor = 'relaxed-simd';
       bytes = relaxed;

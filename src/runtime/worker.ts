@@ -16,7 +16,10 @@ interface Init {
 }
 
 const init = workerData as Init;
-if (init.relaxed) setFlagsFromString('--experimental-wasm-relaxed-simd');
+if (init.relaxed) {
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  setFlagsFromString('--no-liftoff');
+}
 const ctrl = new Int32Array(init.control);
 const args = new Float64Array(init.control, C.ARGS_BYTE_OFFSET, C.MAX_ARGS);
 const errBytes = new Uint8Array(init.control, C.ERROR_BYTE_OFFSET, 1024);
