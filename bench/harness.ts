@@ -54,7 +54,7 @@ export function reporter(json: boolean, out: (s: string) => void = (s) => proces
     },
     flush(title) {
       if (json || rows.length === 0) return;
-      const table = new Table({ head: ['bench', 'case', 'threads', 'value', 'unit', 'note'] });
+      const table = new Table({ head: ['bench', 'case', 'threads', 'value', 'unit', 'note'], style: { head: [], border: [] } });
       for (const r of rows) table.push([r.bench, r.case, r.threads ?? '', fmt(r.value), r.unit, r.note ?? '']);
       if (title) out(title);
       out(table.toString());

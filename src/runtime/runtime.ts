@@ -143,49 +143,56 @@ export class Runtime {
   }
 
   /**
-   * Runs kernel `name(args..., start, end, scratch)` over `total` units split across the pool at
-   * multiples of `align`. `minUnitsPerThread` keeps small jobs on fewer threads (dispatch costs
-   * microseconds). Blocks until every share is done.
+   * Runs kernel `name(args..., start, end, scratch)` over `total` units, in chunks cut at multiples
+   * of `align` and claimed by the calling thread and the workers (see control.ts).
+   * `minUnitsPerThread` keeps small jobs on fewer threads. Blocks until every chunk is done.
    */
   parallel(name: string, arena: Arena, args: readonly number[], total: number, align = 1, minUnitsPerThread = 1): void {
     if (this.closed) throw new Error('runtime is closed');
     if (args.length > C.MAX_ARGS) throw new RangeError(`kernel ${name}: at most ${C.MAX_ARGS} arguments`);
     if (total <= 0) return;
-    const id = this.kernelId(name);
-    const fn = arena.kernels[id]!;
-    const chunks = Math.ceil(total / align);
-    const n = Math.max(1, Math.min(this.threads, chunks, Math.floor(total / Math.max(1, minUnitsPerThread))));
-    if (n === 1) {
-      fn(...args, 0, total, this.scratch(arena, 0));
+    const fn = arena.kernels[this.kernelId(name)]!;
+    const scratch = this.scratch(arena, 0);
+    const n = Math.max(1, Math.min(this.threads, Math.floor(total / Math.max(1, minUnitsPerThread))));
+    const chunk = C.chunkUnits(total, align, n);
+    const nchunks = Math.ceil(total / chunk);
+    if (n === 1 || nchunks === 1) {
+      fn(...args, 0, total, scratch);
       return;
     }
     const ctrl = this.ctrl;
-    ctrl[C.KERNEL] = id;
+    Atomics.add(ctrl, C.SEQ, 1); // odd: job being written
+    ctrl[C.KERNEL] = this.kernelId(name);
     ctrl[C.ARENA] = arena.id;
-    ctrl[C.NTHREADS] = n;
     ctrl[C.NARGS] = args.length;
     ctrl[C.TOTAL] = total;
-    ctrl[C.ALIGN] = align;
+    ctrl[C.CHUNK] = chunk;
+    const base = Atomics.load(ctrl, C.NEXT);
+    ctrl[C.BASE] = base;
+    ctrl[C.NCHUNKS] = nchunks;
+    Atomics.store(ctrl, C.DONE, 0);
     for (let i = 0; i < args.length; i++) this.args[i] = args[i]!;
-    Atomics.store(ctrl, C.PENDING, this.workers.length);
-    Atomics.add(ctrl, C.SEQ, 1);
+    Atomics.add(ctrl, C.SEQ, 1); // even: published
     Atomics.notify(ctrl, C.SEQ);
     let error: unknown;
-    const [start, end] = C.shareOf(total, align, n, 0);
-    try {
-      fn(...args, start, end, this.scratch(arena, 0));
-    } catch (e) {
-      error = e;
-    }
+    C.runChunks(ctrl, base, nchunks, chunk, total, (start, end) => {
+      try {
+        C.invoke(fn, args, args.length, start, end, scratch);
+      } catch (e) {
+        error ??= e;
+      }
+    });
+    // Chunks still running were claimed by awake workers: spin, with a short sleep as a fallback.
     let spins = 0;
     for (;;) {
-      const pending = Atomics.load(ctrl, C.PENDING);
-      if (pending === 0) break;
-      if (++spins > C.SPIN) Atomics.wait(ctrl, C.PENDING, pending, 1);
+      const done = Atomics.load(ctrl, C.DONE);
+      if (done >= nchunks) break;
+      if (++spins > C.SPIN) Atomics.wait(ctrl, C.DONE, done, 0.05);
     }
     if (Atomics.load(ctrl, C.FAILED)) {
       const bytes = new Uint8Array(this.control, C.ERROR_BYTE_OFFSET, 1024);
-      const msg = new TextDecoder().decode(bytes.slice(0, bytes.indexOf(0) < 0 ? 1024 : bytes.indexOf(0)));
+      const end = bytes.indexOf(0);
+      const msg = new TextDecoder().decode(bytes.slice(0, end < 0 ? 1024 : end));
       Atomics.store(ctrl, C.FAILED, 0);
       throw new Error(`kernel ${name} failed in a worker: ${msg}`);
     }
@@ -197,7 +204,7 @@ export class Runtime {
     if (this.closed) return;
     this.closed = true;
     Atomics.store(this.ctrl, C.STOP, 1);
-    Atomics.add(this.ctrl, C.SEQ, 1);
+    Atomics.add(this.ctrl, C.SEQ, 2);
     Atomics.notify(this.ctrl, C.SEQ);
     await Promise.all(this.workers.map((w) => w.terminate()));
     for (const p of this.ports) p.close();

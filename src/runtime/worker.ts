@@ -1,9 +1,10 @@
-// A pool thread: instantiates the kernel module on every arena memory it is sent, then runs its
-// share of each dispatched job. Jobs arrive through the shared control block, never postMessage.
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+// A pool thread: instantiates the kernel module on every arena memory it is sent, then claims
+// chunks of each published job (see control.ts). Jobs arrive through the shared control block,
+// never through postMessage.
 import { setFlagsFromString } from 'node:v8';
-import { kernelImports } from './module.js';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as C from './control.js';
+import { kernelImports } from './module.js';
 
 type KernelFn = (...args: number[]) => number;
 
@@ -21,7 +22,8 @@ if (init.relaxed) {
   setFlagsFromString('--no-liftoff');
 }
 const ctrl = new Int32Array(init.control);
-const args = new Float64Array(init.control, C.ARGS_BYTE_OFFSET, C.MAX_ARGS);
+const sharedArgs = new Float64Array(init.control, C.ARGS_BYTE_OFFSET, C.MAX_ARGS);
+const args = new Float64Array(C.MAX_ARGS);
 const errBytes = new Uint8Array(init.control, C.ERROR_BYTE_OFFSET, 1024);
 const names = WebAssembly.Module.exports(init.module)
   .filter((e) => e.kind === 'function')
@@ -34,60 +36,59 @@ function adoptArenas(): void {
     const m = receiveMessageOnPort(init.port);
     if (!m) return;
     const { id, memory } = m.message as { id: number; memory: WebAssembly.Memory };
-    const inst = new WebAssembly.Instance(init.module, kernelImports(memory));
-    const ex = inst.exports as Record<string, KernelFn>;
+    const ex = new WebAssembly.Instance(init.module, kernelImports(memory)).exports as Record<string, KernelFn>;
     arenas[id] = names.map((n) => ex[n]!);
   }
 }
 
-function runJob(): void {
-  const n = ctrl[C.NTHREADS]!;
-  if (init.tid >= n) return;
-  const arenaId = ctrl[C.ARENA]!;
-  if (!arenas[arenaId]) adoptArenas();
-  const fn = arenas[arenaId]?.[ctrl[C.KERNEL]!];
-  if (!fn) throw new Error(`worker ${init.tid}: arena ${arenaId} or kernel ${ctrl[C.KERNEL]} unknown`);
-  const [start, end] = C.shareOf(ctrl[C.TOTAL]!, ctrl[C.ALIGN]!, n, init.tid);
-  if (start >= end) return;
-  const scratch = ctrl[C.ARENA_SCRATCH + arenaId]! + init.tid * ctrl[C.SCRATCH_STRIDE]!;
-  const a = args;
-  switch (ctrl[C.NARGS]) {
-    case 0: fn(start, end, scratch); break;
-    case 1: fn(a[0]!, start, end, scratch); break;
-    case 2: fn(a[0]!, a[1]!, start, end, scratch); break;
-    case 3: fn(a[0]!, a[1]!, a[2]!, start, end, scratch); break;
-    case 4: fn(a[0]!, a[1]!, a[2]!, a[3]!, start, end, scratch); break;
-    case 5: fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, start, end, scratch); break;
-    case 6: fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, start, end, scratch); break;
-    default: {
-      const list = Array.from(a.subarray(0, ctrl[C.NARGS]!));
-      fn(...list, start, end, scratch);
-    }
+function fail(e: unknown): void {
+  if (Atomics.compareExchange(ctrl, C.FAILED, 0, 1) === 0) {
+    const msg = new TextEncoder().encode(String((e as Error)?.message ?? e));
+    errBytes.fill(0);
+    errBytes.set(msg.subarray(0, 1023));
   }
 }
 
-let seen = Atomics.load(ctrl, C.SEQ);
+/** Copies the job published under `seq`; false if the caller rewrote it meanwhile. */
+function readJob(seq: number) {
+  const job = {
+    kernel: ctrl[C.KERNEL]!,
+    arena: ctrl[C.ARENA]!,
+    nargs: ctrl[C.NARGS]!,
+    total: ctrl[C.TOTAL]!,
+    chunk: ctrl[C.CHUNK]!,
+    base: ctrl[C.BASE]!,
+    nchunks: ctrl[C.NCHUNKS]!,
+  };
+  args.set(sharedArgs);
+  return Atomics.load(ctrl, C.SEQ) === seq ? job : undefined;
+}
+
+let seen = 0;
 parentPort!.postMessage('ready');
 for (;;) {
   let spins = 0;
   let seq = Atomics.load(ctrl, C.SEQ);
-  while (seq === seen) {
+  while (seq === seen || seq & 1) {
     if (++spins > C.SPIN) {
-      Atomics.wait(ctrl, C.SEQ, seen);
+      Atomics.wait(ctrl, C.SEQ, seq);
       spins = 0;
     }
     seq = Atomics.load(ctrl, C.SEQ);
   }
-  seen = seq;
   if (Atomics.load(ctrl, C.STOP)) break;
-  try {
-    runJob();
-  } catch (e) {
-    if (Atomics.compareExchange(ctrl, C.FAILED, 0, 1) === 0) {
-      const msg = new TextEncoder().encode(String((e as Error)?.message ?? e).slice(0, 1000));
-      errBytes.fill(0);
-      errBytes.set(msg.subarray(0, 1023));
+  const job = readJob(seq);
+  if (!job) continue; // torn read: a newer job is being published
+  seen = seq;
+  if (!arenas[job.arena]) adoptArenas();
+  const fn = arenas[job.arena]?.[job.kernel];
+  const scratch = ctrl[C.ARENA_SCRATCH + job.arena]! + init.tid * ctrl[C.SCRATCH_STRIDE]!;
+  C.runChunks(ctrl, job.base, job.nchunks, job.chunk, job.total, (start, end) => {
+    try {
+      if (!fn) throw new Error(`worker ${init.tid}: arena ${job.arena} or kernel ${job.kernel} unknown`);
+      C.invoke(fn, args, job.nargs, start, end, scratch);
+    } catch (e) {
+      fail(e);
     }
-  }
-  if (Atomics.sub(ctrl, C.PENDING, 1) === 1) Atomics.notify(ctrl, C.PENDING);
+  });
 }

@@ -1,0 +1,45 @@
+// `npm run bench [-- --json] [-- --quick] [-- --only gemm,gemv]`: every benchmark, as tables or JSON lines.
+import { fileURLToPath } from 'node:url';
+import { benchDispatch } from './dispatch.js';
+import { reporter, type Reporter } from './harness.js';
+
+export interface BenchOptions {
+  /** One JSON object per figure per line instead of tables. */
+  json?: boolean;
+  /** Smaller sizes and fewer runs (a smoke test of the benchmarks themselves). */
+  quick?: boolean;
+  /** Names of the benchmarks to run (default: all). */
+  only?: string[];
+  out?: (line: string) => void;
+}
+
+type Bench = (rep: Reporter, opts: { quick?: boolean }) => Promise<void>;
+
+const benches: Record<string, { title: string; run: Bench }> = {
+  dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
+};
+
+export const benchNames = Object.keys(benches);
+
+export async function runBenchmarks(opts: BenchOptions = {}): Promise<void> {
+  const rep = reporter(!!opts.json, opts.out);
+  const names = opts.only?.length ? opts.only : benchNames;
+  for (const n of names) {
+    if (!benches[n]) throw new Error(`unknown benchmark '${n}' (known: ${benchNames.join(', ')})`);
+  }
+  for (const n of names) {
+    const b = benches[n]!;
+    await b.run(rep, { quick: opts.quick });
+    rep.flush(b.title);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2);
+  const onlyAt = argv.indexOf('--only');
+  await runBenchmarks({
+    json: argv.includes('--json'),
+    quick: argv.includes('--quick'),
+    only: onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : undefined,
+  });
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The `yi` command: one file per subcommand, each a thin shell over the library.
+import { Command, CommanderError } from 'commander';
+import { registerBench } from './bench.js';
+import { registerInfo } from './info.js';
+
+const program = new Command()
+  .name('yi')
+  .description('The Yi recipe in TypeScript: kernels, models, data, training and serving')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerBench(program);
+registerInfo(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  // A user-facing one-line error, never a stack trace (set YI_DEBUG=1 for the trace).
+  console.error(`yi: ${(e as Error).message ?? e}`);
+  if (process.env.YI_DEBUG) console.error(e);
+  process.exit(1);
+}

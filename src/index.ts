@@ -1,0 +1,6 @@
+// Public API of yi-ts. Data flows one way: kernels -> runtime -> tensor -> (model, train, serve...).
+export { Runtime, getRuntime, setRuntime, type RuntimeOptions, type Place } from './runtime/runtime.js';
+export { Arena } from './runtime/arena.js';
+export { loadKernelModule, type KernelFlavor } from './runtime/module.js';
+export { Tensor, copyTo } from './tensor/tensor.js';
+export * from './tensor/dtype.js';
