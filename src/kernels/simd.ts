@@ -153,3 +153,54 @@
   for (; i < n; i++) s += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
   return s;
 }
+
+// ---- row helpers (softmax, attention) ---------------------------------------------------------
+
+/** Largest of n f32 (n >= 1); NaN if any value is NaN. */
+// @ts-ignore: decorator
+@inline export function rowMax(p: usize, n: i32): f32 {
+  let m = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) m = f32x4.max(m, v128.load(p + (<usize>i << 2)));
+  let s = hmax(m);
+  for (; i < n; i++) s = max(s, load<f32>(p + (<usize>i << 2)));
+  return s;
+}
+
+/** dst[i] = exp(src[i] - m), returns the sum of dst in a fixed order. dst may be src. */
+// @ts-ignore: decorator
+@inline export function expShifted(src: usize, dst: usize, n: i32, m: f32): f32 {
+  const vm = f32x4.splat(m);
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const e = expf4(f32x4.sub(v128.load(src + o), vm));
+    v128.store(dst + o, e);
+    acc = f32x4.add(acc, e);
+  }
+  let s = hsum(acc);
+  // The tail goes through the same vector exp (lane 0) so every element sees one function.
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const e = f32x4.extract_lane(expf4(f32x4.splat(load<f32>(src + o) - m)), 0);
+    store<f32>(dst + o, e);
+    s += e;
+  }
+  return s;
+}
+
+/** p[i] /= sum for n f32. */
+// @ts-ignore: decorator
+@inline export function divideBy(p: usize, n: i32, sum: f32): void {
+  const vs = f32x4.splat(sum);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(p + o, f32x4.div(v128.load(p + o), vs));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(p + o, load<f32>(p + o) / sum);
+  }
+}

@@ -28,3 +28,16 @@ export function expectDType(op: string, name: string, t: Tensor, dtypes: readonl
 export function expectRank(op: string, name: string, t: Tensor, rank: number): void {
   if (t.rank !== rank) throw new RangeError(`${op}: ${name} must have rank ${rank}, got shape [${t.shape.join(', ')}]`);
 }
+
+/** The arena every operand lives in; throws naming the first operand that lives elsewhere. */
+export function arenaOf(op: string, operands: Record<string, Tensor>): Arena {
+  const entries = Object.entries(operands);
+  const [firstName, first] = entries[0]!;
+  const arena = first.arena;
+  for (const [name, t] of entries) {
+    if (t.arena !== arena) {
+      throw new Error(`${op}: ${name} lives in arena ${t.arena.id} but ${firstName} in arena ${arena.id}; copy one with copyTo(arena) first`);
+    }
+  }
+  return arena;
+}
