@@ -171,13 +171,19 @@
 // @ts-ignore: decorator
 @inline export function expShifted(src: usize, dst: usize, n: i32, m: f32): f32 {
   const vm = f32x4.splat(m);
+  // Compensated (Kahan) lane sums: rows of 64000 logits or 200k cached positions would otherwise
+  // lose ~1e-5 relative in a plain f32 running sum.
   let acc = f32x4.splat(0);
+  let comp = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const e = expf4(f32x4.sub(v128.load(src + o), vm));
     v128.store(dst + o, e);
-    acc = f32x4.add(acc, e);
+    const y = f32x4.sub(e, comp);
+    const t = f32x4.add(acc, y);
+    comp = f32x4.sub(f32x4.sub(t, acc), y);
+    acc = t;
   }
   let s = hsum(acc);
   // The tail goes through the same vector exp (lane 0) so every element sees one function.
