@@ -33,7 +33,27 @@ export function attention_f32(
     const or = out + <usize>u * rowBytes;
     memory.fill(or, 0, rowBytes);
     let vr = v + kvOff;
-    for (let s = 0; s < len; s++) {
+    let s = 0;
+    // Two cache rows per pass over out: half the loads and stores of the out row.
+    for (; s + 2 <= len; s += 2) {
+      const p0 = load<f32>(sc + (<usize>s << 2));
+      const p1 = load<f32>(sc + (<usize>s << 2), 4);
+      const vp0 = f32x4.splat(p0);
+      const vp1 = f32x4.splat(p1);
+      const vr1 = vr + cacheRowBytes;
+      let i = 0;
+      for (; i + 4 <= dim; i += 4) {
+        const o = <usize>i << 2;
+        const pv = f32x4.add(f32x4.mul(vp0, v128.load(vr + o)), f32x4.mul(vp1, v128.load(vr1 + o)));
+        v128.store(or + o, f32x4.add(v128.load(or + o), pv));
+      }
+      for (; i < dim; i++) {
+        const o = <usize>i << 2;
+        store<f32>(or + o, load<f32>(or + o) + (p0 * load<f32>(vr + o) + p1 * load<f32>(vr1 + o)));
+      }
+      vr += cacheRowBytes << 1;
+    }
+    for (; s < len; s++) {
       const p = load<f32>(sc + (<usize>s << 2));
       const vp = f32x4.splat(p);
       let i = 0;
@@ -49,3 +69,4 @@ export function attention_f32(
     }
   }
 }
+
