@@ -1,0 +1,53 @@
+// Row normalizations: RMSNorm (Llama) and softmax, parallel over rows [start, end).
+import { divideBy, expShifted, hsum, rowMax } from './simd';
+
+/** Sum of squares of n f32 in a fixed order (4 lanes, then lanes summed, then the tail). */
+// @ts-ignore: decorator
+@inline function sumSquares(p: usize, n: i32): f32 {
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(p + (<usize>i << 2));
+    acc = f32x4.add(acc, f32x4.mul(v, v));
+  }
+  let s = hsum(acc);
+  for (; i < n; i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    s += v * v;
+  }
+  return s;
+}
+
+/**
+ * out[r] = (x[r] * rsqrt(mean(x[r]^2) + eps)) * w for rows r in [start, end); x, out: [rows, n],
+ * w: [n]. The product order follows Hugging Face's LlamaRMSNorm. out may be x (in place).
+ */
+export function rmsnorm_f32(x: usize, w: usize, out: usize, n: i32, eps: f32, start: i32, end: i32, scratch: usize): void {
+  const rowBytes = <usize>n << 2;
+  for (let r = start; r < end; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const or = out + <usize>r * rowBytes;
+    const scale: f32 = 1.0 / Mathf.sqrt(sumSquares(xr, n) / <f32>n + eps);
+    const vs = f32x4.splat(scale);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(or + o, f32x4.mul(f32x4.mul(v128.load(xr + o), vs), v128.load(w + o)));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(or + o, (load<f32>(xr + o) * scale) * load<f32>(w + o));
+    }
+  }
+}
+
+/** out[r] = softmax(x[r]) (max-subtracted) for rows in [start, end); x, out: [rows, n]; out may be x. */
+export function softmax_f32(x: usize, out: usize, n: i32, start: i32, end: i32, scratch: usize): void {
+  const rowBytes = <usize>n << 2;
+  for (let r = start; r < end; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const or = out + <usize>r * rowBytes;
+    const sum = expShifted(xr, or, n, rowMax(xr, n));
+    divideBy(or, n, sum);
+  }
+}

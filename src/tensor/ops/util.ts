@@ -1,0 +1,43 @@
+// Helpers shared by the op wrappers: operand checks and output allocation.
+import type { Arena } from '../../runtime/arena.js';
+import type { DType } from '../dtype.js';
+import { expectShape, Tensor } from '../tensor.js';
+
+/** Elements below which a parallel elementwise kernel stays on one thread (dispatch costs microseconds). */
+export const MIN_ELEMENTS_PER_THREAD = 1 << 14;
+
+/** Rows per thread so that each thread gets at least MIN_ELEMENTS_PER_THREAD elements of work. */
+export function minRowsPerThread(rowElements: number): number {
+  return Math.max(1, Math.ceil(MIN_ELEMENTS_PER_THREAD / Math.max(1, rowElements)));
+}
+
+/** `out` checked against dtype/shape, or a fresh zeroed tensor in `arena`. */
+export function outputTensor(op: string, like: Tensor, out: Tensor | undefined, dtype: DType, shape: readonly number[], arena: Arena): Tensor {
+  if (out === undefined) return Tensor.zeros(like.rt, dtype, shape, arena);
+  expectShape(op, 'out', out, dtype, shape);
+  if (out.arena !== arena) throw new Error(`${op}: out lives in arena ${out.arena.id}, the operands in arena ${arena.id}`);
+  return out;
+}
+
+/** Throws unless `t` has one of the dtypes (named operand). */
+export function expectDType(op: string, name: string, t: Tensor, dtypes: readonly DType[]): void {
+  if (!dtypes.includes(t.dtype)) throw new TypeError(`${op}: ${name} must be ${dtypes.join('|')}, got ${t.dtype}`);
+}
+
+/** Throws unless `t` has the given rank (named operand). */
+export function expectRank(op: string, name: string, t: Tensor, rank: number): void {
+  if (t.rank !== rank) throw new RangeError(`${op}: ${name} must have rank ${rank}, got shape [${t.shape.join(', ')}]`);
+}
+
+/** The arena every operand lives in; throws naming the first operand that lives elsewhere. */
+export function arenaOf(op: string, operands: Record<string, Tensor>): Arena {
+  const entries = Object.entries(operands);
+  const [firstName, first] = entries[0]!;
+  const arena = first.arena;
+  for (const [name, t] of entries) {
+    if (t.arena !== arena) {
+      throw new Error(`${op}: ${name} lives in arena ${t.arena.id} but ${firstName} in arena ${arena.id}; copy one with copyTo(arena) first`);
+    }
+  }
+  return arena;
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Runtime } from '../../../src/runtime/runtime.js';
+import { attention, writeKV } from '../../../src/tensor/ops/attention.js';
+import { Tensor } from '../../../src/tensor/tensor.js';
+import { assertClose, assertSameBits, randomF32, runtime, withOneAndTwoThreads } from './helpers.js';
+
+/** Causal GQA in float64: token t at pos0 + t sees rows 0 ..= pos0 + t; head h reads kv head h / (hq / hkv). */
+function refAttention(q: Float32Array, k: Float32Array, v: Float32Array, t: number, hq: number, hkv: number, d: number, pos0: number): Float64Array {
+  const out = new Float64Array(t * hq * d);
+  const group = hq / hkv;
+  for (let ti = 0; ti < t; ti++) {
+    for (let h = 0; h < hq; h++) {
+      const kvh = Math.floor(h / group);
+      const len = pos0 + ti + 1;
+      const scores = new Float64Array(len);
+      let m = -Infinity;
+      for (let s = 0; s < len; s++) {
+        let dot = 0;
+        for (let i = 0; i < d; i++) dot += q[(ti * hq + h) * d + i]! * k[(s * hkv + kvh) * d + i]!;
+        scores[s] = dot / Math.sqrt(d);
+        m = Math.max(m, scores[s]!);
+      }
+      let sum = 0;
+      for (let s = 0; s < len; s++) sum += scores[s] = Math.exp(scores[s]! - m);
+      for (let s = 0; s < len; s++) {
+        const p = scores[s]! / sum;
+        for (let i = 0; i < d; i++) out[(ti * hq + h) * d + i]! += p * v[(s * hkv + kvh) * d + i]!;
+      }
+    }
+  }
+  return out;
+}
+
+interface Case {
+  t: number;
+  hq: number;
+  hkv: number;
+  d: number;
+  pos0: number;
+  sMax: number;
+}
+
+/** Fills a cache through writeKV in two steps (earlier tokens, then the new ones) and runs attention. */
+function run(rt: Runtime, c: Case, seed: number, amp = 1) {
+  const { t, hq, hkv, d, pos0, sMax } = c;
+  const len = pos0 + t;
+  const q = randomF32(t * hq * d, seed, -amp, amp);
+  const k = randomF32(len * hkv * d, seed + 1, -amp, amp);
+  const v = randomF32(len * hkv * d, seed + 2);
+  // Rows past pos0 + T - 1 hold NaN: reading any of them would poison the output.
+  const kCache = Tensor.fromF32(rt, new Float32Array(sMax * hkv * d).fill(NaN), [sMax, hkv, d]);
+  const vCache = Tensor.fromF32(rt, new Float32Array(sMax * hkv * d).fill(NaN), [sMax, hkv, d]);
+  const row = hkv * d;
+  if (pos0 > 0) {
+    writeKV(kCache, Tensor.fromF32(rt, k.subarray(0, pos0 * row), [pos0, hkv, d]), 0);
+    writeKV(vCache, Tensor.fromF32(rt, v.subarray(0, pos0 * row), [pos0, hkv, d]), 0);
+  }
+  writeKV(kCache, Tensor.fromF32(rt, k.subarray(pos0 * row), [t, hkv, d]), pos0);
+  writeKV(vCache, Tensor.fromF32(rt, v.subarray(pos0 * row), [t, hkv, d]), pos0);
+  const out = attention(Tensor.fromF32(rt, q, [t, hq, d]), kCache, vCache, pos0);
+  return { got: out.toArray(), want: () => refAttention(q, k, v, t, hq, hkv, d, pos0) };
+}
+
+const CASES: Case[] = [
+  { t: 1, hq: 1, hkv: 1, d: 1, pos0: 0, sMax: 1 }, // a single token
+  { t: 5, hq: 3, hkv: 3, d: 17, pos0: 0, sMax: 8 }, // prefill, group 1
+  { t: 7, hq: 8, hkv: 2, d: 33, pos0: 11, sMax: 40 }, // prefill after earlier tokens, group 4
+  { t: 1, hq: 8, hkv: 2, d: 128, pos0: 300, sMax: 512 }, // decode, group 4
+  { t: 3, hq: 7, hkv: 1, d: 64, pos0: 4, sMax: 9 }, // group 7, cache exactly full
+  { t: 1, hq: 14, hkv: 2, d: 3, pos0: 4096, sMax: 4100 }, // group 7, long decode
+  { t: 4, hq: 32, hkv: 4, d: 128, pos0: 60, sMax: 64 }, // Yi-6B head shape
+];
+
+test('attention matches a float64 causal GQA reference within 1e-5 (of max(|want|, 1))', async () => {
+  const rt = await runtime(2);
+  let worst = 0;
+  for (const [i, c] of CASES.entries()) {
+    for (const amp of [1, 4]) {
+      const r = run(rt, c, 100 * i + amp, amp);
+      worst = Math.max(worst, assertClose(r.got, r.want(), 1e-5, 1, `attention ${JSON.stringify(c)} amp ${amp}`));
+    }
+  }
+  console.log(`attention worst error ${worst.toExponential(2)}`);
+});
+
+test('attention with a peaked softmax copies the chosen value row (causality check)', async () => {
+  const rt = await runtime(1);
+  // One head, D = 4: key s is a one-hot on (s % 4) scaled up, so query one-hot on lane j picks the
+  // newest visible s with s % 4 == j... unless causality leaks future rows (those hold NaN).
+  const d = 4;
+  const sMax = 12;
+  const t = 3;
+  const pos0 = 5;
+  const len = pos0 + t;
+  const k = new Float32Array(sMax * d).fill(NaN);
+  const v = new Float32Array(sMax * d).fill(NaN);
+  for (let s = 0; s < len; s++) {
+    k.fill(0, s * d, s * d + d);
+    k[s * d + (s % d)] = 1000 * (s + 1); // the newest matching row wins by a wide margin
+    v.fill(s, s * d, s * d + d);
+  }
+  const q = new Float32Array(t * d);
+  q[0 * d + 1] = 1; // token at pos 5 sees 0..5: lane 1 has s = 1, 5 -> 5
+  q[1 * d + 2] = 1; // pos 6 sees 0..6: lane 2 has s = 2, 6 -> 6
+  q[2 * d + 3] = 1; // pos 7 sees 0..7: lane 3 has s = 3, 7 -> 7
+  const out = attention(Tensor.fromF32(rt, q, [t, 1, d]), Tensor.fromF32(rt, k, [sMax, 1, d]), Tensor.fromF32(rt, v, [sMax, 1, d]), pos0).toArray();
+  assert.deepEqual(Array.from(out), [5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7]);
+});
+
+test('attention is bit-identical on 1 and 2 threads', async () => {
+  await withOneAndTwoThreads((rt1, rt2) => {
+    const c: Case = { t: 9, hq: 28, hkv: 4, d: 128, pos0: 37, sMax: 64 };
+    const [a, b] = [rt1, rt2].map((rt) => run(rt, c, 5).got);
+    assertSameBits(a!, b!, 'attention');
+  });
+});
+
+test('attention fails clearly when the scores do not fit the scratch', async () => {
+  const rt = await Runtime.create({ threads: 1, arenaBytes: 64 << 20, scratchBytesPerThread: 4096 });
+  try {
+    const c: Case = { t: 1, hq: 1, hkv: 1, d: 4, pos0: 1024, sMax: 1100 };
+    assert.throws(() => run(rt, c, 1), /attention: 1025 cached positions need 4100 bytes of scores, more than the 4096 bytes of scratch per thread/);
+    const ok = run(rt, { ...c, pos0: 1023 }, 1);
+    assertClose(ok.got, ok.want(), 1e-5, 1, 'attention at the scratch limit');
+  } finally {
+    await rt.close();
+  }
+});
+
+test('attention and writeKV reject bad operands, naming them', async () => {
+  const rt = await runtime(1);
+  const q = Tensor.zeros(rt, 'f32', [2, 8, 16]);
+  const k = Tensor.zeros(rt, 'f32', [10, 2, 16]);
+  const v = Tensor.zeros(rt, 'f32', [10, 2, 16]);
+  assert.throws(() => attention(q, k, Tensor.zeros(rt, 'f32', [10, 2, 8]), 0), /attention: vCache must have shape \[10, 2, 16\], got \[10, 2, 8\]/);
+  assert.throws(() => attention(q, Tensor.zeros(rt, 'f32', [10, 3, 16]), Tensor.zeros(rt, 'f32', [10, 3, 16]), 0), /q has 8 heads, not a multiple of the cache's 3 kv heads/);
+  assert.throws(() => attention(q, k, v, 9), /attention: positions up to 10 do not fit a cache of 10 positions/);
+  assert.throws(() => attention(Tensor.zeros(rt, 'f16', [2, 8, 16]), k, v, 0), /attention: q must be f32, got f16/);
+  assert.throws(() => attention(q, k, Tensor.zeros(rt, 'bf16', [10, 2, 16]), 0), /attention: vCache must be f32, got bf16/);
+  assert.throws(() => attention(q, k, v, 0, Tensor.zeros(rt, 'f32', [2, 8, 15])), /attention: out must have shape \[2, 8, 16\]/);
+  assert.throws(() => attention(q, k, v, 0, q), /out must not alias q/);
+  const other = rt.newArena();
+  assert.throws(() => attention(q, k, Tensor.zeros(rt, 'f32', [10, 2, 16], other), 0), /attention: vCache lives in arena 1 but q in arena 0/);
+  assert.throws(() => writeKV(k, Tensor.zeros(rt, 'f32', [3, 2, 16]), 8), /writeKV: rows 8 .. 10 do not fit a cache of 10 positions/);
+  assert.throws(() => writeKV(k, Tensor.zeros(rt, 'f32', [3, 1, 16]), 0), /writeKV: rows must have shape \[3, 2, 16\]/);
+  // writeKV copies across arenas.
+  const rows = Tensor.fromF32(rt, randomF32(2 * 2 * 16, 9), [2, 2, 16], other);
+  writeKV(k, rows, 4);
+  assert.deepEqual(k.slice(4, 2).toArray(), rows.toArray());
+  assert.ok(k.slice(6, 4).toArray().every((x) => x === 0));
+});
