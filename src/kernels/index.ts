@@ -1,2 +1,3 @@
 // Entry point of the kernel module: re-exports every kernel family.
 export * from './bench';
+export * from './gemm';
