@@ -287,48 +287,36 @@ function packBPanelEdge(b: usize, ldb: i32, btype: i32, esz: usize, pc: i32, j: 
   }
 }
 
-/** B is [N, K] (transB): row j + col of B is column col of the panel; walk each row along k. */
+/** B is [N, K] (transB): row j + col of B is column col of the panel. */
 function packBPanelT(b: usize, ldb: i32, btype: i32, esz: usize, pc: i32, j: i32, kc: i32, nr: i32, panel: usize): void {
-  if (btype == B_F32 && nr == NR) {
-    packBPanelTF32(b, ldb, pc, j, kc, panel);
-    return;
+  const rowBytes = <usize>ldb * esz;
+  const r0 = b + (<usize>j * <usize>ldb + <usize>pc) * esz;
+  let kk = 0;
+  if (nr == NR) {
+    // 4 k of 8 rows at a time: two 4x4 transposes.
+    for (; kk + 4 <= kc; kk += 4) {
+      const src = r0 + <usize>kk * esz;
+      const d = panel + (<usize>(kk * NR) << 2);
+      transpose4(src, rowBytes, btype, d);
+      transpose4(src + 4 * rowBytes, rowBytes, btype, d + 16);
+    }
   }
-  for (let col = 0; col < NR; col++) {
-    const d = panel + (<usize>col << 2);
-    if (col < nr) {
-      const src = b + (<usize>(j + col) * <usize>ldb + <usize>pc) * esz;
-      for (let kk = 0; kk < kc; kk++) store<f32>(d + (<usize>(kk * NR) << 2), loadB(src + <usize>kk * esz, btype));
-    } else {
-      for (let kk = 0; kk < kc; kk++) store<f32>(d + (<usize>(kk * NR) << 2), 0);
+  for (; kk < kc; kk++) {
+    const d = panel + (<usize>(kk * NR) << 2);
+    for (let col = 0; col < NR; col++) {
+      store<f32>(d + (<usize>col << 2), col < nr ? loadB(r0 + <usize>col * rowBytes + <usize>kk * esz, btype) : 0);
     }
   }
 }
 
-/** transB, f32, full panel: 4x4 transposes of 8 rows x 4 k at a time. */
-function packBPanelTF32(b: usize, ldb: i32, pc: i32, j: i32, kc: i32, panel: usize): void {
-  const ldbBytes = <usize>ldb << 2;
-  const r0 = b + ((<usize>j * <usize>ldb + <usize>pc) << 2);
-  let kk = 0;
-  for (; kk + 4 <= kc; kk += 4) {
-    const off = <usize>kk << 2;
-    const d = panel + (<usize>(kk * NR) << 2);
-    transpose4(r0 + off, ldbBytes, d);
-    transpose4(r0 + 4 * ldbBytes + off, ldbBytes, d + 16);
-  }
-  for (; kk < kc; kk++) {
-    const d = panel + (<usize>(kk * NR) << 2);
-    for (let col = 0; col < NR; col++) store<f32>(d + (<usize>col << 2), load<f32>(r0 + <usize>col * ldbBytes + (<usize>kk << 2)));
-  }
-}
-
-/** Reads 4 rows x 4 floats at src (row stride `stride` bytes) and writes them transposed as 4 rows
- *  of 4 floats at d with a row stride of NR floats. */
+/** Reads 4 rows x 4 elements of B at src (row stride `stride` bytes) as f32 and writes them
+ *  transposed as 4 rows of 4 floats at d, with a row stride of NR floats. */
 // @ts-ignore: decorator
-@inline function transpose4(src: usize, stride: usize, d: usize): void {
-  const x0 = v128.load(src);
-  const x1 = v128.load(src + stride);
-  const x2 = v128.load(src + 2 * stride);
-  const x3 = v128.load(src + 3 * stride);
+@inline function transpose4(src: usize, stride: usize, btype: i32, d: usize): void {
+  const x0 = loadB4(src, btype);
+  const x1 = loadB4(src + stride, btype);
+  const x2 = loadB4(src + 2 * stride, btype);
+  const x3 = loadB4(src + 3 * stride, btype);
   const t0 = f32x4.shuffle(x0, x1, 0, 4, 1, 5); // x0[0] x1[0] x0[1] x1[1]
   const t1 = f32x4.shuffle(x2, x3, 0, 4, 1, 5);
   const t2 = f32x4.shuffle(x0, x1, 2, 6, 3, 7);
@@ -337,6 +325,14 @@ function packBPanelTF32(b: usize, ldb: i32, pc: i32, j: i32, kc: i32, panel: usi
   v128.store(d, f32x4.shuffle(t0, t1, 2, 3, 6, 7), NR * 4);
   v128.store(d, f32x4.shuffle(t2, t3, 0, 1, 4, 5), NR * 8);
   v128.store(d, f32x4.shuffle(t2, t3, 2, 3, 6, 7), NR * 12);
+}
+
+/** 4 consecutive elements of B at p, as f32. */
+// @ts-ignore: decorator
+@inline function loadB4(p: usize, btype: i32): v128 {
+  if (btype == B_F32) return v128.load(p);
+  const h = i32x4.extend_low_i16x8_u(v128.load64_zero(p));
+  return btype == B_F16 ? f16x4ToF32(h) : i32x4.shl(h, 16);
 }
 
 // ---- f16 / bf16 -> f32 -----------------------------------------------------------------------
