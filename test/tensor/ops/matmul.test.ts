@@ -146,7 +146,7 @@ const ALPHA_BETA: [number, number][] = [
   [2, 0],
 ];
 
-// Sizes straddle the register tile (4/5 x 8), the cache blocks (MC 120, KC 256, NC 1024) and 1.
+// Sizes straddle the register tile (4/5 x 8), the cache blocks (MC 120, KC 512, NC 512) and 1.
 const SIZES: [number, number, number][] = [
   [1, 1, 1],
   [3, 17, 33],
