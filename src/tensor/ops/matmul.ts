@@ -49,14 +49,25 @@ export function gemm(rt: Runtime, g: GemmArgs, minUnitsPerThread?: number): void
   checkStride('ldc', g.ldc, n);
   const btype = g.btype ?? 'f32';
   if (!(btype in B_TYPES)) throw new TypeError(`gemm: B must be f32, f16 or bf16, got ${btype}`);
-  const need = rt.call('gemm_f32_scratch_bytes', g.arena);
-  if (rt.scratchBytesPerThread < need) {
-    throw new RangeError(`gemm: needs ${need} bytes of scratch per thread, the runtime has ${rt.scratchBytesPerThread}`);
-  }
-  const nr = rt.call('gemm_f32_nr', g.arena);
+  const nr = kernelShape(rt, g.arena);
   const minUnits = minUnitsPerThread ?? Math.max(nr, Math.ceil(MIN_FLOPS_PER_THREAD / (2 * m * k)));
   const args = [g.a, g.lda, +transA, g.b, g.ldb, +transB, B_TYPES[btype], g.c, g.ldc, m, n, k, g.alpha ?? 1, g.beta ?? 0];
   rt.parallel('gemm_f32', g.arena, args, n, nr, minUnits);
+}
+
+/** The kernel's tile width, checked once per runtime against its scratch size. */
+const tileWidth = new WeakMap<Runtime, number>();
+function kernelShape(rt: Runtime, arena: Arena): number {
+  let nr = tileWidth.get(rt);
+  if (nr === undefined) {
+    const need = rt.call('gemm_f32_scratch_bytes', arena);
+    if (rt.scratchBytesPerThread < need) {
+      throw new RangeError(`gemm: needs ${need} bytes of scratch per thread, the runtime has ${rt.scratchBytesPerThread}`);
+    }
+    nr = rt.call('gemm_f32_nr', arena);
+    tileWidth.set(rt, nr);
+  }
+  return nr;
 }
 
 function checkStride(name: string, ld: number, width: number): void {

@@ -325,3 +325,14 @@ test('matmul rejects bad operands with errors naming them', async () => {
     assert.equal(matmul(out, a, b2), out);
   });
 });
+
+test('gemm refuses a runtime whose scratch cannot hold the packed panels', async () => {
+  const rt = await Runtime.create({ threads: 1, scratchBytesPerThread: 1 << 16, arenaBytes: 1 << 24 });
+  try {
+    const a = Tensor.zeros(rt, 'f32', [2, 2]);
+    const out = Tensor.zeros(rt, 'f32', [2, 2], a.arena);
+    assert.throws(() => matmul(out, a, Tensor.zeros(rt, 'f32', [2, 2], a.arena)), /gemm: needs \d+ bytes of scratch per thread, the runtime has 65536/);
+  } finally {
+    await rt.close();
+  }
+});
