@@ -55,6 +55,7 @@ export function gemm_f32(
   const pb = scratch + B_PANEL;
   const pa = scratch + A_BLOCK;
   const tile = scratch + TILE;
+  end = min(end, n);
   for (let jc = start; jc < end; jc += NC) {
     const nc = min(NC, end - jc);
     for (let pc = 0; pc < k; pc += KC) {
