@@ -7,3 +7,4 @@ export * from './rope';
 export * from './attention';
 export * from './embed';
 export * from './sample';
+export * from './gemm';
