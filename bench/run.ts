@@ -1,6 +1,7 @@
 // `npm run bench [-- --json] [-- --quick] [-- --only gemm,gemv]`: every benchmark, as tables or JSON lines.
 import { fileURLToPath } from 'node:url';
 import { benchDispatch } from './dispatch.js';
+import { benchGemm } from './gemm.js';
 import { reporter, type Reporter } from './harness.js';
 
 export interface BenchOptions {
@@ -16,6 +17,7 @@ export interface BenchOptions {
 type Bench = (rep: Reporter, opts: { quick?: boolean }) => Promise<void>;
 
 const benches: Record<string, { title: string; run: Bench }> = {
+  gemm: { title: 'f32 GEMM (prefill and training)', run: benchGemm },
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
 };
 
