@@ -1,7 +1,7 @@
 // Matrix products on the f32 GEMM kernel (src/kernels/gemm.ts).
 import type { Arena } from '../../runtime/arena.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import { expectShape, sameArena, type Tensor } from '../tensor.js';
+import { expectShape, sameArena, Tensor } from '../tensor.js';
 
 /** Element types gemm_f32 reads B as; the kernel's `btype` codes. */
 const B_TYPES = { f32: 0, f16: 1, bf16: 2 } as const;
@@ -80,16 +80,18 @@ export interface MatmulOptions {
   /** Use B^T: b is [N, K] (a Hugging Face linear weight). */
   transB?: boolean;
   alpha?: number;
-  /** 0 (default) overwrites out; 1 accumulates into it. */
+  /** 0 (default) overwrites out; 1 accumulates into it (gradient accumulation; needs `out`). */
   beta?: number;
+  /** Where the result goes (allocated in the operands' arena when absent). */
+  out?: Tensor;
 }
 
 /**
- * out = alpha * op(a) * op(b) + beta * out.
+ * Returns out = alpha * op(a) * op(b) + beta * out.
  * a: f32 [..., M, K] (leading dims flattened into M), or [K, M] with transA.
  * b: f32, f16 or bf16 [K, N], or [N, K] with transB. out: f32 [..., M, N] (a's leading dims).
  */
-export function matmul(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const op = 'matmul';
   const { transA = false, transB = false } = opts;
   if (a.dtype !== 'f32') throw new TypeError(`${op}: a must be f32, got ${a.dtype}`);
@@ -101,7 +103,10 @@ export function matmul(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOptions = 
   const k = transA ? a.shape[0]! : a.cols;
   const n = transB ? b.shape[0]! : b.shape[1]!;
   expectShape(op, 'b', b, ['f32', 'f16', 'bf16'], transB ? [n, k] : [k, n]);
-  expectShape(op, 'out', out, 'f32', transA ? [m, n] : [...a.shape.slice(0, -1), n]);
+  const outShape = transA ? [m, n] : [...a.shape.slice(0, -1), n];
+  if (!opts.out && (opts.beta ?? 0) !== 0) throw new Error(`${op}: beta = ${opts.beta} accumulates into out, but no out was given`);
+  const out = opts.out ?? Tensor.zeros(a.rt, 'f32', outShape, a.arena);
+  expectShape(op, 'out', out, 'f32', outShape);
   const arena = sameArena(op, out, a, b);
   if (overlaps(out, a) || overlaps(out, b)) throw new Error(`${op}: out must not overlap a or b`);
   if (m === 0 || n === 0) return out;

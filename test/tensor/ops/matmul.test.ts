@@ -217,7 +217,7 @@ test('f16 B converts subnormals, zeros, the largest value, inf and NaN exactly',
       const a = Tensor.fromF32(rt, [1, 1], [2, 1]);
       const b = Tensor.fromBytes(rt, 'f16', transB ? [n, 1] : [1, n], new Uint8Array(Uint16Array.from(specials).buffer), a.arena);
       const out = Tensor.zeros(rt, 'f32', [2, n], a.arena);
-      const got = matmul(out, a, b, { transB }).toArray();
+      const got = matmul(a, b, { out, transB }).toArray();
       for (let row = 0; row < 2; row++) {
         specials.forEach((h, j) => {
           const want = f16Value(h);
@@ -278,7 +278,7 @@ test('matmul on tensors: batched A, A^T, W^T and accumulation', async () => {
     const x = Tensor.fromF32(rt, xs, [bt, s, k]);
     const w = Tensor.fromF32(rt, ws, [n, k], x.arena);
     const y = Tensor.zeros(rt, 'f32', [bt, s, n], x.arena);
-    matmul(y, x, w, { transB: true });
+    matmul(x, w, { out: y, transB: true });
     const got = y.toArray();
     for (let r = 0; r < bt * s; r++) {
       for (let j = 0; j < n; j++) {
@@ -291,8 +291,8 @@ test('matmul on tensors: batched A, A^T, W^T and accumulation', async () => {
     const dw = Tensor.zeros(rt, 'f32', [n, k], x.arena);
     const x2 = x.reshape([bt * s, k]);
     const dy = y.reshape([bt * s, n]);
-    matmul(dw, dy, x2, { transA: true, beta: 1 });
-    matmul(dw, dy, x2, { transA: true, beta: 1 });
+    matmul(dy, x2, { out: dw, transA: true, beta: 1 });
+    matmul(dy, x2, { out: dw, transA: true, beta: 1 });
     const g = dw.toArray();
     for (let j = 0; j < n; j++) {
       for (let p = 0; p < k; p++) {
@@ -309,20 +309,22 @@ test('matmul rejects bad operands with errors naming them', async () => {
     const a = Tensor.zeros(rt, 'f32', [4, 6]);
     const b = Tensor.zeros(rt, 'f32', [5, 3], a.arena);
     const out = Tensor.zeros(rt, 'f32', [4, 3], a.arena);
-    assert.throws(() => matmul(out, a, b), /matmul: b must have shape \[6, 3\], got \[5, 3\]/);
+    assert.throws(() => matmul(a, b, { out }), /matmul: b must have shape \[6, 3\], got \[5, 3\]/);
     const b2 = Tensor.zeros(rt, 'f32', [6, 3], a.arena);
-    assert.throws(() => matmul(Tensor.zeros(rt, 'f32', [4, 4], a.arena), a, b2), /matmul: out must have shape \[4, 3\]/);
-    assert.throws(() => matmul(out, Tensor.zeros(rt, 'f32', [6], a.arena), b2), /matmul: a must be at least 2-D/);
-    assert.throws(() => matmul(out, Tensor.zeros(rt, 'f16', [4, 6], a.arena), b2), /matmul: a must be f32, got f16/);
-    assert.throws(() => matmul(out, a, Tensor.zeros(rt, 'i32', [6, 3], a.arena)), /matmul: b must be f32\|f16\|bf16, got i32/);
-    assert.throws(() => matmul(out, a, b2, { transB: true }), /matmul: b must have shape \[6, 6\], got \[6, 3\]/);
-    assert.throws(() => matmul(a, a, Tensor.zeros(rt, 'f32', [6, 6], a.arena)), /out must not overlap/);
+    assert.throws(() => matmul(a, b2, { out: Tensor.zeros(rt, 'f32', [4, 4], a.arena) }), /matmul: out must have shape \[4, 3\]/);
+    assert.throws(() => matmul(Tensor.zeros(rt, 'f32', [6], a.arena), b2, { out }), /matmul: a must be at least 2-D/);
+    assert.throws(() => matmul(Tensor.zeros(rt, 'f16', [4, 6], a.arena), b2, { out }), /matmul: a must be f32, got f16/);
+    assert.throws(() => matmul(a, Tensor.zeros(rt, 'i32', [6, 3], a.arena), { out }), /matmul: b must be f32\|f16\|bf16, got i32/);
+    assert.throws(() => matmul(a, b2, { out, transB: true }), /matmul: b must have shape \[6, 6\], got \[6, 3\]/);
+    assert.throws(() => matmul(a, Tensor.zeros(rt, 'f32', [6, 6], a.arena), { out: a }), /out must not overlap/);
     assert.throws(
       () => gemm(rt, { arena: a.arena, a: a.offset, lda: 2, b: b2.offset, ldb: 3, c: out.offset, ldc: 3, m: 4, n: 3, k: 6 }),
       /gemm: lda must be an integer >= 6/,
     );
-    // Sanity: the well-formed call runs.
-    assert.equal(matmul(out, a, b2), out);
+    assert.throws(() => matmul(a, b2, { beta: 1 }), /beta = 1 accumulates into out, but no out was given/);
+    // Sanity: the well-formed calls run; without out, a fresh tensor of the right shape comes back.
+    assert.equal(matmul(a, b2, { out }), out);
+    assert.deepEqual(matmul(a, b2).shape, [4, 3]);
   });
 });
 
@@ -331,7 +333,7 @@ test('gemm refuses a runtime whose scratch cannot hold the packed panels', async
   try {
     const a = Tensor.zeros(rt, 'f32', [2, 2]);
     const out = Tensor.zeros(rt, 'f32', [2, 2], a.arena);
-    assert.throws(() => matmul(out, a, Tensor.zeros(rt, 'f32', [2, 2], a.arena)), /gemm: needs \d+ bytes of scratch per thread, the runtime has 65536/);
+    assert.throws(() => matmul(a, Tensor.zeros(rt, 'f32', [2, 2], a.arena), { out }), /gemm: needs \d+ bytes of scratch per thread, the runtime has 65536/);
   } finally {
     await rt.close();
   }
