@@ -4,3 +4,5 @@ export { Arena } from './runtime/arena.js';
 export { loadKernelModule, type KernelFlavor } from './runtime/module.js';
 export { Tensor, copyTo } from './tensor/tensor.js';
 export * from './tensor/dtype.js';
+export * from './tensor/ops/index.js';
+export * from './tensor/half.js';
