@@ -103,20 +103,50 @@ function hsum4f(a: v128, b: v128, c: v128, d: v128): v128 {
   return f32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
 }
 
-/** Four fp16 values (zero-extended in i32 lanes) -> f32x4, with subnormals, inf and NaN. */
+/** A splat V8 cannot constant-fold (z is 0 at run time): made once before a loop, it stays in a
+ *  register or a stack slot, where a v128.const would be rebuilt (3 instructions) at every use. */
 @inline
-function h4_to_f32(h: v128): v128 {
-  const e = v128.and(i32x4.shl(h, 13), i32x4.splat(0x0fffe000));
-  const f = f32x4.mul(e, f32x4.splat(reinterpret<f32>(<u32>0x77800000))); // * 2^112
-  const inf = v128.and(i32x4.gt_s(e, i32x4.splat(0x0f7fffff)), i32x4.splat(0x7f800000));
-  const s = v128.and(i32x4.shl(h, 16), i32x4.splat(0x80000000));
-  return v128.or(v128.or(f, inf), s);
+function keep(c: i32, z: i32): v128 {
+  return i32x4.splat(c | z);
 }
 
-// Dot products of one row's 32-block with the activation block. Each returns an i32x4 whose lane
-// sum is the exact integer dot product.
+/** Constants of the fp16 conversion, hoisted out of the loops. */
+@inline
+function f16Mask(z: i32): v128 {
+  return keep(<i32>0x8fffe000, z); // sign + exponent/mantissa bits after the 3-bit arithmetic shift
+}
+@inline
+function f16Mul(z: i32): v128 {
+  return keep(0x77800000, z); // 2^112: rebias, and f16 subnormals become exact f32 values
+}
+@inline
+function f16Exp(z: i32): v128 {
+  return keep(0x0f800000, z);
+}
+@inline
+function f32Inf(z: i32): v128 {
+  return keep(0x7f800000, z);
+}
 
-/** Q8_0, SIMD128: int8 weights sign-extended to the even/odd i16 lanes, i32x4.dot_i16x8_s. */
+/** Four fp16 values held in bits 28..13 of i32 lanes with the sign copied into bits 31..29
+ *  (i.e. sign-extended fp16 << 13) -> f32x4, with subnormals, inf and NaN. */
+@inline
+function f16s_to_f32(t: v128, cMask: v128, cMul: v128, cExp: v128, cInf: v128): v128 {
+  const f = f32x4.mul(v128.and(t, cMask), cMul);
+  // Exponent 31 (inf/NaN) became 2^16 * 1.m: set the f32 exponent to all ones, keeping payload.
+  return v128.or(f, v128.and(i32x4.eq(v128.and(t, cExp), cExp), cInf));
+}
+
+/** The 4 fp16 scales of an x4 block group at p -> f32x4. */
+@inline
+function scales4(p: usize, cMask: v128, cMul: v128, cExp: v128, cInf: v128): v128 {
+  return f16s_to_f32(i32x4.shl(v128.load16x4_s(p), 13), cMask, cMul, cExp, cInf);
+}
+
+// Dot products of one row's 32-block with the activation block.
+
+/** Q8_0, SIMD128: int8 weights sign-extended to the even/odd i16 lanes, i32x4.dot_i16x8_s. Returns
+ *  an i32x4 whose lane sum is the exact dot product. */
 @inline
 function q8dotB(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128): v128 {
   const w0 = v128.load(p);
@@ -128,39 +158,46 @@ function q8dotB(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128): v128 {
   return i32x4.add(i32x4.add(a, b), i32x4.add(c, d));
 }
 
-/** Q4_0, SIMD128: the four nibbles of each 16-bit lane are elements 2i, 2i+16, 2i+1, 2i+17. */
-@inline
-function q4dotB(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128): v128 {
-  const v = v128.load(p);
-  const m = i16x8.splat(0x000f);
-  const a = i32x4.dot_i16x8_s(v128.and(v, m), xe0);
-  const b = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m), xe1);
-  const c = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m), xo0);
-  const d = i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), xo1);
-  return i32x4.add(i32x4.add(a, b), i32x4.add(c, d));
-}
-
 /** Q8_0, relaxed: q.w = pos.w - neg.w with pos, neg in [0, 127] as the i7 operand. Each i16 pair
  *  sum is at most 2 * 128 * 127 = 32512 in magnitude, and so is their difference: the wrapping
- *  i16 subtraction is exact. */
+ *  i16 subtraction is exact. Returns an i32x4 whose lane sum is the dot product. */
 @inline
-function q8dotR(p: usize, p0: v128, p1: v128, n0: v128, n1: v128): v128 {
+function q8dotR(p: usize, p0: v128, p1: v128, n0: v128, n1: v128, ones: v128): v128 {
   const w0 = v128.load(p);
   const w1 = v128.load(p, 16);
   const d0 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w0, p0), i16x8.relaxed_dot_i8x16_i7x16_s(w0, n0));
   const d1 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w1, p1), i16x8.relaxed_dot_i8x16_i7x16_s(w1, n1));
-  return i32x4.add(i32x4.extadd_pairwise_i16x8_s(d0), i32x4.extadd_pairwise_i16x8_s(d1));
+  return i32x4.add(i32x4.dot_i16x8_s(d0, ones), i32x4.dot_i16x8_s(d1, ones));
 }
 
-/** Q4_0, relaxed: the nibbles (0..15) are the i7 operand, x the signed one; pair sums are at most
- *  2 * 127 * 15 each, so adding the two halves in i16 cannot overflow. */
+// Q4_0 rows return i16x8 partial sums of nibble * x (nibble = q + 8 in 0..15, |x| <= 127): each
+// lane sums 4 products, so |lane| <= 4 * 15 * 127 = 7620 and 4 lanes still fit in i16 (hsum4w).
+
+/** Q4_0, SIMD128: the four nibbles of each 16-bit lane are elements 2i, 2i+16, 2i+1, 2i+17. */
 @inline
-function q4dotR(p: usize, xl: v128, xh: v128): v128 {
+function q4B(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128, m: v128): v128 {
   const v = v128.load(p);
-  const m = i8x16.splat(0x0f);
-  const lo = v128.and(v, m);
-  const hi = v128.and(i16x8.shr_u(v, 4), m);
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, lo), i16x8.relaxed_dot_i8x16_i7x16_s(xh, hi)));
+  const a = i16x8.mul(v128.and(v, m), xe0);
+  const b = i16x8.mul(v128.and(i16x8.shr_u(v, 4), m), xe1);
+  const c = i16x8.mul(v128.and(i16x8.shr_u(v, 8), m), xo0);
+  const d = i16x8.mul(i16x8.shr_u(v, 12), xo1);
+  return i16x8.add(i16x8.add(a, b), i16x8.add(c, d));
+}
+
+/** Q4_0, relaxed: the nibbles (0..15) are the i7 operand, x the signed one. */
+@inline
+function q4R(p: usize, xl: v128, xh: v128, m: v128): v128 {
+  const v = v128.load(p);
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, v128.and(v, m)), i16x8.relaxed_dot_i8x16_i7x16_s(xh, v128.and(i16x8.shr_u(v, 4), m)));
+}
+
+/** [sum a, sum b, sum c, sum d] of four i16x8 whose 4-lane partial sums fit in i16. */
+@inline
+function hsum4w(a: v128, b: v128, c: v128, d: v128, ones: v128): v128 {
+  const ab = i16x8.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = i16x8.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  // ab = [a: 2 lanes | b: 2 | a: 2 | b: 2]; fold the 64-bit halves, then add lane pairs in i32.
+  return i32x4.dot_i16x8_s(i16x8.add(v128.shuffle<i64>(ab, cd, 0, 2), v128.shuffle<i64>(ab, cd, 1, 3)), ones);
 }
 
 @inline
@@ -183,6 +220,9 @@ const Q4_GROUP: usize = 8 + 4 * 16;
 
 export function gemv_q8_0(w: usize, act: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
   const nb = K >> 5;
+  const z = start >> 31;
+  const cMask = f16Mask(z), cMul = f16Mul(z), cExp = f16Exp(z), cInf = f32Inf(z);
+  const ones = keep(0x00010001, z);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     let wp = w + <usize>g * <usize>nb * Q8_GROUP;
     let ap = act;
@@ -194,7 +234,7 @@ export function gemv_q8_0(w: usize, act: usize, y: usize, N: i32, K: i32, start:
         const p1 = v128.load(ap, 48);
         const n0 = v128.load(ap, 64);
         const n1 = v128.load(ap, 80);
-        isum = hsum4i(q8dotR(wp + 8, p0, p1, n0, n1), q8dotR(wp + 40, p0, p1, n0, n1), q8dotR(wp + 72, p0, p1, n0, n1), q8dotR(wp + 104, p0, p1, n0, n1));
+        isum = hsum4i(q8dotR(wp + 8, p0, p1, n0, n1, ones), q8dotR(wp + 40, p0, p1, n0, n1, ones), q8dotR(wp + 72, p0, p1, n0, n1, ones), q8dotR(wp + 104, p0, p1, n0, n1, ones));
       } else {
         const xe0 = v128.load(ap, 96);
         const xe1 = v128.load(ap, 112);
@@ -202,7 +242,7 @@ export function gemv_q8_0(w: usize, act: usize, y: usize, N: i32, K: i32, start:
         const xo1 = v128.load(ap, 144);
         isum = hsum4i(q8dotB(wp + 8, xe0, xe1, xo0, xo1), q8dotB(wp + 40, xe0, xe1, xo0, xo1), q8dotB(wp + 72, xe0, xe1, xo0, xo1), q8dotB(wp + 104, xe0, xe1, xo0, xo1));
       }
-      const scale = f32x4.mul(h4_to_f32(v128.load16x4_u(wp)), v128.load32_splat(ap, 160));
+      const scale = f32x4.mul(scales4(wp, cMask, cMul, cExp, cInf), v128.load32_splat(ap, 160));
       acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), scale));
       wp += Q8_GROUP;
       ap += ACT_BLOCK;
@@ -213,6 +253,10 @@ export function gemv_q8_0(w: usize, act: usize, y: usize, N: i32, K: i32, start:
 
 export function gemv_q4_0(w: usize, act: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
   const nb = K >> 5;
+  const z = start >> 31;
+  const cMask = f16Mask(z), cMul = f16Mul(z), cExp = f16Exp(z), cInf = f32Inf(z);
+  const ones = keep(0x00010001, z);
+  const m = ASC_FEATURE_RELAXED_SIMD ? keep(0x0f0f0f0f, z) : keep(0x000f000f, z);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     let wp = w + <usize>g * <usize>nb * Q4_GROUP;
     let ap = act;
@@ -222,16 +266,16 @@ export function gemv_q4_0(w: usize, act: usize, y: usize, N: i32, K: i32, start:
       if (ASC_FEATURE_RELAXED_SIMD) {
         const xl = v128.load(ap);
         const xh = v128.load(ap, 16);
-        isum = hsum4i(q4dotR(wp + 8, xl, xh), q4dotR(wp + 24, xl, xh), q4dotR(wp + 40, xl, xh), q4dotR(wp + 56, xl, xh));
+        isum = hsum4w(q4R(wp + 8, xl, xh, m), q4R(wp + 24, xl, xh, m), q4R(wp + 40, xl, xh, m), q4R(wp + 56, xl, xh, m), ones);
       } else {
         const xe0 = v128.load(ap, 96);
         const xe1 = v128.load(ap, 112);
         const xo0 = v128.load(ap, 128);
         const xo1 = v128.load(ap, 144);
-        isum = hsum4i(q4dotB(wp + 8, xe0, xe1, xo0, xo1), q4dotB(wp + 24, xe0, xe1, xo0, xo1), q4dotB(wp + 40, xe0, xe1, xo0, xo1), q4dotB(wp + 56, xe0, xe1, xo0, xo1));
+        isum = hsum4w(q4B(wp + 8, xe0, xe1, xo0, xo1, m), q4B(wp + 24, xe0, xe1, xo0, xo1, m), q4B(wp + 40, xe0, xe1, xo0, xo1, m), q4B(wp + 56, xe0, xe1, xo0, xo1, m), ones);
       }
       isum = i32x4.sub(isum, v128.load32_splat(ap, 164));
-      const scale = f32x4.mul(h4_to_f32(v128.load16x4_u(wp)), v128.load32_splat(ap, 160));
+      const scale = f32x4.mul(scales4(wp, cMask, cMul, cExp, cInf), v128.load32_splat(ap, 160));
       acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), scale));
       wp += Q4_GROUP;
       ap += ACT_BLOCK;
@@ -241,9 +285,9 @@ export function gemv_q4_0(w: usize, act: usize, y: usize, N: i32, K: i32, start:
 }
 
 // ---------------------------------------------------------------------------------------------
-// Quantized GEMM for M tokens: Y[M, N] = X[M, K] W^T. Each row's decoded block is reused across a
-// tile of 4 tokens (token lanes); the integer sums and the scale product dw * dx are the same as in
-// gemv, so every row of Y is bit-identical to a gemv of that token.
+// Quantized GEMM for M tokens: Y[M, N] = X[M, K] W^T. Each row's block is loaded and decoded once
+// for a tile of 4 tokens (token lanes); the integer sums and the scale product dw * dx are the
+// same as in gemv, so every row of Y is bit-identical to a gemv of that token.
 
 @inline
 function tokenLanesF(a0: usize, a1: usize, a2: usize, a3: usize, off: u32): v128 {
@@ -262,18 +306,27 @@ function tokenLanesI(a0: usize, a1: usize, a2: usize, a3: usize, off: u32): v128
 }
 
 @inline
-function q8row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize): v128 {
+function dot4(e0: v128, e1: v128, o0: v128, o1: v128, a: usize): v128 {
+  const s0 = i32x4.add(i32x4.dot_i16x8_s(e0, v128.load(a, 96)), i32x4.dot_i16x8_s(o0, v128.load(a, 128)));
+  const s1 = i32x4.add(i32x4.dot_i16x8_s(e1, v128.load(a, 112)), i32x4.dot_i16x8_s(o1, v128.load(a, 144)));
+  return i32x4.add(s0, s1);
+}
+
+@inline
+function dot8R(w0: v128, w1: v128, a: usize, ones: v128): v128 {
+  const d0 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w0, v128.load(a, 32)), i16x8.relaxed_dot_i8x16_i7x16_s(w0, v128.load(a, 64)));
+  const d1 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w1, v128.load(a, 48)), i16x8.relaxed_dot_i8x16_i7x16_s(w1, v128.load(a, 80)));
+  return i32x4.add(i32x4.dot_i16x8_s(d0, ones), i32x4.dot_i16x8_s(d1, ones));
+}
+
+/** One Q8_0 row block against 4 tokens -> [isum t0..t3]. */
+@inline
+function q8row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize, ones: v128): v128 {
+  const w0 = v128.load(wq);
+  const w1 = v128.load(wq, 16);
   if (ASC_FEATURE_RELAXED_SIMD) {
-    return hsum4i(
-      q8dotR(wq, v128.load(a0, 32), v128.load(a0, 48), v128.load(a0, 64), v128.load(a0, 80)),
-      q8dotR(wq, v128.load(a1, 32), v128.load(a1, 48), v128.load(a1, 64), v128.load(a1, 80)),
-      q8dotR(wq, v128.load(a2, 32), v128.load(a2, 48), v128.load(a2, 64), v128.load(a2, 80)),
-      q8dotR(wq, v128.load(a3, 32), v128.load(a3, 48), v128.load(a3, 64), v128.load(a3, 80)),
-    );
+    return hsum4i(dot8R(w0, w1, a0, ones), dot8R(w0, w1, a1, ones), dot8R(w0, w1, a2, ones), dot8R(w0, w1, a3, ones));
   } else {
-    // Decode the row's block once, use it for the 4 tokens.
-    const w0 = v128.load(wq);
-    const w1 = v128.load(wq, 16);
     const e0 = i16x8.shr_s(i16x8.shl(w0, 8), 8);
     const o0 = i16x8.shr_s(w0, 8);
     const e1 = i16x8.shr_s(i16x8.shl(w1, 8), 8);
@@ -283,33 +336,32 @@ function q8row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize): v128 {
 }
 
 @inline
-function q4row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize): v128 {
-  const v = v128.load(wq);
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const m = i8x16.splat(0x0f);
-    const lo = v128.and(v, m);
-    const hi = v128.and(i16x8.shr_u(v, 4), m);
-    return hsum4i(dotN(lo, hi, a0), dotN(lo, hi, a1), dotN(lo, hi, a2), dotN(lo, hi, a3));
-  } else {
-    const m = i16x8.splat(0x000f);
-    const e0 = v128.and(v, m);
-    const e1 = v128.and(i16x8.shr_u(v, 4), m);
-    const o0 = v128.and(i16x8.shr_u(v, 8), m);
-    const o1 = i16x8.shr_u(v, 12);
-    return hsum4i(dot4(e0, e1, o0, o1, a0), dot4(e0, e1, o0, o1, a1), dot4(e0, e1, o0, o1, a2), dot4(e0, e1, o0, o1, a3));
-  }
-}
-
-@inline
-function dot4(e0: v128, e1: v128, o0: v128, o1: v128, a: usize): v128 {
-  const s0 = i32x4.add(i32x4.dot_i16x8_s(e0, v128.load(a, 96)), i32x4.dot_i16x8_s(o0, v128.load(a, 128)));
-  const s1 = i32x4.add(i32x4.dot_i16x8_s(e1, v128.load(a, 112)), i32x4.dot_i16x8_s(o1, v128.load(a, 144)));
-  return i32x4.add(s0, s1);
+function mul4B(e0: v128, e1: v128, o0: v128, o1: v128, a: usize): v128 {
+  const s0 = i16x8.add(i16x8.mul(e0, v128.load(a, 96)), i16x8.mul(e1, v128.load(a, 112)));
+  const s1 = i16x8.add(i16x8.mul(o0, v128.load(a, 128)), i16x8.mul(o1, v128.load(a, 144)));
+  return i16x8.add(s0, s1);
 }
 
 @inline
 function dotN(lo: v128, hi: v128, a: usize): v128 {
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a), lo), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a, 16), hi)));
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a), lo), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a, 16), hi));
+}
+
+/** One Q4_0 row block against 4 tokens -> [sum nibble * x for t0..t3] (s8 not yet subtracted). */
+@inline
+function q4row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize, m: v128, ones: v128): v128 {
+  const v = v128.load(wq);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const lo = v128.and(v, m);
+    const hi = v128.and(i16x8.shr_u(v, 4), m);
+    return hsum4w(dotN(lo, hi, a0), dotN(lo, hi, a1), dotN(lo, hi, a2), dotN(lo, hi, a3), ones);
+  } else {
+    const e0 = v128.and(v, m);
+    const e1 = v128.and(i16x8.shr_u(v, 4), m);
+    const o0 = v128.and(i16x8.shr_u(v, 8), m);
+    const o1 = i16x8.shr_u(v, 12);
+    return hsum4w(mul4B(e0, e1, o0, o1, a0), mul4B(e0, e1, o0, o1, a1), mul4B(e0, e1, o0, o1, a2), mul4B(e0, e1, o0, o1, a3), ones);
+  }
 }
 
 @inline
@@ -329,6 +381,10 @@ export function gemm_q(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, q
   const nb = K >> 5;
   const gbytes: usize = 8 + 4 * <usize>qb;
   const tstride = <usize>nb * ACT_BLOCK;
+  const z = start >> 31;
+  const cMask = f16Mask(z), cMul = f16Mul(z), cExp = f16Exp(z), cInf = f32Inf(z);
+  const ones = keep(0x00010001, z);
+  const m = ASC_FEATURE_RELAXED_SIMD ? keep(0x0f0f0f0f, z) : keep(0x000f000f, z);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     for (let t0 = 0; t0 < M; t0 += 4) {
       // A partial tile repeats its last token in the spare lanes (computed, never stored).
@@ -342,19 +398,19 @@ export function gemm_q(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, q
         const boff = <usize>b * ACT_BLOCK;
         const a0 = a0p + boff, a1 = a1p + boff, a2 = a2p + boff, a3 = a3p + boff;
         const dx = tokenLanesF(a0, a1, a2, a3, 160);
-        const dw = h4_to_f32(v128.load16x4_u(wp));
+        const dw = scales4(wp, cMask, cMul, cExp, cInf);
         let i0: v128, i1: v128, i2: v128, i3: v128;
         if (qb == 32) {
-          i0 = q8row(wp + 8, a0, a1, a2, a3);
-          i1 = q8row(wp + 40, a0, a1, a2, a3);
-          i2 = q8row(wp + 72, a0, a1, a2, a3);
-          i3 = q8row(wp + 104, a0, a1, a2, a3);
+          i0 = q8row(wp + 8, a0, a1, a2, a3, ones);
+          i1 = q8row(wp + 40, a0, a1, a2, a3, ones);
+          i2 = q8row(wp + 72, a0, a1, a2, a3, ones);
+          i3 = q8row(wp + 104, a0, a1, a2, a3, ones);
         } else {
           const s8 = tokenLanesI(a0, a1, a2, a3, 164);
-          i0 = i32x4.sub(q4row(wp + 8, a0, a1, a2, a3), s8);
-          i1 = i32x4.sub(q4row(wp + 24, a0, a1, a2, a3), s8);
-          i2 = i32x4.sub(q4row(wp + 40, a0, a1, a2, a3), s8);
-          i3 = i32x4.sub(q4row(wp + 56, a0, a1, a2, a3), s8);
+          i0 = i32x4.sub(q4row(wp + 8, a0, a1, a2, a3, m, ones), s8);
+          i1 = i32x4.sub(q4row(wp + 24, a0, a1, a2, a3, m, ones), s8);
+          i2 = i32x4.sub(q4row(wp + 40, a0, a1, a2, a3, m, ones), s8);
+          i3 = i32x4.sub(q4row(wp + 56, a0, a1, a2, a3, m, ones), s8);
         }
         acc0 = f32x4.add(acc0, f32x4.mul(f32x4.convert_i32x4_s(i0), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 0)))));
         acc1 = f32x4.add(acc1, f32x4.mul(f32x4.convert_i32x4_s(i1), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 1)))));
@@ -410,21 +466,6 @@ export function gemv_f32(w: usize, x: usize, y: usize, N: i32, K: i32, start: i3
   }
 }
 
-/** 8 halves of one row -> (even, odd) f32x4 pairs; `bf` picks bf16 (else fp16). */
-@inline
-function dot8(p: usize, xe: v128, xo: v128, acc: v128, bf: bool): v128 {
-  const v = v128.load(p);
-  let we: v128, wo: v128;
-  if (bf) {
-    we = i32x4.shl(v, 16);
-    wo = v128.and(v, i32x4.splat(0xffff0000));
-  } else {
-    we = h4_to_f32(v128.and(v, i32x4.splat(0xffff)));
-    wo = h4_to_f32(i32x4.shr_u(v, 16));
-  }
-  return f32x4.add(f32x4.add(acc, f32x4.mul(we, xe)), f32x4.mul(wo, xo));
-}
-
 @inline
 function half(p: usize, bf: bool): f32 {
   const h = <u32>load<u16>(p);
@@ -435,6 +476,9 @@ function half(p: usize, bf: bool): f32 {
 function gemv16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, bf: bool): void {
   const rb = <usize>K << 1;
   const K8 = K & ~7;
+  const z = start >> 31;
+  const cMask = f16Mask(z), cMul = f16Mul(z), cExp = f16Exp(z), cInf = f32Inf(z);
+  const hiMask = keep(<i32>0xffff0000, z);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     const r = g << 2;
     const p0 = rowPtr(w, r, N, rb), p1 = rowPtr(w, r + 1, N, rb), p2 = rowPtr(w, r + 2, N, rb), p3 = rowPtr(w, r + 3, N, rb);
@@ -442,13 +486,23 @@ function gemv16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i
     for (let k = 0; k < K8; k += 8) {
       const xa = v128.load(x + (<usize>k << 2));
       const xb = v128.load(x + (<usize>k << 2), 16);
+      // 16 bytes of halves = 4 i32 lanes of (even element | odd element << 16).
       const xe = v128.shuffle<i32>(xa, xb, 0, 2, 4, 6);
       const xo = v128.shuffle<i32>(xa, xb, 1, 3, 5, 7);
       const o = <usize>k << 1;
-      c0 = dot8(p0 + o, xe, xo, c0, bf);
-      c1 = dot8(p1 + o, xe, xo, c1, bf);
-      c2 = dot8(p2 + o, xe, xo, c2, bf);
-      c3 = dot8(p3 + o, xe, xo, c3, bf);
+      const v0 = v128.load(p0 + o), v1 = v128.load(p1 + o), v2 = v128.load(p2 + o), v3 = v128.load(p3 + o);
+      if (bf) {
+        c0 = f32x4.add(f32x4.add(c0, f32x4.mul(i32x4.shl(v0, 16), xe)), f32x4.mul(v128.and(v0, hiMask), xo));
+        c1 = f32x4.add(f32x4.add(c1, f32x4.mul(i32x4.shl(v1, 16), xe)), f32x4.mul(v128.and(v1, hiMask), xo));
+        c2 = f32x4.add(f32x4.add(c2, f32x4.mul(i32x4.shl(v2, 16), xe)), f32x4.mul(v128.and(v2, hiMask), xo));
+        c3 = f32x4.add(f32x4.add(c3, f32x4.mul(i32x4.shl(v3, 16), xe)), f32x4.mul(v128.and(v3, hiMask), xo));
+      } else {
+        // (h << 16) >> 3 (arithmetic) puts the fp16 bits at 28..13 with the sign copied above.
+        c0 = f32x4.add(f32x4.add(c0, f32x4.mul(f16s_to_f32(i32x4.shr_s(i32x4.shl(v0, 16), 3), cMask, cMul, cExp, cInf), xe)), f32x4.mul(f16s_to_f32(i32x4.shr_s(v0, 3), cMask, cMul, cExp, cInf), xo));
+        c1 = f32x4.add(f32x4.add(c1, f32x4.mul(f16s_to_f32(i32x4.shr_s(i32x4.shl(v1, 16), 3), cMask, cMul, cExp, cInf), xe)), f32x4.mul(f16s_to_f32(i32x4.shr_s(v1, 3), cMask, cMul, cExp, cInf), xo));
+        c2 = f32x4.add(f32x4.add(c2, f32x4.mul(f16s_to_f32(i32x4.shr_s(i32x4.shl(v2, 16), 3), cMask, cMul, cExp, cInf), xe)), f32x4.mul(f16s_to_f32(i32x4.shr_s(v2, 3), cMask, cMul, cExp, cInf), xo));
+        c3 = f32x4.add(f32x4.add(c3, f32x4.mul(f16s_to_f32(i32x4.shr_s(i32x4.shl(v3, 16), 3), cMask, cMul, cExp, cInf), xe)), f32x4.mul(f16s_to_f32(i32x4.shr_s(v3, 3), cMask, cMul, cExp, cInf), xo));
+      }
     }
     let s = hsum4f(c0, c1, c2, c3);
     for (let k = K8; k < K; k++) {
