@@ -103,29 +103,28 @@ function hsum4f(a: v128, b: v128, c: v128, d: v128): v128 {
   return f32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
 }
 
-/** A splat V8 cannot constant-fold (z is 0 at run time): made once before a loop, it stays in a
- *  register or a stack slot, where a v128.const would be rebuilt (3 instructions) at every use. */
-@inline
-function keep(c: i32, z: i32): v128 {
-  return i32x4.splat(c | z);
-}
+// V8 rebuilds a v128.const at each use inside a loop (3 instructions: mov, movd, shuffle) and
+// sinks loop-invariant splats back into the loop. The constants therefore live in the thread's
+// scratch memory, written once per call and read with one load per loop iteration.
+const C_F16MASK: u32 = 0; // 0x8fffe000: sign + exponent/mantissa bits after the 3-bit arithmetic shift
+const C_F16MUL: u32 = 16; // 2^112: rebias, and f16 subnormals become exact f32 values
+const C_F16EXP: u32 = 32; // 0x0f800000: fp16 exponent 31 (inf / NaN)
+const C_INF: u32 = 48; // 0x7f800000
+const C_ONES: u32 = 64; // i16 1s: pairwise i16 -> i32 sums with i32x4.dot_i16x8_s
+const C_NIB8: u32 = 80; // 0x0f bytes
+const C_NIB16: u32 = 96; // 0x000f i16 lanes
+const C_HI16: u32 = 112; // 0xffff0000
+const C_NIB: u32 = ASC_FEATURE_RELAXED_SIMD ? C_NIB8 : C_NIB16;
 
-/** Constants of the fp16 conversion, hoisted out of the loops. */
-@inline
-function f16Mask(z: i32): v128 {
-  return keep(<i32>0x8fffe000, z); // sign + exponent/mantissa bits after the 3-bit arithmetic shift
-}
-@inline
-function f16Mul(z: i32): v128 {
-  return keep(0x77800000, z); // 2^112: rebias, and f16 subnormals become exact f32 values
-}
-@inline
-function f16Exp(z: i32): v128 {
-  return keep(0x0f800000, z);
-}
-@inline
-function f32Inf(z: i32): v128 {
-  return keep(0x7f800000, z);
+function writeConsts(c: usize): void {
+  v128.store(c, i32x4.splat(<i32>0x8fffe000), C_F16MASK);
+  v128.store(c, i32x4.splat(0x77800000), C_F16MUL);
+  v128.store(c, i32x4.splat(0x0f800000), C_F16EXP);
+  v128.store(c, i32x4.splat(0x7f800000), C_INF);
+  v128.store(c, i16x8.splat(1), C_ONES);
+  v128.store(c, i8x16.splat(0x0f), C_NIB8);
+  v128.store(c, i16x8.splat(0x000f), C_NIB16);
+  v128.store(c, i32x4.splat(<i32>0xffff0000), C_HI16);
 }
 
 /** Four fp16 values held in bits 28..13 of i32 lanes with the sign copied into bits 31..29
@@ -137,10 +136,10 @@ function f16s_to_f32(t: v128, cMask: v128, cMul: v128, cExp: v128, cInf: v128): 
   return v128.or(f, v128.and(i32x4.eq(v128.and(t, cExp), cExp), cInf));
 }
 
-/** The 4 fp16 scales of an x4 block group at p -> f32x4. */
+/** The 4 fp16 scales of an x4 block group at p -> f32x4 (c: the constants). */
 @inline
-function scales4(p: usize, cMask: v128, cMul: v128, cExp: v128, cInf: v128): v128 {
-  return f16s_to_f32(i32x4.shl(v128.load16x4_s(p), 13), cMask, cMul, cExp, cInf);
+function scales4(p: usize, c: usize): v128 {
+  return f16s_to_f32(i32x4.shl(v128.load16x4_s(p), 13), v128.load(c, C_F16MASK), v128.load(c, C_F16MUL), v128.load(c, C_F16EXP), v128.load(c, C_INF));
 }
 
 // Dot products of one row's 32-block with the activation block.
@@ -220,14 +219,14 @@ const Q4_GROUP: usize = 8 + 4 * 16;
 
 export function gemv_q8_0(w: usize, act: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
   const nb = K >> 5;
-  const z = start >> 31;
-  const cMask = f16Mask(z), cMul = f16Mul(z), cExp = f16Exp(z), cInf = f32Inf(z);
-  const ones = keep(0x00010001, z);
+  writeConsts(scratch);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     let wp = w + <usize>g * <usize>nb * Q8_GROUP;
     let ap = act;
     let acc = f32x4.splat(0);
     for (let b = 0; b < nb; b++) {
+      const ones = v128.load(scratch, C_ONES);
+      const m = v128.load(scratch, C_NIB);
       let isum: v128;
       if (ASC_FEATURE_RELAXED_SIMD) {
         const p0 = v128.load(ap, 32);
@@ -242,7 +241,7 @@ export function gemv_q8_0(w: usize, act: usize, y: usize, N: i32, K: i32, start:
         const xo1 = v128.load(ap, 144);
         isum = hsum4i(q8dotB(wp + 8, xe0, xe1, xo0, xo1), q8dotB(wp + 40, xe0, xe1, xo0, xo1), q8dotB(wp + 72, xe0, xe1, xo0, xo1), q8dotB(wp + 104, xe0, xe1, xo0, xo1));
       }
-      const scale = f32x4.mul(scales4(wp, cMask, cMul, cExp, cInf), v128.load32_splat(ap, 160));
+      const scale = f32x4.mul(scales4(wp, scratch), v128.load32_splat(ap, 160));
       acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), scale));
       wp += Q8_GROUP;
       ap += ACT_BLOCK;
@@ -253,15 +252,14 @@ export function gemv_q8_0(w: usize, act: usize, y: usize, N: i32, K: i32, start:
 
 export function gemv_q4_0(w: usize, act: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
   const nb = K >> 5;
-  const z = start >> 31;
-  const cMask = f16Mask(z), cMul = f16Mul(z), cExp = f16Exp(z), cInf = f32Inf(z);
-  const ones = keep(0x00010001, z);
-  const m = ASC_FEATURE_RELAXED_SIMD ? keep(0x0f0f0f0f, z) : keep(0x000f000f, z);
+  writeConsts(scratch);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     let wp = w + <usize>g * <usize>nb * Q4_GROUP;
     let ap = act;
     let acc = f32x4.splat(0);
     for (let b = 0; b < nb; b++) {
+      const ones = v128.load(scratch, C_ONES);
+      const m = v128.load(scratch, C_NIB);
       let isum: v128;
       if (ASC_FEATURE_RELAXED_SIMD) {
         const xl = v128.load(ap);
@@ -275,7 +273,7 @@ export function gemv_q4_0(w: usize, act: usize, y: usize, N: i32, K: i32, start:
         isum = hsum4w(q4B(wp + 8, xe0, xe1, xo0, xo1, m), q4B(wp + 24, xe0, xe1, xo0, xo1, m), q4B(wp + 40, xe0, xe1, xo0, xo1, m), q4B(wp + 56, xe0, xe1, xo0, xo1, m), ones);
       }
       isum = i32x4.sub(isum, v128.load32_splat(ap, 164));
-      const scale = f32x4.mul(scales4(wp, cMask, cMul, cExp, cInf), v128.load32_splat(ap, 160));
+      const scale = f32x4.mul(scales4(wp, scratch), v128.load32_splat(ap, 160));
       acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), scale));
       wp += Q4_GROUP;
       ap += ACT_BLOCK;
@@ -381,10 +379,7 @@ export function gemm_q(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, q
   const nb = K >> 5;
   const gbytes: usize = 8 + 4 * <usize>qb;
   const tstride = <usize>nb * ACT_BLOCK;
-  const z = start >> 31;
-  const cMask = f16Mask(z), cMul = f16Mul(z), cExp = f16Exp(z), cInf = f32Inf(z);
-  const ones = keep(0x00010001, z);
-  const m = ASC_FEATURE_RELAXED_SIMD ? keep(0x0f0f0f0f, z) : keep(0x000f000f, z);
+  writeConsts(scratch);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     for (let t0 = 0; t0 < M; t0 += 4) {
       // A partial tile repeats its last token in the spare lanes (computed, never stored).
@@ -395,10 +390,12 @@ export function gemm_q(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, q
       let wp = w + <usize>g * <usize>nb * gbytes;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
       for (let b = 0; b < nb; b++) {
+        const ones = v128.load(scratch, C_ONES);
+        const m = v128.load(scratch, C_NIB);
         const boff = <usize>b * ACT_BLOCK;
         const a0 = a0p + boff, a1 = a1p + boff, a2 = a2p + boff, a3 = a3p + boff;
         const dx = tokenLanesF(a0, a1, a2, a3, 160);
-        const dw = scales4(wp, cMask, cMul, cExp, cInf);
+        const dw = scales4(wp, scratch);
         let i0: v128, i1: v128, i2: v128, i3: v128;
         if (qb == 32) {
           i0 = q8row(wp + 8, a0, a1, a2, a3, ones);
@@ -473,17 +470,18 @@ function half(p: usize, bf: bool): f32 {
 }
 
 @inline
-function gemv16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, bf: bool): void {
+function gemv16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize, bf: bool): void {
   const rb = <usize>K << 1;
   const K8 = K & ~7;
-  const z = start >> 31;
-  const cMask = f16Mask(z), cMul = f16Mul(z), cExp = f16Exp(z), cInf = f32Inf(z);
-  const hiMask = keep(<i32>0xffff0000, z);
+  writeConsts(scratch);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     const r = g << 2;
     const p0 = rowPtr(w, r, N, rb), p1 = rowPtr(w, r + 1, N, rb), p2 = rowPtr(w, r + 2, N, rb), p3 = rowPtr(w, r + 3, N, rb);
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
     for (let k = 0; k < K8; k += 8) {
+      const cMask = v128.load(scratch, C_F16MASK), cMul = v128.load(scratch, C_F16MUL);
+      const cExp = v128.load(scratch, C_F16EXP), cInf = v128.load(scratch, C_INF);
+      const hiMask = v128.load(scratch, C_HI16);
       const xa = v128.load(x + (<usize>k << 2));
       const xb = v128.load(x + (<usize>k << 2), 16);
       // 16 bytes of halves = 4 i32 lanes of (even element | odd element << 16).
@@ -520,9 +518,9 @@ function gemv16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i
 }
 
 export function gemv_f16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
-  gemv16(w, x, y, N, K, start, end, false);
+  gemv16(w, x, y, N, K, start, end, scratch, false);
 }
 
 export function gemv_bf16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
-  gemv16(w, x, y, N, K, start, end, true);
+  gemv16(w, x, y, N, K, start, end, scratch, true);
 }
