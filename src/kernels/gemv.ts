@@ -114,6 +114,7 @@ const C_ONES: u32 = 64; // i16 1s: pairwise i16 -> i32 sums with i32x4.dot_i16x8
 const C_NIB8: u32 = 80; // 0x0f bytes
 const C_NIB16: u32 = 96; // 0x000f i16 lanes
 const C_HI16: u32 = 112; // 0xffff0000
+const C_E16: u32 = 128; // 0x7c00 i16 lanes: fp16 exponent bits
 const C_NIB: u32 = ASC_FEATURE_RELAXED_SIMD ? C_NIB8 : C_NIB16;
 
 function writeConsts(c: usize): void {
@@ -125,6 +126,7 @@ function writeConsts(c: usize): void {
   v128.store(c, i8x16.splat(0x0f), C_NIB8);
   v128.store(c, i16x8.splat(0x000f), C_NIB16);
   v128.store(c, i32x4.splat(<i32>0xffff0000), C_HI16);
+  v128.store(c, i16x8.splat(0x7c00), C_E16);
 }
 
 /** Four fp16 values held in bits 28..13 of i32 lanes with the sign copied into bits 31..29
@@ -463,6 +465,24 @@ export function gemv_f32(w: usize, x: usize, y: usize, N: i32, K: i32, start: i3
   }
 }
 
+/** acc + 8 fp16 weights (one 16-byte load, even/odd halves of each i32 lane) times x (even/odd). */
+@inline
+function f16acc(acc: v128, v: v128, xe: v128, xo: v128, cMask: v128, cMul: v128, cExp: v128, cInf: v128, special: bool): v128 {
+  // (h << 16) >> 3 (arithmetic) puts the fp16 bits at 28..13 with the sign copied above; the odd
+  // half is already in the top 16 bits, and the mask drops the even half's bits below it.
+  const te = i32x4.shr_s(i32x4.shl(v, 16), 3);
+  const to = i32x4.shr_s(v, 3);
+  let we: v128, wo: v128;
+  if (special) {
+    we = f16s_to_f32(te, cMask, cMul, cExp, cInf);
+    wo = f16s_to_f32(to, cMask, cMul, cExp, cInf);
+  } else {
+    we = f32x4.mul(v128.and(te, cMask), cMul);
+    wo = f32x4.mul(v128.and(to, cMask), cMul);
+  }
+  return f32x4.add(f32x4.add(acc, f32x4.mul(we, xe)), f32x4.mul(wo, xo));
+}
+
 @inline
 function half(p: usize, bf: bool): f32 {
   const h = <u32>load<u16>(p);
@@ -495,11 +515,24 @@ function gemv16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i
         c2 = f32x4.add(f32x4.add(c2, f32x4.mul(i32x4.shl(v2, 16), xe)), f32x4.mul(v128.and(v2, hiMask), xo));
         c3 = f32x4.add(f32x4.add(c3, f32x4.mul(i32x4.shl(v3, 16), xe)), f32x4.mul(v128.and(v3, hiMask), xo));
       } else {
-        // (h << 16) >> 3 (arithmetic) puts the fp16 bits at 28..13 with the sign copied above.
-        c0 = f32x4.add(f32x4.add(c0, f32x4.mul(f16s_to_f32(i32x4.shr_s(i32x4.shl(v0, 16), 3), cMask, cMul, cExp, cInf), xe)), f32x4.mul(f16s_to_f32(i32x4.shr_s(v0, 3), cMask, cMul, cExp, cInf), xo));
-        c1 = f32x4.add(f32x4.add(c1, f32x4.mul(f16s_to_f32(i32x4.shr_s(i32x4.shl(v1, 16), 3), cMask, cMul, cExp, cInf), xe)), f32x4.mul(f16s_to_f32(i32x4.shr_s(v1, 3), cMask, cMul, cExp, cInf), xo));
-        c2 = f32x4.add(f32x4.add(c2, f32x4.mul(f16s_to_f32(i32x4.shr_s(i32x4.shl(v2, 16), 3), cMask, cMul, cExp, cInf), xe)), f32x4.mul(f16s_to_f32(i32x4.shr_s(v2, 3), cMask, cMul, cExp, cInf), xo));
-        c3 = f32x4.add(f32x4.add(c3, f32x4.mul(f16s_to_f32(i32x4.shr_s(i32x4.shl(v3, 16), 3), cMask, cMul, cExp, cInf), xe)), f32x4.mul(f16s_to_f32(i32x4.shr_s(v3, 3), cMask, cMul, cExp, cInf), xo));
+        // inf/NaN (exponent 31) are rare: one test for the 4 rows' 32 halves picks the exact but
+        // slower conversion; both give the same values for finite halves.
+        const e16 = v128.load(scratch, C_E16);
+        const sp = v128.or(
+          v128.or(i16x8.eq(v128.and(v0, e16), e16), i16x8.eq(v128.and(v1, e16), e16)),
+          v128.or(i16x8.eq(v128.and(v2, e16), e16), i16x8.eq(v128.and(v3, e16), e16)),
+        );
+        if (v128.any_true(sp)) {
+          c0 = f16acc(c0, v0, xe, xo, cMask, cMul, cExp, cInf, true);
+          c1 = f16acc(c1, v1, xe, xo, cMask, cMul, cExp, cInf, true);
+          c2 = f16acc(c2, v2, xe, xo, cMask, cMul, cExp, cInf, true);
+          c3 = f16acc(c3, v3, xe, xo, cMask, cMul, cExp, cInf, true);
+        } else {
+          c0 = f16acc(c0, v0, xe, xo, cMask, cMul, cExp, cInf, false);
+          c1 = f16acc(c1, v1, xe, xo, cMask, cMul, cExp, cInf, false);
+          c2 = f16acc(c2, v2, xe, xo, cMask, cMul, cExp, cInf, false);
+          c3 = f16acc(c3, v3, xe, xo, cMask, cMul, cExp, cInf, false);
+        }
       }
     }
     let s = hsum4f(c0, c1, c2, c3);

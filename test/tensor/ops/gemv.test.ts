@@ -237,6 +237,25 @@ test('relaxed-SIMD kernels equal the SIMD128 ones exactly (would catch Liftoff d
   }
 });
 
+test('f16 weights: inf and NaN propagate, finite rows next to them stay exact', () => {
+  const N = 6;
+  const K = 24; // 3 chunks of 8 halves: the special values sit in the middle chunk
+  const w = makeWeights('f16', N, K, 3);
+  const bits = new Uint16Array(N * K);
+  for (let i = 0; i < N * K; i++) bits[i] = numberToF16(w.src[i]!);
+  bits[1 * K + 9] = 0x7c00; // +inf in row 1
+  bits[2 * K + 10] = 0xfc00; // -inf in row 2
+  bits[3 * K + 11] = 0x7e01; // NaN in row 3
+  const vals = Float64Array.from(bits, (h) => f16ToNumber(h));
+  const x = rand(K, 4).map((v) => v + 2); // all positive: inf * x keeps its sign
+  const y = runMatvec(rt, Tensor.fromBytes(rt, 'f16', [N, K], new Uint8Array(bits.buffer)), x, N);
+  const { y: ref, tol } = reference({ src: w.src, vals, make: () => { throw new Error('unused'); } }, N, K, x);
+  assert.equal(y[1], Infinity);
+  assert.equal(y[2], -Infinity);
+  assert.ok(Number.isNaN(y[3]!));
+  for (const n of [0, 4, 5]) assert.ok(Math.abs(y[n]! - ref[n]!) <= tol[n]!, `row ${n}`);
+});
+
 test('bad inputs give errors naming the field', () => {
   const w = Tensor.fromF32(rt, new Float32Array(6 * 8), [6, 8]);
   const x = Tensor.fromF32(rt, new Float32Array(7), [7], w.arena);
