@@ -20,7 +20,7 @@ import { f16_to_f32 } from './quant';
 //                 (matches the lanes that 16-bit shifts and masks give from 16 weight bytes)
 //   160 d   f32   scale (amax / 127, kept in f32)
 //   164 s8  i32   8 * sum(q)  (Q4_0 nibbles are q + 8: dot(q4 - 8, x) = dot(nibbles, x) - s8)
-export const ACT_BLOCK: i32 = 176;
+const ACT_BLOCK: i32 = 176; // = ACT_BLOCK in src/tensor/ops/gemv.ts
 
 @inline
 function roundAway(v: v128): v128 {

@@ -7,9 +7,6 @@
 // Units of the parallel kernels are rows (or blocks for the flat GGUF kernels); threads write
 // disjoint bytes, so any split gives the same bytes.
 
-/** Block quants bytes: Q8_0 32, Q4_0 16. Scales are 2 bytes (fp16). */
-export const QK: i32 = 32;
-
 // ---------------------------------------------------------------------------------------------
 // fp16 <-> f32 (IEEE binary16, round to nearest even, subnormals, inf and NaN)
 
@@ -45,10 +42,6 @@ export function f32_to_f16(f: f32): u32 {
   // Rebias the exponent and round: + 0xfff + odd rounds half to even; a carry out of the
   // mantissa bumps the exponent (and 65520..65535 become inf), which is the right answer.
   return sign | ((ax - (<u32>(127 - 15) << 23) + 0xfff + odd) >> 13);
-}
-
-export function f16_to_f32_export(h: u32): f32 {
-  return f16_to_f32(h);
 }
 
 /** roundf: round half away from zero, exact for every f32 (no `x + 0.5` double rounding). */

@@ -162,6 +162,29 @@ for (const dtype of ['q8_0', 'q4_0'] as const) {
   });
 }
 
+test('GGUF-order kernels: quantize_gguf matches the reference, dequantize_gguf decodes it', () => {
+  const N = 3;
+  const K = 64;
+  const x = rand(N * K, 21);
+  for (const [dtype, qb] of [['q8_0', 32], ['q4_0', 16]] as const) {
+    const src = Tensor.fromF32(rt, x, [N, K]);
+    const a = src.arena;
+    const bytes = (N * K / 32) * (qb + 2);
+    const dst = rt.alloc(bytes, a);
+    rt.parallel('quantize_gguf', a, [src.offset, dst.offset, K, qb], N);
+    const got = a.u8.slice(dst.offset, dst.offset + bytes);
+    assert.deepEqual(got, dtype === 'q8_0' ? refQuantQ8(x) : refQuantQ4(x), dtype);
+    const out = Tensor.zeros(rt, 'f32', [N, K], a);
+    rt.parallel('dequantize_gguf', a, [dst.offset, out.offset, qb], N * K / 32);
+    const { d, q } = decodeBlocks(dtype, got);
+    const f = out.toArray();
+    for (let i = 0; i < N * K; i++) assert.equal(f[i], Math.fround(d[i >> 5]! * q[i]!), `${dtype} element ${i}`);
+    rt.release(dst);
+    src.dispose();
+    out.dispose();
+  }
+});
+
 test('bad inputs name the field', () => {
   const t = Tensor.fromF32(rt, new Float32Array(33 * 2), [2, 33]);
   assert.throws(() => quantize(t, 'q8_0'), /K\) must be a positive multiple of 32, got 33/);
