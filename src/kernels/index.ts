@@ -8,3 +8,5 @@ export * from './attention';
 export * from './embed';
 export * from './sample';
 export * from './gemm';
+export * from './quant';
+export * from './gemv';

@@ -1,0 +1,111 @@
+// GEMV throughput: y = W x for W 4096x4096 and 11008x4096 in every weight dtype, 1 and 2 threads,
+// as GB/s of weight bytes (GGUF size, scales included) next to the machine's read bandwidth
+// measured in the same run. Several copies of each matrix are cycled so reads come from DRAM.
+import { Runtime } from '../src/runtime/runtime.js';
+import { ggufByteSize } from '../src/tensor/dtype.js';
+import { matvec } from '../src/tensor/ops/gemv.js';
+import { quantize } from '../src/tensor/ops/quant.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { timeIt, type Reporter } from './harness.js';
+
+type WType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
+const DTYPES: WType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
+const SIZES: [number, number][] = [
+  [4096, 4096],
+  [11008, 4096],
+];
+
+/** Read bandwidth (GB/s) of `threads` threads summing a buffer far larger than any cache. */
+function readBandwidth(rt: Runtime, bytes: number): number {
+  const n = bytes / 4;
+  const buf = rt.alloc(bytes);
+  const out = rt.alloc(64 * 64 * rt.threads, buf.arena);
+  try {
+    buf.arena.f32.fill(1, buf.offset / 4, buf.offset / 4 + n);
+    const chunk = Math.ceil(n / rt.threads / 16) * 16;
+    const s = timeIt(() => rt.parallel('read_sum', buf.arena, [buf.offset, out.offset, chunk], n, chunk), { warmup: 2, runs: 5, minSeconds: 0.3 });
+    return bytes / s / 1e9;
+  } finally {
+    rt.release(buf);
+    rt.release(out);
+  }
+}
+
+/** Weights of `dtype` [N, K] with values in [-1, 1); quantized ones through `quantize`. */
+function makeWeights(rt: Runtime, dtype: WType, N: number, K: number, seed: number): Tensor {
+  const f = new Float32Array(N * K);
+  let s = seed;
+  for (let i = 0; i < f.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    f[i] = s / 2 ** 31 - 1;
+  }
+  if (dtype === 'f32') return Tensor.fromF32(rt, f, [N, K]);
+  if (dtype === 'q8_0' || dtype === 'q4_0') {
+    const t = Tensor.fromF32(rt, f, [N, K]);
+    try {
+      return quantize(t, dtype);
+    } finally {
+      t.dispose();
+    }
+  }
+  // f16 / bf16: the upper bits of the f32 values are valid bf16; for f16 use the f32 -> f16 kernel.
+  const u32 = new Uint32Array(f.buffer);
+  const t = Tensor.zeros(rt, dtype, [N, K]);
+  const u16 = t.arena.u16;
+  const o = t.offset / 2;
+  if (dtype === 'bf16') {
+    for (let i = 0; i < u32.length; i++) u16[o + i] = u32[i]! >>> 16;
+  } else {
+    const src = Tensor.fromF32(rt, f, [N, K], t.arena);
+    rt.call('f32_to_f16_buf', t.arena, src.offset, t.offset, 0, N * K, 0);
+    src.dispose();
+  }
+  return t;
+}
+
+export async function benchGemv(rep: Reporter, opts: { quick?: boolean }): Promise<void> {
+  const quick = opts.quick ?? false;
+  // Cycle through at least this many bytes of weights so each matvec reads DRAM, not L3.
+  const span = quick ? 96 << 20 : 256 << 20;
+  const timing = quick ? { warmup: 2, runs: 5, minSeconds: 0.1 } : { warmup: 3, runs: 9, minSeconds: 0.3 };
+  const bw = new Map<number, number>();
+  for (const threads of [1, 2]) {
+    const rt = await Runtime.create({ threads });
+    try {
+      const mem = readBandwidth(rt, quick ? 256 << 20 : 512 << 20);
+      bw.set(threads, mem);
+      rep.add({ bench: 'memory', case: 'read_sum', threads, value: mem, unit: 'GB/s', note: `${quick ? 256 : 512} MB buffer, ${rt.flavor}` });
+      for (const [N, K] of SIZES) {
+        for (const dtype of DTYPES) {
+          const bytes = ggufByteSize(dtype, [N, K]);
+          const copies = Math.max(2, Math.ceil(span / bytes));
+          const ws: Tensor[] = [makeWeights(rt, dtype, N, K, 1)];
+          // Copies share the first one's arena (a kernel sees one memory) and its bytes.
+          for (let c = 1; c < copies; c++) {
+            const w = Tensor.zeros(rt, dtype, [N, K], ws[0]!.arena);
+            w.arena.u8.copyWithin(w.offset, ws[0]!.offset, ws[0]!.offset + w.byteLength);
+            ws.push(w);
+          }
+          const arena = ws[0]!.arena;
+          const x = Tensor.fromF32(rt, Float32Array.from({ length: K }, (_, i) => Math.sin(i)), [K], arena);
+          const y = Tensor.zeros(rt, 'f32', [N], arena);
+          let next = 0;
+          const s = timeIt(() => {
+            for (let c = 0; c < copies; c++) matvec(y, ws[(next + c) % copies]!, x);
+            next++;
+          }, timing);
+          const gbs = (bytes * copies) / s / 1e9;
+          const pct = (100 * gbs) / mem;
+          let note = `${pct.toFixed(0)}% of read bandwidth; ${(s / copies * 1e3).toFixed(2)} ms/matvec; ${rt.flavor}`;
+          if (threads === 2 && (dtype === 'q8_0' || dtype === 'q4_0')) note += `; target >= 80%: ${pct >= 80 ? 'met' : 'NOT met'}`;
+          rep.add({ bench: 'gemv', case: `${dtype} ${N}x${K}`, threads, value: gbs, unit: 'GB/s', note });
+          x.dispose();
+          y.dispose();
+          for (const w of ws) w.dispose();
+        }
+      }
+    } finally {
+      await rt.close();
+    }
+  }
+}

@@ -1,0 +1,559 @@
+// Matrix-vector (decode) and quantized matrix-matrix (prompt) products: y[N] = W[N, K] x[K],
+// W row-major like a Hugging Face linear weight.
+//
+// Quantized weights (x4 layout, see quant.ts) are never dequantized: x is quantized once per call
+// to int8 per 32-block (quantize_act, run before the parallel product) and the products are integer
+// SIMD dot products with one f32 scale multiply per block and row. Integer sums are exact, so the
+// baseline SIMD128 and the relaxed-SIMD paths give bit-identical results, and qmatmul matches
+// matvec row by row.
+//
+// Parallel kernels take units = rows split at multiples of 4: each thread owns whole groups of 4
+// rows and every row's reduction order is fixed, so results do not depend on the thread count.
+import { f16_to_f32 } from './quant';
+
+// ---------------------------------------------------------------------------------------------
+// Activation records: one per 32-block, ACT_BLOCK bytes, written by quantize_act.
+//   0   xq8[32]   int8 q (natural order)                         relaxed Q4 path
+//   32  xpos[32]  max(q, 0)    } both 7-bit, so they can be the    relaxed Q8 path:
+//   64  xneg[32]  max(-q, 0)   } i7 operand of relaxed dot         q.w = pos.w - neg.w
+//   96  xq16[32]  int16 q permuted: even 0..14 | even 16..30 | odd 1..15 | odd 17..31
+//                 (matches the lanes that 16-bit shifts and masks give from 16 weight bytes)
+//   160 d   f32   scale (amax / 127, kept in f32)
+//   164 s8  i32   8 * sum(q)  (Q4_0 nibbles are q + 8: dot(q4 - 8, x) = dot(nibbles, x) - s8)
+const ACT_BLOCK: i32 = 176; // = ACT_BLOCK in src/tensor/ops/gemv.ts
+
+@inline
+function roundAway(v: v128): v128 {
+  // roundf on 4 lanes: trunc, then step away from zero when the (exact) remainder is >= 0.5.
+  const t = f32x4.trunc(v);
+  const r = f32x4.sub(v, t);
+  const one = v128.or(f32x4.splat(1), v128.and(v, i32x4.splat(0x80000000)));
+  return f32x4.add(t, v128.and(f32x4.ge(f32x4.abs(r), f32x4.splat(0.5)), one));
+}
+
+/** Quantizes tokens [start, end) of x [M, K] f32 into activation records at act (stride
+ *  (K / 32) * ACT_BLOCK bytes per token). d = amax / 127, q = roundf(x * (1 / d)). */
+export function quantize_act(x: usize, act: usize, K: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  for (let t = start; t < end; t++) {
+    let xp = x + ((<usize>t * <usize>K) << 2);
+    let ap = act + <usize>t * <usize>nb * ACT_BLOCK;
+    for (let b = 0; b < nb; b++) {
+      let m = f32x4.max(f32x4.abs(v128.load(xp)), f32x4.abs(v128.load(xp, 16)));
+      m = f32x4.max(m, f32x4.max(f32x4.abs(v128.load(xp, 32)), f32x4.abs(v128.load(xp, 48))));
+      m = f32x4.max(m, f32x4.max(f32x4.abs(v128.load(xp, 64)), f32x4.abs(v128.load(xp, 80))));
+      m = f32x4.max(m, f32x4.max(f32x4.abs(v128.load(xp, 96)), f32x4.abs(v128.load(xp, 112))));
+      const amax = Mathf.max(
+        Mathf.max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
+        Mathf.max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)),
+      );
+      const d: f32 = amax / 127;
+      const idv = f32x4.splat(d != 0 ? <f32>1 / d : 0);
+      const q0 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp), idv)));
+      const q1 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 16), idv)));
+      const q2 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 32), idv)));
+      const q3 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 48), idv)));
+      const q4 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 64), idv)));
+      const q5 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 80), idv)));
+      const q6 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 96), idv)));
+      const q7 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 112), idv)));
+      const h0 = i16x8.narrow_i32x4_s(q0, q1); // elements 0..7
+      const h1 = i16x8.narrow_i32x4_s(q2, q3); // 8..15
+      const h2 = i16x8.narrow_i32x4_s(q4, q5); // 16..23
+      const h3 = i16x8.narrow_i32x4_s(q6, q7); // 24..31
+      const lo = i8x16.narrow_i16x8_s(h0, h1);
+      const hi = i8x16.narrow_i16x8_s(h2, h3);
+      const zero = i8x16.splat(0);
+      v128.store(ap, lo);
+      v128.store(ap, hi, 16);
+      v128.store(ap, i8x16.max_s(lo, zero), 32);
+      v128.store(ap, i8x16.max_s(hi, zero), 48);
+      v128.store(ap, i8x16.max_s(i8x16.neg(lo), zero), 64);
+      v128.store(ap, i8x16.max_s(i8x16.neg(hi), zero), 80);
+      v128.store(ap, v128.shuffle<i16>(h0, h1, 0, 2, 4, 6, 8, 10, 12, 14), 96);
+      v128.store(ap, v128.shuffle<i16>(h2, h3, 0, 2, 4, 6, 8, 10, 12, 14), 112);
+      v128.store(ap, v128.shuffle<i16>(h0, h1, 1, 3, 5, 7, 9, 11, 13, 15), 128);
+      v128.store(ap, v128.shuffle<i16>(h2, h3, 1, 3, 5, 7, 9, 11, 13, 15), 144);
+      const s4 = i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(h0, h1), i16x8.add(h2, h3)));
+      const s = i32x4.extract_lane(s4, 0) + i32x4.extract_lane(s4, 1) + i32x4.extract_lane(s4, 2) + i32x4.extract_lane(s4, 3);
+      store<f32>(ap, d, 160);
+      store<i32>(ap, s << 3, 164);
+      store<i64>(ap, 0, 168);
+      xp += 128;
+      ap += ACT_BLOCK;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** [sum a, sum b, sum c, sum d] of four i32x4 (fixed order: (l0 + l2) + (l1 + l3)). */
+@inline
+function hsum4i(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
+}
+
+@inline
+function hsum4f(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
+}
+
+// V8 rebuilds a v128.const at each use inside a loop (3 instructions: mov, movd, shuffle) and
+// sinks loop-invariant splats back into the loop. The constants therefore live in the thread's
+// scratch memory, written once per call and read with one load per loop iteration.
+const C_F16MASK: u32 = 0; // 0x8fffe000: sign + exponent/mantissa bits after the 3-bit arithmetic shift
+const C_F16MUL: u32 = 16; // 2^112: rebias, and f16 subnormals become exact f32 values
+const C_F16EXP: u32 = 32; // 0x0f800000: fp16 exponent 31 (inf / NaN)
+const C_INF: u32 = 48; // 0x7f800000
+const C_ONES: u32 = 64; // i16 1s: pairwise i16 -> i32 sums with i32x4.dot_i16x8_s
+const C_NIB8: u32 = 80; // 0x0f bytes
+const C_NIB16: u32 = 96; // 0x000f i16 lanes
+const C_HI16: u32 = 112; // 0xffff0000
+const C_E16: u32 = 128; // 0x7c00 i16 lanes: fp16 exponent bits
+const C_NIB: u32 = ASC_FEATURE_RELAXED_SIMD ? C_NIB8 : C_NIB16;
+
+function writeConsts(c: usize): void {
+  v128.store(c, i32x4.splat(<i32>0x8fffe000), C_F16MASK);
+  v128.store(c, i32x4.splat(0x77800000), C_F16MUL);
+  v128.store(c, i32x4.splat(0x0f800000), C_F16EXP);
+  v128.store(c, i32x4.splat(0x7f800000), C_INF);
+  v128.store(c, i16x8.splat(1), C_ONES);
+  v128.store(c, i8x16.splat(0x0f), C_NIB8);
+  v128.store(c, i16x8.splat(0x000f), C_NIB16);
+  v128.store(c, i32x4.splat(<i32>0xffff0000), C_HI16);
+  v128.store(c, i16x8.splat(0x7c00), C_E16);
+}
+
+/** Four fp16 values held in bits 28..13 of i32 lanes with the sign copied into bits 31..29
+ *  (i.e. sign-extended fp16 << 13) -> f32x4, with subnormals, inf and NaN. */
+@inline
+function f16s_to_f32(t: v128, cMask: v128, cMul: v128, cExp: v128, cInf: v128): v128 {
+  const f = f32x4.mul(v128.and(t, cMask), cMul);
+  // Exponent 31 (inf/NaN) became 2^16 * 1.m: set the f32 exponent to all ones, keeping payload.
+  return v128.or(f, v128.and(i32x4.eq(v128.and(t, cExp), cExp), cInf));
+}
+
+/** The 4 fp16 scales of an x4 block group at p -> f32x4 (c: the constants). */
+@inline
+function scales4(p: usize, c: usize): v128 {
+  return f16s_to_f32(i32x4.shl(v128.load16x4_s(p), 13), v128.load(c, C_F16MASK), v128.load(c, C_F16MUL), v128.load(c, C_F16EXP), v128.load(c, C_INF));
+}
+
+// Dot products of one row's 32-block with the activation block.
+
+/** Q8_0, SIMD128: int8 weights sign-extended to the even/odd i16 lanes, i32x4.dot_i16x8_s. Returns
+ *  an i32x4 whose lane sum is the exact dot product. */
+@inline
+function q8dotB(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128): v128 {
+  const w0 = v128.load(p);
+  const w1 = v128.load(p, 16);
+  const a = i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w0, 8), 8), xe0);
+  const b = i32x4.dot_i16x8_s(i16x8.shr_s(w0, 8), xo0);
+  const c = i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w1, 8), 8), xe1);
+  const d = i32x4.dot_i16x8_s(i16x8.shr_s(w1, 8), xo1);
+  return i32x4.add(i32x4.add(a, b), i32x4.add(c, d));
+}
+
+/** Q8_0, relaxed: q.w = pos.w - neg.w with pos, neg in [0, 127] as the i7 operand. Each i16 pair
+ *  sum is at most 2 * 128 * 127 = 32512 in magnitude, and so is their difference: the wrapping
+ *  i16 subtraction is exact. Returns an i32x4 whose lane sum is the dot product. */
+@inline
+function q8dotR(p: usize, p0: v128, p1: v128, n0: v128, n1: v128, ones: v128): v128 {
+  const w0 = v128.load(p);
+  const w1 = v128.load(p, 16);
+  const d0 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w0, p0), i16x8.relaxed_dot_i8x16_i7x16_s(w0, n0));
+  const d1 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w1, p1), i16x8.relaxed_dot_i8x16_i7x16_s(w1, n1));
+  return i32x4.add(i32x4.dot_i16x8_s(d0, ones), i32x4.dot_i16x8_s(d1, ones));
+}
+
+// Q4_0 rows return i16x8 partial sums of nibble * x (nibble = q + 8 in 0..15, |x| <= 127): each
+// lane sums 4 products, so |lane| <= 4 * 15 * 127 = 7620 and 4 lanes still fit in i16 (hsum4w).
+
+/** Q4_0, SIMD128: the four nibbles of each 16-bit lane are elements 2i, 2i+16, 2i+1, 2i+17. */
+@inline
+function q4B(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128, m: v128): v128 {
+  const v = v128.load(p);
+  const a = i16x8.mul(v128.and(v, m), xe0);
+  const b = i16x8.mul(v128.and(i16x8.shr_u(v, 4), m), xe1);
+  const c = i16x8.mul(v128.and(i16x8.shr_u(v, 8), m), xo0);
+  const d = i16x8.mul(i16x8.shr_u(v, 12), xo1);
+  return i16x8.add(i16x8.add(a, b), i16x8.add(c, d));
+}
+
+/** Q4_0, relaxed: the nibbles (0..15) are the i7 operand, x the signed one. */
+@inline
+function q4R(p: usize, xl: v128, xh: v128, m: v128): v128 {
+  const v = v128.load(p);
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, v128.and(v, m)), i16x8.relaxed_dot_i8x16_i7x16_s(xh, v128.and(i16x8.shr_u(v, 4), m)));
+}
+
+/** [sum a, sum b, sum c, sum d] of four i16x8 whose 4-lane partial sums fit in i16. */
+@inline
+function hsum4w(a: v128, b: v128, c: v128, d: v128, ones: v128): v128 {
+  const ab = i16x8.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = i16x8.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  // ab = [a: 2 lanes | b: 2 | a: 2 | b: 2]; fold the 64-bit halves, then add lane pairs in i32.
+  return i32x4.dot_i16x8_s(i16x8.add(v128.shuffle<i64>(ab, cd, 0, 2), v128.shuffle<i64>(ab, cd, 1, 3)), ones);
+}
+
+@inline
+function storeRows(y: usize, row0: i32, N: i32, acc: v128): void {
+  const o = y + (<usize>row0 << 2);
+  if (row0 + 4 <= N) {
+    v128.store(o, acc);
+  } else {
+    if (row0 < N) store<f32>(o, f32x4.extract_lane(acc, 0));
+    if (row0 + 1 < N) store<f32>(o, f32x4.extract_lane(acc, 1), 4);
+    if (row0 + 2 < N) store<f32>(o, f32x4.extract_lane(acc, 2), 8);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quantized GEMV. w: x4 layout [N (padded to 4), K]; act: quantize_act records of x; y: f32 [N].
+
+const Q8_GROUP: usize = 8 + 4 * 32;
+const Q4_GROUP: usize = 8 + 4 * 16;
+
+export function gemv_q8_0(w: usize, act: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  writeConsts(scratch);
+  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
+    let wp = w + <usize>g * <usize>nb * Q8_GROUP;
+    let ap = act;
+    let acc = f32x4.splat(0);
+    for (let b = 0; b < nb; b++) {
+      const ones = v128.load(scratch, C_ONES);
+      const m = v128.load(scratch, C_NIB);
+      let isum: v128;
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        const p0 = v128.load(ap, 32);
+        const p1 = v128.load(ap, 48);
+        const n0 = v128.load(ap, 64);
+        const n1 = v128.load(ap, 80);
+        isum = hsum4i(q8dotR(wp + 8, p0, p1, n0, n1, ones), q8dotR(wp + 40, p0, p1, n0, n1, ones), q8dotR(wp + 72, p0, p1, n0, n1, ones), q8dotR(wp + 104, p0, p1, n0, n1, ones));
+      } else {
+        const xe0 = v128.load(ap, 96);
+        const xe1 = v128.load(ap, 112);
+        const xo0 = v128.load(ap, 128);
+        const xo1 = v128.load(ap, 144);
+        isum = hsum4i(q8dotB(wp + 8, xe0, xe1, xo0, xo1), q8dotB(wp + 40, xe0, xe1, xo0, xo1), q8dotB(wp + 72, xe0, xe1, xo0, xo1), q8dotB(wp + 104, xe0, xe1, xo0, xo1));
+      }
+      const scale = f32x4.mul(scales4(wp, scratch), v128.load32_splat(ap, 160));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), scale));
+      wp += Q8_GROUP;
+      ap += ACT_BLOCK;
+    }
+    storeRows(y, g << 2, N, acc);
+  }
+}
+
+export function gemv_q4_0(w: usize, act: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  writeConsts(scratch);
+  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
+    let wp = w + <usize>g * <usize>nb * Q4_GROUP;
+    let ap = act;
+    let acc = f32x4.splat(0);
+    for (let b = 0; b < nb; b++) {
+      const ones = v128.load(scratch, C_ONES);
+      const m = v128.load(scratch, C_NIB);
+      let isum: v128;
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        const xl = v128.load(ap);
+        const xh = v128.load(ap, 16);
+        isum = hsum4w(q4R(wp + 8, xl, xh, m), q4R(wp + 24, xl, xh, m), q4R(wp + 40, xl, xh, m), q4R(wp + 56, xl, xh, m), ones);
+      } else {
+        const xe0 = v128.load(ap, 96);
+        const xe1 = v128.load(ap, 112);
+        const xo0 = v128.load(ap, 128);
+        const xo1 = v128.load(ap, 144);
+        isum = hsum4w(q4B(wp + 8, xe0, xe1, xo0, xo1, m), q4B(wp + 24, xe0, xe1, xo0, xo1, m), q4B(wp + 40, xe0, xe1, xo0, xo1, m), q4B(wp + 56, xe0, xe1, xo0, xo1, m), ones);
+      }
+      isum = i32x4.sub(isum, v128.load32_splat(ap, 164));
+      const scale = f32x4.mul(scales4(wp, scratch), v128.load32_splat(ap, 160));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), scale));
+      wp += Q4_GROUP;
+      ap += ACT_BLOCK;
+    }
+    storeRows(y, g << 2, N, acc);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quantized GEMM for M tokens: Y[M, N] = X[M, K] W^T. Each row's block is loaded and decoded once
+// for a tile of 4 tokens (token lanes); the integer sums and the scale product dw * dx are the
+// same as in gemv, so every row of Y is bit-identical to a gemv of that token.
+
+@inline
+function tokenLanesF(a0: usize, a1: usize, a2: usize, a3: usize, off: u32): v128 {
+  let v = f32x4.splat(load<f32>(a0 + off));
+  v = f32x4.replace_lane(v, 1, load<f32>(a1 + off));
+  v = f32x4.replace_lane(v, 2, load<f32>(a2 + off));
+  return f32x4.replace_lane(v, 3, load<f32>(a3 + off));
+}
+
+@inline
+function tokenLanesI(a0: usize, a1: usize, a2: usize, a3: usize, off: u32): v128 {
+  let v = i32x4.splat(load<i32>(a0 + off));
+  v = i32x4.replace_lane(v, 1, load<i32>(a1 + off));
+  v = i32x4.replace_lane(v, 2, load<i32>(a2 + off));
+  return i32x4.replace_lane(v, 3, load<i32>(a3 + off));
+}
+
+@inline
+function dot4(e0: v128, e1: v128, o0: v128, o1: v128, a: usize): v128 {
+  const s0 = i32x4.add(i32x4.dot_i16x8_s(e0, v128.load(a, 96)), i32x4.dot_i16x8_s(o0, v128.load(a, 128)));
+  const s1 = i32x4.add(i32x4.dot_i16x8_s(e1, v128.load(a, 112)), i32x4.dot_i16x8_s(o1, v128.load(a, 144)));
+  return i32x4.add(s0, s1);
+}
+
+@inline
+function dot8R(w0: v128, w1: v128, a: usize, ones: v128): v128 {
+  const d0 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w0, v128.load(a, 32)), i16x8.relaxed_dot_i8x16_i7x16_s(w0, v128.load(a, 64)));
+  const d1 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w1, v128.load(a, 48)), i16x8.relaxed_dot_i8x16_i7x16_s(w1, v128.load(a, 80)));
+  return i32x4.add(i32x4.dot_i16x8_s(d0, ones), i32x4.dot_i16x8_s(d1, ones));
+}
+
+/** One Q8_0 row block against 4 tokens -> [isum t0..t3]. */
+@inline
+function q8row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize, ones: v128): v128 {
+  const w0 = v128.load(wq);
+  const w1 = v128.load(wq, 16);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return hsum4i(dot8R(w0, w1, a0, ones), dot8R(w0, w1, a1, ones), dot8R(w0, w1, a2, ones), dot8R(w0, w1, a3, ones));
+  } else {
+    const e0 = i16x8.shr_s(i16x8.shl(w0, 8), 8);
+    const o0 = i16x8.shr_s(w0, 8);
+    const e1 = i16x8.shr_s(i16x8.shl(w1, 8), 8);
+    const o1 = i16x8.shr_s(w1, 8);
+    return hsum4i(dot4(e0, e1, o0, o1, a0), dot4(e0, e1, o0, o1, a1), dot4(e0, e1, o0, o1, a2), dot4(e0, e1, o0, o1, a3));
+  }
+}
+
+@inline
+function mul4B(e0: v128, e1: v128, o0: v128, o1: v128, a: usize): v128 {
+  const s0 = i16x8.add(i16x8.mul(e0, v128.load(a, 96)), i16x8.mul(e1, v128.load(a, 112)));
+  const s1 = i16x8.add(i16x8.mul(o0, v128.load(a, 128)), i16x8.mul(o1, v128.load(a, 144)));
+  return i16x8.add(s0, s1);
+}
+
+@inline
+function dotN(lo: v128, hi: v128, a: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a), lo), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a, 16), hi));
+}
+
+/** One Q4_0 row block against 4 tokens -> [sum nibble * x for t0..t3] (s8 not yet subtracted). */
+@inline
+function q4row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize, m: v128, ones: v128): v128 {
+  const v = v128.load(wq);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const lo = v128.and(v, m);
+    const hi = v128.and(i16x8.shr_u(v, 4), m);
+    return hsum4w(dotN(lo, hi, a0), dotN(lo, hi, a1), dotN(lo, hi, a2), dotN(lo, hi, a3), ones);
+  } else {
+    const e0 = v128.and(v, m);
+    const e1 = v128.and(i16x8.shr_u(v, 4), m);
+    const o0 = v128.and(i16x8.shr_u(v, 8), m);
+    const o1 = i16x8.shr_u(v, 12);
+    return hsum4w(mul4B(e0, e1, o0, o1, a0), mul4B(e0, e1, o0, o1, a1), mul4B(e0, e1, o0, o1, a2), mul4B(e0, e1, o0, o1, a3), ones);
+  }
+}
+
+@inline
+function storeTokens(y: usize, N: i32, row: i32, t0: i32, M: i32, acc: v128): void {
+  if (row >= N) return;
+  const o = y + ((<usize>t0 * <usize>N + <usize>row) << 2);
+  const s = <usize>N << 2;
+  store<f32>(o, f32x4.extract_lane(acc, 0));
+  if (t0 + 1 < M) store<f32>(o + s, f32x4.extract_lane(acc, 1));
+  if (t0 + 2 < M) store<f32>(o + 2 * s, f32x4.extract_lane(acc, 2));
+  if (t0 + 3 < M) store<f32>(o + 3 * s, f32x4.extract_lane(acc, 3));
+}
+
+/** Y[M, N] = X W^T for W q8_0 (qb = 32) or q4_0 (qb = 16) in the x4 layout; act holds M token
+ *  records (quantize_act). Units = rows, split at multiples of 4. */
+export function gemm_q(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  const gbytes: usize = 8 + 4 * <usize>qb;
+  const tstride = <usize>nb * ACT_BLOCK;
+  writeConsts(scratch);
+  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
+    for (let t0 = 0; t0 < M; t0 += 4) {
+      // A partial tile repeats its last token in the spare lanes (computed, never stored).
+      const a0p = act + <usize>t0 * tstride;
+      const a1p = act + <usize>min(t0 + 1, M - 1) * tstride;
+      const a2p = act + <usize>min(t0 + 2, M - 1) * tstride;
+      const a3p = act + <usize>min(t0 + 3, M - 1) * tstride;
+      let wp = w + <usize>g * <usize>nb * gbytes;
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+      for (let b = 0; b < nb; b++) {
+        const ones = v128.load(scratch, C_ONES);
+        const m = v128.load(scratch, C_NIB);
+        const boff = <usize>b * ACT_BLOCK;
+        const a0 = a0p + boff, a1 = a1p + boff, a2 = a2p + boff, a3 = a3p + boff;
+        const dx = tokenLanesF(a0, a1, a2, a3, 160);
+        const dw = scales4(wp, scratch);
+        let i0: v128, i1: v128, i2: v128, i3: v128;
+        if (qb == 32) {
+          i0 = q8row(wp + 8, a0, a1, a2, a3, ones);
+          i1 = q8row(wp + 40, a0, a1, a2, a3, ones);
+          i2 = q8row(wp + 72, a0, a1, a2, a3, ones);
+          i3 = q8row(wp + 104, a0, a1, a2, a3, ones);
+        } else {
+          const s8 = tokenLanesI(a0, a1, a2, a3, 164);
+          i0 = i32x4.sub(q4row(wp + 8, a0, a1, a2, a3, m, ones), s8);
+          i1 = i32x4.sub(q4row(wp + 24, a0, a1, a2, a3, m, ones), s8);
+          i2 = i32x4.sub(q4row(wp + 40, a0, a1, a2, a3, m, ones), s8);
+          i3 = i32x4.sub(q4row(wp + 56, a0, a1, a2, a3, m, ones), s8);
+        }
+        acc0 = f32x4.add(acc0, f32x4.mul(f32x4.convert_i32x4_s(i0), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 0)))));
+        acc1 = f32x4.add(acc1, f32x4.mul(f32x4.convert_i32x4_s(i1), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 1)))));
+        acc2 = f32x4.add(acc2, f32x4.mul(f32x4.convert_i32x4_s(i2), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 2)))));
+        acc3 = f32x4.add(acc3, f32x4.mul(f32x4.convert_i32x4_s(i3), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 3)))));
+        wp += gbytes;
+      }
+      const r0 = g << 2;
+      storeTokens(y, N, r0, t0, M, acc0);
+      storeTokens(y, N, r0 + 1, t0, M, acc1);
+      storeTokens(y, N, r0 + 2, t0, M, acc2);
+      storeTokens(y, N, r0 + 3, t0, M, acc3);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain-type GEMV: f32, f16, bf16 weights [N, K] row-major, any K; x f32 [K]. Rows past N in the
+// last group reuse row N - 1 (computed, not stored), so every row runs the same code.
+
+@inline
+function rowPtr(w: usize, r: i32, N: i32, rowBytes: usize): usize {
+  return w + <usize>min(r, N - 1) * rowBytes;
+}
+
+export function gemv_f32(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  const rb = <usize>K << 2;
+  const K4 = K & ~3;
+  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
+    const r = g << 2;
+    const p0 = rowPtr(w, r, N, rb), p1 = rowPtr(w, r + 1, N, rb), p2 = rowPtr(w, r + 2, N, rb), p3 = rowPtr(w, r + 3, N, rb);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    for (let k = 0; k < K4; k += 4) {
+      const o = <usize>k << 2;
+      const xv = v128.load(x + o);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load(p0 + o), xv));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load(p1 + o), xv));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load(p2 + o), xv));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load(p3 + o), xv));
+    }
+    let s = hsum4f(c0, c1, c2, c3);
+    for (let k = K4; k < K; k++) {
+      const o = <usize>k << 2;
+      const xs = load<f32>(x + o);
+      let t = f32x4.splat(0);
+      t = f32x4.replace_lane(t, 0, load<f32>(p0 + o) * xs);
+      t = f32x4.replace_lane(t, 1, load<f32>(p1 + o) * xs);
+      t = f32x4.replace_lane(t, 2, load<f32>(p2 + o) * xs);
+      t = f32x4.replace_lane(t, 3, load<f32>(p3 + o) * xs);
+      s = f32x4.add(s, t);
+    }
+    storeRows(y, r, N, s);
+  }
+}
+
+/** acc + 8 fp16 weights (one 16-byte load, even/odd halves of each i32 lane) times x (even/odd). */
+@inline
+function f16acc(acc: v128, v: v128, xe: v128, xo: v128, cMask: v128, cMul: v128, cExp: v128, cInf: v128, special: bool): v128 {
+  // (h << 16) >> 3 (arithmetic) puts the fp16 bits at 28..13 with the sign copied above; the odd
+  // half is already in the top 16 bits, and the mask drops the even half's bits below it.
+  const te = i32x4.shr_s(i32x4.shl(v, 16), 3);
+  const to = i32x4.shr_s(v, 3);
+  let we: v128, wo: v128;
+  if (special) {
+    we = f16s_to_f32(te, cMask, cMul, cExp, cInf);
+    wo = f16s_to_f32(to, cMask, cMul, cExp, cInf);
+  } else {
+    we = f32x4.mul(v128.and(te, cMask), cMul);
+    wo = f32x4.mul(v128.and(to, cMask), cMul);
+  }
+  return f32x4.add(f32x4.add(acc, f32x4.mul(we, xe)), f32x4.mul(wo, xo));
+}
+
+@inline
+function half(p: usize, bf: bool): f32 {
+  const h = <u32>load<u16>(p);
+  return bf ? reinterpret<f32>(h << 16) : f16_to_f32(h);
+}
+
+@inline
+function gemv16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize, bf: bool): void {
+  const rb = <usize>K << 1;
+  const K8 = K & ~7;
+  writeConsts(scratch);
+  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
+    const r = g << 2;
+    const p0 = rowPtr(w, r, N, rb), p1 = rowPtr(w, r + 1, N, rb), p2 = rowPtr(w, r + 2, N, rb), p3 = rowPtr(w, r + 3, N, rb);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    for (let k = 0; k < K8; k += 8) {
+      const cMask = v128.load(scratch, C_F16MASK), cMul = v128.load(scratch, C_F16MUL);
+      const cExp = v128.load(scratch, C_F16EXP), cInf = v128.load(scratch, C_INF);
+      const hiMask = v128.load(scratch, C_HI16);
+      const xa = v128.load(x + (<usize>k << 2));
+      const xb = v128.load(x + (<usize>k << 2), 16);
+      // 16 bytes of halves = 4 i32 lanes of (even element | odd element << 16).
+      const xe = v128.shuffle<i32>(xa, xb, 0, 2, 4, 6);
+      const xo = v128.shuffle<i32>(xa, xb, 1, 3, 5, 7);
+      const o = <usize>k << 1;
+      const v0 = v128.load(p0 + o), v1 = v128.load(p1 + o), v2 = v128.load(p2 + o), v3 = v128.load(p3 + o);
+      if (bf) {
+        c0 = f32x4.add(f32x4.add(c0, f32x4.mul(i32x4.shl(v0, 16), xe)), f32x4.mul(v128.and(v0, hiMask), xo));
+        c1 = f32x4.add(f32x4.add(c1, f32x4.mul(i32x4.shl(v1, 16), xe)), f32x4.mul(v128.and(v1, hiMask), xo));
+        c2 = f32x4.add(f32x4.add(c2, f32x4.mul(i32x4.shl(v2, 16), xe)), f32x4.mul(v128.and(v2, hiMask), xo));
+        c3 = f32x4.add(f32x4.add(c3, f32x4.mul(i32x4.shl(v3, 16), xe)), f32x4.mul(v128.and(v3, hiMask), xo));
+      } else {
+        // inf/NaN (exponent 31) are rare: one test for the 4 rows' 32 halves picks the exact but
+        // slower conversion; both give the same values for finite halves.
+        const e16 = v128.load(scratch, C_E16);
+        const sp = v128.or(
+          v128.or(i16x8.eq(v128.and(v0, e16), e16), i16x8.eq(v128.and(v1, e16), e16)),
+          v128.or(i16x8.eq(v128.and(v2, e16), e16), i16x8.eq(v128.and(v3, e16), e16)),
+        );
+        if (v128.any_true(sp)) {
+          c0 = f16acc(c0, v0, xe, xo, cMask, cMul, cExp, cInf, true);
+          c1 = f16acc(c1, v1, xe, xo, cMask, cMul, cExp, cInf, true);
+          c2 = f16acc(c2, v2, xe, xo, cMask, cMul, cExp, cInf, true);
+          c3 = f16acc(c3, v3, xe, xo, cMask, cMul, cExp, cInf, true);
+        } else {
+          c0 = f16acc(c0, v0, xe, xo, cMask, cMul, cExp, cInf, false);
+          c1 = f16acc(c1, v1, xe, xo, cMask, cMul, cExp, cInf, false);
+          c2 = f16acc(c2, v2, xe, xo, cMask, cMul, cExp, cInf, false);
+          c3 = f16acc(c3, v3, xe, xo, cMask, cMul, cExp, cInf, false);
+        }
+      }
+    }
+    let s = hsum4f(c0, c1, c2, c3);
+    for (let k = K8; k < K; k++) {
+      const o = <usize>k << 1;
+      const xs = load<f32>(x + (<usize>k << 2));
+      let t = f32x4.splat(0);
+      t = f32x4.replace_lane(t, 0, half(p0 + o, bf) * xs);
+      t = f32x4.replace_lane(t, 1, half(p1 + o, bf) * xs);
+      t = f32x4.replace_lane(t, 2, half(p2 + o, bf) * xs);
+      t = f32x4.replace_lane(t, 3, half(p3 + o, bf) * xs);
+      s = f32x4.add(s, t);
+    }
+    storeRows(y, r, N, s);
+  }
+}
+
+export function gemv_f16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  gemv16(w, x, y, N, K, start, end, scratch, false);
+}
+
+export function gemv_bf16(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  gemv16(w, x, y, N, K, start, end, scratch, true);
+}

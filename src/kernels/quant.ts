@@ -1,0 +1,254 @@
+// Q8_0 / Q4_0 block quantization (bit-exact with llama.cpp's quantize_row_q8_0_ref and
+// quantize_row_q4_0_ref), dequantization, and repacking between GGUF's block order and the
+// in-memory "x4 layout" (src/tensor/dtype.ts): per group of 4 rows and block b, 4 fp16 scales
+// (8 bytes) then the 4 rows' quants, each row's quants exactly as in its GGUF block
+// (Q8_0: 32 int8; Q4_0: 16 bytes, byte j = element j in the low nibble, j + 16 in the high one).
+//
+// Units of the parallel kernels are rows (or blocks for the flat GGUF kernels); threads write
+// disjoint bytes, so any split gives the same bytes.
+
+// ---------------------------------------------------------------------------------------------
+// fp16 <-> f32 (IEEE binary16, round to nearest even, subnormals, inf and NaN)
+
+/** 2^112: rebiases a binary16 exponent placed in an f32 (and makes f16 subnormals exact f32 values). */
+const F16_REBIAS: f32 = reinterpret<f32>(<u32>0x77800000);
+
+@inline
+export function f16_to_f32(h: u32): f32 {
+  const e = (h & 0x7fff) << 13;
+  let f = reinterpret<f32>(e) * F16_REBIAS;
+  if (e >= 0x0f800000) f = reinterpret<f32>(e | 0x7f800000); // inf / NaN keep their payload
+  return reinterpret<f32>(reinterpret<u32>(f) | ((h & 0x8000) << 16));
+}
+
+/** f32 -> fp16 bits, round to nearest even (what F16C's vcvtps2ph and ggml's fallback do). */
+export function f32_to_f16(f: f32): u32 {
+  const x = reinterpret<u32>(f);
+  const sign = (x >> 16) & 0x8000;
+  const ax = x & 0x7fffffff;
+  if (ax >= 0x47800000) {
+    // >= 65536 (or inf/NaN): inf, or a quiet NaN keeping the top payload bits.
+    if (ax > 0x7f800000) return sign | 0x7e00 | ((ax >> 13) & 0x3ff);
+    return sign | 0x7c00;
+  }
+  if (ax < 0x38800000) {
+    // Below the smallest normal half: adding 0.5 aligns the mantissa so the FPU's own
+    // round-to-nearest-even does the rounding to a multiple of 2^-24.
+    const magic: u32 = 0x3f000000; // 0.5f: ((127 - 15) + (23 - 10) + 1) << 23
+    const r = reinterpret<f32>(ax) + reinterpret<f32>(magic);
+    return sign | (reinterpret<u32>(r) - magic);
+  }
+  const odd = (ax >> 13) & 1;
+  // Rebias the exponent and round: + 0xfff + odd rounds half to even; a carry out of the
+  // mantissa bumps the exponent (and 65520..65535 become inf), which is the right answer.
+  return sign | ((ax - (<u32>(127 - 15) << 23) + 0xfff + odd) >> 13);
+}
+
+/** roundf: round half away from zero, exact for every f32 (no `x + 0.5` double rounding). */
+@inline
+function roundf(v: f32): f32 {
+  const t = Mathf.trunc(v);
+  const r = v - t; // exact
+  if (r >= 0.5) return t + 1;
+  if (r <= -0.5) return t - 1;
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One block
+
+/** quantize_row_q8_0_ref on one block of 32 floats at x: fp16 scale to sp, 32 int8 to qp. */
+@inline
+function quantBlockQ8(x: usize, sp: usize, qp: usize): void {
+  let amax: f32 = 0;
+  for (let j = 0; j < 32; j++) amax = Mathf.max(amax, Mathf.abs(load<f32>(x + (<usize>j << 2))));
+  const d: f32 = amax / 127;
+  const id: f32 = d != 0 ? <f32>1 / d : 0;
+  store<u16>(sp, <u16>f32_to_f16(d));
+  for (let j = 0; j < 32; j++) {
+    store<i8>(qp + j, <i8>(<i32>roundf(load<f32>(x + (<usize>j << 2)) * id)));
+  }
+}
+
+/** quantize_row_q4_0_ref on one block: d = (value of largest magnitude) / -8. */
+@inline
+function quantBlockQ4(x: usize, sp: usize, qp: usize): void {
+  let amax: f32 = 0;
+  let max: f32 = 0;
+  for (let j = 0; j < 32; j++) {
+    const v = load<f32>(x + (<usize>j << 2));
+    // Strict `<` keeps the first of equal magnitudes, as the reference does.
+    if (amax < Mathf.abs(v)) {
+      amax = Mathf.abs(v);
+      max = v;
+    }
+  }
+  const d: f32 = max / -8;
+  const id: f32 = d != 0 ? <f32>1 / d : 0;
+  store<u16>(sp, <u16>f32_to_f16(d));
+  for (let j = 0; j < 16; j++) {
+    const x0: f32 = load<f32>(x + (<usize>j << 2)) * id;
+    const x1: f32 = load<f32>(x + (<usize>(j + 16) << 2)) * id;
+    // (int8_t)(x + 8.5f) truncates toward zero; the reference then clamps to 15 only.
+    const q0 = min<i32>(15, <i32>(<i8>(<i32>(x0 + 8.5))));
+    const q1 = min<i32>(15, <i32>(<i8>(<i32>(x1 + 8.5))));
+    store<u8>(qp + j, <u8>((q0 & 0xff) | (q1 << 4)));
+  }
+}
+
+@inline
+function groupBytes(qb: i32): i32 {
+  return 8 + 4 * qb;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quantize f32 rows [N, K]
+
+/** f32 [N, K] at src -> GGUF-order Q8_0 (qb = 32) or Q4_0 (qb = 16) blocks at dst; units = rows. */
+export function quantize_gguf(src: usize, dst: usize, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  const bb = 2 + qb;
+  for (let r = start; r < end; r++) {
+    for (let b = 0; b < nb; b++) {
+      const x = src + ((<usize>r * <usize>K + <usize>(b << 5)) << 2);
+      const o = dst + (<usize>r * <usize>nb + <usize>b) * <usize>bb;
+      if (qb == 32) quantBlockQ8(x, o, o + 2);
+      else quantBlockQ4(x, o, o + 2);
+    }
+  }
+}
+
+/** f32 [N, K] -> x4 layout (rows padded to a multiple of 4: units run to that, padding rows get zero
+ *  blocks). */
+export function quantize_x4(src: usize, dst: usize, N: i32, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  const gb = groupBytes(qb);
+  for (let r = start; r < end; r++) {
+    const g = r >> 2;
+    const i = r & 3;
+    for (let b = 0; b < nb; b++) {
+      const base = dst + (<usize>g * <usize>nb + <usize>b) * <usize>gb;
+      const sp = base + (<usize>i << 1);
+      const qp = base + 8 + <usize>(i * qb);
+      if (r >= N) {
+        store<u16>(sp, 0);
+        memory.fill(qp, 0, <usize>qb);
+        continue;
+      }
+      const x = src + ((<usize>r * <usize>K + <usize>(b << 5)) << 2);
+      if (qb == 32) quantBlockQ8(x, sp, qp);
+      else quantBlockQ4(x, sp, qp);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dequantize
+
+@inline
+function dequantBlock(sp: usize, qp: usize, qb: i32, out: usize): void {
+  const d = f16_to_f32(load<u16>(sp));
+  if (qb == 32) {
+    for (let j = 0; j < 32; j++) store<f32>(out + (<usize>j << 2), d * <f32>load<i8>(qp + j));
+  } else {
+    for (let j = 0; j < 16; j++) {
+      const v = <i32>load<u8>(qp + j);
+      store<f32>(out + (<usize>j << 2), d * <f32>((v & 15) - 8));
+      store<f32>(out + (<usize>(j + 16) << 2), d * <f32>((v >> 4) - 8));
+    }
+  }
+}
+
+/** GGUF-order blocks -> f32; units = blocks. */
+export function dequantize_gguf(src: usize, dst: usize, qb: i32, start: i32, end: i32, scratch: usize): void {
+  const bb = 2 + qb;
+  for (let b = start; b < end; b++) {
+    const o = src + <usize>b * <usize>bb;
+    dequantBlock(o, o + 2, qb, dst + (<usize>b << 7));
+  }
+}
+
+@inline
+function dequantRowX4(src: usize, nb: i32, qb: i32, r: i32, out: usize): void {
+  const gb = groupBytes(qb);
+  const g = r >> 2;
+  const i = r & 3;
+  for (let b = 0; b < nb; b++) {
+    const base = src + (<usize>g * <usize>nb + <usize>b) * <usize>gb;
+    dequantBlock(base + (<usize>i << 1), base + 8 + <usize>(i * qb), qb, out + (<usize>b << 7));
+  }
+}
+
+/** x4 tensor [N, K] -> f32 [N, K]; units = rows (< N). */
+export function dequantize_x4(src: usize, dst: usize, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  for (let r = start; r < end; r++) dequantRowX4(src, nb, qb, r, dst + ((<usize>r * <usize>K) << 2));
+}
+
+/** Embedding lookup: out[t, :] = row ids[t] of the x4 table [N, K]; units = t. Ids outside [0, N)
+ *  trap (abort) rather than read another tensor's bytes. */
+export function dequantize_rows_x4(src: usize, N: i32, K: i32, qb: i32, ids: usize, dst: usize, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  for (let t = start; t < end; t++) {
+    const r = load<i32>(ids + (<usize>t << 2));
+    if (r < 0 || r >= N) unreachable();
+    dequantRowX4(src, nb, qb, r, dst + ((<usize>t * <usize>K) << 2));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repack GGUF order <-> x4 layout (bytes only)
+
+/** GGUF-order [N, K] -> x4; units = rows up to N rounded up to 4 (padding rows are zeroed). */
+export function repack_to_x4(src: usize, dst: usize, N: i32, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  const bb = 2 + qb;
+  const gb = groupBytes(qb);
+  for (let r = start; r < end; r++) {
+    const g = r >> 2;
+    const i = r & 3;
+    for (let b = 0; b < nb; b++) {
+      const base = dst + (<usize>g * <usize>nb + <usize>b) * <usize>gb;
+      const sp = base + (<usize>i << 1);
+      const qp = base + 8 + <usize>(i * qb);
+      if (r >= N) {
+        store<u16>(sp, 0);
+        memory.fill(qp, 0, <usize>qb);
+      } else {
+        const o = src + (<usize>r * <usize>nb + <usize>b) * <usize>bb;
+        store<u16>(sp, load<u16>(o));
+        memory.copy(qp, o + 2, <usize>qb);
+      }
+    }
+  }
+}
+
+/** x4 [N, K] -> GGUF order (padding rows dropped); units = rows (< N). */
+export function repack_from_x4(src: usize, dst: usize, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  const bb = 2 + qb;
+  const gb = groupBytes(qb);
+  for (let r = start; r < end; r++) {
+    const g = r >> 2;
+    const i = r & 3;
+    for (let b = 0; b < nb; b++) {
+      const base = src + (<usize>g * <usize>nb + <usize>b) * <usize>gb;
+      const o = dst + (<usize>r * <usize>nb + <usize>b) * <usize>bb;
+      store<u16>(o, load<u16>(base + (<usize>i << 1)));
+      memory.copy(o + 2, base + 8 + <usize>(i * qb), <usize>qb);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// plain-type conversions used by tests and by ops that need f32 copies
+
+/** f32 -> fp16 (round to nearest even) over elements [start, end). */
+export function f32_to_f16_buf(src: usize, dst: usize, start: i32, end: i32, scratch: usize): void {
+  for (let i = start; i < end; i++) store<u16>(dst + (<usize>i << 1), <u16>f32_to_f16(load<f32>(src + (<usize>i << 2))));
+}
+
+/** fp16 -> f32 over elements [start, end). */
+export function f16_to_f32_buf(src: usize, dst: usize, start: i32, end: i32, scratch: usize): void {
+  for (let i = start; i < end; i++) store<f32>(dst + (<usize>i << 2), f16_to_f32(load<u16>(src + (<usize>i << 1))));
+}
