@@ -91,7 +91,7 @@ export async function benchGemv(rep: Reporter, opts: { quick?: boolean }): Promi
           const y = Tensor.zeros(rt, 'f32', [N], arena);
           let next = 0;
           const s = timeIt(() => {
-            for (let c = 0; c < copies; c++) matvec(y, ws[(next + c) % copies]!, x);
+            for (let c = 0; c < copies; c++) matvec(ws[(next + c) % copies]!, x, y);
             next++;
           }, timing);
           const gbs = (bytes * copies) / s / 1e9;

@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
+import { benchGemv } from './gemv.js';
 import { reporter, type Reporter } from './harness.js';
 
 export interface BenchOptions {
@@ -18,6 +19,7 @@ type Bench = (rep: Reporter, opts: { quick?: boolean }) => Promise<void>;
 
 const benches: Record<string, { title: string; run: Bench }> = {
   gemm: { title: 'f32 GEMM (prefill and training)', run: benchGemm },
+  gemv: { title: 'GEMV (decode): weight bytes read per second, next to the read bandwidth', run: benchGemv },
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
 };
 

@@ -1,18 +1,17 @@
-// Token embedding lookup for plain (f32/f16/bf16) tables.
+// Token embedding lookup: f32/f16/bf16 tables, and q8_0/q4_0 tables (x4 layout) expanded row by row.
+import { isQuantized } from '../dtype.js';
 import { expectShape, type Tensor } from '../tensor.js';
+import { quantBytes } from './quant.js';
 import { arenaOf, expectRank, minRowsPerThread, outputTensor } from './util.js';
 
 /**
- * out[t] = table[ids[t]] as f32. table: f32|f16|bf16 [V, H]; ids: i32 [T]; out (optional): f32 [T, H].
+ * out[t] = table[ids[t]] as f32. table: f32|f16|bf16|q8_0|q4_0 [V, H]; ids: i32 [T]; out (optional): f32 [T, H].
  * Throws a RangeError naming the first id outside [0, V).
  */
 export function embedding(table: Tensor, ids: Tensor, out?: Tensor): Tensor {
   const op = 'embedding';
-  if (table.dtype === 'q8_0' || table.dtype === 'q4_0') {
-    throw new TypeError(`${op}: table is ${table.dtype}; quantized tables are expanded by dequantizeRows from ops/quant`);
-  }
-  if (table.dtype !== 'f32' && table.dtype !== 'f16' && table.dtype !== 'bf16') {
-    throw new TypeError(`${op}: table must be f32|f16|bf16, got ${table.dtype}`);
+  if (!['f32', 'f16', 'bf16', 'q8_0', 'q4_0'].includes(table.dtype)) {
+    throw new TypeError(`${op}: table must be f32|f16|bf16|q8_0|q4_0, got ${table.dtype}`);
   }
   expectRank(op, 'table', table, 2);
   const [v, h] = table.shape as [number, number];
@@ -26,6 +25,10 @@ export function embedding(table: Tensor, ids: Tensor, out?: Tensor): Tensor {
     if (id < 0 || id >= v) throw new RangeError(`${op}: token id ${id} (ids[${i}]) is outside the vocabulary [0, ${v})`);
   }
   const o = outputTensor(op, table, out, 'f32', [t, h], arena);
-  table.rt.parallel(`embed_${table.dtype}`, arena, [table.offset, ids.offset, o.offset, h], t, 1, minRowsPerThread(h));
+  if (isQuantized(table.dtype)) {
+    table.rt.parallel('dequantize_rows_x4', arena, [table.offset, v, h, quantBytes(table.dtype), ids.offset, o.offset], t, 1, minRowsPerThread(h));
+  } else {
+    table.rt.parallel(`embed_${table.dtype}`, arena, [table.offset, ids.offset, o.offset, h], t, 1, minRowsPerThread(h));
+  }
   return o;
 }

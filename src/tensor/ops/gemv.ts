@@ -3,7 +3,7 @@
 // per 32-block once per call (src/kernels/gemv.ts).
 import type { Arena } from '../../runtime/arena.js';
 import { elementBytes, isQuantized, QK, QROWS, blockBytes } from '../dtype.js';
-import { sameArena, type Tensor } from '../tensor.js';
+import { sameArena, Tensor } from '../tensor.js';
 
 /** Bytes of one activation record per 32-block (ACT_BLOCK in src/kernels/gemv.ts). */
 export const ACT_BLOCK = 176;
@@ -44,55 +44,58 @@ function weightShape(op: string, w: Tensor): [number, number] {
   return [N, K];
 }
 
-/** out[N] = w[N, K] x[K]. w: f32 | f16 | bf16 | q8_0 | q4_0; x, out: f32. */
-export function matvec(out: Tensor, w: Tensor, x: Tensor): void {
+/** Returns out[N] = w[N, K] x[K]. w: f32 | f16 | bf16 | q8_0 | q4_0; x, out: f32 ([N] or [1, N]). */
+export function matvec(w: Tensor, x: Tensor, out?: Tensor): Tensor {
   const op = 'matvec';
   const [N, K] = weightShape(op, w);
   vecLen(op, 'x', x, K);
+  out ??= Tensor.zeros(w.rt, 'f32', [N], w.arena);
   vecLen(op, 'out', out, N);
   const arena = sameArena(op, out, w, x);
   const rt = w.rt;
-  if (N === 0) return;
+  if (N === 0) return out;
   switch (w.dtype) {
     case 'f32':
     case 'f16':
     case 'bf16':
       rt.parallel(`gemv_${w.dtype}`, arena, [w.offset, x.offset, out.offset, N, K], N, QROWS, minRows(K * elementBytes(w.dtype)));
-      return;
+      return out;
     case 'q8_0':
     case 'q4_0': {
       if (K === 0) {
         out.arena.f32.fill(0, out.offset / 4, out.offset / 4 + N);
-        return;
+        return out;
       }
       const act = actScratch(w, actBytes(1, K));
       rt.call('quantize_act', arena, x.offset, act, K, 0, 1, 0);
       rt.parallel(`gemv_${w.dtype}`, arena, [w.offset, act, out.offset, N, K], N, QROWS, minRows((K / QK) * blockBytes[w.dtype]));
-      return;
+      return out;
     }
     default:
       throw new TypeError(`${op}: w must be f32, f16, bf16, q8_0 or q4_0, got ${w.dtype}`);
   }
 }
 
-/** out[M, N] = x[M, K] w[N, K]^T for quantized w (prompt processing). Row m of out equals
+/** Returns out[M, N] = x[M, K] w[N, K]^T for quantized w (prompt processing). Row m of out equals
  *  matvec(w, x[m]) bit for bit. */
-export function qmatmul(out: Tensor, x: Tensor, w: Tensor): void {
+export function qmatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   const op = 'qmatmul';
   if (!isQuantized(w.dtype)) throw new TypeError(`${op}: w must be q8_0 or q4_0, got ${w.dtype}`);
   const [N, K] = weightShape(op, w);
   if (x.dtype !== 'f32') throw new TypeError(`${op}: x must be f32, got ${x.dtype}`);
   if (x.rank !== 2 || x.shape[1] !== K) throw new RangeError(`${op}: x must have shape [M, ${K}], got [${x.shape.join(', ')}]`);
   const M = x.shape[0]!;
+  out ??= Tensor.zeros(w.rt, 'f32', [M, N], w.arena);
   if (out.dtype !== 'f32') throw new TypeError(`${op}: out must be f32, got ${out.dtype}`);
   if (out.rank !== 2 || out.shape[0] !== M || out.shape[1] !== N) {
     throw new RangeError(`${op}: out must have shape [${M}, ${N}], got [${out.shape.join(', ')}]`);
   }
   const arena = sameArena(op, out, x, w);
-  if (M === 0 || N === 0) return;
+  if (M === 0 || N === 0) return out;
   const rt = w.rt;
   const act = actScratch(w, actBytes(M, K));
   rt.parallel('quantize_act', arena, [x.offset, act, K], M, 1, 8);
   const qb = blockBytes[w.dtype] - 2;
   rt.parallel('gemm_q', arena, [w.offset, act, out.offset, M, N, K, qb], N, QROWS, QROWS);
+  return out;
 }

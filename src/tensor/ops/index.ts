@@ -8,3 +8,6 @@ export { matmul, gemm, type MatmulOptions, type GemmArgs } from './matmul.js';
 export { rmsnorm, softmax } from './norm.js';
 export { ropeTable, applyRope, type RopeOptions, type RopeTable } from './rope.js';
 export { argmax, topK, type TopK } from './sample.js';
+export { matvec, qmatmul } from './gemv.js';
+export { linear } from './linear.js';
+export { quantize, dequantize, fromGGUF, toGGUF, type QType } from './quant.js';

@@ -91,26 +91,3 @@ export function dequantize(t: Tensor): Tensor {
   t.rt.parallel('dequantize_x4', t.arena, [t.offset, out.offset, cols, quantBytes(t.dtype)], rows, 1, minRows(cols * 4));
   return out;
 }
-
-/** Embedding lookup: out[i, :] = table[ids[i], :] as f32. table: q8_0 | q4_0 [V, K]; ids: i32 with T
- *  elements (any shape); out: f32 with T rows of K. */
-export function dequantizeRows(out: Tensor, table: Tensor, ids: Tensor): void {
-  const op = 'dequantizeRows';
-  checkQType(op, table.dtype);
-  if (table.rank !== 2) throw new RangeError(`${op}: table must be a matrix [V, K], got [${table.shape.join(', ')}]`);
-  const [V, K] = table.shape as [number, number];
-  checkCols(op, 'table', table.shape);
-  if (ids.dtype !== 'i32') throw new TypeError(`${op}: ids must be i32, got ${ids.dtype}`);
-  if (out.dtype !== 'f32') throw new TypeError(`${op}: out must be f32, got ${out.dtype}`);
-  const T = ids.numel;
-  if (out.cols !== K || out.numel !== T * K) {
-    throw new RangeError(`${op}: out must hold ${T} rows of ${K} (ids has ${T} elements), got [${out.shape.join(', ')}]`);
-  }
-  const arena = sameArena(op, out, table, ids);
-  const idv = arena.i32.subarray(ids.offset / 4, ids.offset / 4 + T);
-  for (let i = 0; i < T; i++) {
-    const id = idv[i]!;
-    if (id < 0 || id >= V) throw new RangeError(`${op}: ids[${i}] = ${id} is outside the table's ${V} rows`);
-  }
-  out.rt.parallel('dequantize_rows_x4', arena, [table.offset, V, K, quantBytes(table.dtype), ids.offset, out.offset], T, 1, 8);
-}

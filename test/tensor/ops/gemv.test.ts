@@ -87,7 +87,7 @@ function runMatvec(r: Runtime, w: Tensor, x: Float32Array, N: number): Float32Ar
   const xt = Tensor.fromF32(r, x, [x.length], w.arena);
   const out = Tensor.zeros(r, 'f32', [N], w.arena);
   try {
-    matvec(out, w, xt);
+    matvec(w, xt, out);
     return out.toArray();
   } finally {
     xt.dispose();
@@ -146,7 +146,7 @@ for (const dtype of ['q8_0', 'q4_0'] as const) {
       const X = rand(M * K, M);
       const xt = Tensor.fromF32(rt, X, [M, K], wt.arena);
       const out = Tensor.zeros(rt, 'f32', [M, N], wt.arena);
-      qmatmul(out, xt, wt);
+      qmatmul(xt, wt, out);
       const Y = out.toArray();
       for (let m = 0; m < M; m++) {
         const y = runMatvec(rt, wt, X.subarray(m * K, (m + 1) * K), N);
@@ -179,7 +179,7 @@ test('1 and 2 threads give bit-identical results for every dtype', async () => {
           const wt = i === 0 ? w1 : w2;
           const xt = Tensor.fromF32(r, X, [M, K], wt.arena);
           const out = Tensor.zeros(r, 'f32', [M, N], wt.arena);
-          qmatmul(out, xt, wt);
+          qmatmul(xt, wt, out);
           return out.toArray();
         });
         assert.deepEqual(res[0], res[1], `${dtype} qmatmul`);
@@ -260,17 +260,17 @@ test('bad inputs give errors naming the field', () => {
   const w = Tensor.fromF32(rt, new Float32Array(6 * 8), [6, 8]);
   const x = Tensor.fromF32(rt, new Float32Array(7), [7], w.arena);
   const out = Tensor.zeros(rt, 'f32', [6], w.arena);
-  assert.throws(() => matvec(out, w, x), /matvec: x must be a vector of 8/);
+  assert.throws(() => matvec(w, x, out), /matvec: x must be a vector of 8/);
   const x8 = Tensor.fromF32(rt, new Float32Array(8), [8], w.arena);
   const out5 = Tensor.zeros(rt, 'f32', [5], w.arena);
-  assert.throws(() => matvec(out5, w, x8), /matvec: out must be a vector of 6/);
+  assert.throws(() => matvec(w, x8, out5), /matvec: out must be a vector of 6/);
   const wi = Tensor.fromI32(rt, new Int32Array(48), [6, 8], w.arena);
-  assert.throws(() => matvec(out, wi, x8), /w must be f32, f16, bf16, q8_0 or q4_0, got i32/);
-  assert.throws(() => qmatmul(Tensor.zeros(rt, 'f32', [1, 6], w.arena), Tensor.fromF32(rt, new Float32Array(8), [1, 8], w.arena), w), /qmatmul: w must be q8_0 or q4_0, got f32/);
+  assert.throws(() => matvec(wi, x8, out), /w must be f32, f16, bf16, q8_0 or q4_0, got i32/);
+  assert.throws(() => qmatmul(Tensor.fromF32(rt, new Float32Array(8), [1, 8], w.arena), w, Tensor.zeros(rt, 'f32', [1, 6], w.arena)), /qmatmul: w must be q8_0 or q4_0, got f32/);
   const q = fromGGUF(rt, 'q8_0', [4, 64], new Uint8Array(4 * 2 * 34));
   const xq = Tensor.fromF32(rt, new Float32Array(3 * 32), [3, 32], q.arena);
-  assert.throws(() => qmatmul(Tensor.zeros(rt, 'f32', [3, 4], q.arena), xq, q), /qmatmul: x must have shape \[M, 64\], got \[3, 32\]/);
+  assert.throws(() => qmatmul(xq, q, Tensor.zeros(rt, 'f32', [3, 4], q.arena)), /qmatmul: x must have shape \[M, 64\], got \[3, 32\]/);
   const other = rt.newArena();
   const xo = Tensor.fromF32(rt, new Float32Array(64), [64], other);
-  assert.throws(() => matvec(Tensor.zeros(rt, 'f32', [4], q.arena), q, xo), /operands live in arenas/);
+  assert.throws(() => matvec(q, xo, Tensor.zeros(rt, 'f32', [4], q.arena)), /operands live in arenas/);
 });

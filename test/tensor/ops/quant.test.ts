@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Runtime } from '../../../src/runtime/runtime.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
-import { dequantize, dequantizeRows, fromGGUF, quantize, toGGUF } from '../../../src/tensor/ops/quant.js';
+import { embedding } from '../../../src/tensor/ops/embedding.js';
+import { dequantize, fromGGUF, quantize, toGGUF } from '../../../src/tensor/ops/quant.js';
 import { decodeBlocks, f16ToNumber, numberToF16, rand, refQuantQ4, refQuantQ8 } from './qref.js';
 
 let rt: Runtime;
@@ -143,7 +144,7 @@ for (const dtype of ['q8_0', 'q4_0'] as const) {
     q.dispose();
   });
 
-  test(`${dtype}: dequantizeRows (embedding lookup) equals rows of dequantize`, () => {
+  test(`${dtype}: embedding lookup of a quantized table equals rows of dequantize`, () => {
     const V = 9;
     const K = 64;
     const t = Tensor.fromF32(rt, rand(V * K, 3), [V, K]);
@@ -152,12 +153,12 @@ for (const dtype of ['q8_0', 'q4_0'] as const) {
     const ids = [8, 0, 3, 3, 7];
     const idT = Tensor.fromI32(rt, ids, [ids.length], q.arena);
     const out = Tensor.zeros(rt, 'f32', [ids.length, K], q.arena);
-    dequantizeRows(out, q, idT);
+    embedding(q, idT, out);
     const got = out.toArray();
     ids.forEach((id, i) => assert.deepEqual(got.subarray(i * K, (i + 1) * K), full.subarray(id * K, (id + 1) * K)));
     const bad = Tensor.fromI32(rt, [1, 9], [2], q.arena);
     const out2 = Tensor.zeros(rt, 'f32', [2, K], q.arena);
-    assert.throws(() => dequantizeRows(out2, q, bad), /ids\[1\] = 9/);
+    assert.throws(() => embedding(q, bad, out2), /token id 9 \(ids\[1\]\)/);
     for (const z of [t, q, idT, out, bad, out2]) z.dispose();
   });
 }
