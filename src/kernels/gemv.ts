@@ -14,12 +14,13 @@ import { f16_to_f32 } from './quant';
 // ---------------------------------------------------------------------------------------------
 // Activation records: one per 32-block, ACT_BLOCK bytes, written by quantize_act.
 //   0   xq8[32]   int8 q (natural order)                         relaxed Q4 path
-//   32  xpos[32]  max(q, 0)    } both 7-bit, so they can be the    relaxed Q8 path:
-//   64  xneg[32]  max(-q, 0)   } i7 operand of relaxed dot         q.w = pos.w - neg.w
+//   32  xabs[32]  |q| (7-bit: the i7 operand of relaxed dot)       relaxed Q8 path:
+//   64  xsgn[32]  0xff where q < 0, else 0                          q.w = |q|.(w ^ sgn) + neg
 //   96  xq16[32]  int16 q permuted: even 0..14 | even 16..30 | odd 1..15 | odd 17..31
 //                 (matches the lanes that 16-bit shifts and masks give from 16 weight bytes)
 //   160 d   f32   scale (amax / 127, kept in f32)
 //   164 s8  i32   8 * sum(q)  (Q4_0 nibbles are q + 8: dot(q4 - 8, x) = dot(nibbles, x) - s8)
+//   168 neg i32   sum of |q| over q < 0 (for q < 0, q.w = |q|.(~w) + |q|, and ~w never overflows)
 const ACT_BLOCK: i32 = 176; // = ACT_BLOCK in src/tensor/ops/gemv.ts
 
 @inline
@@ -66,19 +67,23 @@ export function quantize_act(x: usize, act: usize, K: i32, start: i32, end: i32,
       const zero = i8x16.splat(0);
       v128.store(ap, lo);
       v128.store(ap, hi, 16);
-      v128.store(ap, i8x16.max_s(lo, zero), 32);
-      v128.store(ap, i8x16.max_s(hi, zero), 48);
-      v128.store(ap, i8x16.max_s(i8x16.neg(lo), zero), 64);
-      v128.store(ap, i8x16.max_s(i8x16.neg(hi), zero), 80);
+      v128.store(ap, i8x16.abs(lo), 32);
+      v128.store(ap, i8x16.abs(hi), 48);
+      v128.store(ap, i8x16.lt_s(lo, zero), 64);
+      v128.store(ap, i8x16.lt_s(hi, zero), 80);
       v128.store(ap, v128.shuffle<i16>(h0, h1, 0, 2, 4, 6, 8, 10, 12, 14), 96);
       v128.store(ap, v128.shuffle<i16>(h2, h3, 0, 2, 4, 6, 8, 10, 12, 14), 112);
       v128.store(ap, v128.shuffle<i16>(h0, h1, 1, 3, 5, 7, 9, 11, 13, 15), 128);
       v128.store(ap, v128.shuffle<i16>(h2, h3, 1, 3, 5, 7, 9, 11, 13, 15), 144);
       const s4 = i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(h0, h1), i16x8.add(h2, h3)));
       const s = i32x4.extract_lane(s4, 0) + i32x4.extract_lane(s4, 1) + i32x4.extract_lane(s4, 2) + i32x4.extract_lane(s4, 3);
+      // sum over q < 0 of |q| = (sum |q| - sum q) / 2
+      const a4 = i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(i16x8.abs(h0), i16x8.abs(h1)), i16x8.add(i16x8.abs(h2), i16x8.abs(h3))));
+      const sa = i32x4.extract_lane(a4, 0) + i32x4.extract_lane(a4, 1) + i32x4.extract_lane(a4, 2) + i32x4.extract_lane(a4, 3);
       store<f32>(ap, d, 160);
       store<i32>(ap, s << 3, 164);
-      store<i64>(ap, 0, 168);
+      store<i32>(ap, (sa - s) >> 1, 168);
+      store<i32>(ap, 0, 172);
       xp += 128;
       ap += ACT_BLOCK;
     }
@@ -115,6 +120,7 @@ const C_NIB8: u32 = 80; // 0x0f bytes
 const C_NIB16: u32 = 96; // 0x000f i16 lanes
 const C_HI16: u32 = 112; // 0xffff0000
 const C_E16: u32 = 128; // 0x7c00 i16 lanes: fp16 exponent bits
+const C_HI8: u32 = 144; // 0xff00 i16 lanes
 const C_NIB: u32 = ASC_FEATURE_RELAXED_SIMD ? C_NIB8 : C_NIB16;
 
 function writeConsts(c: usize): void {
@@ -127,6 +133,7 @@ function writeConsts(c: usize): void {
   v128.store(c, i16x8.splat(0x000f), C_NIB16);
   v128.store(c, i32x4.splat(<i32>0xffff0000), C_HI16);
   v128.store(c, i16x8.splat(0x7c00), C_E16);
+  v128.store(c, i16x8.splat(<i16>0xff00), C_HI8);
 }
 
 /** Four fp16 values held in bits 28..13 of i32 lanes with the sign copied into bits 31..29
@@ -146,29 +153,29 @@ function scales4(p: usize, c: usize): v128 {
 
 // Dot products of one row's 32-block with the activation block.
 
-/** Q8_0, SIMD128: int8 weights sign-extended to the even/odd i16 lanes, i32x4.dot_i16x8_s. Returns
- *  an i32x4 whose lane sum is the exact dot product. */
+/** Q8_0, SIMD128: the even weights of each i16 lane shifted up (w << 8) and the odd ones masked
+ *  in place (w & 0xff00) are 256 * w exactly; i32x4.dot_i16x8_s with x. Returns an i32x4 whose lane
+ *  sum is 256 * the exact dot product (at most 32 * 128 * 127 * 256 < 2^31). */
 @inline
-function q8dotB(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128): v128 {
+function q8dotB(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128, hi8: v128): v128 {
   const w0 = v128.load(p);
   const w1 = v128.load(p, 16);
-  const a = i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w0, 8), 8), xe0);
-  const b = i32x4.dot_i16x8_s(i16x8.shr_s(w0, 8), xo0);
-  const c = i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w1, 8), 8), xe1);
-  const d = i32x4.dot_i16x8_s(i16x8.shr_s(w1, 8), xo1);
+  const a = i32x4.dot_i16x8_s(i16x8.shl(w0, 8), xe0);
+  const b = i32x4.dot_i16x8_s(v128.and(w0, hi8), xo0);
+  const c = i32x4.dot_i16x8_s(i16x8.shl(w1, 8), xe1);
+  const d = i32x4.dot_i16x8_s(v128.and(w1, hi8), xo1);
   return i32x4.add(i32x4.add(a, b), i32x4.add(c, d));
 }
 
-/** Q8_0, relaxed: q.w = pos.w - neg.w with pos, neg in [0, 127] as the i7 operand. Each i16 pair
- *  sum is at most 2 * 128 * 127 = 32512 in magnitude, and so is their difference: the wrapping
- *  i16 subtraction is exact. Returns an i32x4 whose lane sum is the dot product. */
+/** Q8_0, relaxed: |x| in [0, 127] is the i7 operand and w ^ sgn(x) the signed one (w, or ~w =
+ *  -w - 1 where x < 0, so x.w = |x|.(w ^ sgn) + |x| there). Each i16 pair sum is at most
+ *  2 * 127 * 128 in magnitude: no saturation. Returns an i32x4 whose lane sum is the dot product
+ *  minus the record's neg. */
 @inline
-function q8dotR(p: usize, p0: v128, p1: v128, n0: v128, n1: v128, ones: v128): v128 {
-  const w0 = v128.load(p);
-  const w1 = v128.load(p, 16);
-  const d0 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w0, p0), i16x8.relaxed_dot_i8x16_i7x16_s(w0, n0));
-  const d1 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w1, p1), i16x8.relaxed_dot_i8x16_i7x16_s(w1, n1));
-  return i32x4.add(i32x4.dot_i16x8_s(d0, ones), i32x4.dot_i16x8_s(d1, ones));
+function q8dotR(p: usize, a0: v128, a1: v128, s0: v128, s1: v128, ones: v128): v128 {
+  const w0 = v128.xor(v128.load(p), s0);
+  const w1 = v128.xor(v128.load(p, 16), s1);
+  return i32x4.add(i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w0, a0), ones), i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w1, a1), ones));
 }
 
 // Q4_0 rows return i16x8 partial sums of nibble * x (nibble = q + 8 in 0..15, |x| <= 127): each
@@ -231,17 +238,20 @@ export function gemv_q8_0(w: usize, act: usize, y: usize, N: i32, K: i32, start:
       const m = v128.load(scratch, C_NIB);
       let isum: v128;
       if (ASC_FEATURE_RELAXED_SIMD) {
-        const p0 = v128.load(ap, 32);
-        const p1 = v128.load(ap, 48);
-        const n0 = v128.load(ap, 64);
-        const n1 = v128.load(ap, 80);
-        isum = hsum4i(q8dotR(wp + 8, p0, p1, n0, n1, ones), q8dotR(wp + 40, p0, p1, n0, n1, ones), q8dotR(wp + 72, p0, p1, n0, n1, ones), q8dotR(wp + 104, p0, p1, n0, n1, ones));
+        const a0 = v128.load(ap, 32);
+        const a1 = v128.load(ap, 48);
+        const s0 = v128.load(ap, 64);
+        const s1 = v128.load(ap, 80);
+        isum = hsum4i(q8dotR(wp + 8, a0, a1, s0, s1, ones), q8dotR(wp + 40, a0, a1, s0, s1, ones), q8dotR(wp + 72, a0, a1, s0, s1, ones), q8dotR(wp + 104, a0, a1, s0, s1, ones));
+        isum = i32x4.add(isum, v128.load32_splat(ap, 168));
       } else {
+        const hi8 = v128.load(scratch, C_HI8);
         const xe0 = v128.load(ap, 96);
         const xe1 = v128.load(ap, 112);
         const xo0 = v128.load(ap, 128);
         const xo1 = v128.load(ap, 144);
-        isum = hsum4i(q8dotB(wp + 8, xe0, xe1, xo0, xo1), q8dotB(wp + 40, xe0, xe1, xo0, xo1), q8dotB(wp + 72, xe0, xe1, xo0, xo1), q8dotB(wp + 104, xe0, xe1, xo0, xo1));
+        isum = hsum4i(q8dotB(wp + 8, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 40, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 72, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 104, xe0, xe1, xo0, xo1, hi8));
+        isum = i32x4.shr_s(isum, 8);
       }
       const scale = f32x4.mul(scales4(wp, scratch), v128.load32_splat(ap, 160));
       acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), scale));
@@ -314,12 +324,13 @@ function dot4(e0: v128, e1: v128, o0: v128, o1: v128, a: usize): v128 {
 
 @inline
 function dot8R(w0: v128, w1: v128, a: usize, ones: v128): v128 {
-  const d0 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w0, v128.load(a, 32)), i16x8.relaxed_dot_i8x16_i7x16_s(w0, v128.load(a, 64)));
-  const d1 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(w1, v128.load(a, 48)), i16x8.relaxed_dot_i8x16_i7x16_s(w1, v128.load(a, 80)));
+  // as q8dotR, the record's neg not yet added
+  const d0 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.xor(w0, v128.load(a, 64)), v128.load(a, 32));
+  const d1 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.xor(w1, v128.load(a, 80)), v128.load(a, 48));
   return i32x4.add(i32x4.dot_i16x8_s(d0, ones), i32x4.dot_i16x8_s(d1, ones));
 }
 
-/** One Q8_0 row block against 4 tokens -> [isum t0..t3]. */
+/** One Q8_0 row block against 4 tokens -> [isum t0..t3] (relaxed: the tokens' neg not yet added). */
 @inline
 function q8row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize, ones: v128): v128 {
   const w0 = v128.load(wq);
@@ -404,6 +415,13 @@ export function gemm_q(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, q
           i1 = q8row(wp + 40, a0, a1, a2, a3, ones);
           i2 = q8row(wp + 72, a0, a1, a2, a3, ones);
           i3 = q8row(wp + 104, a0, a1, a2, a3, ones);
+          if (ASC_FEATURE_RELAXED_SIMD) {
+            const neg = tokenLanesI(a0, a1, a2, a3, 168);
+            i0 = i32x4.add(i0, neg);
+            i1 = i32x4.add(i1, neg);
+            i2 = i32x4.add(i2, neg);
+            i3 = i32x4.add(i3, neg);
+          }
         } else {
           const s8 = tokenLanesI(a0, a1, a2, a3, 164);
           i0 = i32x4.sub(q4row(wp + 8, a0, a1, a2, a3, m, ones), s8);
