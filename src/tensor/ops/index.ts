@@ -11,3 +11,4 @@ export { argmax, topK, type TopK } from './sample.js';
 export { matvec, qmatmul } from './gemv.js';
 export { linear } from './linear.js';
 export { quantize, dequantize, fromGGUF, toGGUF, type QType } from './quant.js';
+export { castInto } from './cast.js';
