@@ -57,7 +57,7 @@ function makeWeights(rt: Runtime, dtype: WType, N: number, K: number, seed: numb
     for (let i = 0; i < u32.length; i++) u16[o + i] = u32[i]! >>> 16;
   } else {
     const src = Tensor.fromF32(rt, f, [N, K], t.arena);
-    rt.call('f32_to_f16_buf', t.arena, src.offset, t.offset, 0, N * K, 0);
+    rt.call('convert_f32_f16', t.arena, src.offset, t.offset, 0, N * K, 0);
     src.dispose();
   }
   return t;

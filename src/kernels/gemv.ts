@@ -9,7 +9,7 @@
 //
 // Parallel kernels take units = rows split at multiples of 4: each thread owns whole groups of 4
 // rows and every row's reduction order is fixed, so results do not depend on the thread count.
-import { f16_to_f32 } from './quant';
+import { f16ToF32 } from './simd';
 
 // ---------------------------------------------------------------------------------------------
 // Activation records: one per 32-block, ACT_BLOCK bytes, written by quantize_act.
@@ -504,7 +504,7 @@ function f16acc(acc: v128, v: v128, xe: v128, xo: v128, cMask: v128, cMul: v128,
 @inline
 function half(p: usize, bf: bool): f32 {
   const h = <u32>load<u16>(p);
-  return bf ? reinterpret<f32>(h << 16) : f16_to_f32(h);
+  return bf ? reinterpret<f32>(h << 16) : f16ToF32(h);
 }
 
 @inline

@@ -8,41 +8,9 @@
 // disjoint bytes, so any split gives the same bytes.
 
 // ---------------------------------------------------------------------------------------------
-// fp16 <-> f32 (IEEE binary16, round to nearest even, subnormals, inf and NaN)
+// One block
 
-/** 2^112: rebiases a binary16 exponent placed in an f32 (and makes f16 subnormals exact f32 values). */
-const F16_REBIAS: f32 = reinterpret<f32>(<u32>0x77800000);
-
-@inline
-export function f16_to_f32(h: u32): f32 {
-  const e = (h & 0x7fff) << 13;
-  let f = reinterpret<f32>(e) * F16_REBIAS;
-  if (e >= 0x0f800000) f = reinterpret<f32>(e | 0x7f800000); // inf / NaN keep their payload
-  return reinterpret<f32>(reinterpret<u32>(f) | ((h & 0x8000) << 16));
-}
-
-/** f32 -> fp16 bits, round to nearest even (what F16C's vcvtps2ph and ggml's fallback do). */
-export function f32_to_f16(f: f32): u32 {
-  const x = reinterpret<u32>(f);
-  const sign = (x >> 16) & 0x8000;
-  const ax = x & 0x7fffffff;
-  if (ax >= 0x47800000) {
-    // >= 65536 (or inf/NaN): inf, or a quiet NaN keeping the top payload bits.
-    if (ax > 0x7f800000) return sign | 0x7e00 | ((ax >> 13) & 0x3ff);
-    return sign | 0x7c00;
-  }
-  if (ax < 0x38800000) {
-    // Below the smallest normal half: adding 0.5 aligns the mantissa so the FPU's own
-    // round-to-nearest-even does the rounding to a multiple of 2^-24.
-    const magic: u32 = 0x3f000000; // 0.5f: ((127 - 15) + (23 - 10) + 1) << 23
-    const r = reinterpret<f32>(ax) + reinterpret<f32>(magic);
-    return sign | (reinterpret<u32>(r) - magic);
-  }
-  const odd = (ax >> 13) & 1;
-  // Rebias the exponent and round: + 0xfff + odd rounds half to even; a carry out of the
-  // mantissa bumps the exponent (and 65520..65535 become inf), which is the right answer.
-  return sign | ((ax - (<u32>(127 - 15) << 23) + 0xfff + odd) >> 13);
-}
+import { f16ToF32, f32ToF16 } from './simd';
 
 /** roundf: round half away from zero, exact for every f32 (no `x + 0.5` double rounding). */
 @inline
@@ -54,9 +22,6 @@ function roundf(v: f32): f32 {
   return t;
 }
 
-// ---------------------------------------------------------------------------------------------
-// One block
-
 /** quantize_row_q8_0_ref on one block of 32 floats at x: fp16 scale to sp, 32 int8 to qp. */
 @inline
 function quantBlockQ8(x: usize, sp: usize, qp: usize): void {
@@ -64,7 +29,7 @@ function quantBlockQ8(x: usize, sp: usize, qp: usize): void {
   for (let j = 0; j < 32; j++) amax = Mathf.max(amax, Mathf.abs(load<f32>(x + (<usize>j << 2))));
   const d: f32 = amax / 127;
   const id: f32 = d != 0 ? <f32>1 / d : 0;
-  store<u16>(sp, <u16>f32_to_f16(d));
+  store<u16>(sp, <u16>f32ToF16(d));
   for (let j = 0; j < 32; j++) {
     store<i8>(qp + j, <i8>(<i32>roundf(load<f32>(x + (<usize>j << 2)) * id)));
   }
@@ -85,7 +50,7 @@ function quantBlockQ4(x: usize, sp: usize, qp: usize): void {
   }
   const d: f32 = max / -8;
   const id: f32 = d != 0 ? <f32>1 / d : 0;
-  store<u16>(sp, <u16>f32_to_f16(d));
+  store<u16>(sp, <u16>f32ToF16(d));
   for (let j = 0; j < 16; j++) {
     const x0: f32 = load<f32>(x + (<usize>j << 2)) * id;
     const x1: f32 = load<f32>(x + (<usize>(j + 16) << 2)) * id;
@@ -147,7 +112,7 @@ export function quantize_x4(src: usize, dst: usize, N: i32, K: i32, qb: i32, sta
 
 @inline
 function dequantBlock(sp: usize, qp: usize, qb: i32, out: usize): void {
-  const d = f16_to_f32(load<u16>(sp));
+  const d = f16ToF32(load<u16>(sp));
   if (qb == 32) {
     for (let j = 0; j < 32; j++) store<f32>(out + (<usize>j << 2), d * <f32>load<i8>(qp + j));
   } else {
@@ -238,17 +203,4 @@ export function repack_from_x4(src: usize, dst: usize, K: i32, qb: i32, start: i
       memory.copy(o + 2, base + 8 + <usize>(i * qb), <usize>qb);
     }
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// plain-type conversions used by tests and by ops that need f32 copies
-
-/** f32 -> fp16 (round to nearest even) over elements [start, end). */
-export function f32_to_f16_buf(src: usize, dst: usize, start: i32, end: i32, scratch: usize): void {
-  for (let i = start; i < end; i++) store<u16>(dst + (<usize>i << 1), <u16>f32_to_f16(load<f32>(src + (<usize>i << 2))));
-}
-
-/** fp16 -> f32 over elements [start, end). */
-export function f16_to_f32_buf(src: usize, dst: usize, start: i32, end: i32, scratch: usize): void {
-  for (let i = start; i < end; i++) store<f32>(dst + (<usize>i << 2), f16_to_f32(load<u16>(src + (<usize>i << 1))));
 }

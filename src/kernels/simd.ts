@@ -72,14 +72,42 @@
   v128.store64_lane(p, i16x8.narrow_i32x4_u(v, v), 0);
 }
 
-// Scalar versions for loop tails: the same lane function on one value.
+// Scalar versions (loop tails, per-block scales). They agree with the lane functions bit for bit
+// (test/tensor/ops/convert.test.ts checks all 65536 halves and the rounding cases through both).
+
+/** 2^112: rebiases a binary16 exponent placed in an f32 (and makes f16 subnormals exact f32 values). */
+const F16_REBIAS: f32 = reinterpret<f32>(<u32>0x77800000);
+
 // @ts-ignore: decorator
 @inline export function f16ToF32(h: u32): f32 {
-  return f32x4.extract_lane(f16x4ToF32(i32x4.splat(<i32>h)), 0);
+  const e = (h & 0x7fff) << 13;
+  let f = reinterpret<f32>(e) * F16_REBIAS;
+  if (e >= 0x0f800000) f = reinterpret<f32>(e | 0x7f800000); // inf / NaN keep their payload
+  return reinterpret<f32>(reinterpret<u32>(f) | ((h & 0x8000) << 16));
 }
+
+/** f32 -> fp16 bits, round to nearest even (what F16C's vcvtps2ph and ggml's fallback do). */
 // @ts-ignore: decorator
-@inline export function f32ToF16(x: f32): u32 {
-  return <u32>i32x4.extract_lane(f32x4ToF16(f32x4.splat(x)), 0);
+@inline export function f32ToF16(f: f32): u32 {
+  const x = reinterpret<u32>(f);
+  const sign = (x >> 16) & 0x8000;
+  const ax = x & 0x7fffffff;
+  if (ax >= 0x47800000) {
+    // >= 65536 (or inf/NaN): inf, or a quiet NaN keeping the top payload bits.
+    if (ax > 0x7f800000) return sign | 0x7e00 | ((ax >> 13) & 0x3ff);
+    return sign | 0x7c00;
+  }
+  if (ax < 0x38800000) {
+    // Below the smallest normal half: adding 0.5 aligns the mantissa so the FPU's own
+    // round-to-nearest-even does the rounding to a multiple of 2^-24.
+    const magic: u32 = 0x3f000000; // 0.5f: ((127 - 15) + (23 - 10) + 1) << 23
+    const r = reinterpret<f32>(ax) + reinterpret<f32>(magic);
+    return sign | (reinterpret<u32>(r) - magic);
+  }
+  const odd = (ax >> 13) & 1;
+  // Rebias the exponent and round: + 0xfff + odd rounds half to even; a carry out of the
+  // mantissa bumps the exponent (and 65520..65535 become inf), which is the right answer.
+  return sign | ((ax - (<u32>(127 - 15) << 23) + 0xfff + odd) >> 13);
 }
 // @ts-ignore: decorator
 @inline export function bf16ToF32(h: u32): f32 {

@@ -66,7 +66,7 @@ test('fp16 rounding of the scale: nearest even, subnormal, overflow', () => {
   ];
   const src = Tensor.fromF32(rt, cases.map((c) => c[0]), [cases.length]);
   const dst = rt.alloc(cases.length * 2, src.arena);
-  rt.call('f32_to_f16_buf', src.arena, src.offset, dst.offset, 0, cases.length, 0);
+  rt.call('convert_f32_f16', src.arena, src.offset, dst.offset, 0, cases.length, 0);
   const got = Array.from(src.arena.u16.subarray(dst.offset / 2, dst.offset / 2 + cases.length));
   assert.deepEqual(got.map((h) => h.toString(16)), cases.map((c) => c[1].toString(16)));
   assert.deepEqual(cases.map((c) => numberToF16(Math.fround(c[0])).toString(16)), cases.map((c) => c[1].toString(16)));
@@ -80,7 +80,7 @@ test('fp16 -> f32 for all 65536 values (subnormals, inf, NaN)', () => {
   const dst = rt.alloc(n * 4, src.arena);
   const a = src.arena;
   for (let i = 0; i < n; i++) a.u16[src.offset / 2 + i] = i;
-  rt.call('f16_to_f32_buf', a, src.offset, dst.offset, 0, n, 0);
+  rt.call('convert_f16_f32', a, src.offset, dst.offset, 0, n, 0);
   const got = a.f32.subarray(dst.offset / 4, dst.offset / 4 + n);
   for (let i = 0; i < n; i++) {
     const want = f16ToNumber(i);
