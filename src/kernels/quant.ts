@@ -7,10 +7,10 @@
 // Units of the parallel kernels are rows (or blocks for the flat GGUF kernels); threads write
 // disjoint bytes, so any split gives the same bytes.
 
+import { f16ToF32, f32ToF16 } from './simd';
+
 // ---------------------------------------------------------------------------------------------
 // One block
-
-import { f16ToF32, f32ToF16 } from './simd';
 
 /** roundf: round half away from zero, exact for every f32 (no `x + 0.5` double rounding). */
 @inline
