@@ -31,7 +31,8 @@ export function specFromModelProto(m: ModelProto, source: string): TokenizerSpec
     byteFallback: ts.byteFallback,
     bosId: controlId(ts.bosPiece),
     eosId: controlId(ts.eosPiece),
-    padId: controlId(ts.padPiece),
+    // Yi declares pad_id 0 (= <unk>, not a control piece): honour the trainer's id when the piece lookup fails.
+    padId: controlId(ts.padPiece) >= 0 ? controlId(ts.padPiece) : ts.padId >= 0 && ts.padId < pieces.length ? ts.padId : -1,
     // sentencepiece itself adds nothing; tokenizer_config.json (Tokenizer.load) may say otherwise.
     addBos: false,
     addEos: false,
