@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
 import { reporter, type Reporter } from './harness.js';
+import { benchTokenizer } from './tokenizer.js';
 
 export interface BenchOptions {
   /** One JSON object per figure per line instead of tables. */
@@ -19,6 +20,7 @@ type Bench = (rep: Reporter, opts: { quick?: boolean }) => Promise<void>;
 const benches: Record<string, { title: string; run: Bench }> = {
   gemm: { title: 'f32 GEMM (prefill and training)', run: benchGemm },
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
+  tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },
 };
 
 export const benchNames = Object.keys(benches);

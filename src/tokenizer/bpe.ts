@@ -10,6 +10,9 @@ import type { PrefixMatcher } from './prefix-matcher.js';
 import { utf8Bytes } from './utf8.js';
 import { PieceType, type Vocab } from './vocab.js';
 
+/** Symbols a chunk gathers before it may be cut at the next separable boundary. */
+const MIN_CHUNK = 8;
+
 /** Entries of the (left id, right id) -> merged id cache before it is cleared. */
 const PAIR_CACHE_LIMIT = 1 << 20;
 
@@ -29,6 +32,8 @@ export class SpmBpe {
   private readonly pairCache = new Map<number, number>();
   private readonly hit = { id: -1 };
   private readonly hasUnused: boolean;
+  /** Every (code point, next code point) that occurs inside some mergeable piece. */
+  private readonly innerPairs = new Set<number>();
 
   constructor(
     private readonly vocab: Vocab,
@@ -36,13 +41,21 @@ export class SpmBpe {
     private readonly userDefined?: PrefixMatcher,
   ) {
     this.hasUnused = vocab.types.includes(PieceType.UNUSED);
+    for (const piece of vocab.mergeable.keys()) {
+      let prevCp = -1;
+      for (const ch of piece) {
+        const cp = ch.codePointAt(0)!;
+        if (prevCp >= 0) this.innerPairs.add(prevCp * 0x110000 + cp);
+        prevCp = cp;
+      }
+    }
   }
 
   /** Appends the ids of `text` (already normalized) to `out`. */
   encode(text: string, out: number[]): void {
     if (text.length === 0) return;
     this.ensure(text.length);
-    const { start, len, prev, next, id, freeze, heap, vocab } = this;
+    const { start, len, prev, next, id, freeze, vocab } = this;
     const matcher = this.userDefined && this.userDefined.size > 0 ? this.userDefined : undefined;
     const mergeable = vocab.mergeable;
 
@@ -75,10 +88,31 @@ export class SpmBpe {
     }
     next[n - 1] = -1;
 
-    heap.clear();
+    // Merge and emit chunk by chunk. A boundary where the two code points never appear side by side
+    // inside any mergeable piece can never be crossed by a merge, so the chunks on either side are
+    // independent and the result is exactly that of one pass over the whole text, with a small heap.
+    const emit = new Emitter(vocab, this.byteFallback, out);
     const revMerge = this.hasUnused ? new Map<string, [string, string]>() : undefined;
-    for (let i = 1; i < n; i++) this.maybeAdd(text, i - 1, i, revMerge);
+    let c0 = 0;
+    for (let i = 1; i <= n; i++) {
+      if (i < n && (i - c0 < MIN_CHUNK || !this.separable(text, i - 1, i))) continue;
+      next[i - 1] = -1;
+      prev[c0] = -1;
+      this.mergeRange(text, c0, i, revMerge);
+      for (let k = c0; k !== -1; k = next[k]!) {
+        const sid = id[k]!;
+        if (sid >= 0 && !(revMerge && vocab.types[sid] === PieceType.UNUSED)) emit.piece(sid, text, start[k]!, len[k]!);
+        else this.resegment(text.substr(start[k]!, len[k]!), revMerge, emit);
+      }
+      c0 = i;
+    }
+  }
 
+  /** Runs the BPE agenda over symbols [from, to) (a linked list already cut at both ends). */
+  private mergeRange(text: string, from: number, to: number, revMerge?: Map<string, [string, string]>): void {
+    const { len, prev, next, id, heap } = this;
+    heap.clear();
+    for (let i = from + 1; i < to; i++) this.maybeAdd(text, i - 1, i, revMerge);
     while (heap.length > 0) {
       const top = heap.pop();
       const l = heap.left[top]!;
@@ -94,16 +128,15 @@ export class SpmBpe {
       this.maybeAdd(text, prev[l]!, l, revMerge);
       this.maybeAdd(text, l, next[l]!, revMerge);
     }
+  }
 
-    const emit = new Emitter(vocab, this.byteFallback, out);
-    for (let i = 0; i !== -1; i = next[i]!) {
-      const sid = id[i]!;
-      if (sid >= 0 && !(revMerge && vocab.types[sid] === PieceType.UNUSED)) {
-        emit.piece(sid, text, start[i]!, len[i]!);
-      } else {
-        this.resegment(text.substr(start[i]!, len[i]!), revMerge, emit);
-      }
-    }
+  /** True when no merge can ever join initial symbols a and b = a + 1 (see encode). */
+  private separable(text: string, a: number, b: number): boolean {
+    if (this.freeze[a] || this.freeze[b]) return true;
+    // Unfrozen initial symbols are single code points.
+    const last = text.codePointAt(this.start[a]!)!;
+    const first = text.codePointAt(this.start[b]!)!;
+    return !this.innerPairs.has(last * 0x110000 + first);
   }
 
   /** Pushes the pair (left, right) when its concatenation is a mergeable piece. */
