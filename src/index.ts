@@ -6,3 +6,5 @@ export { Tensor, copyTo } from './tensor/tensor.js';
 export * from './tensor/dtype.js';
 export * from './tensor/ops/index.js';
 export * from './tensor/half.js';
+export * from './formats/gguf.js';
+export { FormatError } from './formats/errors.js';
