@@ -28,7 +28,8 @@ export class BoundedReader {
   private readonly view = new DataView(this.buf.buffer);
   private bufStart = 0;
   private bufEnd = 0;
-  private readonly utf8 = new TextDecoder('utf-8');
+  // ignoreBOM: keep a leading U+FEFF; Llama's vocabulary has it as a token of its own (id 30143).
+  private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
   constructor(
     readonly fd: number,
