@@ -12,6 +12,7 @@ import { specFromGGUFMetadata, type GGUFMetaValue } from './sources/gguf.js';
 import { specFromModelProto } from './sources/sentencepiece.js';
 import { specFromTokenizerJson } from './sources/tokenizer-json.js';
 import type { TokenizerSpec } from './spec.js';
+import { loadTokenizerSpec } from './load.js';
 import { PieceType, Vocab } from './vocab.js';
 
 export type { DecodeOptions } from './decode.js';
@@ -102,6 +103,14 @@ export class Tokenizer {
   /** From GGUF metadata (tokenizer.ggml.*), e.g. `openGGUF(path).metadata`. */
   static fromGGUFMetadata(meta: ReadonlyMap<string, GGUFMetaValue>, source?: string): Tokenizer {
     return new Tokenizer(specFromGGUFMetadata(meta, source));
+  }
+
+  /**
+   * From a path: tokenizer.model, tokenizer.json, a .gguf file, or a Hugging Face folder (tokenizer.model
+   * preferred, else tokenizer.json; tokenizer_config.json supplies add_bos_token and the special tokens).
+   */
+  static load(path: string): Tokenizer {
+    return new Tokenizer(loadTokenizerSpec(path));
   }
 
   get vocabSize(): number {
