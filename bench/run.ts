@@ -4,6 +4,7 @@ import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
 import { reporter, type Reporter } from './harness.js';
+import { benchTokenizer } from './tokenizer.js';
 
 export interface BenchOptions {
   /** One JSON object per figure per line instead of tables. */
@@ -21,6 +22,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   gemm: { title: 'f32 GEMM (prefill and training)', run: benchGemm },
   gemv: { title: 'GEMV (decode): weight bytes read per second, next to the read bandwidth', run: benchGemv },
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
+  tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },
 };
 
 export const benchNames = Object.keys(benches);

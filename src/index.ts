@@ -6,3 +6,20 @@ export { Tensor, copyTo } from './tensor/tensor.js';
 export * from './tensor/dtype.js';
 export * from './tensor/ops/index.js';
 export * from './tensor/half.js';
+export * from './formats/gguf.js';
+export { FormatError } from './formats/errors.js';
+export { Tokenizer, type EncodeOptions, type SpecialTokens, type DecodeOptions, type TokenizerSpec } from './tokenizer/tokenizer.js';
+export { StreamDecoder } from './tokenizer/decode.js';
+export {
+  parseModelProto,
+  readModelProto,
+  encodeModelProto,
+  ModelProtoError,
+  PieceType,
+  ModelType,
+  type ModelProto,
+  type ModelProtoInit,
+  type SentencePiece,
+  type TrainerSpec,
+  type NormalizerSpec,
+} from './tokenizer/sentencepiece-proto.js';
