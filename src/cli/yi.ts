@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.js';
 import { registerInfo } from './info.js';
+import { registerTokenizer } from './tokenizer.js';
 
 const program = new Command()
   .name('yi')
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerBench(program);
 registerInfo(program);
+registerTokenizer(program);
 
 try {
   await program.parseAsync(process.argv);
