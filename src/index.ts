@@ -8,3 +8,7 @@ export * from './tensor/ops/index.js';
 export * from './tensor/half.js';
 export * from './formats/gguf.js';
 export { FormatError } from './formats/errors.js';
+export * from './formats/safetensors.js';
+export * from './formats/llama-names.js';
+export * from './formats/hf-config.js';
+export * from './model/config.js';
