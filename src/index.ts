@@ -23,3 +23,8 @@ export {
   type TrainerSpec,
   type NormalizerSpec,
 } from './tokenizer/sentencepiece-proto.js';
+export * from './formats/safetensors.js';
+export * from './formats/llama-names.js';
+export * from './formats/hf-config.js';
+export * from './model/config.js';
+export { renderChat, CHATML_TEMPLATE, type ChatMessage, type ChatTemplateOptions } from './tokenizer/chat.js';

@@ -351,3 +351,18 @@ test('the writer validates tensors and values before creating anything, and repl
   assert.deepEqual(readFileSync(path), before);
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
 });
+
+test('readTensorBytes fills a window of shared wasm memory directly', () => {
+  const mem = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
+  const u8 = new Uint8Array(mem.buffer);
+  const w = tensor('w', GGMLType.Q8_0, [2, 32], 9);
+  const path = join(dir, 'wasm.gguf');
+  writeGGUF(path, { metadata: {}, tensors: [w] });
+  const g = openGGUF(path);
+  try {
+    g.readTensorBytes(g.tensors[0]!, u8.subarray(4096, 4096 + w.data.length));
+    assert.deepEqual(u8.slice(4096, 4096 + w.data.length), w.data);
+  } finally {
+    g.close();
+  }
+});
