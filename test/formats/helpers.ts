@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 /** A fresh temp directory removed when the test file ends. */
 export function tempDir(): string {
@@ -13,8 +12,7 @@ export function tempDir(): string {
   return dir;
 }
 
-/** ../shared/data seen from the repository root (tests run from dist/test/formats/). */
-export const sharedData = join(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data');
+export { sharedData } from '../paths.js';
 
 /** Little-endian byte builder. */
 export class Bytes {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openGGUF } from '../../src/formats/gguf.js';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
-import { llamaCppVocab, missing } from './paths.js';
+import { llamaCppVocab, missing } from '../paths.js';
 
 const SEPARATOR = '\n__ggml_vocab_test__\n';
 

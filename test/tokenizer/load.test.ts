@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
-import { fixture, llama2Model, llamaCppVocab, missing } from './paths.js';
+import { fixture, llama2Model, llamaCppVocab, missing } from '../paths.js';
 
 test('load: tokenizer.model, a folder with tokenizer_config.json, and a .gguf file', { skip: missing(llama2Model) }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'yi-tok-'));

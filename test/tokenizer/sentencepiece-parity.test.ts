@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
-import { fixture, llama2Model, missing } from './paths.js';
+import { fixture, llama2Model, missing } from '../paths.js';
 
 interface Case {
   text: string;

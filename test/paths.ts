@@ -1,9 +1,9 @@
-// Where test data lives, relative to the repository root (tests run from dist/test/tokenizer/).
+// Where test data lives, relative to the repository root (this file runs as dist/test/paths.js).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const sharedData = join(repoRoot, '..', 'shared', 'data');
 export const llama2Model = join(sharedData, 'llama2-tokenizer', 'tokenizer.model');
 export const llamaCppVocab = join(sharedData, 'llama.cpp-vocab');

@@ -1,0 +1,104 @@
+// Loads a Yi/Llama checkpoint (Hugging Face folder or GGUF file) into a YiModel, tensor by tensor,
+// straight into wasm memory: same-encoding weights are read in place; others are read a few rows at
+// a time and converted (f16/bf16 -> f32, quantizing, or GGUF blocks -> the x4 layout).
+import type { Runtime } from '../runtime/runtime.js';
+import { isQuantized, type DType } from '../tensor/dtype.js';
+import { castInto } from '../tensor/ops/cast.js';
+import { quantBytes } from '../tensor/ops/quant.js';
+import { Tensor } from '../tensor/tensor.js';
+import { YiModel, type ModelOptions } from './model.js';
+import { defaultWeightDType, LoadError, openWeights, type SourceTensor, type WeightSource } from './source.js';
+import { STAGING_ROWS } from './weights.js';
+
+export interface LoadOptions extends ModelOptions {
+  /** Matrix dtype in memory (default: the file's). Norms are always f32. */
+  dtype?: DType;
+  /** Called after each tensor with (done, total) for a progress display. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Opens `path` (a Hugging Face model folder or a .gguf file) and loads it. */
+export function loadModel(rt: Runtime, path: string, opts: LoadOptions = {}): YiModel {
+  const src = openWeights(path);
+  try {
+    return loadFromSource(rt, src, opts);
+  } finally {
+    src.close();
+  }
+}
+
+export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions = {}): YiModel {
+  const cfg = src.config;
+  const dtype = opts.dtype ?? defaultWeightDType(src);
+  const total = 3 + cfg.layers * 9;
+  let done = 0;
+  return YiModel.create(
+    rt,
+    cfg,
+    dtype,
+    (name, t) => {
+      let s = src.tensors.get(name);
+      if (!s && name === 'lm_head.weight' && cfg.tieEmbeddings) s = src.tensors.get('model.embed_tokens.weight');
+      if (!s) throw new LoadError(src.format, src.path, `tensor ${name} is missing`);
+      const want = t.shape;
+      if (s.shape.length !== want.length || s.shape.some((d, i) => d !== want[i])) {
+        throw new LoadError(src.format, src.path, `tensor ${name} has shape [${s.shape.join(', ')}], the config needs [${want.join(', ')}]`);
+      }
+      fillFrom(s, t);
+      opts.onProgress?.(++done, total);
+    },
+    opts,
+  );
+}
+
+/** Copies a source tensor into `t`, converting its encoding when it differs. */
+function fillFrom(s: SourceTensor, t: Tensor): void {
+  const rows = t.rank === 1 ? 1 : t.rows;
+  if (s.dtype === t.dtype && !isQuantized(t.dtype)) {
+    s.readRows(0, rows, t.bytes());
+    return;
+  }
+  const rt = t.rt;
+  const arena = t.arena;
+  const cols = t.cols;
+  const chunk = Math.min(STAGING_ROWS, rows);
+  const raw = rt.alloc(chunk * s.rowBytes, arena);
+  const f32 = Tensor.zeros(rt, 'f32', [chunk, cols], arena);
+  try {
+    for (let r = 0; r < rows; r += chunk) {
+      const n = Math.min(chunk, rows - r);
+      s.readRows(r, n, arena.u8.subarray(raw.offset, raw.offset + n * s.rowBytes));
+      const dst = t.rank === 1 ? t.reshape([1, cols]) : t.slice(r, n);
+      if (isQuantized(s.dtype) && s.dtype === t.dtype) {
+        // GGUF blocks -> x4 layout, bytes only.
+        rt.parallel('repack_to_x4', arena, [raw.offset, dst.offset, n, cols, quantBytes(s.dtype)], Math.ceil(n / 4) * 4, 4, 16);
+        continue;
+      }
+      const stage = f32.slice(0, n);
+      decodeToF32(s.dtype, raw.offset, stage, n * cols);
+      castInto(stage, dst);
+    }
+  } finally {
+    rt.release(raw);
+    f32.dispose();
+  }
+}
+
+/** Decodes `count` values of a file encoding at `raw` (same arena) into the f32 tensor `out`. */
+function decodeToF32(dtype: SourceTensor['dtype'], raw: number, out: Tensor, count: number): void {
+  const rt = out.rt;
+  const arena = out.arena;
+  switch (dtype) {
+    case 'f32':
+      arena.u8.copyWithin(out.offset, raw, raw + count * 4);
+      return;
+    case 'f16':
+    case 'bf16':
+      rt.parallel(`convert_${dtype}_f32`, arena, [raw, out.offset], count, 8, 1 << 14);
+      return;
+    case 'q8_0':
+    case 'q4_0':
+      rt.parallel('dequantize_gguf', arena, [raw, out.offset, quantBytes(dtype)], count / 32, 1, 256);
+      return;
+  }
+}

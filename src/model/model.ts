@@ -1,0 +1,267 @@
+// The Yi decoder (Llama architecture: pre-norm RMSNorm, GQA with RoPE, SwiGLU MLP, untied head)
+// with a KV cache, on the engine's kernels. Reads top to bottom like the paper; shapes in comments
+// use T = tokens in this step, H = hidden, Hq / Hkv = query / kv heads, D = head dim, F = ffn, V = vocab.
+import type { Arena } from '../runtime/arena.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { byteSize, type DType } from '../tensor/dtype.js';
+import { add, swiglu } from '../tensor/ops/activation.js';
+import { attention, writeKV } from '../tensor/ops/attention.js';
+import { embedding } from '../tensor/ops/embedding.js';
+import { linear } from '../tensor/ops/linear.js';
+import { rmsnorm } from '../tensor/ops/norm.js';
+import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { YiConfig } from './config.js';
+import { ArenaPlacer, fillUniform, layerBytes, layerMatrixShapes, stagingBytes, uniform, type LayerWeights, type YiWeights } from './weights.js';
+
+export interface ModelOptions {
+  /** Positions the KV cache holds (default: the config's maxPositions, capped at 4096). */
+  contextLength?: number;
+  /** Tokens one forward step processes at most (prompt chunks); default 128. */
+  batch?: number;
+}
+
+/** Buffers of one forward step, one set per arena that holds layers. [T, ...] views are cut per step. */
+interface Workspace {
+  arena: Arena;
+  x: Tensor; // [B, H] residual stream
+  xb: Tensor; // [B, H] normed input of a sub-block
+  q: Tensor; // [B, Hq * D]
+  k: Tensor; // [B, Hkv * D]
+  v: Tensor; // [B, Hkv * D]
+  att: Tensor; // [B, Hq * D]
+  proj: Tensor; // [B, H] output of wo / w_down
+  gate: Tensor; // [B, F]
+  up: Tensor; // [B, F]
+  positions: Tensor; // i32 [B]
+  rope: RopeTable; // cos/sin [ctx, D / 2]
+}
+
+interface LayerCache {
+  k: Tensor; // [ctx, Hkv, D]
+  v: Tensor; // [ctx, Hkv, D]
+}
+
+export class YiModel {
+  readonly contextLength: number;
+  readonly batch: number;
+  private readonly workspaces = new Map<Arena, Workspace>();
+  private readonly caches: LayerCache[] = [];
+  private input!: { ids: Tensor; x: Tensor }; // i32 [B] and f32 [B, H], next to the embedding
+  private head!: { x: Tensor; xn: Tensor; logits: Tensor }; // [1, H], [1, H], [1, V], next to the head
+  /** Positions already in the KV cache. */
+  position = 0;
+
+  private constructor(
+    readonly rt: Runtime,
+    readonly config: YiConfig,
+    readonly weights: YiWeights,
+    opts: Required<ModelOptions>,
+  ) {
+    this.contextLength = opts.contextLength;
+    this.batch = opts.batch;
+  }
+
+  /** Bytes of one arena's workspace (and of one layer's KV cache) for a config and options. */
+  static workspaceBytes(cfg: YiConfig, ctx: number, batch: number): number {
+    const q = cfg.heads * cfg.headDim;
+    const kv = cfg.kvHeads * cfg.headDim;
+    const f32 = (n: number) => byteSize('f32', [n]) + 64;
+    return f32(batch * cfg.hidden) * 3 + f32(batch * q) * 2 + f32(batch * kv) * 2 + f32(batch * cfg.ffn) * 2 + f32(batch) + f32(ctx * cfg.headDim) + stagingBytes(Math.max(cfg.hidden, cfg.ffn));
+  }
+
+  /**
+   * Allocates a model whose weights are filled by `fill(name, tensor)` (a loader, or random values),
+   * layer by layer, each layer with its KV cache in one arena. Names are Hugging Face's
+   * (`model.layers.3.self_attn.q_proj.weight`); norms are f32 [H], matrices `dtype` [out, in].
+   */
+  static create(rt: Runtime, cfg: YiConfig, dtype: DType, fill: (name: string, t: Tensor) => void, opts: ModelOptions = {}): YiModel {
+    const ctx = opts.contextLength ?? Math.min(cfg.maxPositions, 4096);
+    const batch = opts.batch ?? 128;
+    if (!Number.isInteger(ctx) || ctx < 1) throw new RangeError(`contextLength must be a positive integer, got ${ctx}`);
+    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
+    const wsBytes = YiModel.workspaceBytes(cfg, ctx, batch);
+    const placer = new ArenaPlacer(rt, wsBytes);
+    const kvBytes = 2 * byteSize('f32', [ctx, cfg.kvHeads, cfg.headDim]);
+    const matrix = (name: string, shape: [number, number], arena: Arena) => {
+      const t = Tensor.zeros(rt, dtype, shape, arena);
+      fill(name, t);
+      return t;
+    };
+    const vector = (name: string, n: number, arena: Arena) => {
+      const t = Tensor.zeros(rt, 'f32', [n], arena);
+      fill(name, t);
+      return t;
+    };
+
+    const embArena = placer.place(byteSize(dtype, [cfg.vocabSize, cfg.hidden]) + byteSize('f32', [batch, cfg.hidden + 1])).arena;
+    const embed = matrix('model.embed_tokens.weight', [cfg.vocabSize, cfg.hidden], embArena);
+    const shapes = layerMatrixShapes(cfg);
+    const layers: LayerWeights[] = [];
+    const caches: LayerCache[] = [];
+    const arenasUsed: Arena[] = [];
+    for (let l = 0; l < cfg.layers; l++) {
+      const { arena } = placer.place(layerBytes(cfg, dtype) + kvBytes);
+      if (!arenasUsed.includes(arena)) arenasUsed.push(arena);
+      const p = `model.layers.${l}.`;
+      layers.push({
+        attnNorm: vector(p + 'input_layernorm.weight', cfg.hidden, arena),
+        wq: matrix(p + 'self_attn.q_proj.weight', shapes.wq, arena),
+        wk: matrix(p + 'self_attn.k_proj.weight', shapes.wk, arena),
+        wv: matrix(p + 'self_attn.v_proj.weight', shapes.wv, arena),
+        wo: matrix(p + 'self_attn.o_proj.weight', shapes.wo, arena),
+        ffnNorm: vector(p + 'post_attention_layernorm.weight', cfg.hidden, arena),
+        wGate: matrix(p + 'mlp.gate_proj.weight', shapes.wGate, arena),
+        wUp: matrix(p + 'mlp.up_proj.weight', shapes.wUp, arena),
+        wDown: matrix(p + 'mlp.down_proj.weight', shapes.wDown, arena),
+      });
+      caches.push({
+        k: Tensor.zeros(rt, 'f32', [ctx, cfg.kvHeads, cfg.headDim], arena),
+        v: Tensor.zeros(rt, 'f32', [ctx, cfg.kvHeads, cfg.headDim], arena),
+      });
+    }
+    const headArena = placer.place(byteSize(dtype, [cfg.vocabSize, cfg.hidden]) + byteSize('f32', [cfg.hidden]) * 2 + byteSize('f32', [cfg.vocabSize])).arena;
+    const norm = vector('model.norm.weight', cfg.hidden, headArena);
+    const lmHead = matrix('lm_head.weight', [cfg.vocabSize, cfg.hidden], headArena);
+
+    const model = new YiModel(rt, cfg, { embed, layers, norm, lmHead }, { contextLength: ctx, batch });
+    model.caches.push(...caches);
+    for (const a of arenasUsed) model.workspaces.set(a, model.makeWorkspace(a));
+    model.input = { ids: Tensor.zeros(rt, 'i32', [batch], embArena), x: Tensor.zeros(rt, 'f32', [batch, cfg.hidden], embArena) };
+    model.head = {
+      x: Tensor.zeros(rt, 'f32', [1, cfg.hidden], headArena),
+      xn: Tensor.zeros(rt, 'f32', [1, cfg.hidden], headArena),
+      logits: Tensor.zeros(rt, 'f32', [1, cfg.vocabSize], headArena),
+    };
+    return model;
+  }
+
+  /** A model with uniform random weights (tests, benchmarks); norms are 1 + small noise. */
+  static random(rt: Runtime, cfg: YiConfig, dtype: DType, seed = 1, opts: ModelOptions = {}): YiModel {
+    const next = uniform(seed);
+    return YiModel.create(rt, cfg, dtype, (name, t) => {
+      if (t.rank === 1) {
+        const f = t.arena.f32;
+        for (let i = 0; i < t.numel; i++) f[t.offset / 4 + i] = 1 + (next() - 0.5) * 0.2;
+      } else {
+        fillUniform(t, 1 / Math.sqrt(t.cols), next);
+      }
+    }, opts);
+  }
+
+  private makeWorkspace(arena: Arena): Workspace {
+    const { rt, config: c, batch: b } = this;
+    const z = (shape: number[]) => Tensor.zeros(rt, 'f32', shape, arena);
+    return {
+      arena,
+      x: z([b, c.hidden]),
+      xb: z([b, c.hidden]),
+      q: z([b, c.heads * c.headDim]),
+      k: z([b, c.kvHeads * c.headDim]),
+      v: z([b, c.kvHeads * c.headDim]),
+      att: z([b, c.heads * c.headDim]),
+      proj: z([b, c.hidden]),
+      gate: z([b, c.ffn]),
+      up: z([b, c.ffn]),
+      positions: Tensor.zeros(rt, 'i32', [b], arena),
+      rope: ropeTable(rt, { headDim: c.headDim, maxPos: this.contextLength, base: c.ropeTheta }, arena),
+    };
+  }
+
+  /** Forgets the KV cache (a new sequence). */
+  reset(): void {
+    this.position = 0;
+  }
+
+  /**
+   * Runs `tokens` at positions position .. position + n - 1 (in chunks of `batch`), appends their
+   * K/V to the cache and returns the logits of the last token, f32 [1, V]: a view that the next
+   * forward() overwrites (copy it with toArray() to keep it).
+   */
+  forward(tokens: ArrayLike<number>): Tensor {
+    const n = tokens.length;
+    if (n === 0) throw new RangeError('forward: no tokens');
+    if (this.position + n > this.contextLength) {
+      throw new RangeError(`forward: ${this.position + n} positions exceed the context length ${this.contextLength}`);
+    }
+    for (let i = 0; i < n; i++) {
+      const id = tokens[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
+        throw new RangeError(`forward: token ${i} is ${id}, outside the vocabulary [0, ${this.config.vocabSize})`);
+      }
+    }
+    let x!: Tensor;
+    for (let s = 0; s < n; s += this.batch) {
+      const t = Math.min(this.batch, n - s);
+      x = this.step(tokens, s, t);
+    }
+    return this.logits(x);
+  }
+
+  /** One chunk of T tokens through every layer; returns the residual stream [T, H] of the last arena. */
+  private step(tokens: ArrayLike<number>, from: number, T: number): Tensor {
+    const c = this.config;
+    const pos0 = this.position;
+    // x = embed[tokens]                                   [T, H]
+    const ids = this.input.ids.slice(0, T);
+    const idv = ids.arena.i32;
+    for (let i = 0; i < T; i++) idv[ids.offset / 4 + i] = tokens[from + i]!;
+    let x = embedding(this.weights.embed, ids, this.input.x.slice(0, T));
+    for (let l = 0; l < c.layers; l++) {
+      const w = this.weights.layers[l]!;
+      const ws = this.workspaces.get(w.wq.arena)!;
+      const cache = this.caches[l]!;
+      const h = ws.x.slice(0, T);
+      // The residual stream follows the layers' weights into their arena's workspace.
+      if (x.arena !== h.arena || x.offset !== h.offset) h.arena.u8.set(x.bytes(), h.offset);
+      x = h;
+      const pos = ws.positions.slice(0, T);
+      for (let i = 0; i < T; i++) pos.arena.i32[pos.offset / 4 + i] = pos0 + i;
+
+      // Attention: xb = rmsnorm(x); q, k, v = xb Wq^T, xb Wk^T, xb Wv^T; rope(q, k)
+      const xb = rmsnorm(x, w.attnNorm, c.rmsEps, ws.xb.slice(0, T)); //       [T, H]
+      const q = linear(xb, w.wq, ws.q.slice(0, T)).reshape([T, c.heads, c.headDim]); // [T, Hq, D]
+      const k = linear(xb, w.wk, ws.k.slice(0, T)).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
+      const v = linear(xb, w.wv, ws.v.slice(0, T)).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
+      applyRope(q, pos, ws.rope);
+      applyRope(k, pos, ws.rope);
+      writeKV(cache.k, k, pos0);
+      writeKV(cache.v, v, pos0);
+      // att = softmax(q k^T / sqrt(D), causal) v over cache rows 0 .. pos0 + t   [T, Hq, D]
+      const att = attention(q, cache.k, cache.v, pos0, ws.att.slice(0, T).reshape([T, c.heads, c.headDim]));
+      // x += att Wo^T                                      [T, H]
+      add(x, linear(att.reshape([T, c.heads * c.headDim]), w.wo, ws.proj.slice(0, T)), x);
+
+      // MLP: x += (silu(xb Wgate^T) * (xb Wup^T)) Wdown^T  [T, F] -> [T, H]
+      rmsnorm(x, w.ffnNorm, c.rmsEps, xb);
+      const gate = linear(xb, w.wGate, ws.gate.slice(0, T));
+      const up = linear(xb, w.wUp, ws.up.slice(0, T));
+      swiglu(gate, up, gate);
+      add(x, linear(gate, w.wDown, ws.proj.slice(0, T)), x);
+    }
+    this.position += T;
+    return x;
+  }
+
+  /** logits = rmsnorm(x_last) lm_head^T for the last token of the step.   [V] */
+  private logits(x: Tensor): Tensor {
+    const T = x.shape[0]!;
+    const last = x.slice(T - 1, 1);
+    const hx = this.head.x;
+    hx.arena.u8.set(last.bytes(), hx.offset);
+    const xn = rmsnorm(hx, this.weights.norm, this.config.rmsEps, this.head.xn);
+    return linear(xn, this.weights.lmHead, this.head.logits);
+  }
+
+  /** Frees every buffer of the model. */
+  dispose(): void {
+    const w = this.weights;
+    const all: Tensor[] = [w.embed, w.norm, w.lmHead, this.input.ids, this.input.x, this.head.x, this.head.xn, this.head.logits];
+    for (const l of w.layers) all.push(...Object.values(l));
+    for (const c of this.caches) all.push(c.k, c.v);
+    for (const ws of this.workspaces.values()) {
+      all.push(ws.x, ws.xb, ws.q, ws.k, ws.v, ws.att, ws.proj, ws.gate, ws.up, ws.positions, ws.rope.cos, ws.rope.sin);
+    }
+    for (const t of all) t.dispose();
+  }
+}

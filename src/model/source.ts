@@ -1,0 +1,147 @@
+// Where weights come from: a Hugging Face folder (config.json + safetensors) or a GGUF file, both
+// seen the same way: a config and, per Hugging Face tensor name, a dtype, a shape and a way to read
+// whole rows in the file's own encoding. GGUF's q/k rows are permuted back to Hugging Face's order.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { FormatError } from '../formats/errors.js';
+import { dtypeOfGGMLType, ggmlTypeName } from '../formats/ggml-types.js';
+import { openGGUF } from '../formats/gguf.js';
+import { readHFConfig } from '../formats/hf-config.js';
+import { canonicalHFName, ggufToHFName, isIgnoredHFTensor, ropePermutedKind, unpermuteQKFromGGUF } from '../formats/llama-names.js';
+import { openSafetensorsDir } from '../formats/safetensors.js';
+import type { DType } from '../tensor/dtype.js';
+import { fromGGUFMetadata, fromHFConfig, type YiConfig } from './config.js';
+
+/** Encodings a weight can have in a file that the loader understands. */
+export type SourceDType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
+
+export interface SourceTensor {
+  dtype: SourceDType;
+  /** [rows, cols] for matrices, [n] for vectors (Hugging Face orientation). */
+  shape: number[];
+  /** Bytes of one row in the file's encoding. */
+  rowBytes: number;
+  /** Reads rows [row, row + count) into dst (count * rowBytes bytes, e.g. a window of wasm memory). */
+  readRows(row: number, count: number, dst: Uint8Array): void;
+}
+
+export interface WeightSource {
+  path: string;
+  format: 'safetensors' | 'gguf';
+  config: YiConfig;
+  /** By Hugging Face name (model.layers.0.self_attn.q_proj.weight). */
+  tensors: Map<string, SourceTensor>;
+  close(): void;
+}
+
+export class LoadError extends FormatError {}
+
+function preadFully(fd: number, dst: Uint8Array, position: number, file: string): void {
+  let done = 0;
+  while (done < dst.length) {
+    const n = readSync(fd, dst, done, dst.length - done, position + done);
+    if (n === 0) throw new LoadError('load', file, `file ended while reading ${dst.length} bytes at ${position}`);
+    done += n;
+  }
+}
+
+/** Opens a Hugging Face folder (or its config.json) or a .gguf file. */
+export function openWeights(path: string): WeightSource {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new LoadError('load', path, 'no such file or folder (expected a Hugging Face model folder or a .gguf file)');
+  }
+  if (st.isDirectory()) return openHF(path);
+  if (path.endsWith('.gguf')) return openGGUFWeights(path);
+  if (path.endsWith('config.json')) return openHF(join(path, '..'));
+  throw new LoadError('load', path, 'expected a Hugging Face model folder or a .gguf file');
+}
+
+function openHF(dir: string): WeightSource {
+  const config = fromHFConfig(readHFConfig(join(dir, 'config.json')), join(dir, 'config.json'));
+  const st = openSafetensorsDir(dir);
+  const fds = new Map<string, number>();
+  const fdOf = (file: string) => {
+    let fd = fds.get(file);
+    if (fd === undefined) fds.set(file, (fd = openSync(file, 'r')));
+    return fd;
+  };
+  const tensors = new Map<string, SourceTensor>();
+  for (const [name, info] of st.tensors) {
+    if (isIgnoredHFTensor(name)) continue;
+    const dtype = ({ F32: 'f32', F16: 'f16', BF16: 'bf16' } as Record<string, SourceDType>)[info.dtype];
+    if (!dtype) throw new LoadError('safetensors', info.file, `tensor ${name} has dtype ${info.dtype}; weights must be F32, F16 or BF16`);
+    const rowBytes = (info.shape[info.shape.length - 1] ?? 1) * (dtype === 'f32' ? 4 : 2);
+    tensors.set(canonicalHFName(name), {
+      dtype,
+      shape: info.shape,
+      rowBytes,
+      readRows(row, count, dst) {
+        preadFully(fdOf(info.file), dst.subarray(0, count * rowBytes), info.offset + row * rowBytes, info.file);
+      },
+    });
+  }
+  return {
+    path: dir,
+    format: 'safetensors',
+    config,
+    tensors,
+    close() {
+      for (const fd of fds.values()) closeSync(fd);
+      st.close();
+    },
+  };
+}
+
+function openGGUFWeights(path: string): WeightSource {
+  const g = openGGUF(path);
+  const fd = openSync(path, 'r');
+  const config = fromGGUFMetadata(g.metadata, { source: path, tensorNames: g.tensors.map((t) => t.name) });
+  const tensors = new Map<string, SourceTensor>();
+  for (const info of g.tensors) {
+    const name = ggufToHFName(info.name);
+    if (!name) continue; // rope_freqs and other tensors the forward pass does not read
+    const dtype = dtypeOfGGMLType(info.type) as SourceDType | undefined;
+    if (!dtype || !['f32', 'f16', 'bf16', 'q8_0', 'q4_0'].includes(dtype)) {
+      throw new LoadError('gguf', path, `tensor ${info.name} has type ${ggmlTypeName(info.type)}; supported: F32, F16, BF16, Q8_0, Q4_0`);
+    }
+    const rows = info.shape.length > 1 ? info.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
+    const rowBytes = info.byteLength / rows;
+    const kind = ropePermutedKind(name);
+    let unpermuted: Uint8Array | undefined;
+    tensors.set(name, {
+      dtype,
+      shape: info.shape,
+      rowBytes,
+      readRows(row, count, dst) {
+        if (kind) {
+          // llama.cpp's converter interleaved q/k rows for its RoPE; undo it once (q and k are small).
+          const heads = kind === 'q' ? config.heads : config.kvHeads;
+          unpermuted ??= unpermuteQKFromGGUF(g.readTensorBytes(info), rows, heads);
+          dst.set(unpermuted.subarray(row * rowBytes, (row + count) * rowBytes));
+          return;
+        }
+        preadFully(fd, dst.subarray(0, count * rowBytes), info.offset + row * rowBytes, path);
+      },
+    });
+  }
+  return {
+    path,
+    format: 'gguf',
+    config,
+    tensors,
+    close() {
+      closeSync(fd);
+      g.close();
+    },
+  };
+}
+
+/** The matrix dtype a model loads with by default: the file's own, when the engine runs it. */
+export function defaultWeightDType(src: WeightSource): DType {
+  const q = src.tensors.get('model.layers.0.self_attn.q_proj.weight');
+  if (!q) throw new LoadError('load', src.path, 'no tensor model.layers.0.self_attn.q_proj.weight (not a Llama/Yi checkpoint?)');
+  return q.dtype;
+}

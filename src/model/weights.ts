@@ -1,0 +1,133 @@
+// The weights of a Yi (Llama-architecture) decoder, placed in arenas layer by layer so that a model
+// larger than one 4 GiB wasm memory spreads over several while each layer's operands share one.
+import type { Arena } from '../runtime/arena.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { byteSize, type DType } from '../tensor/dtype.js';
+import { castInto } from '../tensor/ops/cast.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { YiConfig } from './config.js';
+
+export interface LayerWeights {
+  attnNorm: Tensor; // [hidden] f32
+  wq: Tensor; // [heads * headDim, hidden]
+  wk: Tensor; // [kvHeads * headDim, hidden]
+  wv: Tensor; // [kvHeads * headDim, hidden]
+  wo: Tensor; // [hidden, heads * headDim]
+  ffnNorm: Tensor; // [hidden] f32
+  wGate: Tensor; // [ffn, hidden]
+  wUp: Tensor; // [ffn, hidden]
+  wDown: Tensor; // [hidden, ffn]
+}
+
+export interface YiWeights {
+  embed: Tensor; // [vocab, hidden]
+  layers: LayerWeights[];
+  norm: Tensor; // [hidden] f32
+  lmHead: Tensor; // [vocab, hidden]
+}
+
+/** Names of a layer's matrices and their shapes [rows, cols] for a config. */
+export function layerMatrixShapes(cfg: YiConfig): Record<Exclude<keyof LayerWeights, 'attnNorm' | 'ffnNorm'>, [number, number]> {
+  const q = cfg.heads * cfg.headDim;
+  const kv = cfg.kvHeads * cfg.headDim;
+  return {
+    wq: [q, cfg.hidden],
+    wk: [kv, cfg.hidden],
+    wv: [kv, cfg.hidden],
+    wo: [cfg.hidden, q],
+    wGate: [cfg.ffn, cfg.hidden],
+    wUp: [cfg.ffn, cfg.hidden],
+    wDown: [cfg.hidden, cfg.ffn],
+  };
+}
+
+/**
+ * Picks arenas for groups of buffers that must share one (a layer's weights, its KV cache and the
+ * workspace of its arena). A new arena starts when the current one cannot take the whole group.
+ */
+export class ArenaPlacer {
+  private current?: Arena;
+  private readonly fresh = new Set<Arena>();
+
+  constructor(
+    private readonly rt: Runtime,
+    /** Bytes every arena must keep for the forward pass's workspace. */
+    private readonly workspaceBytes: number,
+  ) {}
+
+  /** The arena for a group of `bytes`; `isNew` tells the caller to set up that arena's workspace. */
+  place(bytes: number): { arena: Arena; isNew: boolean } {
+    // Each buffer may lose up to 64 bytes to alignment; 64 buffers of slack is plenty per group.
+    const need = bytes + 64 * 64;
+    if (this.current && this.current.available >= need) return { arena: this.current, isNew: false };
+    const reuse = this.current === undefined ? this.rt.arenas.find((a) => a.available >= need + this.workspaceBytes) : undefined;
+    const arena = reuse ?? this.rt.newArena();
+    if (arena.available < need + this.workspaceBytes) {
+      throw new RangeError(`a layer of ${bytes} bytes plus ${this.workspaceBytes} bytes of workspace does not fit in one arena (${arena.available} bytes free)`);
+    }
+    this.current = arena;
+    this.fresh.add(arena);
+    return { arena, isNew: true };
+  }
+}
+
+/** Bytes of one layer's weights in a dtype (norms stay f32). */
+export function layerBytes(cfg: YiConfig, dtype: DType): number {
+  let b = 2 * byteSize('f32', [cfg.hidden]);
+  for (const s of Object.values(layerMatrixShapes(cfg))) b += byteSize(dtype, s);
+  return b;
+}
+
+/** A deterministic uniform generator (xorshift32), for random weights in tests and benchmarks. */
+export function uniform(seed: number): () => number {
+  let s = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Rows staged in f32 at a time when filling a weight (a multiple of 4: quantized row groups). */
+export const STAGING_ROWS = 64;
+
+/** Bytes of f32 staging a weight of `cols` columns needs while it is filled. */
+export function stagingBytes(cols: number): number {
+  return STAGING_ROWS * cols * 4;
+}
+
+/**
+ * Fills a weight of any dtype, STAGING_ROWS rows at a time: `produce` writes f32 values of rows
+ * [row, row + count) into `dst`, which castInto then stores (quantizing if needed). The f32 staging
+ * lives in the weight's arena and is freed at the end, so a model never exists twice in memory.
+ */
+export function fillRows(weight: Tensor, produce: (row: number, count: number, dst: Float32Array) => void): void {
+  const rows = weight.rows;
+  const cols = weight.cols;
+  const w2 = weight.reshape([rows, cols]);
+  if (weight.dtype === 'f32') {
+    produce(0, rows, w2.arena.f32.subarray(w2.offset / 4, w2.offset / 4 + rows * cols));
+    return;
+  }
+  const stage = Tensor.zeros(weight.rt, 'f32', [Math.min(STAGING_ROWS, rows), cols], weight.arena);
+  try {
+    for (let r = 0; r < rows; r += STAGING_ROWS) {
+      const n = Math.min(STAGING_ROWS, rows - r);
+      const st = stage.slice(0, n);
+      produce(r, n, st.arena.f32.subarray(st.offset / 4, st.offset / 4 + n * cols));
+      castInto(st, w2.slice(r, n));
+    }
+  } finally {
+    stage.dispose();
+  }
+}
+
+/** Random values uniform in [-scale, scale) into a weight of any dtype. */
+export function fillUniform(weight: Tensor, scale: number, next: () => number): void {
+  fillRows(weight, (_r, _n, dst) => {
+    for (let i = 0; i < dst.length; i++) dst[i] = (next() * 2 - 1) * scale;
+  });
+}
