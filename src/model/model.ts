@@ -49,8 +49,8 @@ export class YiModel {
   private readonly caches: LayerCache[] = [];
   private input!: { ids: Tensor; x: Tensor }; // i32 [B] and f32 [B, H], next to the embedding
   private head!: { x: Tensor; xn: Tensor; logits: Tensor }; // [1, H], [1, H], [1, V], next to the head
-  /** Positions already in the KV cache. */
-  position = 0;
+  /** Tokens whose keys and values are in the cache, in order (position = tokens.length). */
+  readonly tokens: number[] = [];
 
   private constructor(
     readonly rt: Runtime,
@@ -168,9 +168,21 @@ export class YiModel {
     };
   }
 
+  /** Positions already in the KV cache. */
+  get position(): number {
+    return this.tokens.length;
+  }
+
   /** Forgets the KV cache (a new sequence). */
   reset(): void {
-    this.position = 0;
+    this.tokens.length = 0;
+  }
+
+  /** Keeps only the first `n` cached positions: later rows are simply overwritten by the next
+   *  forward(), since attention reads rows below the current position only. */
+  truncate(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.position) throw new RangeError(`truncate: ${n} is not between 0 and ${this.position}`);
+    this.tokens.length = n;
   }
 
   /**
@@ -239,7 +251,7 @@ export class YiModel {
       swiglu(gate, up, gate);
       add(x, linear(gate, w.wDown, ws.proj.slice(0, T)), x);
     }
-    this.position += T;
+    for (let i = 0; i < T; i++) this.tokens.push(tokens[from + i]!);
     return x;
   }
 

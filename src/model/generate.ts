@@ -1,0 +1,115 @@
+// Text generation: prompt -> tokens, prefill (reusing the KV cache's common prefix), then one
+// token at a time until a stop token, a stop string or the token limit; text is streamed without
+// ever cutting a UTF-8 character or showing the start of a stop string.
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import type { YiModel } from './model.js';
+import { Sampler, type SamplerOptions } from './sampler.js';
+
+export interface GenerateOptions extends SamplerOptions {
+  /** Most tokens to generate. Default 256. */
+  maxTokens?: number;
+  /** Strings that end the answer (not included in it). */
+  stop?: string[];
+  /** Token ids that end the answer. Default: the tokenizer's end-of-generation ids (eos and
+   *  <|im_end|> for Yi chat models, so chat never runs on). */
+  stopTokens?: number[];
+  /** Receives the answer's text as it grows. */
+  onText?: (text: string) => void;
+  /** Add the tokenizer's BOS before a text prompt (default: the tokenizer's own setting). */
+  addBos?: boolean;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number[];
+  promptTokens: number;
+  /** Prompt tokens whose cached keys/values were reused from the previous call. */
+  reusedTokens: number;
+  finishReason: 'stop' | 'length' | 'context';
+  promptSeconds: number;
+  generateSeconds: number;
+}
+
+/** Longest suffix of `text` that is a proper prefix of one of `stops` (text held back while streaming). */
+function heldBack(text: string, stops: readonly string[]): number {
+  let hold = 0;
+  for (const s of stops) {
+    for (let k = Math.min(s.length - 1, text.length); k > hold; k--) {
+      if (text.endsWith(s.slice(0, k))) {
+        hold = k;
+        break;
+      }
+    }
+  }
+  return hold;
+}
+
+export function generate(model: YiModel, tokenizer: Tokenizer, prompt: string | readonly number[], opts: GenerateOptions = {}): GenerateResult {
+  const maxTokens = opts.maxTokens ?? 256;
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`generate: maxTokens must be an integer >= 0, got ${maxTokens}`);
+  const stops = (opts.stop ?? []).filter((s) => s.length > 0);
+  const stopTokens = new Set(opts.stopTokens ?? tokenizer.endOfGenerationIds);
+  const ids = typeof prompt === 'string' ? tokenizer.encode(prompt, { addBos: opts.addBos, parseSpecial: true }) : [...prompt];
+  if (ids.length === 0) throw new RangeError('generate: the prompt has no tokens');
+  if (ids.length >= model.contextLength) {
+    throw new RangeError(`generate: the prompt has ${ids.length} tokens; the context holds ${model.contextLength}`);
+  }
+  const sampler = new Sampler(opts);
+
+  // Reuse the cached prefix (multi-turn chat re-sends the conversation): keep the common tokens,
+  // but always run at least the last prompt token to get fresh logits.
+  let common = 0;
+  const cached = model.tokens;
+  while (common < cached.length && common < ids.length - 1 && cached[common] === ids[common]) common++;
+  model.truncate(common);
+
+  const t0 = performance.now();
+  let logits = model.forward(ids.slice(common));
+  const t1 = performance.now();
+
+  const out: number[] = [];
+  const decoder = tokenizer.createStreamDecoder();
+  let text = '';
+  let emitted = 0;
+  let finishReason: GenerateResult['finishReason'] = 'length';
+  const history = [...ids];
+  while (out.length < maxTokens) {
+    const next = sampler.sample(logits, history);
+    if (stopTokens.has(next)) {
+      finishReason = 'stop';
+      break;
+    }
+    out.push(next);
+    history.push(next);
+    text += decoder.push(next);
+    const hit = stops.map((s) => text.indexOf(s, Math.max(0, emitted - s.length))).filter((i) => i >= 0);
+    if (hit.length) {
+      text = text.slice(0, Math.min(...hit));
+      finishReason = 'stop';
+      break;
+    }
+    const safe = text.length - heldBack(text, stops);
+    if (safe > emitted) {
+      opts.onText?.(text.slice(emitted, safe));
+      emitted = safe;
+    }
+    if (out.length >= maxTokens) break;
+    if (model.position >= model.contextLength) {
+      finishReason = 'context';
+      break;
+    }
+    logits = model.forward([next]);
+  }
+  if (finishReason !== 'stop') text += decoder.flush();
+  if (text.length > emitted) opts.onText?.(text.slice(emitted));
+  const t2 = performance.now();
+  return {
+    text,
+    tokens: out,
+    promptTokens: ids.length,
+    reusedTokens: common,
+    finishReason,
+    promptSeconds: (t1 - t0) / 1e3,
+    generateSeconds: (t2 - t1) / 1e3,
+  };
+}
