@@ -2,6 +2,8 @@
 // The `yi` command: one file per subcommand, each a thin shell over the library.
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.js';
+import { registerChat } from './chat.js';
+import { registerGenerate } from './generate.js';
 import { registerInfo } from './info.js';
 import { registerTokenizer } from './tokenizer.js';
 
@@ -14,6 +16,8 @@ const program = new Command()
 
 registerBench(program);
 registerInfo(program);
+registerGenerate(program);
+registerChat(program);
 registerTokenizer(program);
 
 try {

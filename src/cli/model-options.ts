@@ -1,0 +1,99 @@
+// Options every model command shares (--model, --type, --threads, --ctx) and the loading step,
+// with a progress bar on stderr.
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTokenizerConfig } from '../formats/hf-config.js';
+import { openGGUF } from '../formats/gguf.js';
+import { loadModel } from '../model/load.js';
+import type { YiModel } from '../model/model.js';
+import { Runtime } from '../runtime/runtime.js';
+import type { DType } from '../tensor/dtype.js';
+import { Tokenizer } from '../tokenizer/tokenizer.js';
+
+export interface ModelCliOptions {
+  model: string;
+  type?: string;
+  threads?: string;
+  ctx?: string;
+  tokenizer?: string;
+}
+
+const TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('-m, --model <path>', 'a Hugging Face model folder or a .gguf file')
+    .option('--type <dtype>', `weights in memory: ${TYPES.join(', ')} (default: as stored)`)
+    .option('-t, --threads <n>', 'threads (default: one per core)')
+    .option('-c, --ctx <n>', 'context length in tokens (default: the model maximum, at most 4096)')
+    .option('--tokenizer <path>', 'tokenizer to use instead of the model\'s own');
+}
+
+export function intOption(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+export function numberOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}, got '${v}'`);
+  return n;
+}
+
+export function parseType(v: string | undefined): DType | undefined {
+  if (v === undefined) return undefined;
+  if (!TYPES.includes(v)) throw new Error(`--type must be one of ${TYPES.join(', ')}, got '${v}'`);
+  return v as DType;
+}
+
+/** The chat template that comes with a model: tokenizer_config.json's, or the GGUF's. */
+function chatTemplateOf(path: string): string | undefined {
+  if (path.endsWith('.gguf')) {
+    const g = openGGUF(path);
+    try {
+      const t = g.metadata.get('tokenizer.chat_template');
+      return typeof t === 'string' ? t : undefined;
+    } finally {
+      g.close();
+    }
+  }
+  const file = join(path, 'tokenizer_config.json');
+  return existsSync(file) ? readTokenizerConfig(file).chatTemplate : undefined;
+}
+
+export interface LoadedModel {
+  rt: Runtime;
+  model: YiModel;
+  tokenizer: Tokenizer;
+  chatTemplate?: string;
+  loadSeconds: number;
+}
+
+export async function loadForCli(o: ModelCliOptions, extra: { batch?: number } = {}): Promise<LoadedModel> {
+  const rt = await Runtime.create({ threads: intOption('threads', o.threads, 1) });
+  const t0 = performance.now();
+  const tokenizer = Tokenizer.load(o.tokenizer ?? o.model);
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'loading {bar} {value}/{total} tensors', stream: process.stderr, clearOnComplete: true }) : undefined;
+  let started = false;
+  const model = loadModel(rt, o.model, {
+    dtype: parseType(o.type),
+    contextLength: intOption('ctx', o.ctx, 1),
+    batch: extra.batch,
+    onProgress: (done, total) => {
+      if (!bar) return;
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+  });
+  bar?.stop();
+  if (model.config.vocabSize < tokenizer.vocabSize) {
+    throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize}`);
+  }
+  return { rt, model, tokenizer, chatTemplate: chatTemplateOf(o.tokenizer ?? o.model), loadSeconds: (performance.now() - t0) / 1e3 };
+}
