@@ -28,3 +28,8 @@ export * from './formats/llama-names.js';
 export * from './formats/hf-config.js';
 export * from './model/config.js';
 export { renderChat, CHATML_TEMPLATE, type ChatMessage, type ChatTemplateOptions } from './tokenizer/chat.js';
+export { YiModel, type ModelOptions } from './model/model.js';
+export { loadModel, loadFromSource, type LoadOptions } from './model/load.js';
+export { openWeights, LoadError, type WeightSource, type SourceTensor } from './model/source.js';
+export { generate, type GenerateOptions, type GenerateResult } from './model/generate.js';
+export { Sampler, type SamplerOptions } from './model/sampler.js';
