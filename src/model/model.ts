@@ -12,7 +12,8 @@ import { rmsnorm } from '../tensor/ops/norm.js';
 import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { YiConfig } from './config.js';
-import { ArenaPlacer, fillUniform, layerBytes, layerMatrixShapes, stagingBytes, uniform, type LayerWeights, type YiWeights } from './weights.js';
+import { mulberry32 } from '../tensor/random.js';
+import { ArenaPlacer, fillUniform, layerBytes, layerMatrixShapes, stagingBytes, type LayerWeights, type YiWeights } from './weights.js';
 
 export interface ModelOptions {
   /** Positions the KV cache holds (default: the config's maxPositions, capped at 4096). */
@@ -138,7 +139,7 @@ export class YiModel {
 
   /** A model with uniform random weights (tests, benchmarks); norms are 1 + small noise. */
   static random(rt: Runtime, cfg: YiConfig, dtype: DType, seed = 1, opts: ModelOptions = {}): YiModel {
-    const next = uniform(seed);
+    const next = mulberry32(seed);
     return YiModel.create(rt, cfg, dtype, (name, t) => {
       if (t.rank === 1) {
         const f = t.arena.f32;

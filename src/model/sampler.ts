@@ -1,6 +1,7 @@
 // Picks the next token from logits: greedy, or temperature with top-k / top-p / min-p filtering,
 // after a repetition penalty; seeded, so the same seed gives the same text.
 import { argmax, topK } from '../tensor/ops/sample.js';
+import { mulberry32 } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface SamplerOptions {
@@ -19,18 +20,6 @@ export interface SamplerOptions {
   penaltyWindow?: number;
   /** Seed of the random generator. Default: from the clock. */
   seed?: number;
-}
-
-/** A small, fast, seedable generator (mulberry32) giving floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function checkRange(name: string, v: number, lo: number, hi: number): void {

@@ -78,19 +78,6 @@ export function layerBytes(cfg: YiConfig, dtype: DType): number {
   return b;
 }
 
-/** A deterministic uniform generator (xorshift32), for random weights in tests and benchmarks. */
-export function uniform(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
-
 /** Rows staged in f32 at a time when filling a weight (a multiple of 4: quantized row groups). */
 export const STAGING_ROWS = 64;
 

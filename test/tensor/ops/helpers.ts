@@ -2,18 +2,10 @@
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { Runtime } from '../../../src/runtime/runtime.js';
+import { mulberry32 } from '../../../src/tensor/random.js';
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) generator. */
+export const rng = mulberry32;
 
 /** n values uniform in [lo, hi), rounded to f32. */
 export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {

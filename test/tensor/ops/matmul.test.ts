@@ -4,19 +4,9 @@ import type { Arena } from '../../../src/runtime/arena.js';
 import { Runtime } from '../../../src/runtime/runtime.js';
 import { gemm, matmul, type GemmBType } from '../../../src/tensor/ops/matmul.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
+import { rng } from './helpers.js';
 
 // ---- reference helpers ----------------------------------------------------------------------
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** f16 bits -> value, written independently of the kernel's bit trick. */
 function f16Value(h: number): number {
