@@ -2,6 +2,7 @@
 // The `yi` command: one file per subcommand, each a thin shell over the library.
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.js';
+import { registerConvert } from './convert.js';
 import { registerInfo } from './info.js';
 import { registerTokenizer } from './tokenizer.js';
 
@@ -13,6 +14,7 @@ const program = new Command()
   .exitOverride();
 
 registerBench(program);
+registerConvert(program);
 registerInfo(program);
 registerTokenizer(program);
 
