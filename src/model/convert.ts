@@ -121,6 +121,10 @@ export async function convertCheckpoint(input: string, output: string, opts: Con
     throw new ConvertError(`${output} exists and is not a folder (a Hugging Face output is a folder; name a .gguf file for GGUF)`);
   }
 
+  if (!toGGUF && existsSync(join(output, 'model.safetensors.index.json'))) {
+    // Loaders prefer the index: a single model.safetensors written beside it would be ignored.
+    throw new ConvertError(`${output} holds a sharded checkpoint (model.safetensors.index.json); choose an empty folder`);
+  }
   const src = openWeights(input);
   let rt = opts.runtime;
   let ownRuntime = false;
