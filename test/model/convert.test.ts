@@ -267,11 +267,15 @@ test('tokenizer: HF folder -> GGUF -> HF folder encodes alike; specials, chat te
   assert.deepEqual(logits(h), logits(fixture, 'f32'));
 });
 
-test('errors: missing input, unsupported type, q8_0 to a Hugging Face folder, same path', async () => {
+test('errors: missing input, unsupported type, q8_0 to a Hugging Face folder, same path, sharded output folder', async () => {
   await assert.rejects(convertCheckpoint(join(tmp, 'nope'), join(tmp, 'x.gguf'), { runtime: rt }), /no such file or folder/);
   await assert.rejects(convertCheckpoint(fixture, join(tmp, 'x.gguf'), { type: 'q5_k' as never, runtime: rt }), (e) => e instanceof ConvertError && /unsupported type "q5_k"/.test(e.message));
   await assert.rejects(convertCheckpoint(fixture, join(tmp, 'hf-q8'), { type: 'q8_0', runtime: rt }), (e) => e instanceof ConvertError && /cannot be written to a Hugging Face folder/.test(e.message));
   await assert.rejects(convertCheckpoint(join(tmp, 'q8_0.gguf'), join(tmp, 'q8_0.gguf'), { runtime: rt }), /same path/);
+  const sharded = join(tmp, 'sharded');
+  cpSync(fixture, sharded, { recursive: true });
+  writeFileSync(join(sharded, 'model.safetensors.index.json'), '{"weight_map": {}}');
+  await assert.rejects(convertCheckpoint(join(tmp, 'q8_0.gguf'), sharded, { type: 'f32', runtime: rt }), /sharded checkpoint/);
   assert.ok(!existsSync(join(tmp, 'x.gguf')));
   assert.ok(!existsSync(join(tmp, 'hf-q8')));
 });
