@@ -27,6 +27,7 @@ export * from './formats/safetensors.js';
 export * from './formats/llama-names.js';
 export * from './formats/hf-config.js';
 export * from './model/config.js';
+export { convertCheckpoint, ConvertError, CONVERT_TYPES, GGUF_FILE_TYPE, type ConvertOptions, type ConvertResult, type ConvertType } from './model/convert.js';
 export { renderChat, CHATML_TEMPLATE, type ChatMessage, type ChatTemplateOptions } from './tokenizer/chat.js';
 export { YiModel, type ModelOptions } from './model/model.js';
 export { loadModel, loadFromSource, type LoadOptions } from './model/load.js';

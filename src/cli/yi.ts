@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.js';
 import { registerChat } from './chat.js';
 import { registerGenerate } from './generate.js';
+import { registerConvert } from './convert.js';
 import { registerInfo } from './info.js';
 import { registerTokenizer } from './tokenizer.js';
 
@@ -15,6 +16,7 @@ const program = new Command()
   .exitOverride();
 
 registerBench(program);
+registerConvert(program);
 registerInfo(program);
 registerGenerate(program);
 registerChat(program);

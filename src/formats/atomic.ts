@@ -129,3 +129,33 @@ export class BufferedWriter {
     this.used = 0;
   }
 }
+
+/**
+ * Tensor bytes given piece by piece, so that a writer never holds a whole tensor (or model) in
+ * memory: `write` calls `emit` with consecutive chunks, `byteLength` bytes in all. A chunk is
+ * consumed before `emit` returns, so it may be a reused buffer (e.g. a window of wasm memory).
+ */
+export interface ByteStream {
+  byteLength: number;
+  write(emit: (chunk: Uint8Array) => void): void;
+}
+
+/** Bytes of a tensor's data, given whole or as a stream. */
+export function dataByteLength(data: Uint8Array | ByteStream): number {
+  return data instanceof Uint8Array ? data.length : data.byteLength;
+}
+
+/** Writes whole or streamed data; a stream that emits more or fewer bytes than it declared fails. */
+export function writeData(w: BufferedWriter, data: Uint8Array | ByteStream, fail: (detail: string) => never, what: string): void {
+  if (data instanceof Uint8Array) {
+    w.bytes(data);
+    return;
+  }
+  let n = 0;
+  data.write((chunk) => {
+    n += chunk.length;
+    if (n > data.byteLength) fail(`${what}: the stream emitted more than the declared ${data.byteLength} bytes`);
+    w.bytes(chunk);
+  });
+  if (n !== data.byteLength) fail(`${what}: the stream emitted ${n} bytes, declared ${data.byteLength}`);
+}

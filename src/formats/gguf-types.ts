@@ -1,4 +1,5 @@
 // Types shared by the GGUF reader and writer (spec: ggml-org/ggml docs/gguf.md, version 3).
+import type { ByteStream } from './atomic.js';
 
 /** Metadata value type ids (gguf_type). */
 export const GGUFValueType = {
@@ -105,19 +106,19 @@ export interface GGUFFile {
   readTensorBytes(info: GGUFTensorInfo, dst?: Uint8Array): Uint8Array;
 }
 
-export interface GGUFWriteTensor {
+export interface GGUFWriteTensor<D extends Uint8Array | ByteStream = Uint8Array> {
   name: string;
   /** Row-major, outermost first. */
   shape: readonly number[];
   /** ggml type id. */
   type: number;
-  /** The tensor's bytes in GGUF order. */
-  data: Uint8Array;
+  /** The tensor's bytes in GGUF order, whole or streamed (see ByteStream in atomic.ts). */
+  data: D;
 }
 
 export interface GGUFWriteOptions {
   metadata: Map<string, GGUFValue | GGUFTyped> | Record<string, GGUFValue | GGUFTyped>;
-  tensors: readonly GGUFWriteTensor[];
+  tensors: readonly GGUFWriteTensor<Uint8Array | ByteStream>[];
   /** Tensor data alignment; written as general.alignment when not the default 32. */
   alignment?: number;
 }

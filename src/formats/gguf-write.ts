@@ -1,7 +1,7 @@
 // GGUF v3 writer. Streams header, metadata, tensor table and tensor data into a temp file, then
 // fsyncs and renames it over the target (see atomic.ts). Tensor data starts at an aligned offset and
 // every tensor, the last one included, is padded to the alignment, as llama.cpp's own writer does.
-import { writeFileAtomic, BufferedWriter } from './atomic.js';
+import { BufferedWriter, dataByteLength, writeData, writeFileAtomic } from './atomic.js';
 import { GGUFError } from './errors.js';
 import { alignUp } from './gguf-read.js';
 import { ggmlByteLength, ggmlTypeName, isKnownGGMLType } from './ggml-types.js';
@@ -59,7 +59,7 @@ export function writeGGUF(path: string, opts: GGUFWriteOptions): void {
     } catch (e) {
       fail(`${ctx} shape: ${(e as Error).message}`);
     }
-    if (t.data.length !== bytes) fail(`${ctx} data: ${ggmlTypeName(t.type)} [${t.shape.join(', ')}] needs ${bytes} bytes, got ${t.data.length}`);
+    if (dataByteLength(t.data) !== bytes) fail(`${ctx} data: ${ggmlTypeName(t.type)} [${t.shape.join(', ')}] needs ${bytes} bytes, got ${dataByteLength(t.data)}`);
     offsets.push(dataSize);
     dataSize = alignUp(dataSize + bytes, alignment);
   });
@@ -84,8 +84,8 @@ export function writeGGUF(path: string, opts: GGUFWriteOptions): void {
     });
     w.zeros(alignUp(w.position, alignment) - w.position);
     const dataStart = w.position;
-    opts.tensors.forEach((t) => {
-      w.bytes(t.data);
+    opts.tensors.forEach((t, i) => {
+      writeData(w, t.data, fail, `tensor #${i} (${t.name}) data`);
       w.zeros(alignUp(w.position - dataStart, alignment) - (w.position - dataStart));
     });
     w.flush();

@@ -4,3 +4,4 @@ export { writeGGUF } from './gguf-write.js';
 export * from './gguf-types.js';
 export * from './ggml-types.js';
 export { GGUFError } from './errors.js';
+export type { ByteStream } from './atomic.js';

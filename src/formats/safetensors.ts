@@ -7,7 +7,7 @@
 // then name; header JSON padded with spaces to a multiple of 8 bytes.
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import { BufferedWriter, writeFileAtomic } from './atomic.js';
+import { BufferedWriter, dataByteLength, writeData, writeFileAtomic, type ByteStream } from './atomic.js';
 import { SafetensorsError } from './errors.js';
 import { readFully } from './file-reader.js';
 
@@ -246,15 +246,16 @@ export function openSafetensorsDir(dir: string): SafetensorsFile {
   }
 }
 
-export interface SafetensorsWriteTensor {
+export interface SafetensorsWriteTensor<D extends Uint8Array | ByteStream = Uint8Array> {
   name: string;
   dtype: SafetensorsDType;
   shape: readonly number[];
-  data: Uint8Array;
+  /** Whole or streamed (see ByteStream in atomic.ts). */
+  data: D;
 }
 
 /** Writes one safetensors file atomically (temp file, fsync, rename). */
-export function writeSafetensors(path: string, tensors: readonly SafetensorsWriteTensor[], metadata?: Record<string, string>): void {
+export function writeSafetensors(path: string, tensors: readonly SafetensorsWriteTensor<Uint8Array | ByteStream>[], metadata?: Record<string, string>): void {
   const fail = (detail: string): never => {
     throw new SafetensorsError(path, detail);
   };
@@ -269,7 +270,7 @@ export function writeSafetensors(path: string, tensors: readonly SafetensorsWrit
     let numel = 1;
     for (const d of t.shape) numel *= d;
     const want = numel * DTYPE_BYTES[t.dtype];
-    if (t.data.length !== want) fail(`${at} data: ${t.dtype} [${t.shape.join(', ')}] needs ${want} bytes, got ${t.data.length}`);
+    if (dataByteLength(t.data) !== want) fail(`${at} data: ${t.dtype} [${t.shape.join(', ')}] needs ${want} bytes, got ${dataByteLength(t.data)}`);
   }
   if (metadata) {
     for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') fail(`__metadata__.${k}: expected a string`);
@@ -281,8 +282,9 @@ export function writeSafetensors(path: string, tensors: readonly SafetensorsWrit
   if (metadata) header['__metadata__'] = metadata;
   let offset = 0;
   for (const t of order) {
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length] };
-    offset += t.data.length;
+    const n = dataByteLength(t.data);
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + n] };
+    offset += n;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
@@ -292,7 +294,7 @@ export function writeSafetensors(path: string, tensors: readonly SafetensorsWrit
     w.u64(padded);
     w.bytes(json);
     for (let i = json.length; i < padded; i++) w.u8(0x20);
-    for (const t of order) w.bytes(t.data);
+    for (const t of order) writeData(w, t.data, fail, `tensor ${JSON.stringify(t.name)} data`);
     w.flush();
   });
 }

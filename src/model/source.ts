@@ -7,7 +7,7 @@ import { FormatError } from '../formats/errors.js';
 import { dtypeOfGGMLType, ggmlTypeName } from '../formats/ggml-types.js';
 import { openGGUF } from '../formats/gguf.js';
 import { readHFConfig } from '../formats/hf-config.js';
-import { canonicalHFName, ggufToHFName, isIgnoredHFTensor, ropePermutedKind, unpermuteQKFromGGUF } from '../formats/llama-names.js';
+import { canonicalHFName, ggufToHFName, ggufToHFRowOrder, isIgnoredHFTensor, ropePermutedKind } from '../formats/llama-names.js';
 import { openSafetensorsDir } from '../formats/safetensors.js';
 import type { DType } from '../tensor/dtype.js';
 import { fromGGUFMetadata, fromHFConfig, type YiConfig } from './config.js';
@@ -110,17 +110,19 @@ function openGGUFWeights(path: string): WeightSource {
     const rows = info.shape.length > 1 ? info.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
     const rowBytes = info.byteLength / rows;
     const kind = ropePermutedKind(name);
-    let unpermuted: Uint8Array | undefined;
+    let order: Int32Array | undefined;
     tensors.set(name, {
       dtype,
       shape: info.shape,
       rowBytes,
       readRows(row, count, dst) {
         if (kind) {
-          // llama.cpp's converter interleaved q/k rows for its RoPE; undo it once (q and k are small).
-          const heads = kind === 'q' ? config.heads : config.kvHeads;
-          unpermuted ??= unpermuteQKFromGGUF(g.readTensorBytes(info), rows, heads);
-          dst.set(unpermuted.subarray(row * rowBytes, (row + count) * rowBytes));
+          // llama.cpp's converter interleaved q/k rows for its RoPE; undo it row by row (HF row r is
+          // GGUF row order[r]), so nothing beyond the rows asked for is read or kept.
+          order ??= ggufToHFRowOrder(rows, kind === 'q' ? config.heads : config.kvHeads);
+          for (let i = 0; i < count; i++) {
+            preadFully(fd, dst.subarray(i * rowBytes, (i + 1) * rowBytes), info.offset + order[row + i]! * rowBytes, path);
+          }
           return;
         }
         preadFully(fd, dst.subarray(0, count * rowBytes), info.offset + row * rowBytes, path);
