@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the reference fixtures with independent implementations (PyTorch for model logits,
-# the SentencePiece library for token ids), then runs the tests that read them. Needs Debian's
+# the SentencePiece library for token ids), runs the tests that read them, then checks that
+# converted checkpoints load in transformers and gguf-py. Needs Debian's
 # python3-torch and python3-sentencepiece (apt-get install python3-torch python3-sentencepiece);
 # `npm test` itself only reads the checked-in fixtures. `git diff test/fixtures` shows what changed.
 set -euo pipefail
@@ -15,3 +16,13 @@ pick() { # the first Python that can import every module named
 "$(pick sentencepiece)" test/reference/sentencepiece_fixtures.py
 npm run build
 node --test --test-concurrency=1 dist/test/model dist/test/tokenizer
+# Interop: what `yi convert` writes loads in transformers and in llama.cpp's gguf-py (pip install
+# torch transformers safetensors gguf). Skipped, saying so, when those are missing.
+py=$(pick transformers 2>/dev/null) && "$py" -c "import gguf, safetensors" 2>/dev/null || { echo "test:reference: interop check skipped (needs python3 with transformers, gguf, safetensors)"; exit 0; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+yi() { node dist/src/cli/yi.js "$@" --quiet 2>/dev/null; }
+yi convert test/fixtures/yi-tiny "$tmp/f32.gguf"
+yi convert test/fixtures/yi-tiny "$tmp/q8.gguf" --type q8_0
+yi convert test/fixtures/yi-tiny "$tmp/q4.gguf" --type q4_0
+yi convert "$tmp/f32.gguf" "$tmp/hf"
+"$py" test/reference/interop_check.py "$tmp/hf" "$tmp/f32.gguf" "$tmp/q8.gguf" "$tmp/q4.gguf" test/fixtures/yi-tiny
