@@ -35,9 +35,9 @@ export const CONTROL_BYTES = ERROR_BYTE_OFFSET + 1024;
 export const CHUNKS_PER_THREAD = 4;
 
 /** Units per chunk for a job of `total` units on `threads` threads; a multiple of `align`. */
-export function chunkUnits(total: number, align: number, threads: number): number {
+export function chunkUnits(total: number, align: number, threads: number, perThread = CHUNKS_PER_THREAD): number {
   const aligned = Math.ceil(total / align);
-  const chunks = Math.min(aligned, threads * CHUNKS_PER_THREAD);
+  const chunks = Math.min(aligned, threads * perThread);
   return Math.ceil(aligned / chunks) * align;
 }
 

@@ -145,16 +145,17 @@ export class Runtime {
   /**
    * Runs kernel `name(args..., start, end, scratch)` over `total` units, in chunks cut at multiples
    * of `align` and claimed by the calling thread and the workers (see control.ts).
-   * `minUnitsPerThread` keeps small jobs on fewer threads. Blocks until every chunk is done.
+   * `minUnitsPerThread` keeps small jobs on fewer threads. `chunksPerThread` trades balance (more,
+   * smaller chunks) against per-chunk setup such as GEMM's packing. Blocks until every chunk is done.
    */
-  parallel(name: string, arena: Arena, args: readonly number[], total: number, align = 1, minUnitsPerThread = 1): void {
+  parallel(name: string, arena: Arena, args: readonly number[], total: number, align = 1, minUnitsPerThread = 1, chunksPerThread = C.CHUNKS_PER_THREAD): void {
     if (this.closed) throw new Error('runtime is closed');
     if (args.length > C.MAX_ARGS) throw new RangeError(`kernel ${name}: at most ${C.MAX_ARGS} arguments`);
     if (total <= 0) return;
     const fn = arena.kernels[this.kernelId(name)]!;
     const scratch = this.scratch(arena, 0);
     const n = Math.max(1, Math.min(this.threads, Math.floor(total / Math.max(1, minUnitsPerThread))));
-    const chunk = C.chunkUnits(total, align, n);
+    const chunk = C.chunkUnits(total, align, n, chunksPerThread);
     const nchunks = Math.ceil(total / chunk);
     if (n === 1 || nchunks === 1) {
       fn(...args, 0, total, scratch);
