@@ -5,22 +5,14 @@ import { Runtime } from '../../../src/runtime/runtime.js';
 import { gemm, matmul, type GemmBType } from '../../../src/tensor/ops/matmul.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { rng } from './helpers.js';
+import { f16ToNumber } from './qref.js';
 
 // ---- reference helpers ----------------------------------------------------------------------
 
-/** f16 bits -> value, written independently of the kernel's bit trick. */
-function f16Value(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const f = h & 1023;
-  if (e === 0) return sign * f * 2 ** -24;
-  if (e === 31) return f ? NaN : sign * Infinity;
-  return sign * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 const u32 = new Uint32Array(1);
 const f32 = new Float32Array(u32.buffer);
-function bf16Value(h: number): number {
+function bf16ToNumber(h: number): number {
   u32[0] = h << 16;
   return f32[0]!;
 }
@@ -39,11 +31,11 @@ function randomB(btype: GemmBType, count: number, rand: () => number): { bits: U
       // Exponents 0..17 cover subnormals up to ~4.
       const h = (rand() < 0.5 ? 0x8000 : 0) | (Math.floor(rand() * 18) << 10) | Math.floor(rand() * 1024);
       bits[i] = h;
-      values[i] = f16Value(h);
+      values[i] = f16ToNumber(h);
     } else {
       f32[0] = rand() * 2 - 1;
       bits[i] = u32[0]! >>> 16;
-      values[i] = bf16Value(bits[i]!);
+      values[i] = bf16ToNumber(bits[i]!);
     }
   }
   return { bits, values };
@@ -210,7 +202,7 @@ test('f16 B converts subnormals, zeros, the largest value, inf and NaN exactly',
       const got = matmul(a, b, { out, transB }).toArray();
       for (let row = 0; row < 2; row++) {
         specials.forEach((h, j) => {
-          const want = f16Value(h);
+          const want = f16ToNumber(h);
           const v = got[row * n + j]!;
           if (Number.isNaN(want)) assert.ok(Number.isNaN(v), `f16 0x${h.toString(16)} should give NaN, got ${v}`);
           // == rather than Object.is: the sum starts at +0, and +0 + -0 is +0.
