@@ -1,7 +1,11 @@
 // `yi tokenizer encode|decode`: ids of a text, or the text of ids, with any tokenizer source
 // (tokenizer.model, tokenizer.json, a Hugging Face folder or a .gguf file).
+import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { readDocuments } from '../data/documents.js';
+import { trainTokenizer, YI_CONTROL_SYMBOLS } from '../tokenizer/train.js';
+import { writeTokenizerFiles } from '../tokenizer/train-files.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 
 function readInput(o: { text?: string; file?: string }, what: string): string {
@@ -18,7 +22,58 @@ function readInput(o: { text?: string; file?: string }, what: string): string {
 }
 
 export function registerTokenizer(program: Command): void {
-  const cmd = program.command('tokenizer').description('encode text to token ids and decode them back');
+  const cmd = program.command('tokenizer').description('train a tokenizer, encode text to token ids and decode them back');
+  cmd
+    .command('train')
+    .description('train a SentencePiece BPE tokenizer with Yi\'s options; writes tokenizer.model, tokenizer.json, tokenizer_config.json')
+    .requiredOption('--input <files...>', 'corpus files or folders: .txt, .jsonl (.gz/.zst) with a text field, .parquet')
+    .requiredOption('--vocab-size <n>', 'vocabulary size (Yi: 64000)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--field <name>', 'text field of JSONL records / column of Parquet files', 'text')
+    .option('--character-coverage <f>', 'fraction of characters kept as pieces; the rest use byte fallback', '0.9995')
+    .option('--max-piece-length <n>', 'longest piece in characters', '16')
+    .option('--input-sentence-size <n>', 'sample this many sentences (lines) from a large corpus; 0 = all', '0')
+    .option('--seed <n>', 'seed of the sentence sampling', '0')
+    .option('--user-defined-symbols <pieces...>', 'extra pieces with fixed ids after the control symbols, matched in text')
+    .option('--control-symbols <pieces...>', `control pieces after <unk>, <|startoftext|>, <|endoftext|> (default: ${YI_CONTROL_SYMBOLS.join(' ')})`)
+    .option('--no-split-digits', 'let numbers merge into multi-digit pieces')
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: { input: string[]; vocabSize: string; out: string; field: string; characterCoverage: string; maxPieceLength: string; inputSentenceSize: string; seed: string; userDefinedSymbols?: string[]; controlSymbols?: string[]; splitDigits: boolean; progress: boolean }) => {
+      const num = (v: string, name: string): number => {
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw new Error(`--${name} must be a number (got '${v}')`);
+        return n;
+      };
+      const bar = o.progress && process.stderr.isTTY ? new SingleBar({ format: 'merges {bar} {value}/{total} {rate} merges/s eta {eta_formatted}', hideCursor: true, etaBuffer: 50 }) : undefined;
+      let started = 0;
+      const { proto, stats } = await trainTokenizer(readDocuments(o.input, { field: o.field }), {
+        vocabSize: num(o.vocabSize, 'vocab-size'),
+        characterCoverage: num(o.characterCoverage, 'character-coverage'),
+        maxSentencepieceLength: num(o.maxPieceLength, 'max-piece-length'),
+        inputSentenceSize: num(o.inputSentenceSize, 'input-sentence-size'),
+        seed: num(o.seed, 'seed'),
+        splitDigits: o.splitDigits,
+        userDefinedSymbols: o.userDefinedSymbols ?? [],
+        controlSymbols: o.controlSymbols,
+        onProgress: bar
+          ? (done, total) => {
+              if (!started) {
+                started = performance.now();
+                bar.start(total, 0, { rate: '0' });
+              }
+              const s = (performance.now() - started) / 1000;
+              bar.update(done, { rate: s > 0 ? Math.round(done / s).toString() : '0' });
+            }
+          : undefined,
+      });
+      bar?.stop();
+      const files = writeTokenizerFiles(o.out, proto);
+      console.log(
+        `trained ${proto.pieces.length} pieces (${stats.metaPieces} special/byte, ${stats.merges} merges, ${stats.requiredChars} characters) ` +
+          `from ${stats.sentences} sentences, ${stats.words} distinct words in ${stats.seconds.toFixed(1)} s`,
+      );
+      for (const f of files) console.log(`wrote ${f}`);
+    });
   cmd
     .command('encode')
     .description('print the token ids of a text')
