@@ -335,6 +335,10 @@ export async function trainTokenizer(
   let pFreq = new Float64Array(1 << 16);
   let pActive = new Uint8Array(1 << 16);
   let pStamp = new Int32Array(1 << 16);
+  // Pairs of one symbol twice ("aa"): sentencepiece counts a run "aaaa" as 2, not 3 (non-overlapping, from
+  // the left). pFreq holds the overlapping count, an upper bound kept incrementally; pExact the exact count,
+  // computed from the positions when the pair reaches the top of the heap (-1: not known).
+  let pExact = new Float64Array(1 << 16);
   const pPos: Array<IntVec | null> = [];
   let nPairs = 0;
   const SHIFT = 2 ** 21;
@@ -375,6 +379,9 @@ export async function trainTokenizer(
     pLeft = g32(pLeft);
     pRight = g32(pRight);
     pStamp = g32(pStamp);
+    const e = new Float64Array(cap);
+    e.set(pExact);
+    pExact = e;
     const f = new Float64Array(cap);
     f.set(pFreq);
     pFreq = f;
@@ -398,6 +405,7 @@ export async function trainTokenizer(
     pRight[id] = b;
     pFreq[id] = 0;
     pActive[id] = 1;
+    pExact[id] = -1;
     pStamp[id] = -1;
     pPos.push(new IntVec(4));
     pairOf.set(key, id);
@@ -488,9 +496,33 @@ export async function trainTokenizer(
   };
   const rebuildHeap = (): void => {
     hn = 0;
-    for (let id = 0; id < nPairs; id++) if (pActive[id] && pFreq[id]! > 0) heapPush(pFreq[id]!, id);
+    for (let id = 0; id < nPairs; id++) if (pActive[id] && pFreq[id]! > 0) heapPush(pExact[id]! >= 0 ? pExact[id]! : pFreq[id]!, id);
   };
   rebuildHeap();
+
+  /** Non-overlapping count of a same-symbol pair; drops stale and repeated positions from its list. */
+  const exactSameFreq = (id: number): number => {
+    const a = pLeft[id]!;
+    const list = pPos[id]!;
+    const ps = list.a.subarray(0, list.n).sort();
+    let n = 0;
+    let last = -1;
+    let lastRight = -1;
+    let freq = 0;
+    for (let k = 0; k < ps.length; k++) {
+      const p = ps[k]!;
+      if (p === last) continue;
+      last = p;
+      const q = next[p]!;
+      if (sym[p] !== a || q < 0 || sym[q] !== a) continue;
+      ps[n++] = p;
+      if (p === lastRight) continue;
+      lastRight = q;
+      freq += wfreq[wordOf[p]!]!;
+    }
+    list.n = n;
+    return freq;
+  };
 
   const targetMerges = o.vocabSize - meta.length - required.length;
   const merged: string[] = [];
@@ -498,11 +530,13 @@ export async function trainTokenizer(
   const touched: number[] = [];
   let iter = 0;
   const touch = (id: number): void => {
+    pExact[id] = -1;
     if (pStamp[id] !== iter) {
       pStamp[id] = iter;
       touched.push(id);
     }
   };
+  const debug = !!process.env.YI_TRAIN_DEBUG;
   const progressEvery = Math.max(1, Math.floor(targetMerges / 1000));
 
   while (merged.length < targetMerges) {
@@ -512,21 +546,29 @@ export async function trainTokenizer(
     while (hn > 0) {
       const f = hFreq[0]!;
       const p = hPair[0]!;
-      if (!pActive[p] || f !== pFreq[p]) {
+      if (!pActive[p] || f !== (pExact[p]! >= 0 ? pExact[p]! : pFreq[p])) {
         heapPop();
+        continue;
+      }
+      if (pLeft[p] === pRight[p] && pExact[p]! < 0) {
+        heapPop();
+        const e = exactSameFreq(p);
+        pExact[p] = e;
+        if (e > 0) heapPush(e, p);
         continue;
       }
       heapPop();
       best = p;
       break;
     }
-    if (best < 0 || pFreq[best]! <= 0) break;
+    if (best < 0 || (pExact[best]! >= 0 ? pExact[best]! : pFreq[best]!) <= 0) break;
     const a = pLeft[best]!;
     const b = pRight[best]!;
     const str = symStr[a]! + symStr[b]!;
     pActive[best] = 0;
     if (dup.has(str)) continue;
     dup.add(str);
+    if (debug) process.stderr.write(`merge ${merged.length} freq=${pExact[best]! >= 0 ? pExact[best] : pFreq[best]} ${str}\n`);
     merged.push(str);
     const x = symStr.length;
     symStr.push(str);
