@@ -37,8 +37,9 @@ export function registerTokenizer(program: Command): void {
     .option('--user-defined-symbols <pieces...>', 'extra pieces with fixed ids after the control symbols, matched in text')
     .option('--control-symbols <pieces...>', `control pieces after <unk>, <|startoftext|>, <|endoftext|> (default: ${YI_CONTROL_SYMBOLS.join(' ')})`)
     .option('--no-split-digits', 'let numbers merge into multi-digit pieces')
+    .option('--no-byte-fallback', 'no <0xNN> pieces: characters outside the vocabulary become <unk>')
     .option('--no-progress', 'no progress bar')
-    .action(async (o: { input: string[]; vocabSize: string; out: string; field: string; characterCoverage: string; maxPieceLength: string; inputSentenceSize: string; seed: string; userDefinedSymbols?: string[]; controlSymbols?: string[]; splitDigits: boolean; progress: boolean }) => {
+    .action(async (o: { input: string[]; vocabSize: string; out: string; field: string; characterCoverage: string; maxPieceLength: string; inputSentenceSize: string; seed: string; userDefinedSymbols?: string[]; controlSymbols?: string[]; splitDigits: boolean; byteFallback: boolean; progress: boolean }) => {
       const num = (v: string, name: string): number => {
         const n = Number(v);
         if (!Number.isFinite(n)) throw new Error(`--${name} must be a number (got '${v}')`);
@@ -53,6 +54,7 @@ export function registerTokenizer(program: Command): void {
         inputSentenceSize: num(o.inputSentenceSize, 'input-sentence-size'),
         seed: num(o.seed, 'seed'),
         splitDigits: o.splitDigits,
+        byteFallback: o.byteFallback,
         userDefinedSymbols: o.userDefinedSymbols ?? [],
         controlSymbols: o.controlSymbols,
         onProgress: bar

@@ -175,13 +175,30 @@ class IntVec {
   constructor(cap = 1024) {
     this.a = new Int32Array(cap);
   }
-  push(v: number): void {
-    if (this.n === this.a.length) {
+  /** Appends (left, right), a position of a pair. */
+  push2(l: number, r: number): void {
+    if (this.n + 2 > this.a.length) {
       const b = new Int32Array(this.a.length * 2);
       b.set(this.a);
       this.a = b;
     }
-    this.a[this.n++] = v;
+    this.a[this.n++] = l;
+    this.a[this.n++] = r;
+  }
+  /** Sorts the (left, right) entries by left (lefts are distinct within one pair's list). */
+  sortByLeft(): void {
+    const m = this.n >> 1;
+    const rightOf = new Map<number, number>();
+    const ls = new Int32Array(m);
+    for (let i = 0; i < m; i++) {
+      ls[i] = this.a[2 * i]!;
+      rightOf.set(ls[i]!, this.a[2 * i + 1]!);
+    }
+    ls.sort();
+    for (let i = 0; i < m; i++) {
+      this.a[2 * i] = ls[i]!;
+      this.a[2 * i + 1] = rightOf.get(ls[i]!)!;
+    }
   }
 }
 
@@ -418,7 +435,7 @@ export async function trainTokenizer(
     const id = getPair(sym[p]!, sym[q]!);
     if (id < 0) continue;
     pFreq[id] += wfreq[wordOf[p]!]!;
-    pPos[id]!.push(p);
+    pPos[id]!.push2(p, q);
   }
 
   // Max-heap of (freq, pair) entries, lazily invalidated.
@@ -500,25 +517,33 @@ export async function trainTokenizer(
   };
   rebuildHeap();
 
-  /** Non-overlapping count of a same-symbol pair; drops stale and repeated positions from its list. */
+  /**
+   * Count of a same-symbol pair as sentencepiece's ComputeFreq makes it: entries in position order; an entry
+   * whose left is the previous entry's right is skipped (and forgets the previous entry: in "aaaa" the
+   * last "aa" counts again); the previous entry is remembered even when stale (then dropped).
+   */
   const exactSameFreq = (id: number): number => {
     const a = pLeft[id]!;
     const list = pPos[id]!;
-    const ps = list.a.subarray(0, list.n).sort();
+    list.sortByLeft();
+    const e = list.a;
     let n = 0;
-    let last = -1;
-    let lastRight = -1;
+    let prevRight = -1;
     let freq = 0;
-    for (let k = 0; k < ps.length; k++) {
-      const p = ps[k]!;
-      if (p === last) continue;
-      last = p;
-      const q = next[p]!;
-      if (sym[p] !== a || q < 0 || sym[q] !== a) continue;
-      ps[n++] = p;
-      if (p === lastRight) continue;
-      lastRight = q;
-      freq += wfreq[wordOf[p]!]!;
+    for (let k = 0; k < list.n; k += 2) {
+      const l = e[k]!;
+      const r = e[k + 1]!;
+      if (l === prevRight) {
+        prevRight = -1;
+        e[n++] = l;
+        e[n++] = r;
+        continue;
+      }
+      prevRight = r;
+      if (sym[l] !== a || sym[r] !== a) continue;
+      e[n++] = l;
+      e[n++] = r;
+      freq += wfreq[wordOf[l]!]!;
     }
     list.n = n;
     return freq;
@@ -575,8 +600,9 @@ export async function trainTokenizer(
     symLen.push(symLen[a]! + symLen[b]!);
 
     const list = pPos[best]!;
-    const positions = a === b ? list.a.subarray(0, list.n).sort() : list.a.subarray(0, list.n);
-    for (let k = 0; k < positions.length; k++) {
+    if (a === b) list.sortByLeft();
+    const positions = list.a;
+    for (let k = 0; k < list.n; k += 2) {
       const p = positions[k]!;
       if (sym[p] !== a) continue;
       const q = next[p]!;
@@ -606,7 +632,7 @@ export async function trainTokenizer(
         const id = getPair(sym[pp]!, x);
         if (id >= 0) {
           pFreq[id] += f;
-          pPos[id]!.push(pp);
+          pPos[id]!.push2(pp, p);
           touch(id);
         }
       }
@@ -614,7 +640,7 @@ export async function trainTokenizer(
         const id = getPair(x, sym[nn]!);
         if (id >= 0) {
           pFreq[id] += f;
-          pPos[id]!.push(p);
+          pPos[id]!.push2(p, nn);
           touch(id);
         }
       }
