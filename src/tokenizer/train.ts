@@ -352,10 +352,10 @@ export async function trainTokenizer(
   let pFreq = new Float64Array(1 << 16);
   let pActive = new Uint8Array(1 << 16);
   let pStamp = new Int32Array(1 << 16);
-  // Pairs of one symbol twice ("aa"): sentencepiece counts a run "aaaa" as 2, not 3 (non-overlapping, from
-  // the left). pFreq holds the overlapping count, an upper bound kept incrementally; pExact the exact count,
-  // computed from the positions when the pair reaches the top of the heap (-1: not known).
-  let pExact = new Float64Array(1 << 16);
+  // Pairs of one symbol twice ("aa") follow sentencepiece's ComputeFreq, which is not a plain count: when
+  // such a pair is (re)counted, an entry overlapping the previous counted one ("aaa": the second "aa") is
+  // dropped for good, and later merges never happen there. So their pFreq is the result of the last
+  // recount (pruneSame), redone after each merge that touches them, not an incremental count.
   const pPos: Array<IntVec | null> = [];
   let nPairs = 0;
   const SHIFT = 2 ** 21;
@@ -396,9 +396,6 @@ export async function trainTokenizer(
     pLeft = g32(pLeft);
     pRight = g32(pRight);
     pStamp = g32(pStamp);
-    const e = new Float64Array(cap);
-    e.set(pExact);
-    pExact = e;
     const f = new Float64Array(cap);
     f.set(pFreq);
     pFreq = f;
@@ -422,7 +419,6 @@ export async function trainTokenizer(
     pRight[id] = b;
     pFreq[id] = 0;
     pActive[id] = 1;
-    pExact[id] = -1;
     pStamp[id] = -1;
     pPos.push(new IntVec(4));
     pairOf.set(key, id);
@@ -513,16 +509,15 @@ export async function trainTokenizer(
   };
   const rebuildHeap = (): void => {
     hn = 0;
-    for (let id = 0; id < nPairs; id++) if (pActive[id] && pFreq[id]! > 0) heapPush(pExact[id]! >= 0 ? pExact[id]! : pFreq[id]!, id);
+    for (let id = 0; id < nPairs; id++) if (pActive[id] && pFreq[id]! > 0) heapPush(pFreq[id]!, id);
   };
-  rebuildHeap();
 
   /**
-   * Count of a same-symbol pair as sentencepiece's ComputeFreq makes it: entries in position order; an entry
-   * whose left is the previous entry's right is skipped (and forgets the previous entry: in "aaaa" the
-   * last "aa" counts again); the previous entry is remembered even when stale (then dropped).
+   * Recount of a same-symbol pair as sentencepiece's ComputeFreq does it: entries in position order; a stale
+   * entry is dropped; an entry starting where the previous counted one ends is dropped too (and the next one
+   * may count again: "aaaa" counts 2).
    */
-  const exactSameFreq = (id: number): number => {
+  const pruneSame = (id: number): number => {
     const a = pLeft[id]!;
     const list = pPos[id]!;
     list.sortByLeft();
@@ -533,21 +528,21 @@ export async function trainTokenizer(
     for (let k = 0; k < list.n; k += 2) {
       const l = e[k]!;
       const r = e[k + 1]!;
+      if (sym[l] !== a || sym[r] !== a) continue;
       if (l === prevRight) {
         prevRight = -1;
-        e[n++] = l;
-        e[n++] = r;
         continue;
       }
-      prevRight = r;
-      if (sym[l] !== a || sym[r] !== a) continue;
       e[n++] = l;
       e[n++] = r;
+      prevRight = r;
       freq += wfreq[wordOf[l]!]!;
     }
     list.n = n;
     return freq;
   };
+  for (let id = 0; id < nPairs; id++) if (pLeft[id] === pRight[id]) pFreq[id] = pruneSame(id);
+  rebuildHeap();
 
   const targetMerges = o.vocabSize - meta.length - required.length;
   const merged: string[] = [];
@@ -555,7 +550,6 @@ export async function trainTokenizer(
   const touched: number[] = [];
   let iter = 0;
   const touch = (id: number): void => {
-    pExact[id] = -1;
     if (pStamp[id] !== iter) {
       pStamp[id] = iter;
       touched.push(id);
@@ -571,29 +565,22 @@ export async function trainTokenizer(
     while (hn > 0) {
       const f = hFreq[0]!;
       const p = hPair[0]!;
-      if (!pActive[p] || f !== (pExact[p]! >= 0 ? pExact[p]! : pFreq[p])) {
+      if (!pActive[p] || f !== pFreq[p]) {
         heapPop();
-        continue;
-      }
-      if (pLeft[p] === pRight[p] && pExact[p]! < 0) {
-        heapPop();
-        const e = exactSameFreq(p);
-        pExact[p] = e;
-        if (e > 0) heapPush(e, p);
         continue;
       }
       heapPop();
       best = p;
       break;
     }
-    if (best < 0 || (pExact[best]! >= 0 ? pExact[best]! : pFreq[best]!) <= 0) break;
+    if (best < 0 || pFreq[best]! <= 0) break;
     const a = pLeft[best]!;
     const b = pRight[best]!;
     const str = symStr[a]! + symStr[b]!;
     pActive[best] = 0;
     if (dup.has(str)) continue;
     dup.add(str);
-    if (debug) process.stderr.write(`merge ${merged.length} freq=${pExact[best]! >= 0 ? pExact[best] : pFreq[best]} ${str}\n`);
+    if (debug) process.stderr.write(`merge ${merged.length} freq=${pFreq[best]} ${str}\n`);
     merged.push(str);
     const x = symStr.length;
     symStr.push(str);
@@ -613,14 +600,14 @@ export async function trainTokenizer(
       if (pp >= 0) {
         const id = getPair(sym[pp]!, a);
         if (id >= 0) {
-          pFreq[id] -= f;
+          if (pLeft[id] !== pRight[id]) pFreq[id] -= f;
           touch(id);
         }
       }
       if (nn >= 0) {
         const id = getPair(b, sym[nn]!);
         if (id >= 0) {
-          pFreq[id] -= f;
+          if (pLeft[id] !== pRight[id]) pFreq[id] -= f;
           touch(id);
         }
       }
@@ -631,7 +618,7 @@ export async function trainTokenizer(
       if (pp >= 0) {
         const id = getPair(sym[pp]!, x);
         if (id >= 0) {
-          pFreq[id] += f;
+          if (pLeft[id] !== pRight[id]) pFreq[id] += f;
           pPos[id]!.push2(pp, p);
           touch(id);
         }
@@ -639,7 +626,7 @@ export async function trainTokenizer(
       if (nn >= 0) {
         const id = getPair(x, sym[nn]!);
         if (id >= 0) {
-          pFreq[id] += f;
+          if (pLeft[id] !== pRight[id]) pFreq[id] += f;
           pPos[id]!.push2(p, nn);
           touch(id);
         }
@@ -647,7 +634,11 @@ export async function trainTokenizer(
     }
     pPos[best] = null;
     pFreq[best] = 0;
-    for (const id of touched) if (pActive[id] && pFreq[id]! > 0) heapPush(pFreq[id]!, id);
+    for (const id of touched) {
+      if (!pActive[id]) continue;
+      if (pLeft[id] === pRight[id]) pFreq[id] = pruneSame(id);
+      if (pFreq[id]! > 0) heapPush(pFreq[id]!, id);
+    }
     touched.length = 0;
     if (hn > 4 * nPairs + 1024) rebuildHeap();
     if (o.onProgress && merged.length % progressEvery === 0) o.onProgress(merged.length, targetMerges);
