@@ -15,6 +15,8 @@ pick() { # the first Python that can import every module named
 "$(pick torch)" test/reference/llama_reference.py
 "$(pick sentencepiece)" test/reference/sentencepiece_fixtures.py
 npm run build
+command -v spm_train >/dev/null && "$(pick sentencepiece)" test/reference/spm_train_compare.py || echo "test:reference: spm_train comparison skipped (apt-get install sentencepiece)"
+npm run build
 node --test --test-concurrency=1 dist/test/model dist/test/tokenizer
 # Interop: what `yi convert` writes loads in transformers and in llama.cpp's gguf-py (pip install
 # torch transformers safetensors gguf). Skipped, saying so, when those are missing.
