@@ -4,7 +4,7 @@ import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
 import { reporter, type Reporter } from './harness.js';
-import { benchTokenizer } from './tokenizer.js';
+import { benchTokenizer, benchTokenizerTrain } from './tokenizer.js';
 
 export interface BenchOptions {
   /** One JSON object per figure per line instead of tables. */
@@ -23,6 +23,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   gemv: { title: 'GEMV (decode): weight bytes read per second, next to the read bandwidth', run: benchGemv },
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
   tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },
+  'tokenizer-train': { title: 'Tokenizer training (BPE, Yi options) vs spm_train', run: benchTokenizerTrain },
 };
 
 export const benchNames = Object.keys(benches);

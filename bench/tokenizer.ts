@@ -1,12 +1,17 @@
 // Tokenizer encode throughput (MB/s of UTF-8 input) on the Llama 2 tokenizer.model over generated mixed
 // English/Chinese text, with the SentencePiece library's figure on the same text measured in the same run
-// (python3-sentencepiece in a child process) when it is installed.
+// (python3-sentencepiece in a child process) when it is installed. Tokenizer training: seconds of our
+// trainer and of spm_train (same corpus, vocabulary size and options, same run) when spm_train is installed,
+// and the encode MB/s of the trained model, ours vs the sentencepiece library.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodeModelProto } from '../src/tokenizer/sentencepiece-proto.js';
+import { trainTokenizer } from '../src/tokenizer/train.js';
 import { Tokenizer } from '../src/tokenizer/tokenizer.js';
+import { bilingualCorpus } from './corpus.js';
 import { timeIt, type Reporter } from './harness.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -55,7 +60,7 @@ export async function benchTokenizer(rep: Reporter, opts: { quick?: boolean }): 
   let nTokens = 0;
   const sec = timeIt(() => (nTokens = tok.encode(text).length), { warmup: 1, runs: opts.quick ? 2 : 5, minSeconds: 0 });
   const ours = mb / sec;
-  const ref = sentencepieceMBs(text, opts.quick ? 2 : 5);
+  const ref = sentencepieceMBs(llama2Model, text, opts.quick ? 2 : 5);
   rep.add({
     bench: 'tokenizer',
     case: `encode llama2 ${mb.toFixed(1)} MB mixed en/zh`,
@@ -70,7 +75,7 @@ export async function benchTokenizer(rep: Reporter, opts: { quick?: boolean }): 
 }
 
 /** MB/s of sentencepiece's encode on the same text, or undefined when python3-sentencepiece is absent. */
-function sentencepieceMBs(text: string, runs: number): number | undefined {
+function sentencepieceMBs(model: string, text: string, runs: number): number | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'yi-tok-bench-'));
   try {
     const file = join(dir, 'text.txt');
@@ -78,7 +83,7 @@ function sentencepieceMBs(text: string, runs: number): number | undefined {
     const py = [
       'import sys, time',
       'import sentencepiece as spm',
-      `sp = spm.SentencePieceProcessor(model_file=${JSON.stringify(llama2Model)})`,
+      `sp = spm.SentencePieceProcessor(model_file=${JSON.stringify(model)})`,
       `text = open(${JSON.stringify(file)}, encoding="utf-8").read()`,
       'sp.encode(text)',
       'ts = []',
@@ -87,10 +92,65 @@ function sentencepieceMBs(text: string, runs: number): number | undefined {
       'ts.sort()',
       'print(len(text.encode("utf-8")) / 1e6 / ts[len(ts) // 2])',
     ].join('\n');
-    const r = spawnSync('python3', ['-c', py], { encoding: 'utf8', timeout: 300_000 });
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const r = spawnSync(python, ['-c', py], { encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0) return undefined;
     const v = Number(r.stdout.trim());
     return Number.isFinite(v) ? v : undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const SPM_TRAIN_FLAGS = [
+  '--model_type=bpe', '--character_coverage=0.9995', '--byte_fallback=true', '--split_digits=true', '--add_dummy_prefix=false',
+  '--normalization_rule_name=identity', '--remove_extra_whitespaces=false', '--allow_whitespace_only_pieces=true',
+  '--max_sentencepiece_length=16', '--unk_id=0', '--bos_id=1', '--eos_id=2', '--pad_id=-1', '--unk_piece=<unk>',
+  '--bos_piece=<|startoftext|>', '--eos_piece=<|endoftext|>',
+  '--control_symbols=<fim_prefix>,<fim_middle>,<fim_suffix>,<|im_start|>,<|im_end|>,<|im_sep|>', '--minloglevel=2',
+];
+
+/** Training time, ours vs spm_train (same corpus and options, one thread each), and the trained model's encode speed. */
+export async function benchTokenizerTrain(rep: Reporter, opts: { quick?: boolean }): Promise<void> {
+  const bytes = opts.quick ? 1_000_000 : 20_000_000;
+  const vocabSize = opts.quick ? 4000 : 32000;
+  const corpus = bilingualCorpus(bytes, 1);
+  const mb = Buffer.byteLength(corpus) / 1e6;
+  const dir = mkdtempSync(join(tmpdir(), 'yi-train-bench-'));
+  try {
+    const file = join(dir, 'corpus.txt');
+    writeFileSync(file, corpus);
+    const t0 = performance.now();
+    const { proto, stats } = await trainTokenizer([readFileSync(file, 'utf8')], { vocabSize });
+    const ours = (performance.now() - t0) / 1000;
+    const model = join(dir, 'ours.model');
+    writeFileSync(model, encodeModelProto(proto));
+    let spm: number | undefined;
+    if (existsSync('/usr/bin/spm_train') || spawnSync('spm_train', ['--help']).status === 0) {
+      const s0 = performance.now();
+      const r = spawnSync('spm_train', [`--input=${file}`, `--model_prefix=${join(dir, 'spm')}`, `--vocab_size=${vocabSize}`, '--num_threads=1', ...SPM_TRAIN_FLAGS], { encoding: 'utf8' });
+      if (r.status === 0) spm = (performance.now() - s0) / 1000;
+    }
+    rep.add({
+      bench: 'tokenizer-train',
+      case: `train BPE ${vocabSize} on ${mb.toFixed(0)} MB en/zh (${stats.merges} merges)`,
+      value: ours,
+      unit: 's',
+      note: `${Math.round(stats.merges / ours)} merges/s` + (spm !== undefined ? `; ${(ours / spm).toFixed(2)}x spm_train's time (target <= 1.0x)` : '; spm_train not installed'),
+    });
+    if (spm !== undefined) rep.add({ bench: 'tokenizer-train', case: 'spm_train --model_type=bpe, same corpus and options (1 thread)', value: spm, unit: 's', note: 'sentencepiece 0.1.97 C++, same run' });
+    const text = bilingualCorpus(opts.quick ? 256 << 10 : 4 << 20, 7);
+    const tmb = Buffer.byteLength(text) / 1e6;
+    const tok = Tokenizer.fromSentencePiece(model);
+    const sec = timeIt(() => tok.encode(text), { warmup: 1, runs: opts.quick ? 2 : 5, minSeconds: 0 });
+    const ref = sentencepieceMBs(model, text, opts.quick ? 2 : 5);
+    rep.add({
+      bench: 'tokenizer-train',
+      case: `encode with the trained model, ${tmb.toFixed(1)} MB held-out`,
+      value: tmb / sec,
+      unit: 'MB/s',
+      note: ref ? `${(tmb / sec / ref).toFixed(2)}x sentencepiece (${ref.toFixed(2)} MB/s, same model and text)` : 'python3-sentencepiece not installed',
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

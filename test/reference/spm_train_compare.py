@@ -80,7 +80,7 @@ def main():
         corpus = os.path.join(tmp, 'corpus.txt')
         heldout = os.path.join(tmp, 'heldout.txt')
         node_js(
-            "import { bilingualCorpus } from './dist/test/tokenizer/train-corpus.js';"
+            "import { bilingualCorpus } from './dist/bench/corpus.js';"
             "import { writeFileSync } from 'node:fs';"
             f"writeFileSync({json.dumps(corpus)}, bilingualCorpus({CORPUS_BYTES}, 1));"
             f"writeFileSync({json.dumps(heldout)}, bilingualCorpus({HELDOUT_BYTES}, 7));")
@@ -121,7 +121,7 @@ def main():
                   f"tokens ours/spm {res['token_ratio']:.4f} train {t_ours:.2f}s vs spm_train {t_spm:.2f}s")
         data = {
             'generator': 'python3-sentencepiece %s + spm_train, test/reference/spm_train_compare.py' % spm.__version__,
-            'corpus': f'bilingualCorpus({CORPUS_BYTES}, 1) from test/tokenizer/train-corpus.ts; held-out bilingualCorpus({HELDOUT_BYTES}, 7)',
+            'corpus': f'bilingualCorpus({CORPUS_BYTES}, 1) from bench/corpus.ts; held-out bilingualCorpus({HELDOUT_BYTES}, 7)',
             'options': 'bpe, byte_fallback, split_digits, identity, no dummy prefix, allow_whitespace_only_pieces, '
                        'character_coverage 0.9995, max_sentencepiece_length 16, Yi specials, num_threads 1',
             'results': results,

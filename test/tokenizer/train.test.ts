@@ -15,7 +15,7 @@ import { tokenizerJson, writeTokenizerFiles } from '../../src/tokenizer/train-fi
 import { trainTokenizer, TrainError, type TrainOptions } from '../../src/tokenizer/train.js';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { fixture, repoRoot } from '../paths.js';
-import { bilingualCorpus } from './train-corpus.js';
+import { bilingualCorpus } from '../../bench/corpus.js';
 
 interface CompareResult {
   vocab_size: number;
