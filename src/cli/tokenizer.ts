@@ -47,7 +47,7 @@ export function registerTokenizer(program: Command): void {
       };
       const bar = o.progress && process.stderr.isTTY ? new SingleBar({ format: 'merges {bar} {value}/{total} {rate} merges/s eta {eta_formatted}', hideCursor: true, etaBuffer: 50 }) : undefined;
       let started = 0;
-      const { proto, stats } = await trainTokenizer(readDocuments(o.input, { field: o.field }), {
+      const { proto, stats } = await trainTokenizer(readDocuments(o.input, { field: o.field, textUnit: 'line' }), {
         vocabSize: num(o.vocabSize, 'vocab-size'),
         characterCoverage: num(o.characterCoverage, 'character-coverage'),
         maxSentencepieceLength: num(o.maxPieceLength, 'max-piece-length'),
