@@ -168,37 +168,113 @@ function isDigit(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0xff10 && c <= 0xff19);
 }
 
-/** Growable typed array helpers. */
-class IntVec {
-  a: Int32Array;
+/**
+ * Positions of pairs: one singly linked list of (left, right) entries per pair, all in three shared typed
+ * arrays (no per-pair objects: millions of pairs on a large corpus).
+ */
+class PosStore {
+  l = new Int32Array(1 << 20);
+  r = new Int32Array(1 << 20);
+  next = new Int32Array(1 << 20);
+  head = new Int32Array(1 << 16).fill(-1);
   n = 0;
-  constructor(cap = 1024) {
-    this.a = new Int32Array(cap);
+  /** Scratch for sorted reads. */
+  tl = new Int32Array(1024);
+  tr = new Int32Array(1024);
+
+  ensurePairs(nPairs: number): void {
+    if (nPairs <= this.head.length) return;
+    const h = new Int32Array(Math.max(nPairs, this.head.length * 2)).fill(-1);
+    h.set(this.head);
+    this.head = h;
   }
-  /** Appends (left, right), a position of a pair. */
-  push2(l: number, r: number): void {
-    if (this.n + 2 > this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
+  push(id: number, l: number, r: number): void {
+    if (this.n === this.l.length) {
+      const cap = this.n * 2;
+      const grow = (x: Int32Array) => {
+        const y = new Int32Array(cap);
+        y.set(x);
+        return y;
+      };
+      this.l = grow(this.l);
+      this.r = grow(this.r);
+      this.next = grow(this.next);
     }
-    this.a[this.n++] = l;
-    this.a[this.n++] = r;
+    const e = this.n++;
+    this.l[e] = l;
+    this.r[e] = r;
+    this.next[e] = this.head[id]!;
+    this.head[id] = e;
   }
-  /** Sorts the (left, right) entries by left (lefts are distinct within one pair's list). */
-  sortByLeft(): void {
-    const m = this.n >> 1;
+  /** Copies the entries of `id` into tl/tr sorted by left (lefts are distinct within a list); returns the count. */
+  sorted(id: number): number {
+    let m = 0;
+    for (let e = this.head[id]!; e >= 0; e = this.next[e]!) m++;
+    if (m > this.tl.length) {
+      this.tl = new Int32Array(m * 2);
+      this.tr = new Int32Array(m * 2);
+    }
+    const idx = new Float64Array(m);
+    let k = 0;
+    // Sort entry indices by left: pack (left, entry) into one double (left < 2^31, entry < 2^31... use
+    // left * 2^22 + rank-free trick is unsafe), so sort lefts and look rights up by a map.
     const rightOf = new Map<number, number>();
-    const ls = new Int32Array(m);
-    for (let i = 0; i < m; i++) {
-      ls[i] = this.a[2 * i]!;
-      rightOf.set(ls[i]!, this.a[2 * i + 1]!);
+    for (let e = this.head[id]!; e >= 0; e = this.next[e]!) {
+      idx[k++] = this.l[e]!;
+      rightOf.set(this.l[e]!, this.r[e]!);
     }
-    ls.sort();
+    idx.sort();
     for (let i = 0; i < m; i++) {
-      this.a[2 * i] = ls[i]!;
-      this.a[2 * i + 1] = rightOf.get(ls[i]!)!;
+      this.tl[i] = idx[i]!;
+      this.tr[i] = rightOf.get(idx[i]!)!;
     }
+    return m;
+  }
+  /** Replaces the list of `id` by tl/tr[0..m) (entries are appended anew; old ones become garbage). */
+  setFromScratch(id: number, m: number): void {
+    this.head[id] = -1;
+    for (let i = m - 1; i >= 0; i--) this.push(id, this.tl[i]!, this.tr[i]!);
+  }
+}
+
+/** Open-addressing map (left symbol, right symbol) -> pair id (-1: not a valid piece). */
+class PairTable {
+  ka: Int32Array;
+  kb: Int32Array;
+  v: Int32Array;
+  size = 0;
+  constructor(cap = 1 << 16) {
+    this.ka = new Int32Array(cap).fill(-1);
+    this.kb = new Int32Array(cap);
+    this.v = new Int32Array(cap);
+  }
+  private slot(a: number, b: number): number {
+    const mask = this.ka.length - 1;
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77)) >>> 0;
+    h = (h ^ (h >>> 15)) & mask;
+    while (this.ka[h] !== -1 && (this.ka[h] !== a || this.kb[h] !== b)) h = (h + 1) & mask;
+    return h;
+  }
+  /** The value, or -2 when absent. */
+  get(a: number, b: number): number {
+    const h = this.slot(a, b);
+    return this.ka[h] === -1 ? -2 : this.v[h]!;
+  }
+  set(a: number, b: number, v: number): void {
+    if ((this.size + 1) * 2 > this.ka.length) this.grow();
+    const h = this.slot(a, b);
+    if (this.ka[h] === -1) this.size++;
+    this.ka[h] = a;
+    this.kb[h] = b;
+    this.v[h] = v;
+  }
+  private grow(): void {
+    const { ka, kb, v } = this;
+    this.ka = new Int32Array(ka.length * 2).fill(-1);
+    this.kb = new Int32Array(ka.length * 2);
+    this.v = new Int32Array(ka.length * 2);
+    this.size = 0;
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== -1) this.set(ka[i]!, kb[i]!, v[i]!);
   }
 }
 
@@ -346,7 +422,7 @@ export async function trainTokenizer(
   words.clear();
 
   // Pairs.
-  const pairOf = new Map<number, number>(); // key -> pair id, or -1 for an invalid piece
+  const pairOf = new PairTable();
   let pLeft = new Int32Array(1 << 16);
   let pRight = new Int32Array(1 << 16);
   let pFreq = new Float64Array(1 << 16);
@@ -356,9 +432,8 @@ export async function trainTokenizer(
   // such a pair is (re)counted, an entry overlapping the previous counted one ("aaa": the second "aa") is
   // dropped for good, and later merges never happen there. So their pFreq is the result of the last
   // recount (pruneSame), redone after each merge that touches them, not an incremental count.
-  const pPos: Array<IntVec | null> = [];
+  const store = new PosStore();
   let nPairs = 0;
-  const SHIFT = 2 ** 21;
 
   const valid = (a: number, b: number): boolean => {
     const len = symLen[a]! + symLen[b]!;
@@ -406,11 +481,10 @@ export async function trainTokenizer(
 
   const getPair = (a: number, b: number): number => {
     if (a < 0 || b < 0) return -1;
-    const key = a * SHIFT + b;
-    let id = pairOf.get(key);
-    if (id !== undefined) return id;
+    let id = pairOf.get(a, b);
+    if (id !== -2) return id;
     if (!valid(a, b)) {
-      pairOf.set(key, -1);
+      pairOf.set(a, b, -1);
       return -1;
     }
     if (nPairs === pLeft.length) growPairs();
@@ -420,8 +494,8 @@ export async function trainTokenizer(
     pFreq[id] = 0;
     pActive[id] = 1;
     pStamp[id] = -1;
-    pPos.push(new IntVec(4));
-    pairOf.set(key, id);
+    store.ensurePairs(nPairs);
+    pairOf.set(a, b, id);
     return id;
   };
 
@@ -431,7 +505,7 @@ export async function trainTokenizer(
     const id = getPair(sym[p]!, sym[q]!);
     if (id < 0) continue;
     pFreq[id] += wfreq[wordOf[p]!]!;
-    pPos[id]!.push2(p, q);
+    store.push(id, p, q);
   }
 
   // Max-heap of (freq, pair) entries, lazily invalidated.
@@ -519,26 +593,27 @@ export async function trainTokenizer(
    */
   const pruneSame = (id: number): number => {
     const a = pLeft[id]!;
-    const list = pPos[id]!;
-    list.sortByLeft();
-    const e = list.a;
+    const m = store.sorted(id);
+    const tl = store.tl;
+    const tr = store.tr;
     let n = 0;
     let prevRight = -1;
     let freq = 0;
-    for (let k = 0; k < list.n; k += 2) {
-      const l = e[k]!;
-      const r = e[k + 1]!;
+    for (let k = 0; k < m; k++) {
+      const l = tl[k]!;
+      const r = tr[k]!;
       if (sym[l] !== a || sym[r] !== a) continue;
       if (l === prevRight) {
         prevRight = -1;
         continue;
       }
-      e[n++] = l;
-      e[n++] = r;
+      tl[n] = l;
+      tr[n] = r;
+      n++;
       prevRight = r;
       freq += wfreq[wordOf[l]!]!;
     }
-    list.n = n;
+    store.setFromScratch(id, n);
     return freq;
   };
   for (let id = 0; id < nPairs; id++) if (pLeft[id] === pRight[id]) pFreq[id] = pruneSame(id);
@@ -586,11 +661,11 @@ export async function trainTokenizer(
     symStr.push(str);
     symLen.push(symLen[a]! + symLen[b]!);
 
-    const list = pPos[best]!;
-    if (a === b) list.sortByLeft();
-    const positions = list.a;
-    for (let k = 0; k < list.n; k += 2) {
-      const p = positions[k]!;
+    // Same-symbol pairs in position order (scratch copy); others straight from the list (order is free).
+    const m = a === b ? store.sorted(best) : 0;
+    const sortedL = a === b ? store.tl.slice(0, m) : undefined;
+    for (let k = 0, e = store.head[best]!; sortedL ? k < m : e >= 0; k++, e = sortedL ? e : store.next[e]!) {
+      const p = sortedL ? sortedL[k]! : store.l[e]!;
       if (sym[p] !== a) continue;
       const q = next[p]!;
       if (q < 0 || sym[q] !== b) continue;
@@ -619,7 +694,7 @@ export async function trainTokenizer(
         const id = getPair(sym[pp]!, x);
         if (id >= 0) {
           if (pLeft[id] !== pRight[id]) pFreq[id] += f;
-          pPos[id]!.push2(pp, p);
+          store.push(id, pp, p);
           touch(id);
         }
       }
@@ -627,12 +702,12 @@ export async function trainTokenizer(
         const id = getPair(x, sym[nn]!);
         if (id >= 0) {
           if (pLeft[id] !== pRight[id]) pFreq[id] += f;
-          pPos[id]!.push2(p, nn);
+          store.push(id, p, nn);
           touch(id);
         }
       }
     }
-    pPos[best] = null;
+    store.head[best] = -1;
     pFreq[best] = 0;
     for (const id of touched) {
       if (!pActive[id]) continue;
