@@ -230,6 +230,36 @@ class PosStore {
     }
     return m;
   }
+  /**
+   * Copies every list into fresh arrays keeping the entries `keep(id, l, r)` accepts (merged pairs'
+   * lists and stale entries are garbage otherwise; without this the arrays grow with every merge).
+   */
+  compact(nPairs: number, keep: (id: number, l: number, r: number) => boolean): void {
+    let live = 0;
+    for (let id = 0; id < nPairs; id++) for (let e = this.head[id]!; e >= 0; e = this.next[e]!) if (keep(id, this.l[e]!, this.r[e]!)) live++;
+    const cap = Math.max(1 << 20, live * 2);
+    const l = new Int32Array(cap);
+    const r = new Int32Array(cap);
+    const next = new Int32Array(cap);
+    let n = 0;
+    for (let id = 0; id < nPairs; id++) {
+      let h = -1;
+      for (let e = this.head[id]!; e >= 0; e = this.next[e]!) {
+        if (!keep(id, this.l[e]!, this.r[e]!)) continue;
+        l[n] = this.l[e]!;
+        r[n] = this.r[e]!;
+        next[n] = h;
+        h = n++;
+      }
+      this.head[id] = h;
+    }
+    this.l = l;
+    this.r = r;
+    this.next = next;
+    this.n = n;
+    this.liveAfterCompact = n;
+  }
+  liveAfterCompact = 0;
   /** Replaces the list of `id` by tl/tr[0..m) (entries are appended anew; old ones become garbage). */
   setFromScratch(id: number, m: number): void {
     this.head[id] = -1;
@@ -355,6 +385,10 @@ export async function trainTokenizer(
     sample.length = 0;
   }
   if (words.size === 0) throw new TrainError('the training corpus is empty (no non-empty lines)');
+  const mem = (what: string) => {
+    if (process.env.YI_TRAIN_DEBUG) process.stderr.write(`${what}: rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB\n`);
+  };
+  mem('words counted');
 
   // Character counts and the required characters (coverage).
   const charCount = new Map<number, number>();
@@ -619,6 +653,7 @@ export async function trainTokenizer(
   for (let id = 0; id < nPairs; id++) if (pLeft[id] === pRight[id]) pFreq[id] = pruneSame(id);
   rebuildHeap();
 
+  mem(`pairs ${nPairs}, entries ${store.n}, positions ${nPos}`);
   const targetMerges = o.vocabSize - meta.length - required.length;
   const merged: string[] = [];
   const dup = new Set<string>();
@@ -716,8 +751,11 @@ export async function trainTokenizer(
     }
     touched.length = 0;
     if (hn > 4 * nPairs + 1024) rebuildHeap();
+    if (store.n > 2 * store.liveAfterCompact + (1 << 22))
+      store.compact(nPairs, (id, l, r) => pActive[id] === 1 && sym[l] === pLeft[id] && sym[r] === pRight[id]);
     if (o.onProgress && merged.length % progressEvery === 0) o.onProgress(merged.length, targetMerges);
   }
+  mem(`merged, entries ${store.n}, heap ${hn}`);
   if (merged.length < targetMerges)
     throw new TrainError(
       `vocab size ${o.vocabSize} is too high for this corpus: only ${merged.length} merges were possible; ` +
