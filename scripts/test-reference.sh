@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the reference fixtures with independent implementations (PyTorch for model logits,
 # the SentencePiece library for token ids), runs the tests that read them, then checks that
-# converted checkpoints load in transformers and gguf-py. Needs Debian's
+# converted checkpoints and trained tokenizers load in transformers, tokenizers and gguf-py. Needs Debian's
 # python3-torch and python3-sentencepiece (apt-get install python3-torch python3-sentencepiece);
 # `npm test` itself only reads the checked-in fixtures. `git diff test/fixtures` shows what changed.
 set -euo pipefail
@@ -16,7 +16,6 @@ pick() { # the first Python that can import every module named
 "$(pick sentencepiece)" test/reference/sentencepiece_fixtures.py
 npm run build
 command -v spm_train >/dev/null && "$(pick sentencepiece)" test/reference/spm_train_compare.py || echo "test:reference: spm_train comparison skipped (apt-get install sentencepiece)"
-npm run build
 node --test --test-concurrency=1 dist/test/model dist/test/tokenizer
 # Interop: what `yi convert` writes loads in transformers and in llama.cpp's gguf-py (pip install
 # torch transformers safetensors gguf). Skipped, saying so, when those are missing.
@@ -28,3 +27,7 @@ yi convert test/fixtures/yi-tiny "$tmp/q8.gguf" --type q8_0
 yi convert test/fixtures/yi-tiny "$tmp/q4.gguf" --type q4_0
 yi convert "$tmp/f32.gguf" "$tmp/hf"
 "$py" test/reference/interop_check.py "$tmp/hf" "$tmp/f32.gguf" "$tmp/q8.gguf" "$tmp/q4.gguf" test/fixtures/yi-tiny
+# A trained tokenizer loads in Hugging Face tokenizers and sentencepiece with our ids.
+node --input-type=module -e "import { bilingualCorpus } from './dist/bench/corpus.js'; import { writeFileSync } from 'node:fs'; writeFileSync('$tmp/corpus.txt', bilingualCorpus(1000000, 3));"
+node dist/src/cli/yi.js tokenizer train --input "$tmp/corpus.txt" --vocab-size 3000 --out "$tmp/tok" --no-progress >/dev/null
+"$py" test/reference/trained_tokenizer_check.py "$tmp/tok"
