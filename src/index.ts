@@ -34,3 +34,6 @@ export { loadModel, loadFromSource, type LoadOptions } from './model/load.js';
 export { openWeights, LoadError, type WeightSource, type SourceTensor } from './model/source.js';
 export { generate, type GenerateOptions, type GenerateResult } from './model/generate.js';
 export { Sampler, type SamplerOptions } from './model/sampler.js';
+export { trainTokenizer, TrainError, YI_CONTROL_SYMBOLS, type TrainOptions, type TrainStats } from './tokenizer/train.js';
+export { writeTokenizerFiles } from './tokenizer/train-files.js';
+export { readDocuments, listCorpusFiles, DocumentError, type ReadOptions } from './data/documents.js';
