@@ -61,9 +61,32 @@ function quantBlockQ4(x: usize, sp: usize, qp: usize): void {
   }
 }
 
+// The x4 layout, in one place: block b of row r lives in the group of rows r & ~3, whose block b holds
+// the 4 rows' fp16 scales (8 bytes), then their quants (qb bytes each).
+
+/** Start of block b of row r's 4-row group (nb blocks per row, qb quant bytes per block). */
 @inline
-function groupBytes(qb: i32): i32 {
-  return 8 + 4 * qb;
+function x4Group(p: usize, r: i32, b: i32, nb: i32, qb: i32): usize {
+  return p + (<usize>(r >> 2) * <usize>nb + <usize>b) * <usize>(8 + 4 * qb);
+}
+
+/** Row r's fp16 scale in its group block. */
+@inline
+function x4Scale(group: usize, r: i32): usize {
+  return group + (<usize>(r & 3) << 1);
+}
+
+/** Row r's quants in its group block. */
+@inline
+function x4Quants(group: usize, r: i32, qb: i32): usize {
+  return group + 8 + <usize>((r & 3) * qb);
+}
+
+/** A padding row's block: zero scale, zero quants. */
+@inline
+function zeroBlock(sp: usize, qp: usize, qb: i32): void {
+  store<u16>(sp, 0);
+  memory.fill(qp, 0, <usize>qb);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,17 +110,13 @@ export function quantize_gguf(src: usize, dst: usize, K: i32, qb: i32, start: i3
  *  blocks). */
 export function quantize_x4(src: usize, dst: usize, N: i32, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
   const nb = K >> 5;
-  const gb = groupBytes(qb);
   for (let r = start; r < end; r++) {
-    const g = r >> 2;
-    const i = r & 3;
     for (let b = 0; b < nb; b++) {
-      const base = dst + (<usize>g * <usize>nb + <usize>b) * <usize>gb;
-      const sp = base + (<usize>i << 1);
-      const qp = base + 8 + <usize>(i * qb);
+      const group = x4Group(dst, r, b, nb, qb);
+      const sp = x4Scale(group, r);
+      const qp = x4Quants(group, r, qb);
       if (r >= N) {
-        store<u16>(sp, 0);
-        memory.fill(qp, 0, <usize>qb);
+        zeroBlock(sp, qp, qb);
         continue;
       }
       const x = src + ((<usize>r * <usize>K + <usize>(b << 5)) << 2);
@@ -135,12 +154,9 @@ export function dequantize_gguf(src: usize, dst: usize, qb: i32, start: i32, end
 
 @inline
 function dequantRowX4(src: usize, nb: i32, qb: i32, r: i32, out: usize): void {
-  const gb = groupBytes(qb);
-  const g = r >> 2;
-  const i = r & 3;
   for (let b = 0; b < nb; b++) {
-    const base = src + (<usize>g * <usize>nb + <usize>b) * <usize>gb;
-    dequantBlock(base + (<usize>i << 1), base + 8 + <usize>(i * qb), qb, out + (<usize>b << 7));
+    const group = x4Group(src, r, b, nb, qb);
+    dequantBlock(x4Scale(group, r), x4Quants(group, r, qb), qb, out + (<usize>b << 7));
   }
 }
 
@@ -168,17 +184,13 @@ export function dequantize_rows_x4(src: usize, N: i32, K: i32, qb: i32, ids: usi
 export function repack_to_x4(src: usize, dst: usize, N: i32, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
   const nb = K >> 5;
   const bb = 2 + qb;
-  const gb = groupBytes(qb);
   for (let r = start; r < end; r++) {
-    const g = r >> 2;
-    const i = r & 3;
     for (let b = 0; b < nb; b++) {
-      const base = dst + (<usize>g * <usize>nb + <usize>b) * <usize>gb;
-      const sp = base + (<usize>i << 1);
-      const qp = base + 8 + <usize>(i * qb);
+      const group = x4Group(dst, r, b, nb, qb);
+      const sp = x4Scale(group, r);
+      const qp = x4Quants(group, r, qb);
       if (r >= N) {
-        store<u16>(sp, 0);
-        memory.fill(qp, 0, <usize>qb);
+        zeroBlock(sp, qp, qb);
       } else {
         const o = src + (<usize>r * <usize>nb + <usize>b) * <usize>bb;
         store<u16>(sp, load<u16>(o));
@@ -192,15 +204,12 @@ export function repack_to_x4(src: usize, dst: usize, N: i32, K: i32, qb: i32, st
 export function repack_from_x4(src: usize, dst: usize, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
   const nb = K >> 5;
   const bb = 2 + qb;
-  const gb = groupBytes(qb);
   for (let r = start; r < end; r++) {
-    const g = r >> 2;
-    const i = r & 3;
     for (let b = 0; b < nb; b++) {
-      const base = src + (<usize>g * <usize>nb + <usize>b) * <usize>gb;
+      const group = x4Group(src, r, b, nb, qb);
       const o = dst + (<usize>r * <usize>nb + <usize>b) * <usize>bb;
-      store<u16>(o, load<u16>(base + (<usize>i << 1)));
-      memory.copy(o + 2, base + 8 + <usize>(i * qb), <usize>qb);
+      store<u16>(o, load<u16>(x4Scale(group, r)));
+      memory.copy(o + 2, x4Quants(group, r, qb), <usize>qb);
     }
   }
 }
