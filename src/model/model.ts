@@ -95,14 +95,14 @@ export class YiModel {
       return t;
     };
 
-    const embArena = placer.place(byteSize(dtype, [cfg.vocabSize, cfg.hidden]) + byteSize('f32', [batch, cfg.hidden + 1])).arena;
+    const embArena = placer.place(byteSize(dtype, [cfg.vocabSize, cfg.hidden]) + byteSize('f32', [batch, cfg.hidden + 1]));
     const embed = matrix('model.embed_tokens.weight', [cfg.vocabSize, cfg.hidden], embArena);
     const shapes = layerMatrixShapes(cfg);
     const layers: LayerWeights[] = [];
     const caches: LayerCache[] = [];
     const arenasUsed: Arena[] = [];
     for (let l = 0; l < cfg.layers; l++) {
-      const { arena } = placer.place(layerBytes(cfg, dtype) + kvBytes);
+      const arena = placer.place(layerBytes(cfg, dtype) + kvBytes);
       if (!arenasUsed.includes(arena)) arenasUsed.push(arena);
       const p = `model.layers.${l}.`;
       layers.push({
@@ -121,7 +121,7 @@ export class YiModel {
         v: Tensor.zeros(rt, 'f32', [ctx, cfg.kvHeads, cfg.headDim], arena),
       });
     }
-    const headArena = placer.place(byteSize(dtype, [cfg.vocabSize, cfg.hidden]) + byteSize('f32', [cfg.hidden]) * 2 + byteSize('f32', [cfg.vocabSize])).arena;
+    const headArena = placer.place(byteSize(dtype, [cfg.vocabSize, cfg.hidden]) + byteSize('f32', [cfg.hidden]) * 2 + byteSize('f32', [cfg.vocabSize]));
     const norm = vector('model.norm.weight', cfg.hidden, headArena);
     const lmHead = matrix('lm_head.weight', [cfg.vocabSize, cfg.hidden], headArena);
 

@@ -42,32 +42,30 @@ export function layerMatrixShapes(cfg: YiConfig): Record<Exclude<keyof LayerWeig
 }
 
 /**
- * Picks arenas for groups of buffers that must share one (a layer's weights, its KV cache and the
- * workspace of its arena). A new arena starts when the current one cannot take the whole group.
+ * Picks arenas for groups of buffers that must share one (a layer's weights and its KV cache). Every
+ * arena keeps `reserveBytes` free for what is allocated after placement (the forward pass's workspace)
+ * and for the f32 staging that fills weights; a new arena starts when the current one cannot take a
+ * whole group on top of that reserve.
  */
 export class ArenaPlacer {
   private current?: Arena;
-  private readonly fresh = new Set<Arena>();
 
   constructor(
     private readonly rt: Runtime,
-    /** Bytes every arena must keep for the forward pass's workspace. */
-    private readonly workspaceBytes: number,
+    private readonly reserveBytes: number,
   ) {}
 
-  /** The arena for a group of `bytes`; `isNew` tells the caller to set up that arena's workspace. */
-  place(bytes: number): { arena: Arena; isNew: boolean } {
+  place(bytes: number): Arena {
     // Each buffer may lose up to 64 bytes to alignment; 64 buffers of slack is plenty per group.
-    const need = bytes + 64 * 64;
-    if (this.current && this.current.available >= need) return { arena: this.current, isNew: false };
-    const reuse = this.current === undefined ? this.rt.arenas.find((a) => a.available >= need + this.workspaceBytes) : undefined;
+    const need = bytes + 64 * 64 + this.reserveBytes;
+    if (this.current && this.current.available >= need) return this.current;
+    const reuse = this.current === undefined ? this.rt.arenas.find((a) => a.available >= need) : undefined;
     const arena = reuse ?? this.rt.newArena();
-    if (arena.available < need + this.workspaceBytes) {
-      throw new RangeError(`a layer of ${bytes} bytes plus ${this.workspaceBytes} bytes of workspace does not fit in one arena (${arena.available} bytes free)`);
+    if (arena.available < need) {
+      throw new RangeError(`a layer of ${bytes} bytes plus ${this.reserveBytes} bytes of workspace does not fit in one arena (${arena.available} bytes free)`);
     }
     this.current = arena;
-    this.fresh.add(arena);
-    return { arena, isNew: true };
+    return arena;
   }
 }
 

@@ -83,3 +83,20 @@ test('the context limit and bad token ids are refused with clear errors', () => 
   assert.throws(() => model.forward([]), /no tokens/);
   model.dispose();
 });
+
+test('a model spread over several arenas (layer by layer) gives the same logits as one in a single arena', async () => {
+  // Arenas barely larger than the threads' scratch: each holds about one layer and its workspace.
+  const small = await Runtime.create({ threads: 2, arenaBytes: (3 << 20) + (256 << 10), scratchBytesPerThread: 3 << 19 });
+  try {
+    const spread = loadModel(small, dir, { dtype: 'f32', batch: 8 });
+    const arenas = new Set([spread.weights.embed, spread.weights.lmHead, ...spread.weights.layers.map((l) => l.wq)].map((t) => t.arena.id));
+    assert.ok(arenas.size >= 3, `expected the weights in 3 or more arenas, got ${arenas.size}`);
+    const one = loadModel(rt2, dir, { dtype: 'f32', batch: 8 });
+    assert.deepEqual(spread.forward(ref.tokens).toArray(), one.forward(ref.tokens).toArray());
+    assert.deepEqual(spread.forward([5]).toArray(), one.forward([5]).toArray());
+    one.dispose();
+    spread.dispose();
+  } finally {
+    await small.close();
+  }
+});
