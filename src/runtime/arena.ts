@@ -27,6 +27,8 @@ export class Arena {
   /** Free blocks sorted by offset; everything from `top` to the end of the reservation is free too. */
   private free: Block[] = [];
   private top = RESERVED_BYTES;
+  /** The highest `top` ever reached: memory below it may hold old data after a release. */
+  private highWater = RESERVED_BYTES;
   private live = new Map<number, number>();
   private bytesInUse = 0;
   private views?: { buffer: ArrayBuffer | SharedArrayBuffer; u8: Uint8Array; f32: Float32Array; i32: Int32Array; u16: Uint16Array };
@@ -78,6 +80,9 @@ export class Arena {
       }
       offset = this.top;
       this.top += size;
+      // The tail may hold what a released top block left there; pages beyond highWater are fresh.
+      if (offset < this.highWater) this.u8.fill(0, offset, Math.min(this.top, this.highWater));
+      this.highWater = Math.max(this.highWater, this.top);
       const needPages = Math.ceil(this.top / PAGE);
       const havePages = this.memory.buffer.byteLength / PAGE;
       // Fresh pages from grow() are already zero.
