@@ -5,6 +5,7 @@ import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
 import { reporter, type Reporter } from './harness.js';
 import { benchTokenizer, benchTokenizerTrain } from './tokenizer.js';
+import { benchTrain } from './train.js';
 
 export interface BenchOptions {
   /** One JSON object per figure per line instead of tables. */
@@ -24,6 +25,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
   tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },
   'tokenizer-train': { title: 'Tokenizer training (BPE, Yi options) vs spm_train', run: benchTokenizerTrain },
+  train: { title: 'Training step (forward + backward + AdamW) vs PyTorch on CPU', run: benchTrain },
 };
 
 export const benchNames = Object.keys(benches);

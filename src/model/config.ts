@@ -40,6 +40,9 @@ export const PRESETS = {
   // Small shapes for the demo and for training from scratch (not released by 01.AI): Yi's
   // tokenizer and ids, GQA 3:1, head dim 64, Yi's RoPE base.
   'yi-174m': { ...yiCommon, hidden: 768, layers: 12, heads: 12, kvHeads: 4, headDim: 64, ffn: 2048, maxPositions: 4096, ropeTheta: 5_000_000, rmsEps: 1e-5 },
+  // Scaled down from yi-6b for training from scratch on a laptop (the training benchmark's shape):
+  // GQA 4:1, head dim 32, SwiGLU ffn ~2.7x hidden, Yi's RoPE base; vocab of a small trained tokenizer.
+  'yi-mini': { vocabSize: 8000, hidden: 256, layers: 4, heads: 8, kvHeads: 2, headDim: 32, ffn: 688, maxPositions: 2048, ropeTheta: 5_000_000, rmsEps: 1e-5, bosId: 1, eosId: 2, padId: 0, tieEmbeddings: false },
   // For tests: every dimension small but non-trivial (GQA 2:1, ffn not a multiple of 32).
   tiny: { vocabSize: 512, hidden: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, ffn: 172, maxPositions: 256, ropeTheta: 10_000, rmsEps: 1e-5, bosId: 1, eosId: 2, padId: 0, tieEmbeddings: false },
 } as const satisfies Record<string, YiConfig>;

@@ -52,7 +52,7 @@ export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions
 }
 
 /** Copies a source tensor into `t`, converting its encoding when it differs. */
-function fillFrom(s: SourceTensor, t: Tensor): void {
+export function fillFrom(s: SourceTensor, t: Tensor): void {
   const rows = t.rank === 1 ? 1 : t.rows;
   if (s.dtype === t.dtype && !isQuantized(t.dtype)) {
     s.readRows(0, rows, t.bytes());

@@ -1,0 +1,150 @@
+// Training checkpoints: a Hugging Face model folder (model.safetensors + config.json + tokenizer files,
+// loadable by `yi generate` and transformers) plus what an exact resume needs: the AdamW moments
+// (optimizer.safetensors) and the trainer's position (trainer_state.json). A checkpoint is written
+// into a temporary folder and renamed into place, so a crash never leaves a broken one under its name.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { openSafetensors, writeSafetensors, type SafetensorsWriteTensor } from '../formats/safetensors.js';
+import { toHFConfig, type YiConfig } from '../model/config.js';
+import { generationConfig, hfTokenizerConfig, modelProtoFromSpec } from '../model/convert.js';
+import type { YiTrainable } from '../model/trainable.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { loadTokenizerSpec } from '../tokenizer/load.js';
+import type { AdamW } from './optimizer.js';
+
+export const TRAINER_STATE_FORMAT = 'yi-ts-trainer-state';
+export const TRAINER_STATE_VERSION = 1;
+
+/** What trainer_state.json holds: enough to continue bit-identically. */
+export interface TrainerState {
+  format: typeof TRAINER_STATE_FORMAT;
+  version: number;
+  /** Optimizer steps done. */
+  step: number;
+  /** Training tokens consumed (inputs of every micro-batch). */
+  tokens: number;
+  /** The data sampler's position (see PackedSequences.state()). */
+  data: unknown;
+  /** Seconds of training so far (for tokens/s and ETA across resumes). */
+  elapsedSeconds: number;
+  /** The run's settings; a resume checks that the ones that change the trajectory did not change. */
+  settings: Record<string, unknown>;
+}
+
+export class CheckpointError extends Error {}
+
+/** The folder name of step N's checkpoint (sorts by step). */
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(8, '0')}`;
+}
+
+/** The newest complete checkpoint under `dir` (folders named by checkpointName), if any. */
+export function latestCheckpoint(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const names = readdirSync(dir)
+    .filter((n) => /^step-\d{8}$/.test(n) && existsSync(join(dir, n, 'trainer_state.json')))
+    .sort();
+  const last = names[names.length - 1];
+  return last === undefined ? undefined : join(dir, last);
+}
+
+/** Writes a Hugging Face model folder: model.safetensors (f32), config.json and, given a tokenizer, its files. */
+export function writeModelFolder(dir: string, model: YiTrainable, tokenizerPath?: string): void {
+  mkdirSync(dir, { recursive: true });
+  const tensors = model.params.map((p) => f32Tensor(p.name, p.value));
+  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeJson(join(dir, 'config.json'), toHFConfig(model.config, { torchDtype: 'float32' }));
+  writeTokenizerFolder(dir, model.config, tokenizerPath);
+}
+
+/**
+ * Saves a resumable checkpoint as `<dir>/step-NNNNNNNN` (temp folder + rename) and keeps the newest
+ * `keep` checkpoints. Returns the checkpoint's folder.
+ */
+export function saveCheckpoint(dir: string, model: YiTrainable, opt: AdamW, state: TrainerState, opts: { tokenizerPath?: string; keep?: number } = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const final = join(dir, checkpointName(state.step));
+  const tmp = join(dir, `.${checkpointName(state.step)}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  writeModelFolder(tmp, model, opts.tokenizerPath);
+  const moments: SafetensorsWriteTensor[] = [];
+  model.params.forEach((p, i) => {
+    moments.push(f32Tensor(`exp_avg.${p.name}`, opt.m[i]!));
+    moments.push(f32Tensor(`exp_avg_sq.${p.name}`, opt.v[i]!));
+  });
+  writeSafetensors(join(tmp, 'optimizer.safetensors'), moments, { format: 'yi-ts-adamw', step: String(opt.step) });
+  writeJson(join(tmp, 'trainer_state.json'), state);
+  rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  const keep = opts.keep ?? 2;
+  if (keep > 0) {
+    const all = readdirSync(dir).filter((n) => /^step-\d{8}$/.test(n)).sort();
+    for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(dir, old), { recursive: true, force: true });
+  }
+  return final;
+}
+
+/** Restores parameters and AdamW moments from a checkpoint folder; returns its trainer state. */
+export function loadCheckpoint(path: string, model: YiTrainable, opt: AdamW): TrainerState {
+  const statePath = join(path, 'trainer_state.json');
+  let state: TrainerState;
+  try {
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
+  } catch (e) {
+    throw new CheckpointError(`${statePath}: cannot read the trainer state (${(e as Error).message})`);
+  }
+  if (state.format !== TRAINER_STATE_FORMAT || state.version !== TRAINER_STATE_VERSION) {
+    throw new CheckpointError(`${statePath}: expected format ${TRAINER_STATE_FORMAT} version ${TRAINER_STATE_VERSION}, got ${state.format} ${state.version}`);
+  }
+  if (!Number.isInteger(state.step) || state.step < 0) throw new CheckpointError(`${statePath}: field step must be an integer >= 0, got ${state.step}`);
+  readInto(join(path, 'model.safetensors'), model.params.map((p) => [p.name, p.value]));
+  readInto(
+    join(path, 'optimizer.safetensors'),
+    model.params.flatMap((p, i) => [
+      [`exp_avg.${p.name}`, opt.m[i]!] as [string, Tensor],
+      [`exp_avg_sq.${p.name}`, opt.v[i]!] as [string, Tensor],
+    ]),
+  );
+  opt.step = state.step;
+  return state;
+}
+
+/** Copies named f32 tensors of a safetensors file into tensors of the same shape. */
+function readInto(file: string, targets: [string, Tensor][]): void {
+  const st = openSafetensors(file);
+  try {
+    for (const [name, t] of targets) {
+      const info = st.tensors.get(name);
+      if (!info) throw new CheckpointError(`${file}: tensor ${name} is missing`);
+      if (info.dtype !== 'F32' || info.shape.length !== t.rank || info.shape.some((d, i) => d !== t.shape[i])) {
+        throw new CheckpointError(`${file}: tensor ${name} is ${info.dtype} [${info.shape.join(', ')}], expected F32 [${t.shape.join(', ')}]`);
+      }
+      st.readTensorBytes(name, t.bytes());
+    }
+  } finally {
+    st.close();
+  }
+}
+
+function f32Tensor(name: string, t: Tensor): SafetensorsWriteTensor {
+  // A copy: the wasm memory may grow (detaching views) while the writer runs.
+  return { name, dtype: 'F32', shape: t.shape, data: t.bytes().slice() };
+}
+
+/** tokenizer.model, tokenizer_config.json and generation_config.json from any tokenizer file or folder we read. */
+function writeTokenizerFolder(dir: string, cfg: YiConfig, tokenizerPath?: string): void {
+  if (tokenizerPath === undefined) {
+    writeJson(join(dir, 'generation_config.json'), generationConfig(cfg));
+    return;
+  }
+  const spec = loadTokenizerSpec(tokenizerPath);
+  const proto = modelProtoFromSpec(spec);
+  writeFileAtomic(join(dir, 'tokenizer.model'), (fd) => writeAll(fd, proto));
+  writeJson(join(dir, 'tokenizer_config.json'), hfTokenizerConfig(spec, cfg));
+  writeJson(join(dir, 'generation_config.json'), generationConfig(cfg, spec));
+}
+
+function writeJson(path: string, value: unknown): void {
+  writeFileAtomic(path, (fd) => writeAll(fd, new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n')));
+}

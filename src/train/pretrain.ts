@@ -1,0 +1,296 @@
+// Pretraining from scratch (or continued pretraining): packed token sequences -> YiTrainable -> AdamW,
+// with gradient accumulation to an effective batch in tokens, warmup + cosine schedule, clipping,
+// periodic validation, atomic checkpoints and an exact resume. One loop, one place for each thing.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { validateConfig, type YiConfig } from '../model/config.js';
+import { openWeights } from '../model/source.js';
+import { YiTrainable, type ParamInit } from '../model/trainable.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { checkpointName, latestCheckpoint, loadCheckpoint, saveCheckpoint, writeModelFolder, TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, type TrainerState } from './checkpoint.js';
+import { AdamW, PRETRAIN_ADAMW, type AdamWOptions } from './optimizer.js';
+import { PackedSequences, sequenceCount, validationBatches, type PackingState, type TokenBatch } from './packing.js';
+import { learningRate, type ScheduleKind } from './schedule.js';
+import { openTokenDataset, type TokenDataset } from './shards.js';
+
+export interface PretrainOptions {
+  /** The architecture (a preset's config or one read from config.json). */
+  model: YiConfig;
+  /** A token dataset folder written by `yi tokenize` (dataset.json + shards). */
+  data: string;
+  /** Output folder: checkpoints/, model/ (the final weights), log.jsonl, report. */
+  out: string;
+  /** Tokens per training sequence (default 256). */
+  seqLen?: number;
+  /** Tokens per optimizer step, the effective batch (default 16 sequences' worth). Rounded to whole sequences. */
+  batchTokens?: number;
+  /** Tokens per forward/backward pass; batchTokens / microBatchTokens passes are accumulated (default min(batchTokens, 8192)). */
+  microBatchTokens?: number;
+  /** Optimizer steps of the run (or give tokenBudget). */
+  steps?: number;
+  /** Total training tokens; steps = ceil(tokenBudget / batchTokens). */
+  tokenBudget?: number;
+  /** Peak learning rate (default 3e-4, Yi-6B's [YI-SPEC 1]; small models like more, e.g. 1e-3). */
+  lr?: number;
+  /** Floor of the cosine decay (default lr / 10). */
+  minLr?: number;
+  /** Linear warmup steps (default: 5% of the steps, at most 1000). */
+  warmupSteps?: number;
+  schedule?: ScheduleKind;
+  /** Global gradient-norm clip (default 1.0; 0 disables). */
+  clip?: number;
+  adamw?: Partial<AdamWOptions>;
+  /** Validate every N steps (default 100; 0: only at the end). */
+  evalInterval?: number;
+  /** Validation tokens per evaluation (default 32768, from the start of the val split). */
+  evalTokens?: number;
+  /** Checkpoint every N steps (default 200) and at the end. */
+  checkpointInterval?: number;
+  /** Checkpoints kept (default 2). */
+  keepCheckpoints?: number;
+  /** Seeds the initial weights and the data order (default 1). */
+  seed?: number;
+  /** Recompute block activations in backward (less memory). */
+  recompute?: boolean;
+  /** Start from these weights (an HF folder or GGUF) instead of random ones. */
+  initFrom?: string;
+  /** Continue from the newest checkpoint in out/checkpoints (bit-identical to an uninterrupted run). */
+  resume?: boolean;
+  /** Stop (after checkpointing) once this many seconds of training have passed in this process. */
+  maxSeconds?: number;
+  /** Called after every optimizer step and every evaluation. */
+  onEvent?: (e: TrainEvent) => void;
+}
+
+export type TrainEvent =
+  | { type: 'start'; step: number; steps: number; parameters: number; batchTokens: number; microBatches: number; resumedFrom?: string }
+  | { type: 'train'; step: number; steps: number; tokens: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; elapsedSeconds: number }
+  | { type: 'val'; step: number; tokens: number; valLoss: number }
+  | { type: 'checkpoint'; step: number; path: string };
+
+export interface PretrainResult {
+  steps: number;
+  tokens: number;
+  finalLoss: number;
+  valLoss?: number;
+  /** Training tokens per second over this process's steps. */
+  tokensPerSecond: number;
+  /** The final Hugging Face folder (out/model). */
+  modelDir: string;
+  logPath: string;
+  /** True when maxSeconds stopped the run before its last step (resume continues it). */
+  stoppedEarly: boolean;
+}
+
+/** Everything that decides the trajectory: a resume refuses to continue when one of these changed. */
+function trajectorySettings(o: Required<Omit<PretrainOptions, 'onEvent' | 'maxSeconds' | 'resume' | 'initFrom' | 'tokenBudget' | 'minLr'>> & { minLr?: number; initFrom?: string }, threads: number) {
+  return {
+    model: o.model,
+    data: o.data,
+    seqLen: o.seqLen,
+    batchTokens: o.batchTokens,
+    microBatchTokens: o.microBatchTokens,
+    steps: o.steps,
+    lr: o.lr,
+    minLr: o.minLr,
+    warmupSteps: o.warmupSteps,
+    schedule: o.schedule,
+    clip: o.clip,
+    adamw: o.adamw,
+    seed: o.seed,
+    recompute: o.recompute,
+    initFrom: o.initFrom,
+    threads,
+  };
+}
+
+export async function pretrain(rt: Runtime, opts: PretrainOptions): Promise<PretrainResult> {
+  const cfg = validateConfig({ ...opts.model });
+  const dataset = openTokenDataset(opts.data);
+  try {
+    if (dataset.meta.vocabSize > cfg.vocabSize) {
+      throw new RangeError(`${opts.data}: the tokenizer has ${dataset.meta.vocabSize} ids but the model's vocabulary is ${cfg.vocabSize}`);
+    }
+    return await run(rt, cfg, dataset, opts);
+  } finally {
+    dataset.close();
+  }
+}
+
+async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: PretrainOptions): Promise<PretrainResult> {
+  const seqLen = opts.seqLen ?? 256;
+  const intOpt = (name: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${v}`);
+    return v;
+  };
+  intOpt('seqLen', seqLen, 2);
+  if (seqLen > cfg.maxPositions) throw new RangeError(`seqLen ${seqLen} exceeds the model's max positions ${cfg.maxPositions}`);
+  const batchSeqs = Math.max(1, Math.round((opts.batchTokens ?? 16 * seqLen) / seqLen));
+  const microSeqs = Math.min(batchSeqs, Math.max(1, Math.floor((opts.microBatchTokens ?? Math.min(batchSeqs * seqLen, 8192)) / seqLen)));
+  if (batchSeqs % microSeqs !== 0) {
+    throw new RangeError(`batchTokens (${batchSeqs} sequences) must be a multiple of microBatchTokens (${microSeqs} sequences) so that every step accumulates whole micro-batches`);
+  }
+  const accum = batchSeqs / microSeqs;
+  const batchTokens = batchSeqs * seqLen;
+  const steps = opts.steps ?? (opts.tokenBudget !== undefined ? Math.ceil(opts.tokenBudget / batchTokens) : undefined);
+  if (steps === undefined) throw new RangeError('give steps or tokenBudget');
+  intOpt('steps', steps, 1);
+  const lr = opts.lr ?? 3e-4;
+  const warmupSteps = opts.warmupSteps ?? Math.min(1000, Math.floor(steps * 0.05));
+  const schedule = { kind: opts.schedule ?? 'cosine', lr, warmupSteps, totalSteps: steps, minLr: opts.minLr } as const;
+  const clip = opts.clip ?? 1.0;
+  const adamwOpts = { ...PRETRAIN_ADAMW, ...opts.adamw };
+  const evalInterval = intOpt('evalInterval', opts.evalInterval ?? 100, 0);
+  const evalTokens = intOpt('evalTokens', opts.evalTokens ?? 32768, 0);
+  const checkpointInterval = intOpt('checkpointInterval', opts.checkpointInterval ?? 200, 1);
+  const seed = opts.seed ?? 1;
+  const settings = trajectorySettings(
+    { model: cfg, data: opts.data, out: opts.out, seqLen, batchTokens, microBatchTokens: microSeqs * seqLen, steps, lr, minLr: opts.minLr, warmupSteps, schedule: schedule.kind, clip, adamw: adamwOpts, evalInterval, evalTokens, checkpointInterval, keepCheckpoints: opts.keepCheckpoints ?? 2, seed, recompute: opts.recompute ?? false, initFrom: opts.initFrom },
+    rt.threads,
+  );
+
+  mkdirSync(opts.out, { recursive: true });
+  const ckptDir = join(opts.out, 'checkpoints');
+  const logPath = join(opts.out, 'log.jsonl');
+  const resumeFrom = opts.resume ? latestCheckpoint(ckptDir) : undefined;
+  if (opts.resume && resumeFrom === undefined && existsSync(logPath)) {
+    // A run killed before its first checkpoint: start over.
+    writeFileAtomic(logPath, () => {});
+  }
+
+  const init: ParamInit = opts.initFrom ? { kind: 'source', source: openWeights(opts.initFrom) } : { kind: 'random', seed };
+  const model = YiTrainable.create(rt, cfg, init, { maxSeqLen: seqLen });
+  if (init.kind === 'source') init.source.close();
+  const opt = new AdamW(model.params, adamwOpts);
+  const data = new PackedSequences(dataset.split('train'), { seqLen, seed });
+  let step = 0;
+  let tokens = 0;
+  let elapsedBefore = 0;
+  try {
+    if (resumeFrom) {
+      const st = loadCheckpoint(resumeFrom, model, opt);
+      const changed = Object.keys(settings).filter((k) => JSON.stringify((st.settings as Record<string, unknown>)[k]) !== JSON.stringify((settings as Record<string, unknown>)[k]));
+      if (changed.length > 0) {
+        throw new RangeError(`${resumeFrom}: cannot resume: these settings differ from the checkpoint's: ${changed.join(', ')} (resume with the same options, or start a new --out)`);
+      }
+      data.restore(st.data as PackingState);
+      step = st.step;
+      tokens = st.tokens;
+      elapsedBefore = st.elapsedSeconds;
+      truncateLog(logPath, step);
+    } else if (existsSync(logPath) && readFileSync(logPath, 'utf8').length > 0 && !opts.resume) {
+      throw new RangeError(`${opts.out} already holds a training run (log.jsonl); pass --resume to continue it or choose another --out`);
+    }
+    opts.onEvent?.({ type: 'start', step, steps, parameters: model.parameterCount, batchTokens, microBatches: accum, resumedFrom: resumeFrom });
+
+    // The same validation sequences at every evaluation, spread over the whole val split.
+    const val: TokenBatch[] = evalTokens > 0 && sequenceCount(dataset.split('val').tokens, seqLen) > 0
+      ? [...validationBatches(dataset.split('val'), { seqLen, maxSequences: Math.max(1, Math.floor(evalTokens / seqLen)), batchSequences: microSeqs })]
+      : [];
+    const evaluate = (): number | undefined => {
+      if (val.length === 0) return undefined;
+      let sum = 0;
+      let count = 0;
+      for (const b of val) {
+        const r = model.loss(b.inputs, b.targets, b.inputs.length / seqLen, seqLen);
+        sum += r.sum;
+        count += r.count;
+      }
+      return sum / Math.max(1, count);
+    };
+    const log = (record: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify(record) + '\n');
+
+    const t0 = performance.now();
+    const startStep = step;
+    let finalLoss = NaN;
+    let valLoss: number | undefined;
+    let stoppedEarly = false;
+    const save = () => {
+      const state: TrainerState = {
+        format: TRAINER_STATE_FORMAT,
+        version: TRAINER_STATE_VERSION,
+        step,
+        tokens,
+        data: data.state(),
+        elapsedSeconds: elapsedBefore + (performance.now() - t0) / 1000,
+        settings,
+      };
+      const path = saveCheckpoint(ckptDir, model, opt, state, { tokenizerPath: dataset.meta.tokenizer.path, keep: opts.keepCheckpoints ?? 2 });
+      opts.onEvent?.({ type: 'checkpoint', step, path });
+    };
+
+    while (step < steps) {
+      model.zeroGrad();
+      let sum = 0;
+      for (let a = 0; a < accum; a++) {
+        const b = data.next(microSeqs);
+        // One mean over the whole effective batch: every micro-batch divides by all its targets.
+        const r = model.lossAndGrad(b.inputs, b.targets, microSeqs, seqLen, { normalizer: batchTokens, recompute: opts.recompute });
+        sum += r.sum;
+      }
+      const rate = learningRate(schedule, step);
+      const { gradNorm } = opt.update(rate, clip);
+      step++;
+      tokens += batchTokens;
+      finalLoss = sum / batchTokens;
+      const elapsed = (performance.now() - t0) / 1000;
+      const tps = ((step - startStep) * batchTokens) / Math.max(1e-9, elapsed);
+      log({ type: 'train', step, tokens, loss: finalLoss, lr: rate, grad_norm: gradNorm, tokens_per_s: round(tps), elapsed_s: round(elapsedBefore + elapsed) });
+      opts.onEvent?.({ type: 'train', step, steps, tokens, loss: finalLoss, lr: rate, gradNorm, tokensPerSecond: tps, elapsedSeconds: elapsedBefore + elapsed });
+      if ((evalInterval > 0 && step % evalInterval === 0) || step === steps) {
+        valLoss = evaluate();
+        if (valLoss !== undefined) {
+          log({ type: 'val', step, tokens, val_loss: valLoss });
+          opts.onEvent?.({ type: 'val', step, tokens, valLoss });
+        }
+      }
+      const outOfTime = opts.maxSeconds !== undefined && elapsed >= opts.maxSeconds;
+      if (step % checkpointInterval === 0 || step === steps || outOfTime) save();
+      if (outOfTime && step < steps) {
+        stoppedEarly = true;
+        break;
+      }
+      // Let timers and signals run between steps (progress bars, Ctrl-C).
+      await new Promise((r) => setImmediate(r));
+    }
+    const modelDir = join(opts.out, 'model');
+    if (!stoppedEarly) writeModelFolder(modelDir, model, dataset.meta.tokenizer.path);
+    const elapsed = (performance.now() - t0) / 1000;
+    return {
+      steps: step,
+      tokens,
+      finalLoss,
+      valLoss,
+      tokensPerSecond: ((step - startStep) * batchTokens) / Math.max(1e-9, elapsed),
+      modelDir,
+      logPath,
+      stoppedEarly,
+    };
+  } finally {
+    opt.dispose();
+    model.dispose();
+  }
+}
+
+/** Drops log records past `step` (written after the checkpoint a resume starts from). */
+function truncateLog(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (line.trim() === '') return false;
+      try {
+        return (JSON.parse(line) as { step?: number }).step! <= step;
+      } catch {
+        return false; // a line cut by the crash
+      }
+    });
+  writeFileAtomic(path, (fd) => writeAll(fd, new TextEncoder().encode(kept.map((l) => l + '\n').join(''))));
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export { checkpointName };

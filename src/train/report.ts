@@ -1,0 +1,123 @@
+// The run report of a training run: loss curves (train and validation) drawn as SVG from log.jsonl,
+// the run's figures and its exact settings, in report.md and a self-contained report.html.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { lineChartSvg } from '../report/charts.js';
+
+export interface TrainLogRecord {
+  type: 'train';
+  step: number;
+  tokens: number;
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  tokens_per_s: number;
+  elapsed_s: number;
+}
+
+export interface ValLogRecord {
+  type: 'val';
+  step: number;
+  tokens: number;
+  val_loss: number;
+}
+
+/** Reads a log.jsonl; a line cut by a crash (the last one) is skipped. */
+export function readTrainLog(path: string): { train: TrainLogRecord[]; val: ValLogRecord[] } {
+  const train: TrainLogRecord[] = [];
+  const val: ValLogRecord[] = [];
+  if (!existsSync(path)) return { train, val };
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    let r: { type?: string };
+    try {
+      r = JSON.parse(line) as { type?: string };
+    } catch {
+      continue;
+    }
+    if (r.type === 'train') train.push(r as TrainLogRecord);
+    else if (r.type === 'val') val.push(r as ValLogRecord);
+  }
+  return { train, val };
+}
+
+export interface RunReportOptions {
+  title: string;
+  /** The options the run was started with (printed verbatim). */
+  settings: Record<string, unknown>;
+  /** Extra sections: heading -> Markdown-free text lines (samples, notes). */
+  sections?: { heading: string; lines: string[] }[];
+}
+
+export interface RunReportFiles {
+  markdown: string;
+  html: string;
+  svg: string;
+}
+
+/** Writes loss.svg, report.md and report.html into `outDir` from its log.jsonl. */
+export async function writeRunReport(outDir: string, opts: RunReportOptions): Promise<RunReportFiles> {
+  const { train, val } = readTrainLog(join(outDir, 'log.jsonl'));
+  const svg = await lineChartSvg({
+    title: 'Loss',
+    xTitle: 'step',
+    yTitle: 'cross-entropy (nats/token)',
+    series: [
+      { name: 'train', points: train.map((r) => [r.step, r.loss] as [number, number]) },
+      { name: 'validation', points: val.map((r) => [r.step, r.val_loss] as [number, number]) },
+    ],
+  });
+  const last = train[train.length - 1];
+  const lastVal = val[val.length - 1];
+  const figures: [string, string][] = [
+    ['steps', String(last?.step ?? 0)],
+    ['training tokens', String(last?.tokens ?? 0)],
+    ['final train loss', last ? last.loss.toFixed(4) : '-'],
+    ['final validation loss', lastVal ? lastVal.val_loss.toFixed(4) : '-'],
+    ['tokens/s (last step, cumulative over its process)', last ? String(Math.round(last.tokens_per_s)) : '-'],
+    ['training time (s)', last ? last.elapsed_s.toFixed(1) : '-'],
+  ];
+  const settingsJson = JSON.stringify(opts.settings, null, 2);
+  const sections = opts.sections ?? [];
+
+  const md = [
+    `# ${opts.title}`,
+    '',
+    '![loss curves](loss.svg)',
+    '',
+    '| figure | value |',
+    '|---|---|',
+    ...figures.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    ...sections.flatMap((s) => [`## ${s.heading}`, '', ...s.lines.map((l) => `    ${l}`), '']),
+    '## Settings',
+    '',
+    '```json',
+    settingsJson,
+    '```',
+    '',
+  ].join('\n');
+
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const html = `<!doctype html>
+<html><head><meta charset="utf-8"><title>${esc(opts.title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}pre{background:#f6f6f6;padding:1em;overflow:auto}</style>
+</head><body>
+<h1>${esc(opts.title)}</h1>
+${svg}
+<table><tr><th>figure</th><th>value</th></tr>
+${figures.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('\n')}
+</table>
+${sections.map((s) => `<h2>${esc(s.heading)}</h2>\n<pre>${esc(s.lines.join('\n'))}</pre>`).join('\n')}
+<h2>Settings</h2>
+<pre>${esc(settingsJson)}</pre>
+</body></html>
+`;
+  const files = { markdown: join(outDir, 'report.md'), html: join(outDir, 'report.html'), svg: join(outDir, 'loss.svg') };
+  const write = (path: string, text: string) => writeFileAtomic(path, (fd) => writeAll(fd, new TextEncoder().encode(text)));
+  write(files.svg, svg);
+  write(files.markdown, md);
+  write(files.html, html);
+  return files;
+}
