@@ -4,6 +4,7 @@ import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
 import { reporter, type Reporter } from './harness.js';
+import { benchTokenize } from './tokenize.js';
 import { benchTokenizer, benchTokenizerTrain } from './tokenizer.js';
 import { benchTrain } from './train.js';
 
@@ -25,6 +26,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
   tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },
   'tokenizer-train': { title: 'Tokenizer training (BPE, Yi options) vs spm_train', run: benchTokenizerTrain },
+  tokenize: { title: 'yi tokenize (corpus -> token shards) and packed batches', run: benchTokenize },
   train: { title: 'Training step (forward + backward + AdamW) vs PyTorch on CPU', run: benchTrain },
 };
 

@@ -37,3 +37,23 @@ export { Sampler, type SamplerOptions } from './model/sampler.js';
 export { trainTokenizer, TrainError, YI_CONTROL_SYMBOLS, type TrainOptions, type TrainStats } from './tokenizer/train.js';
 export { writeTokenizerFiles } from './tokenizer/train-files.js';
 export { readDocuments, listCorpusFiles, DocumentError, type ReadOptions } from './data/documents.js';
+export {
+  openTokenDataset,
+  TokenDataset,
+  TokenSplit,
+  ShardWriter,
+  TokenShardError,
+  inspectShard,
+  writeDatasetMeta,
+  dtypeForVocab,
+  shardFileName,
+  type DatasetMeta,
+  type SplitName,
+  type TokenDtype,
+  type ShardEntry,
+  type SplitEntry,
+  type ShardInfo,
+  type OpenTokenDatasetOptions,
+} from './train/shards.js';
+export { tokenizeCorpus, defaultTokenizeThreads, isValidationDocument, tokenizerSha256, type TokenizeCorpusOptions, type TokenizeProgress, type TokenizeResult } from './train/tokenize.js';
+export { PackedSequences, validationBatches, sequenceCount, type PackingState, type PackingOptions, type TokenBatch, type ValidationOptions } from './train/packing.js';

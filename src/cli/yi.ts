@@ -6,6 +6,7 @@ import { registerChat } from './chat.js';
 import { registerGenerate } from './generate.js';
 import { registerConvert } from './convert.js';
 import { registerInfo } from './info.js';
+import { registerTokenize } from './tokenize.js';
 import { registerTokenizer } from './tokenizer.js';
 
 const program = new Command()
@@ -21,6 +22,7 @@ registerInfo(program);
 registerGenerate(program);
 registerChat(program);
 registerTokenizer(program);
+registerTokenize(program);
 
 try {
   await program.parseAsync(process.argv);

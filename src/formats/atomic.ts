@@ -28,7 +28,7 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
 }
 
 /** fsync a directory so the rename itself is durable. Some platforms cannot open directories: best effort. */
-function syncDir(dir: string): void {
+export function syncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
