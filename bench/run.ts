@@ -7,6 +7,7 @@ import { reporter, type Reporter } from './harness.js';
 import { benchTokenize } from './tokenize.js';
 import { benchTokenizer, benchTokenizerTrain } from './tokenizer.js';
 import { benchTrain } from './train.js';
+import { benchTrainKernels } from './train-kernels.js';
 
 export interface BenchOptions {
   /** One JSON object per figure per line instead of tables. */
@@ -24,6 +25,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   gemm: { title: 'f32 GEMM (prefill and training)', run: benchGemm },
   gemv: { title: 'GEMV (decode): weight bytes read per second, next to the read bandwidth', run: benchGemv },
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
+  'train-kernels': { title: 'Training kernels (backward, loss, AdamW) at hidden 256 on 4096 tokens', run: benchTrainKernels },
   tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },
   'tokenizer-train': { title: 'Tokenizer training (BPE, Yi options) vs spm_train', run: benchTokenizerTrain },
   tokenize: { title: 'yi tokenize (corpus -> token shards) and packed batches', run: benchTokenize },

@@ -1,16 +1,14 @@
 // Elementwise kernels of the MLP and the residual stream, over elements [start, end).
-import { expf4 } from './simd';
+import { sigmoid4 } from './simd';
 
 /**
- * silu(g) = g * sigmoid(g), with sigmoid from e = exp(-|g|) so nothing overflows: g >= 0 gives
- * 1 / (1 + e), g < 0 gives e / (1 + e). (The textbook g / (1 + exp(-g)) loses silu(g) for
- * g < -88.7, where exp(-g) overflows f32.) silu(+inf) = inf; silu(-inf) = NaN, as in PyTorch.
+ * silu(g) = g * sigmoid(g), with sigmoid from e = exp(-|g|) so nothing overflows (simd.ts sigmoid4).
+ * (The textbook g / (1 + exp(-g)) loses silu(g) for g < -88.7, where exp(-g) overflows f32.)
+ * silu(+inf) = inf; silu(-inf) = NaN, as in PyTorch.
  */
 // @ts-ignore: decorator
 @inline function silu4(g: v128): v128 {
-  const e = expf4(f32x4.neg(f32x4.abs(g)));
-  const num = v128.bitselect(f32x4.splat(1.0), e, f32x4.ge(g, f32x4.splat(0)));
-  return f32x4.mul(g, f32x4.div(num, f32x4.add(f32x4.splat(1.0), e)));
+  return f32x4.mul(g, sigmoid4(g));
 }
 
 /** out[i] = silu(gate[i]) * up[i]. out may alias gate or up. */

@@ -18,6 +18,27 @@ import { divideBy, expShifted, hsum, rowMax } from './simd';
   return s;
 }
 
+/** or = (xr * scale) * w over n f32 (the product order of Hugging Face's LlamaRMSNorm). */
+// @ts-ignore: decorator
+@inline function scaleRow(xr: usize, w: usize, or: usize, n: i32, scale: f32): void {
+  const vs = f32x4.splat(scale);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(or + o, f32x4.mul(f32x4.mul(v128.load(xr + o), vs), v128.load(w + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(or + o, (load<f32>(xr + o) * scale) * load<f32>(w + o));
+  }
+}
+
+/** rsqrt(mean(x^2) + eps) of one row, in f32. */
+// @ts-ignore: decorator
+@inline function rmsScale(xr: usize, n: i32, eps: f32): f32 {
+  return 1.0 / Mathf.sqrt(sumSquares(xr, n) / <f32>n + eps);
+}
+
 /**
  * out[r] = (x[r] * rsqrt(mean(x[r]^2) + eps)) * w for rows r in [start, end); x, out: [rows, n],
  * w: [n]. The product order follows Hugging Face's LlamaRMSNorm. out may be x (in place).
@@ -26,18 +47,21 @@ export function rmsnorm_f32(x: usize, w: usize, out: usize, n: i32, eps: f32, st
   const rowBytes = <usize>n << 2;
   for (let r = start; r < end; r++) {
     const xr = x + <usize>r * rowBytes;
-    const or = out + <usize>r * rowBytes;
-    const scale: f32 = 1.0 / Mathf.sqrt(sumSquares(xr, n) / <f32>n + eps);
-    const vs = f32x4.splat(scale);
-    let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(or + o, f32x4.mul(f32x4.mul(v128.load(xr + o), vs), v128.load(w + o)));
-    }
-    for (; i < n; i++) {
-      const o = <usize>i << 2;
-      store<f32>(or + o, (load<f32>(xr + o) * scale) * load<f32>(w + o));
-    }
+    scaleRow(xr, w, out + <usize>r * rowBytes, n, rmsScale(xr, n, eps));
+  }
+}
+
+/**
+ * rmsnorm_f32 (same arithmetic, same bits) that also keeps rstd[r] = rsqrt(mean(x[r]^2) + eps),
+ * f32 [rows], for the backward. out may be x.
+ */
+export function rmsnorm_train_f32(x: usize, w: usize, out: usize, rstd: usize, n: i32, eps: f32, start: i32, end: i32, scratch: usize): void {
+  const rowBytes = <usize>n << 2;
+  for (let r = start; r < end; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const scale = rmsScale(xr, n, eps);
+    store<f32>(rstd + (<usize>r << 2), scale);
+    scaleRow(xr, w, out + <usize>r * rowBytes, n, scale);
   }
 }
 

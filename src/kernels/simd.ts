@@ -127,7 +127,9 @@ const F16_REBIAS: f32 = reinterpret<f32>(<u32>0x77800000);
 // @ts-ignore: decorator
 @inline export function expf4(x0: v128): v128 {
   // Outside [-104, 89] the result is 0 or inf anyway; clamping keeps 2^n representable below.
-  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-104.0)), f32x4.splat(89.0));
+  // pmax / pmin (one maxps / minps each) clamp like max / min here (the bounds are not zeros) and
+  // keep NaN, which is the first operand; V8 expands max / min into NaN-propagating sequences.
+  const x = f32x4.pmin(f32x4.pmax(x0, f32x4.splat(-104.0)), f32x4.splat(89.0));
   const nf = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   // r = x - n*ln2 in two steps: 0.693359375 has few mantissa bits, so n*C1 is exact.
   let r = f32x4.sub(x, f32x4.mul(nf, f32x4.splat(0.693359375)));
@@ -141,7 +143,9 @@ const F16_REBIAS: f32 = reinterpret<f32>(<u32>0x77800000);
   const r2 = f32x4.mul(r, r);
   const e = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
   // 2^n as two factors so n in [-150, 129] never leaves the normal exponent range of one factor.
-  const n = i32x4.trunc_sat_f32x4_s(nf);
+  // nf is an integer in [-151, 129]: adding 1.5 * 2^23 puts it in the low mantissa bits exactly
+  // (cheaper than trunc_sat, which V8 expands into a saturating sequence).
+  const n = i32x4.sub(f32x4.add(nf, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000));
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
   const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
@@ -246,4 +250,66 @@ const F16_REBIAS: f32 = reinterpret<f32>(<u32>0x77800000);
     const o = <usize>i << 2;
     store<f32>(p + o, load<f32>(p + o) / sum);
   }
+}
+
+/**
+ * sc[s] = softmax_s(q . k_s * scale) for s in [0, len): one query row against `len` key rows
+ * `kStride` bytes apart starting at kr. The forward (attention) and the backward kernels share it,
+ * so the backward recomputes exactly the probabilities the forward used.
+ */
+// @ts-ignore: decorator
+@inline export function attentionProbs(qr: usize, kr: usize, kStride: usize, len: i32, dim: i32, scale: f32, sc: usize): void {
+  for (let s = 0; s < len; s++) {
+    store<f32>(sc + (<usize>s << 2), dot(qr, kr, dim) * scale);
+    kr += kStride;
+  }
+  const sum = expShifted(sc, sc, len, rowMax(sc, len));
+  divideBy(sc, len, sum);
+}
+
+// ---- activations -------------------------------------------------------------------------------
+
+/**
+ * sigmoid(g) from e = exp(-|g|), so nothing overflows: g >= 0 gives 1 / (1 + e), g < 0 gives
+ * e / (1 + e). silu(g) = g * sigmoid4(g) (the forward swiglu and its backward use this one function).
+ */
+// @ts-ignore: decorator
+@inline export function sigmoid4(g: v128): v128 {
+  const e = expf4(f32x4.neg(f32x4.abs(g)));
+  const num = v128.bitselect(f32x4.splat(1.0), e, f32x4.ge(g, f32x4.splat(0)));
+  return f32x4.div(num, f32x4.add(f32x4.splat(1.0), e));
+}
+
+// ---- logarithm ---------------------------------------------------------------------------------
+
+/**
+ * Natural log of a positive normal f64 to about 1 ulp, without lookup tables (kernels have no
+ * static data; the standard library's Math.log uses tables): x = 2^e * m with m in
+ * [sqrt(1/2), sqrt(2)), log m = 2 atanh(f), f = (m - 1) / (m + 1), |f| < 0.172, by its odd series.
+ */
+// @ts-ignore: decorator
+@inline export function log64(x: f64): f64 {
+  const bits = reinterpret<u64>(x);
+  let e = <i32>((bits >> 52) & 0x7ff) - 1023;
+  let m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
+  if (m > 1.4142135623730951) {
+    m *= 0.5;
+    e += 1;
+  }
+  const f = (m - 1.0) / (m + 1.0);
+  const f2 = f * f;
+  // Terms f^(2k+1) / (2k+1) up to k = 11: the next one is below 2^-60 of the sum.
+  let p = 1.0 / 23.0;
+  p = p * f2 + 1.0 / 21.0;
+  p = p * f2 + 1.0 / 19.0;
+  p = p * f2 + 1.0 / 17.0;
+  p = p * f2 + 1.0 / 15.0;
+  p = p * f2 + 1.0 / 13.0;
+  p = p * f2 + 1.0 / 11.0;
+  p = p * f2 + 1.0 / 9.0;
+  p = p * f2 + 1.0 / 7.0;
+  p = p * f2 + 1.0 / 5.0;
+  p = p * f2 + 1.0 / 3.0;
+  const logm = 2.0 * f + 2.0 * f * f2 * p;
+  return <f64>e * 0.6931471805599453 + logm;
 }

@@ -59,15 +59,13 @@ export interface RunReportFiles {
 /** Writes loss.svg, report.md and report.html into `outDir` from its log.jsonl. */
 export async function writeRunReport(outDir: string, opts: RunReportOptions): Promise<RunReportFiles> {
   const { train, val } = readTrainLog(join(outDir, 'log.jsonl'));
-  const svg = await lineChartSvg({
-    title: 'Loss',
-    xTitle: 'step',
-    yTitle: 'cross-entropy (nats/token)',
-    series: [
-      { name: 'train', points: train.map((r) => [r.step, r.loss] as [number, number]) },
-      { name: 'validation', points: val.map((r) => [r.step, r.val_loss] as [number, number]) },
+  const svg = await lineChartSvg(
+    [
+      ...train.map((r) => ({ x: r.step, y: r.loss, series: 'train' })),
+      ...val.map((r) => ({ x: r.step, y: r.val_loss, series: 'validation' })),
     ],
-  });
+    { title: 'Loss', xTitle: 'step', yTitle: 'cross-entropy (nats/token)', points: val.length < 50 && train.length < 50 },
+  );
   const last = train[train.length - 1];
   const lastVal = val[val.length - 1];
   const figures: [string, string][] = [

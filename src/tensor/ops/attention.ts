@@ -1,6 +1,7 @@
-// Causal grouped-query attention over a KV cache, and the cache write.
+// Causal grouped-query attention over a KV cache, the cache write, and the training forward over
+// independent sequences.
 import { expectShape, type Tensor } from '../tensor.js';
-import { arenaOf, expectDType, expectRank, outputTensor } from './util.js';
+import { arenaOf, expectDType, expectNoOverlap, expectRank, outputTensor } from './util.js';
 
 /**
  * Copies K or V rows of T new tokens into the cache at rows pos0 .. pos0 + T - 1.
@@ -63,4 +64,39 @@ export function attention(q: Tensor, kCache: Tensor, vCache: Tensor, pos0: numbe
   const minUnits = Math.max(1, Math.ceil(16384 / Math.max(1, len * d)));
   rt.parallel('attention_f32', arena, args, t * hq, 1, minUnits);
   return o;
+}
+
+/**
+ * Training forward: causal GQA within each of B independent sequences of T tokens.
+ *   q, out: f32 [B, T, Hq, D]; k, v: f32 [B, T, Hkv, D] (roped q and k). Token t of a sequence sees
+ *   tokens 0 ..= t of the same sequence; head h uses kv head h / (Hq / Hkv); scores q.k / sqrt(D).
+ * The same per-row arithmetic as `attention` (bit-identical to running it per sequence with pos0 = 0).
+ * out must not overlap q, k or v. Returns out. attentionBackward recomputes the softmax from q and k.
+ */
+export function attentionTrain(q: Tensor, k: Tensor, v: Tensor, out: Tensor): Tensor {
+  const op = 'attentionTrain';
+  expectDType(op, 'q', q, ['f32']);
+  expectRank(op, 'q', q, 4);
+  const [b, t, hq, d] = q.shape as [number, number, number, number];
+  expectDType(op, 'k', k, ['f32']);
+  expectRank(op, 'k', k, 4);
+  const hkv = k.shape[2]!;
+  expectShape(op, 'k', k, 'f32', [b, t, hkv, d]);
+  expectShape(op, 'v', v, 'f32', [b, t, hkv, d]);
+  expectShape(op, 'out', out, 'f32', q.shape);
+  if (hkv < 1 || hq % hkv !== 0) throw new RangeError(`${op}: q has ${hq} heads, not a multiple of k's ${hkv} kv heads`);
+  if (d < 1) throw new RangeError(`${op}: head dim must be >= 1, got ${d}`);
+  const rt = q.rt;
+  if (t * 4 > rt.scratchBytesPerThread) {
+    throw new RangeError(
+      `${op}: sequences of ${t} tokens need ${t * 4} bytes of scores, more than the ${rt.scratchBytesPerThread} bytes of scratch per thread (Runtime option scratchBytesPerThread)`,
+    );
+  }
+  const arena = arenaOf(op, { q, k, v, out });
+  expectNoOverlap(op, { out }, { q, k, v });
+  const scale = Math.fround(1 / Math.sqrt(d));
+  // A unit (one query row) costs about 2 * (t + 1) * D multiply-adds, T * D / 2 on average.
+  const minUnits = Math.max(1, Math.ceil(32768 / Math.max(1, t * d)));
+  rt.parallel('attention_train_f32', arena, [q.offset, k.offset, v.offset, out.offset, t, hq, hkv, d, scale], b * t * hq, 1, minUnits);
+  return out;
 }

@@ -47,9 +47,10 @@ export function ropeTable(rt: Runtime, opts: RopeOptions, arena?: Arena): RopeTa
 
 /**
  * Rotates x in place. x: f32 [T, H, D] (queries or keys, D = table.headDim); positions: i32 [T],
- * each in [0, table.maxPos). Returns x.
+ * each in [0, table.maxPos). Returns x. `inverse` rotates by -angle instead: the rotation's
+ * transpose, hence its backward (grad_in = R(-angle) grad_out).
  */
-export function applyRope(x: Tensor, positions: Tensor, table: RopeTable): Tensor {
+export function applyRope(x: Tensor, positions: Tensor, table: RopeTable, inverse = false): Tensor {
   const op = 'applyRope';
   expectDType(op, 'x', x, ['f32']);
   expectRank(op, 'x', x, 3);
@@ -63,6 +64,6 @@ export function applyRope(x: Tensor, positions: Tensor, table: RopeTable): Tenso
     const p = pos[i]!;
     if (p < 0 || p >= table.maxPos) throw new RangeError(`${op}: positions[${i}] = ${p} is outside the table's [0, ${table.maxPos})`);
   }
-  x.rt.parallel('rope_f32', arena, [x.offset, positions.offset, table.cos.offset, table.sin.offset, h, d], t * h, 1, minRowsPerThread(d));
+  x.rt.parallel('rope_f32', arena, [x.offset, positions.offset, table.cos.offset, table.sin.offset, h, d, inverse ? 1 : 0], t * h, 1, minRowsPerThread(d));
   return x;
 }

@@ -41,3 +41,32 @@ export function arenaOf(op: string, operands: Record<string, Tensor>): Arena {
   }
   return arena;
 }
+
+/** Do the storages of a and b share any byte? (Same arena and intersecting byte ranges.) */
+export function overlaps(a: Tensor, b: Tensor): boolean {
+  if (a.arena !== b.arena || a.byteLength === 0 || b.byteLength === 0) return false;
+  return a.offset < b.offset + b.byteLength && b.offset < a.offset + a.byteLength;
+}
+
+/**
+ * Throws unless each output's storage is apart from every other operand's, except that an output
+ * may be exactly (same offset and size) one of the inputs `mayBe` lists for it.
+ */
+export function expectNoOverlap(
+  op: string,
+  outputs: Record<string, Tensor>,
+  inputs: Record<string, Tensor>,
+  mayBe: Record<string, readonly string[]> = {},
+): void {
+  const outs = Object.entries(outputs);
+  const all = [...outs, ...Object.entries(inputs)];
+  for (const [name, o] of outs) {
+    const allowed = mayBe[name] ?? [];
+    for (const [other, t] of all) {
+      if (other === name || !overlaps(o, t)) continue;
+      if (allowed.includes(other) && o.offset === t.offset && o.byteLength === t.byteLength) continue;
+      const hint = allowed.length ? ` (it may only be exactly ${allowed.join(' or ')})` : '';
+      throw new Error(`${op}: ${name} overlaps ${other}${hint}`);
+    }
+  }
+}

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Runtime } from '../../../src/runtime/runtime.js';
-import { attention, writeKV } from '../../../src/tensor/ops/attention.js';
+import { attention, attentionTrain, writeKV } from '../../../src/tensor/ops/attention.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
+import { attentionForward, type AttnShape } from './grad-ref.js';
 import { assertClose, assertSameBits, randomF32, runtime, withOneAndTwoThreads } from './helpers.js';
 
 /** Causal GQA in float64: token t at pos0 + t sees rows 0 ..= pos0 + t; head h reads kv head h / (hq / hkv). */
@@ -149,4 +150,89 @@ test('attention and writeKV reject bad operands, naming them', async () => {
   writeKV(k, rows, 4);
   assert.deepEqual(k.slice(4, 2).toArray(), rows.toArray());
   assert.ok(k.slice(6, 4).toArray().every((x) => x === 0));
+});
+
+// ---- attentionTrain: B independent sequences ----------------------------------------------------
+
+const TRAIN_SHAPES: AttnShape[] = [
+  { b: 1, t: 1, hq: 1, hkv: 1, d: 1 },
+  { b: 3, t: 13, hq: 6, hkv: 2, d: 7 }, // group 3, D not a multiple of 4
+  { b: 2, t: 37, hq: 4, hkv: 4, d: 33 }, // group 1
+  { b: 4, t: 9, hq: 8, hkv: 1, d: 32 }, // group 8
+];
+
+test('attentionTrain matches float64 causal GQA within each sequence, and attention run per sequence bit for bit', async () => {
+  const rt = await runtime(2);
+  let worst = 0;
+  for (const [i, sh] of TRAIN_SHAPES.entries()) {
+    const { b, t, hq, hkv, d } = sh;
+    const q = randomF32(b * t * hq * d, 10 * i + 1, -2, 2);
+    const k = randomF32(b * t * hkv * d, 10 * i + 2, -2, 2);
+    const v = randomF32(b * t * hkv * d, 10 * i + 3);
+    const out = Tensor.zeros(rt, 'f32', [b, t, hq, d]);
+    const qt = Tensor.fromF32(rt, q, [b, t, hq, d]);
+    const kt = Tensor.fromF32(rt, k, [b, t, hkv, d]);
+    const vt = Tensor.fromF32(rt, v, [b, t, hkv, d]);
+    assert.equal(attentionTrain(qt, kt, vt, out), out);
+    const got = out.toArray();
+    worst = Math.max(worst, assertClose(got, attentionForward(q, k, v, sh), 1e-5, 1, `attentionTrain ${JSON.stringify(sh)}`));
+    for (let s = 0; s < b; s++) {
+      const one = attention(qt.slice(s, 1).reshape([t, hq, d]), kt.slice(s, 1).reshape([t, hkv, d]), vt.slice(s, 1).reshape([t, hkv, d]), 0).toArray();
+      assertSameBits(got.subarray(s * t * hq * d, (s + 1) * t * hq * d), one, `sequence ${s} of ${JSON.stringify(sh)}`);
+    }
+  }
+  console.log(`attentionTrain worst error ${worst.toExponential(2)}`);
+});
+
+test('attentionTrain: a token never sees later tokens or other sequences', async () => {
+  const rt = await runtime(1);
+  const sh = { b: 2, t: 5, hq: 2, hkv: 1, d: 3 };
+  const q = randomF32(2 * 5 * 2 * 3, 1);
+  const k = randomF32(2 * 5 * 3, 2);
+  const v = randomF32(2 * 5 * 3, 3);
+  const base = attentionTrain(Tensor.fromF32(rt, q, [2, 5, 2, 3]), Tensor.fromF32(rt, k, [2, 5, 1, 3]), Tensor.fromF32(rt, v, [2, 5, 1, 3]), Tensor.zeros(rt, 'f32', [2, 5, 2, 3])).toArray();
+  // NaN in token 3 of sequence 0 may reach only tokens 3, 4 of sequence 0.
+  const k2 = k.slice();
+  const v2 = v.slice();
+  k2[3 * 3] = NaN;
+  v2[3 * 3 + 1] = NaN;
+  const got = attentionTrain(Tensor.fromF32(rt, q, [2, 5, 2, 3]), Tensor.fromF32(rt, k2, [2, 5, 1, 3]), Tensor.fromF32(rt, v2, [2, 5, 1, 3]), Tensor.zeros(rt, 'f32', [2, 5, 2, 3])).toArray();
+  const row = sh.hq * sh.d;
+  assertSameBits(got.subarray(0, 3 * row), base.subarray(0, 3 * row), 'tokens 0..2 of sequence 0');
+  assert.ok(got.subarray(3 * row, 5 * row).every((x) => Number.isNaN(x)), 'tokens 3, 4 of sequence 0 see the NaN');
+  assertSameBits(got.subarray(5 * row), base.subarray(5 * row), 'sequence 1');
+});
+
+test('attentionTrain is bit-identical on 1 and 2 threads', async () => {
+  await withOneAndTwoThreads((rt1, rt2) => {
+    const [b, t, hq, hkv, d] = [3, 37, 4, 2, 17];
+    const q = randomF32(b * t * hq * d, 7);
+    const k = randomF32(b * t * hkv * d, 8);
+    const v = randomF32(b * t * hkv * d, 9);
+    const [x, y] = [rt1, rt2].map((rt) =>
+      attentionTrain(Tensor.fromF32(rt, q, [b, t, hq, d]), Tensor.fromF32(rt, k, [b, t, hkv, d]), Tensor.fromF32(rt, v, [b, t, hkv, d]), Tensor.zeros(rt, 'f32', [b, t, hq, d])).toArray(),
+    );
+    assertSameBits(x!, y!, 'attentionTrain');
+  });
+});
+
+test('attentionTrain rejects bad operands, naming them', async () => {
+  const rt = await runtime(1);
+  const z = (shape: number[]) => Tensor.zeros(rt, 'f32', shape);
+  const q = z([2, 5, 4, 8]);
+  const k = z([2, 5, 2, 8]);
+  const v = z([2, 5, 2, 8]);
+  assert.throws(() => attentionTrain(z([5, 4, 8]), k, v, z([5, 4, 8])), /attentionTrain: q must have rank 4/);
+  assert.throws(() => attentionTrain(q, z([2, 6, 2, 8]), v, z([2, 5, 4, 8])), /attentionTrain: k must have shape \[2, 5, 2, 8\], got \[2, 6, 2, 8\]/);
+  assert.throws(() => attentionTrain(q, k, z([2, 5, 2, 7]), z([2, 5, 4, 8])), /attentionTrain: v must have shape \[2, 5, 2, 8\]/);
+  assert.throws(() => attentionTrain(q, z([2, 5, 3, 8]), z([2, 5, 3, 8]), z([2, 5, 4, 8])), /attentionTrain: q has 4 heads, not a multiple of k's 3 kv heads/);
+  assert.throws(() => attentionTrain(q, k, v, z([2, 5, 4, 9])), /attentionTrain: out must have shape \[2, 5, 4, 8\]/);
+  assert.throws(() => attentionTrain(q, k, v, q), /attentionTrain: out overlaps q/);
+  const small = await Runtime.create({ threads: 1, arenaBytes: 64 << 20, scratchBytesPerThread: 4096 });
+  try {
+    const zz = (shape: number[]) => Tensor.zeros(small, 'f32', shape);
+    assert.throws(() => attentionTrain(zz([1, 1025, 1, 4]), zz([1, 1025, 1, 4]), zz([1, 1025, 1, 4]), zz([1, 1025, 1, 4])), /attentionTrain: sequences of 1025 tokens need 4100 bytes of scores, more than the 4096 bytes of scratch per thread/);
+  } finally {
+    await small.close();
+  }
 });

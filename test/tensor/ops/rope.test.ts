@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyRope, ropeTable } from '../../../src/tensor/ops/rope.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
+import { checkGradient, dotAll } from './grad-ref.js';
 import { assertClose, assertSameBits, randomF32, rng, runtime, withOneAndTwoThreads } from './helpers.js';
 
 /** Hugging Face rotate_half RoPE in float64, straight from the formula (angle = pos / base^(2i/D)). */
-function refRope(x: Float32Array, pos: ArrayLike<number>, h: number, d: number, base: number): Float64Array {
+function refRope(x: ArrayLike<number>, pos: ArrayLike<number>, h: number, d: number, base: number): Float64Array {
   const out = new Float64Array(x.length);
   const half = d / 2;
   for (let t = 0; t < pos.length; t++) {
@@ -102,4 +103,50 @@ test('rope rejects bad operands and positions, naming them', async () => {
   const other = rt.newArena();
   assert.throws(() => applyRope(Tensor.zeros(rt, 'f32', [2, 3, 8], other), Tensor.fromI32(rt, [0, 1], [2]), table), /applyRope: positions lives in arena 0 but x in arena 1/);
   assert.throws(() => ropeTable(rt, { headDim: 7, maxPos: 4, base: 1e4 }), /headDim must be an even integer/);
+});
+
+// ---- inverse (the backward of the rotation) -----------------------------------------------------
+
+test('the float64 rope backward, R(-angle) dy, agrees with central differences of <dy, R(angle) x>', () => {
+  const [t, h, d, base] = [3, 2, 6, 1e4];
+  const pos = [0, 5, 17];
+  const x = randomF32(t * h * d, 1);
+  const dy = randomF32(t * h * d, 2);
+  const dx = refRope(dy, pos.map((p) => -p), h, d, base);
+  checkGradient('dx', x, dx, (xp) => dotAll(dy, refRope(xp, pos, h, d, base)), 12, 3);
+});
+
+test('applyRope with inverse rotates by -angle: matches R(-angle) dy within 1e-6 and undoes the forward', async () => {
+  const rt = await runtime(2);
+  for (const [t, h, d, maxPos] of [[1, 1, 2, 8], [17, 3, 34, 4096], [33, 4, 66, 300]] as const) {
+    const table = ropeTable(rt, { headDim: d, maxPos, base: 5e6 });
+    const r = rng(t + h + d);
+    const pos = Int32Array.from({ length: t }, () => Math.floor(r() * maxPos));
+    const posT = Tensor.fromI32(rt, pos, [t]);
+    const dy = randomF32(t * h * d, d);
+    const dyt = Tensor.fromF32(rt, dy, [t, h, d]);
+    assert.equal(applyRope(dyt, posT, table, true), dyt);
+    const negPos = Array.from(pos, (p) => -p);
+    assertClose(dyt.toArray(), refRope(dy, negPos, h, d, 5e6), 1e-6, 1, `inverse rope [${t}, ${h}, ${d}]`);
+    applyRope(dyt, posT, table);
+    assertClose(dyt.toArray(), dy, 1e-6, 1, `forward after inverse [${t}, ${h}, ${d}]`);
+    applyRope(dyt, posT, table, false);
+    applyRope(dyt, posT, table, true);
+    assertClose(dyt.toArray(), dy, 1e-6, 1, `inverse after forward [${t}, ${h}, ${d}]`);
+  }
+});
+
+test('inverse rope is bit-identical on 1 and 2 threads', async () => {
+  await withOneAndTwoThreads((rt1, rt2) => {
+    const [t, h, d] = [29, 7, 130];
+    const x = randomF32(t * h * d, 4);
+    const pos = Int32Array.from({ length: t }, (_, i) => 7 * i);
+    const [a, b] = [rt1, rt2].map((rt) => {
+      const table = ropeTable(rt, { headDim: d, maxPos: 256, base: 1e4 });
+      const xt = Tensor.fromF32(rt, x, [t, h, d]);
+      applyRope(xt, Tensor.fromI32(rt, pos, [t]), table, true);
+      return xt.toArray();
+    });
+    assertSameBits(a!, b!, 'inverse rope');
+  });
 });

@@ -1,0 +1,48 @@
+// Backward of the training attention (attentionTrain): causal GQA within B independent sequences.
+import { expectShape, type Tensor } from '../tensor.js';
+import { arenaOf, expectDType, expectNoOverlap, expectRank } from './util.js';
+
+/** Bytes of scratch the backward needs per thread: two score rows of T floats, 16-byte aligned. */
+export function attentionBackwardScratchBytes(seqLen: number): number {
+  return 2 * Math.ceil((seqLen * 4) / 16) * 16;
+}
+
+/**
+ * Gradients of attentionTrain(q, k, v) given dOut, softmax recomputed from q and k:
+ *   q, dOut, dq: f32 [B, T, Hq, D]; k, v, dk, dv: f32 [B, T, Hkv, D]; dq, dk, dv OVERWRITTEN
+ *   (none may overlap an input or another output).
+ * Per query row: P = softmax(q.k_s / sqrt(D)) over s <= t, dP_s = dOut.v_s, delta = sum_s P_s dP_s,
+ * dS_s = P_s (dP_s - delta); dq_t = sum_s dS_s k_s / sqrt(D), dk_s += dS_s q_t / sqrt(D),
+ * dv_s += P_s dOut_t. Parallel over (sequence, kv head) pairs, each owning its dk, dv rows and its
+ * query heads' dq rows: bit-identical on any thread count.
+ */
+export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, dOut: Tensor, dq: Tensor, dk: Tensor, dv: Tensor): void {
+  const op = 'attentionBackward';
+  expectDType(op, 'q', q, ['f32']);
+  expectRank(op, 'q', q, 4);
+  const [b, t, hq, d] = q.shape as [number, number, number, number];
+  expectDType(op, 'k', k, ['f32']);
+  expectRank(op, 'k', k, 4);
+  const hkv = k.shape[2]!;
+  expectShape(op, 'k', k, 'f32', [b, t, hkv, d]);
+  expectShape(op, 'v', v, 'f32', [b, t, hkv, d]);
+  expectShape(op, 'dOut', dOut, 'f32', q.shape);
+  expectShape(op, 'dq', dq, 'f32', q.shape);
+  expectShape(op, 'dk', dk, 'f32', k.shape);
+  expectShape(op, 'dv', dv, 'f32', k.shape);
+  if (hkv < 1 || hq % hkv !== 0) throw new RangeError(`${op}: q has ${hq} heads, not a multiple of k's ${hkv} kv heads`);
+  if (d < 1) throw new RangeError(`${op}: head dim must be >= 1, got ${d}`);
+  const rt = q.rt;
+  const need = attentionBackwardScratchBytes(t);
+  if (need > rt.scratchBytesPerThread) {
+    throw new RangeError(
+      `${op}: sequences of ${t} tokens need ${need} bytes of scratch per thread (two score rows), more than the ${rt.scratchBytesPerThread} configured (Runtime option scratchBytesPerThread)`,
+    );
+  }
+  const arena = arenaOf(op, { q, k, v, dOut, dq, dk, dv });
+  expectNoOverlap(op, { dq, dk, dv }, { q, k, v, dOut });
+  if (b * t === 0) return;
+  const scale = Math.fround(1 / Math.sqrt(d));
+  const args = [q.offset, k.offset, v.offset, dOut.offset, dq.offset, dk.offset, dv.offset, t, hq, hkv, d, scale];
+  rt.parallel('attention_backward_f32', arena, args, b * hkv, 1, 1);
+}
