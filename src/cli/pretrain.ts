@@ -103,7 +103,8 @@ export function registerPretrain(program: Command): void {
           case 'start':
             console.error(
               `${e.resumedFrom ? `resuming from ${e.resumedFrom}` : 'training from scratch'}: ${(e.parameters / 1e6).toFixed(2)}M parameters, ` +
-                `${e.batchTokens} tokens per step (${e.microBatches} micro-batch${e.microBatches > 1 ? 'es' : ''}), ${rt.threads} thread(s), kernels ${rt.flavor}`,
+                `${e.batchTokens} tokens per step (${e.microBatches} micro-batch${e.microBatches > 1 ? 'es' : ''}), ${rt.threads} thread(s), kernels ${rt.flavor}; ` +
+                `unigram baseline ${e.unigramLoss.toFixed(3)} nats/token`,
             );
             bar?.start(e.steps, e.step, { loss: '-', val, lr: '-', gnorm: '-', tps: '-' });
             break;

@@ -8,6 +8,8 @@ import { registerConvert } from './convert.js';
 import { registerInfo } from './info.js';
 import { registerTokenize } from './tokenize.js';
 import { registerTokenizer } from './tokenizer.js';
+import { registerPretrain } from './pretrain.js';
+import { registerCorpus } from './corpus.js';
 
 const program = new Command()
   .name('yi')
@@ -22,6 +24,8 @@ registerInfo(program);
 registerGenerate(program);
 registerChat(program);
 registerTokenizer(program);
+registerPretrain(program);
+registerCorpus(program);
 registerTokenize(program);
 
 try {

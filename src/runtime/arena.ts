@@ -57,8 +57,11 @@ export class Arena {
     return this.free.reduce((s, b) => s + b.size, 0) + (this.maxBytes - this.top);
   }
 
-  /** Allocates `bytes` (rounded up to ALIGN), growing the memory as needed; zero-filled. */
-  alloc(bytes: number): number {
+  /**
+   * Allocates `bytes` (rounded up to ALIGN), growing the memory as needed; zero-filled unless `zero`
+   * is false (buffers a kernel overwrites whole: the fill is a measurable share of a training step).
+   */
+  alloc(bytes: number, zero = true): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     let offset = -1;
     for (let i = 0; i < this.free.length; i++) {
@@ -70,7 +73,7 @@ export class Arena {
           b.offset += size;
           b.size -= size;
         }
-        this.u8.fill(0, offset, offset + size);
+        if (zero) this.u8.fill(0, offset, offset + size);
         break;
       }
     }
@@ -81,7 +84,7 @@ export class Arena {
       offset = this.top;
       this.top += size;
       // The tail may hold what a released top block left there; pages beyond highWater are fresh.
-      if (offset < this.highWater) this.u8.fill(0, offset, Math.min(this.top, this.highWater));
+      if (zero && offset < this.highWater) this.u8.fill(0, offset, Math.min(this.top, this.highWater));
       this.highWater = Math.max(this.highWater, this.top);
       const needPages = Math.ceil(this.top / PAGE);
       const havePages = this.memory.buffer.byteLength / PAGE;

@@ -105,22 +105,22 @@ export class Runtime {
   }
 
   /** Allocates bytes in the first arena with room, or in a new one. `arena` pins the choice. */
-  alloc(bytes: number, arena?: Arena): Place {
+  alloc(bytes: number, arena?: Arena, zero = true): Place {
     if (bytes > this.arenaBytes - this.scratchBytesPerThread * this.threads - 2 * PAGE) {
       throw new RangeError(`one buffer of ${bytes} bytes cannot fit in an arena of ${this.arenaBytes} bytes`);
     }
-    if (arena) return { arena, offset: arena.alloc(bytes) };
+    if (arena) return { arena, offset: arena.alloc(bytes, zero) };
     for (const a of this.arenas) {
       if (a.available >= bytes + 64) {
         try {
-          return { arena: a, offset: a.alloc(bytes) };
+          return { arena: a, offset: a.alloc(bytes, zero) };
         } catch {
           /* fragmented: try the next arena */
         }
       }
     }
     const a = this.newArena();
-    return { arena: a, offset: a.alloc(bytes) };
+    return { arena: a, offset: a.alloc(bytes, zero) };
   }
 
   release(place: Place): void {

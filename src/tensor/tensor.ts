@@ -25,6 +25,14 @@ export class Tensor {
     return new Tensor(rt, dtype, [...shape], place, true);
   }
 
+  /** A tensor whose contents are undefined (old bytes): for outputs a kernel overwrites whole. */
+  static empty(rt: Runtime, dtype: DType, shape: readonly number[], arena?: Arena): Tensor {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new RangeError(`bad tensor shape [${shape.join(', ')}]`);
+    }
+    return new Tensor(rt, dtype, [...shape], rt.alloc(byteSize(dtype, shape), arena, false), true);
+  }
+
   /** An f32 tensor holding a copy of `data`. */
   static fromF32(rt: Runtime, data: ArrayLike<number>, shape: readonly number[], arena?: Arena): Tensor {
     if (numel(shape) !== data.length) throw new RangeError(`data has ${data.length} values, shape [${shape.join(', ')}] needs ${numel(shape)}`);

@@ -12,6 +12,7 @@ import { checkpointName, latestCheckpoint, loadCheckpoint, saveCheckpoint, write
 import { AdamW, PRETRAIN_ADAMW, type AdamWOptions } from './optimizer.js';
 import { PackedSequences, sequenceCount, validationBatches, type PackingState, type TokenBatch } from './packing.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
+import { unigramBaseline } from './baseline.js';
 import { openTokenDataset, type TokenDataset } from './shards.js';
 
 export interface PretrainOptions {
@@ -64,7 +65,7 @@ export interface PretrainOptions {
 }
 
 export type TrainEvent =
-  | { type: 'start'; step: number; steps: number; parameters: number; batchTokens: number; microBatches: number; resumedFrom?: string }
+  | { type: 'start'; step: number; steps: number; parameters: number; batchTokens: number; microBatches: number; resumedFrom?: string; unigramLoss: number }
   | { type: 'train'; step: number; steps: number; tokens: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; elapsedSeconds: number }
   | { type: 'val'; step: number; tokens: number; valLoss: number }
   | { type: 'checkpoint'; step: number; path: string };
@@ -182,7 +183,11 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
     } else if (existsSync(logPath) && readFileSync(logPath, 'utf8').length > 0 && !opts.resume) {
       throw new RangeError(`${opts.out} already holds a training run (log.jsonl); pass --resume to continue it or choose another --out`);
     }
-    opts.onEvent?.({ type: 'start', step, steps, parameters: model.parameterCount, batchTokens, microBatches: accum, resumedFrom: resumeFrom });
+    const log = (record: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify(record) + '\n');
+    // The loss of a context-free model of the same tokens: what "learning" must beat.
+    const unigram = unigramBaseline(dataset);
+    if (!resumeFrom) log({ type: 'baseline', step: 0, unigram_loss: unigram.crossEntropy, on: unigram.split });
+    opts.onEvent?.({ type: 'start', step, steps, parameters: model.parameterCount, batchTokens, microBatches: accum, resumedFrom: resumeFrom, unigramLoss: unigram.crossEntropy });
 
     // The same validation sequences at every evaluation, spread over the whole val split.
     const val: TokenBatch[] = evalTokens > 0 && sequenceCount(dataset.split('val').tokens, seqLen) > 0
@@ -199,8 +204,6 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
       }
       return sum / Math.max(1, count);
     };
-    const log = (record: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify(record) + '\n');
-
     const t0 = performance.now();
     const startStep = step;
     let finalLoss = NaN;

@@ -24,9 +24,10 @@ export interface ValLogRecord {
 }
 
 /** Reads a log.jsonl; a line cut by a crash (the last one) is skipped. */
-export function readTrainLog(path: string): { train: TrainLogRecord[]; val: ValLogRecord[] } {
+export function readTrainLog(path: string): { train: TrainLogRecord[]; val: ValLogRecord[]; unigramLoss?: number } {
   const train: TrainLogRecord[] = [];
   const val: ValLogRecord[] = [];
+  let unigramLoss: number | undefined;
   if (!existsSync(path)) return { train, val };
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
@@ -38,8 +39,9 @@ export function readTrainLog(path: string): { train: TrainLogRecord[]; val: ValL
     }
     if (r.type === 'train') train.push(r as TrainLogRecord);
     else if (r.type === 'val') val.push(r as ValLogRecord);
+    else if (r.type === 'baseline') unigramLoss = (r as { unigram_loss?: number }).unigram_loss;
   }
-  return { train, val };
+  return { train, val, unigramLoss };
 }
 
 export interface RunReportOptions {
@@ -58,11 +60,13 @@ export interface RunReportFiles {
 
 /** Writes loss.svg, report.md and report.html into `outDir` from its log.jsonl. */
 export async function writeRunReport(outDir: string, opts: RunReportOptions): Promise<RunReportFiles> {
-  const { train, val } = readTrainLog(join(outDir, 'log.jsonl'));
+  const { train, val, unigramLoss } = readTrainLog(join(outDir, 'log.jsonl'));
+  const lastStep = train[train.length - 1]?.step ?? 0;
   const svg = await lineChartSvg(
     [
       ...train.map((r) => ({ x: r.step, y: r.loss, series: 'train' })),
       ...val.map((r) => ({ x: r.step, y: r.val_loss, series: 'validation' })),
+      ...(unigramLoss !== undefined && lastStep > 0 ? [0, lastStep].map((x) => ({ x, y: unigramLoss, series: 'unigram baseline' })) : []),
     ],
     { title: 'Loss', xTitle: 'step', yTitle: 'cross-entropy (nats/token)', points: val.length < 50 && train.length < 50 },
   );
@@ -73,6 +77,7 @@ export async function writeRunReport(outDir: string, opts: RunReportOptions): Pr
     ['training tokens', String(last?.tokens ?? 0)],
     ['final train loss', last ? last.loss.toFixed(4) : '-'],
     ['final validation loss', lastVal ? lastVal.val_loss.toFixed(4) : '-'],
+    ['unigram baseline (validation cross-entropy of a context-free model)', unigramLoss !== undefined ? unigramLoss.toFixed(4) : '-'],
     ['tokens/s (last step, cumulative over its process)', last ? String(Math.round(last.tokens_per_s)) : '-'],
     ['training time (s)', last ? last.elapsed_s.toFixed(1) : '-'],
   ];

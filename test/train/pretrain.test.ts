@@ -51,6 +51,13 @@ const base = (out: string): PretrainOptions => ({
   seed: 7,
 });
 
+/** The uninterrupted reference run (once per file, whichever test needs it first). */
+let plainRun: Promise<string> | undefined;
+function plain(): Promise<string> {
+  plainRun ??= pretrain(rt, base(join(tmp, 'plain'))).then(() => join(tmp, 'plain'));
+  return plainRun;
+}
+
 /** The records that must match between runs: everything but timings. */
 function trajectory(out: string): string[] {
   return readFileSync(join(out, 'log.jsonl'), 'utf8')
@@ -65,7 +72,7 @@ function trajectory(out: string): string[] {
 }
 
 test('a tiny model learns: the loss falls and the validation loss is logged', async () => {
-  const out = join(tmp, 'plain');
+  const out = join(tmp, 'events');
   const events: string[] = [];
   const r = await pretrain(rt, { ...base(out), onEvent: (e) => events.push(e.type) });
   assert.equal(r.steps, 14);
@@ -74,6 +81,8 @@ test('a tiny model learns: the loss falls and the validation loss is logged', as
   const train = log.filter((x) => x.type === 'train');
   const val = log.filter((x) => x.type === 'val');
   assert.equal(train.length, 14);
+  const baseline = log.find((x) => x.type === 'baseline') as { unigram_loss?: number } | undefined;
+  assert.ok(baseline && baseline.unigram_loss! > 1 && baseline.unigram_loss! < Math.log(96), `unigram baseline ${baseline?.unigram_loss}`);
   assert.deepEqual(val.map((v) => v.step), [5, 10, 14]);
   assert.ok(train[13]!.loss! < train[0]!.loss! - 0.5, `loss ${train[0]!.loss} -> ${train[13]!.loss}`);
   assert.ok(val[2]!.val_loss! < val[0]!.val_loss!, 'validation loss falls');
@@ -87,7 +96,7 @@ test('a tiny model learns: the loss falls and the validation loss is logged', as
 });
 
 test('the trained model folder loads for inference with its tokenizer', async () => {
-  const dir = join(tmp, 'plain', 'model');
+  const dir = join(await plain(), 'model');
   const m = loadModel(rt, dir, { dtype: 'f32', contextLength: 64 });
   const tok = Tokenizer.load(dir);
   const logits = m.forward(tok.encode('the model')).toArray();
@@ -97,15 +106,15 @@ test('the trained model folder loads for inference with its tokenizer', async ()
 });
 
 test('an existing run is not overwritten without --resume', async () => {
-  await assert.rejects(pretrain(rt, base(join(tmp, 'plain'))), /already holds a training run.*--resume/);
+  await assert.rejects(pretrain(rt, base(await plain())), /already holds a training run.*--resume/);
 });
 
 test('resume refuses changed settings', async () => {
-  await assert.rejects(pretrain(rt, { ...base(join(tmp, 'plain')), lr: 1e-3, resume: true }), /settings differ from the checkpoint's: lr/);
+  await assert.rejects(pretrain(rt, { ...base(await plain()), lr: 1e-3, resume: true }), /settings differ from the checkpoint's: lr/);
 });
 
 test('kill -9 at a random step, then --resume: the loss curve continues bit-identically', async () => {
-  const whole = join(tmp, 'plain');
+  const whole = await plain();
   const out = join(tmp, 'killed');
   const args = (extra: string[]) => [
     yi, 'pretrain', '--model-config', join(tmp, 'tiny-config.json'), '--data', data, '--out', out, '--seq-len', '32', '--batch-tokens', '256',

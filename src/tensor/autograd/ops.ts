@@ -16,10 +16,13 @@ import { type Tape, Var } from './tape.js';
 
 /** x = table[ids]: table [V, H] (a parameter), ids i32 [N] -> [N, H]. */
 export function embedding(tape: Tape, table: Var, ids: Tensor): Var {
-  const out = tape.output(embeddingKernel(table.value, ids, tape.tensor([ids.numel, table.value.cols])), table);
+  const out = tape.output(embeddingKernel(table.value, ids, tape.blank([ids.numel, table.value.cols])), table);
   return tape.record(out, (dOut) => {
     // dTable[ids[i]] += dOut[i]; the kernel accumulates, so a fresh gradient starts from zeros.
-    tape.accumulateGrad(table, (dst) => embeddingBackward(ids, dOut, dst));
+    tape.accumulateGrad(table, (dst, beta) => {
+      if (beta === 0) dst.arena.f32.fill(0, dst.offset / 4, dst.offset / 4 + dst.numel);
+      embeddingBackward(ids, dOut, dst);
+    });
   });
 }
 
@@ -27,7 +30,7 @@ export function embedding(tape: Tape, table: Var, ids: Tensor): Var {
 export function linear(tape: Tape, x: Var, w: Var): Var {
   const [n, k] = [x.value.rows, x.value.cols];
   const x2 = x.value.reshape([n, k]);
-  const y = matmul(x2, w.value, { transB: true, out: tape.tensor([n, w.value.shape[0]!]) });
+  const y = matmul(x2, w.value, { transB: true, out: tape.blank([n, w.value.shape[0]!]) });
   const out = tape.output(y, x, w);
   return tape.record(out, (dOut) => {
     // dx = dy W        [N, out] x [out, in]
@@ -39,8 +42,8 @@ export function linear(tape: Tape, x: Var, w: Var): Var {
 
 /** y = x / rms(x) * w over the last dimension: x [N, H], w [H]. */
 export function rmsnorm(tape: Tape, x: Var, w: Var, eps: number): Var {
-  const rstd = tape.tensor([x.value.rows]);
-  const y = rmsnormTrain(x.value, w.value, eps, tape.tensor(x.value.shape), rstd);
+  const rstd = tape.blank([x.value.rows]);
+  const y = rmsnormTrain(x.value, w.value, eps, tape.blank(x.value.shape), rstd);
   const out = tape.output(y, x, w);
   return tape.record(out, (dOut) => {
     // The kernel accumulates dW and overwrites dx; w is a parameter, so its gradient exists.
@@ -66,12 +69,12 @@ export function ropeInPlace(tape: Tape, x: Var, positions: Tensor, table: RopeTa
 
 /** Causal GQA within each sequence: q [B, T, Hq, D], k, v [B, T, Hkv, D] -> [B, T, Hq, D]. */
 export function attention(tape: Tape, q: Var, k: Var, v: Var): Var {
-  const y = attentionTrain(q.value, k.value, v.value, tape.tensor(q.value.shape));
+  const y = attentionTrain(q.value, k.value, v.value, tape.blank(q.value.shape));
   const out = tape.output(y, q, k, v);
   return tape.record(out, (dOut) => {
-    const dq = tape.tensor(q.value.shape);
-    const dk = tape.tensor(k.value.shape);
-    const dv = tape.tensor(v.value.shape);
+    const dq = tape.blank(q.value.shape);
+    const dk = tape.blank(k.value.shape);
+    const dv = tape.blank(v.value.shape);
     attentionBackward(q.value, k.value, v.value, dOut.reshape(q.value.shape), dq, dk, dv);
     for (const [x, g] of [[q, dq], [k, dk], [v, dv]] as const) {
       if (x.requiresGrad) tape.passGrad(x, g);
@@ -82,11 +85,11 @@ export function attention(tape: Tape, q: Var, k: Var, v: Var): Var {
 
 /** silu(gate) * up, elementwise: [N, F]. */
 export function swiglu(tape: Tape, gate: Var, up: Var): Var {
-  const y = swigluKernel(gate.value, up.value, tape.tensor(gate.value.shape));
+  const y = swigluKernel(gate.value, up.value, tape.blank(gate.value.shape));
   const out = tape.output(y, gate, up);
   return tape.record(out, (dOut) => {
-    const dGate = tape.tensor(gate.value.shape);
-    const dUp = tape.tensor(up.value.shape);
+    const dGate = tape.blank(gate.value.shape);
+    const dUp = tape.blank(up.value.shape);
     swigluBackward(gate.value, up.value, dOut, dGate, dUp);
     for (const [x, g] of [[gate, dGate], [up, dUp]] as const) {
       if (x.requiresGrad) tape.passGrad(x, g);
@@ -97,7 +100,7 @@ export function swiglu(tape: Tape, gate: Var, up: Var): Var {
 
 /** a + b, elementwise (the residual connection). */
 export function add(tape: Tape, a: Var, b: Var): Var {
-  const y = addKernel(a.value, b.value.reshape(a.value.shape), tape.tensor(a.value.shape));
+  const y = addKernel(a.value, b.value.reshape(a.value.shape), tape.blank(a.value.shape));
   const out = tape.output(y, a, b);
   return tape.record(out, (dOut) => {
     // Both inputs receive dOut unchanged; only one of them may take its storage.
@@ -140,7 +143,7 @@ export function crossEntropy(tape: Tape, logits: Var, targets: Tensor, normalize
   for (let i = 0; i < n; i++) if (t[i] !== -1) count++;
   const norm = normalizer ?? Math.max(1, count);
   if (!(norm > 0)) throw new RangeError(`crossEntropy: normalizer must be > 0, got ${norm}`);
-  const losses = tape.tensor([n]);
+  const losses = tape.blank([n]);
   crossEntropyKernel(logits.value, targets, losses, 1 / norm);
   const lv = losses.arena.f32.subarray(losses.offset / 4, losses.offset / 4 + n);
   let sum = 0;

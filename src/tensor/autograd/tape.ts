@@ -43,9 +43,17 @@ export class Tape {
     readonly arena: Arena,
   ) {}
 
-  /** A new tensor owned by the tape (freed by dispose). Zero-filled. */
+  /** A new zero-filled tensor owned by the tape (freed by dispose). */
   tensor(shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    const t = Tensor.zeros(this.rt, dtype, shape, this.arena);
+    return this.own(Tensor.zeros(this.rt, dtype, shape, this.arena));
+  }
+
+  /** A new tensor with undefined contents owned by the tape: for outputs a kernel overwrites whole. */
+  blank(shape: readonly number[]): Tensor {
+    return this.own(Tensor.empty(this.rt, 'f32', shape, this.arena));
+  }
+
+  private own(t: Tensor): Tensor {
     this.owned.set(t.offset, t);
     return t;
   }
@@ -86,11 +94,11 @@ export class Tape {
   setOrAddGrad(v: Var, write: (dst: Tensor) => void): void {
     if (!v.requiresGrad) return;
     if (!v.grad) {
-      v.grad = this.tensor(v.value.shape);
+      v.grad = this.blank(v.value.shape);
       write(v.grad);
       return;
     }
-    const tmp = this.tensor(v.value.shape);
+    const tmp = this.blank(v.value.shape);
     write(tmp);
     add(v.grad, tmp.reshape(v.grad.shape), v.grad);
     this.free(tmp);
@@ -98,12 +106,13 @@ export class Tape {
 
   /**
    * Gives `v` a gradient through a kernel that can accumulate: `write(dst, beta)` must compute
-   * dst = contribution + beta * dst, with beta 0 for a fresh gradient and 1 for an existing one.
+   * dst = contribution + beta * dst, with beta 0 for a fresh gradient (whose contents are undefined:
+   * beta 0 must not read them) and 1 for an existing one.
    */
   accumulateGrad(v: Var, write: (dst: Tensor, beta: 0 | 1) => void): void {
     if (!v.requiresGrad) return;
     if (!v.grad) {
-      v.grad = this.tensor(v.value.shape);
+      v.grad = this.blank(v.value.shape);
       write(v.grad, 0);
     } else {
       write(v.grad, 1);
