@@ -5,6 +5,7 @@ import { registerBench } from './bench.js';
 import { registerChat } from './chat.js';
 import { registerGenerate } from './generate.js';
 import { registerConvert } from './convert.js';
+import { registerData } from './data.js';
 import { registerInfo } from './info.js';
 import { registerTokenizer } from './tokenizer.js';
 
@@ -21,6 +22,7 @@ registerInfo(program);
 registerGenerate(program);
 registerChat(program);
 registerTokenizer(program);
+registerData(program);
 
 try {
   await program.parseAsync(process.argv);
