@@ -1,5 +1,6 @@
 // `npm run bench [-- --json] [-- --quick] [-- --only gemm,gemv]`: every benchmark, as tables or JSON lines.
 import { fileURLToPath } from 'node:url';
+import { benchDataPipeline } from './data-pipeline.js';
 import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
@@ -30,6 +31,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   'tokenizer-train': { title: 'Tokenizer training (BPE, Yi options) vs spm_train', run: benchTokenizerTrain },
   tokenize: { title: 'yi tokenize (corpus -> token shards) and packed batches', run: benchTokenize },
   train: { title: 'Training step (forward + backward + AdamW) vs PyTorch on CPU', run: benchTrain },
+  'data-pipeline': { title: 'Data pipeline executor (trivial stage): documents and MB per second', run: benchDataPipeline },
 };
 
 export const benchNames = Object.keys(benches);

@@ -57,3 +57,15 @@ export {
 } from './train/shards.js';
 export { tokenizeCorpus, defaultTokenizeThreads, isValidationDocument, tokenizerSha256, type TokenizeCorpusOptions, type TokenizeProgress, type TokenizeResult } from './train/tokenize.js';
 export { PackedSequences, validationBatches, sequenceCount, type PackingState, type PackingOptions, type TokenBatch, type ValidationOptions } from './train/packing.js';
+export { isGlobalStage, type Doc, type StageResult, type StageKind, type DocStage, type GlobalStage, type GlobalStageDirs, type Stage } from './data/types.js';
+export { runPipeline, reportPipelineRun, type RunPipelineOptions, type PipelineRunResult, type PipelineProgress, type OutputFormat, type TokenOutputOptions } from './data/pipeline/run.js';
+export { registerStage, stageTypes, createStage, type StageFactory, type StageContext, type StageTypeInfo } from './data/pipeline/registry.js';
+export { loadPipelineFile, parsePipelineSpec, pipelineToYaml, PipelineError, type PipelineSpec, type StageSpec } from './data/pipeline/spec.js';
+export { type PipelineSource, type PipelineModuleRef, type StageInfo } from './data/pipeline/build.js';
+export { resolveRank, WORLD_SIZE_ENV, type RankInfo } from './data/pipeline/rank.js';
+export { DEFAULT_PIPELINE, BUILTIN_PIPELINES } from './data/pipelines/index.js';
+export { readSlice, listInputFiles, htmlToText, InputError, type ReadItem, type ReadErrorKind, type ReaderOptions, type Slice, type InputFile, type InputFormat } from './data/readers/index.js';
+export { registerTokenShardFormat, tokenShardFormat, type TokenShardFormat } from './data/writers/tokens.js';
+export { readRunStats, type RunStats, type ReportFiles } from './data/report.js';
+export type { StageStats, FileStats, DropExample } from './data/pipeline/stats.js';
+export { barChartSvg, lineChartSvg, vegaLiteToSvg, type BarDatum, type BarChartOptions, type LinePoint, type LineChartOptions } from './report/charts.js';

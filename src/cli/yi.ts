@@ -5,6 +5,7 @@ import { registerBench } from './bench.js';
 import { registerChat } from './chat.js';
 import { registerGenerate } from './generate.js';
 import { registerConvert } from './convert.js';
+import { registerData } from './data.js';
 import { registerInfo } from './info.js';
 import { registerTokenize } from './tokenize.js';
 import { registerTokenizer } from './tokenizer.js';
@@ -27,6 +28,7 @@ registerTokenizer(program);
 registerPretrain(program);
 registerCorpus(program);
 registerTokenize(program);
+registerData(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -27,6 +27,10 @@ export interface DocStage {
   readonly kind: StageKind;
   /** Loads what it needs (word lists, models) once per worker, before the first document. */
   init?(): Promise<void>;
+  /**
+   * Decides one document from the document alone: a killed task resumes from its last checkpoint,
+   * so state carried from one call to the next would be lost or counted twice.
+   */
   process(doc: Doc): StageResult | Promise<StageResult>;
 }
 
@@ -47,6 +51,8 @@ export interface GlobalStageDirs {
  * same documents in the same order. Everything a stage keeps between calls lives in files under
  * `dir` (tasks may run in different processes or on different machines), so every call must be
  * idempotent: a rerun after a crash overwrites what a killed call half-wrote (temp + rename).
+ * A task killed mid-way resumes from its last checkpoint, so a filter may see only the rest of the
+ * task's documents: decide each document by its id or content, never by counting calls.
  */
 export interface GlobalStage {
   readonly name: string;

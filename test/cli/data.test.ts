@@ -1,0 +1,66 @@
+// `yi data ...` end to end, as a user runs them: a child process per command.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_PIPELINE } from '../../src/data/pipelines/index.js';
+import { repoRoot } from '../paths.js';
+import { writeCorpus } from '../data/pipeline/corpus.js';
+
+const yi = join(repoRoot, 'dist', 'src', 'cli', 'yi.js');
+const work = mkdtempSync(join(tmpdir(), 'yi-cli-data-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+const input = join(work, 'in');
+mkdirSync(input);
+const corpus = writeCorpus(input, 20);
+const stagesModule = join(repoRoot, 'dist', 'test', 'data', 'pipeline', 'test-stages.js');
+
+function run(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [yi, ...args], { encoding: 'utf8', input: '' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('yi data run: a YAML pipeline with its own stage module, 2 workers; a rerun finds it done; yi data report rewrites the report', () => {
+  const pipeline = join(work, 'p.yaml');
+  writeFileSync(pipeline, `imports: [${JSON.stringify(stagesModule)}]\nstages:\n  - type: test_min_words\n    options: { min: 3 }\n  - type: test_exact_dedup\n    name: dedup\n`);
+  const out = join(work, 'out');
+  const a = run('data', 'run', pipeline, '--input', input, '--out', out, '--tasks', '4', '--workers', '2', '--write-dropped', '--checkpoint-every', '5');
+  assert.equal(a.code, 0, a.err);
+  assert.match(a.out, /4 of 4 tasks \(0 done before\): 13 jobs run/);
+  assert.match(a.out, new RegExp(`${corpus.docs.length} documents read, \\d+ written`));
+  // Not a terminal: plain log lines instead of a bar.
+  assert.match(a.err, /\[data\] phase 0 task 0 done: \d+ documents in, \d+ out/);
+  for (const f of ['stats.json', 'report.md', 'report.html', 'data/00003.jsonl.gz', 'dropped/00003-1.jsonl.gz']) assert.ok(existsSync(join(out, f)), f);
+  const b = run('data', 'run', pipeline, '--input', input, '--out', out, '--tasks', '4', '--workers', '2', '--write-dropped', '--checkpoint-every', '5', '--no-progress');
+  assert.equal(b.code, 0, b.err);
+  assert.match(b.out, /4 of 4 tasks \(4 done before\): 0 jobs run/);
+  assert.equal(b.err, '');
+  rmSync(join(out, 'report.md'));
+  const c = run('data', 'report', out);
+  assert.equal(c.code, 0, c.err);
+  assert.ok(readFileSync(join(out, 'report.md'), 'utf8').includes('| 2 | dedup | dedup (global) |'));
+});
+
+test('yi data run: unknown stage types, bad flags and a changed plan fail with one clear line', () => {
+  const bad = join(work, 'bad.yaml');
+  writeFileSync(bad, 'stages:\n  - type: no_such_stage\n');
+  const a = run('data', 'run', bad, '--input', input, '--out', join(work, 'bad-out'));
+  assert.equal(a.code, 1);
+  assert.match(a.err, /^yi: unknown stage type 'no_such_stage' \(stage 'no_such_stage'\); known types: /);
+  assert.equal(existsSync(join(work, 'bad-out')), false);
+  assert.match(run('data', 'run', bad, '--input', input, '--out', join(work, 'x'), '--workers', 'two').err, /--workers must be a whole number >= 0 \(got 'two'\)/);
+  const changed = run('data', 'run', join(work, 'p.yaml'), '--input', input, '--out', join(work, 'out'), '--tasks', '3');
+  assert.match(changed.err, /the output folder holds another run .*task split differs/);
+});
+
+test('yi data stages lists registered types; yi data pipeline prints the default as YAML', () => {
+  const a = run('data', 'stages', '--import', stagesModule);
+  assert.equal(a.code, 0, a.err);
+  assert.match(a.out, /^test_exact_dedup\ttest: exact-duplicate removal \(global\)$/m);
+  const b = run('data', 'pipeline');
+  assert.equal(b.code, 0, b.err);
+  assert.deepEqual(parseYaml(b.out), { stages: DEFAULT_PIPELINE.stages });
+});
