@@ -74,7 +74,9 @@ export function badWords(options?: Partial<BadWordsOptions>): DocStage {
     const words = file ? readList(file, `${where} files.${lang}`) : DEFAULT_BAD_WORD_LANGUAGES.includes(lang) && o.useDefaultLists ? readList(defaultListPath(`bad-words-${lang}.txt`), where) : [];
     const extra = o.extraWords[lang] ?? [];
     if (!Array.isArray(extra) || extra.some((w) => typeof w !== 'string')) throw new StageOptionError(`${where}: option 'extraWords.${lang}' must be a list of strings`);
-    const allowed = new Set((o.allowlist[lang] ?? []).map((w) => w.toLowerCase()));
+    const allow = o.allowlist[lang] ?? [];
+    if (!Array.isArray(allow) || allow.some((w) => typeof w !== 'string')) throw new StageOptionError(`${where}: option 'allowlist.${lang}' must be a list of strings`);
+    const allowed = new Set(allow.map((w) => w.toLowerCase()));
     const list = [...words, ...extra.map((w) => w.toLowerCase())].filter((w) => !allowed.has(w));
     regexps.set(lang, badWordsRegExp(list, o.substringLanguages.includes(lang)));
   }

@@ -183,6 +183,8 @@ export function yiTextMetrics(options?: Partial<YiTextMetricsOptions>): DocStage
   for (const k of ['maxSpecialSymbolRatio', 'maxShortLineRatio', 'maxConsecutiveLineRatio', 'maxIncompleteLineRatio', 'maxGarbledRatio'] as const) {
     checkRange('yi_text_metrics', k, o[k], 0, 1);
   }
+  checkRange('yi_text_metrics', 'shortLineWidth', o.shortLineWidth, 0, Number.MAX_SAFE_INTEGER);
+  checkRange('yi_text_metrics', 'minLinesForLineRules', o.minLinesForLineRules, 1, Number.MAX_SAFE_INTEGER);
   return {
     name: o.name,
     kind: 'filter',

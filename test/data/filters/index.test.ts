@@ -32,6 +32,8 @@ test('misspelt or mistyped options are errors naming the stage and the option', 
   fails('url_blocklist', { softWordThreshold: 0 }, /'softWordThreshold' must be a positive integer/);
   fails('yi_text_metrics', { maxGarbledRatio: 2 }, /'maxGarbledRatio' must be between 0 and 1/);
   fails('bad_words', { keepFraction: -1 }, /'keepFraction' must be between 0 and 1/);
+  fails('bad_words', { allowlist: { zh: '性' } }, /option 'allowlist.zh' must be a list of strings/);
+  fails('yi_text_metrics', { minLinesForLineRules: 0 }, /'minLinesForLineRules' must be between 1 and/);
   fails('language_id', 'en', /options must be an object, got a string/);
 });
 
