@@ -1,6 +1,7 @@
 // `npm run bench [-- --json] [-- --quick] [-- --only gemm,gemv]`: every benchmark, as tables or JSON lines.
 import { fileURLToPath } from 'node:url';
 import { benchDataPipeline } from './data-pipeline.js';
+import { benchDataFilters } from './data-filters.js';
 import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
@@ -32,6 +33,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   tokenize: { title: 'yi tokenize (corpus -> token shards) and packed batches', run: benchTokenize },
   train: { title: 'Training step (forward + backward + AdamW) vs PyTorch on CPU', run: benchTrain },
   'data-pipeline': { title: 'Data pipeline executor (trivial stage): documents and MB per second', run: benchDataPipeline },
+  'data-filters': { title: 'Data cleaning: per-document stages, the Gopher+C4+FineWeb chain, language id', run: benchDataFilters },
 };
 
 export const benchNames = Object.keys(benches);

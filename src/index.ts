@@ -69,3 +69,4 @@ export { registerTokenShardFormat, tokenShardFormat, type TokenShardFormat } fro
 export { readRunStats, type RunStats, type ReportFiles } from './data/report.js';
 export type { StageStats, FileStats, DropExample } from './data/pipeline/stats.js';
 export { barChartSvg, lineChartSvg, vegaLiteToSvg, type BarDatum, type BarChartOptions, type LinePoint, type LineChartOptions } from './report/charts.js';
+export { filterFactories, badWords, c4Quality, fineWebQuality, gopherQuality, gopherRepetition, languageId, pii, urlBlocklist, yiTextMetrics, StageOptionError } from './data/filters/index.js';
