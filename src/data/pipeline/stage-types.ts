@@ -1,6 +1,40 @@
 // The stage types every pipeline can name: one registration per type. Imported by every worker
 // before it builds a pipeline. The stages' own folders (src/data/filters, dedup, cluster,
-// scorers) export the factories; connect each with one line, e.g.
-//   import { registerStage } from './registry.js';
-//   registerStage('gopher_quality', gopherQualityStage, 'Gopher quality rules (DATA-RULES.md)');
-export {};
+// scorers) export the factories.
+import { isAbsolute, resolve } from 'node:path';
+import { filterFactories } from '../filters/index.js';
+import type { Stage } from '../types.js';
+import { registerStage, type StageContext } from './registry.js';
+
+/**
+ * Options that name files (`...File`, `...Path`, `model`, and the values of `files`) are relative to
+ * the pipeline file's folder, as a user reading the file expects; the stages themselves take paths as given.
+ */
+export function resolveOptionPaths(options: Record<string, unknown>, baseDir: string): Record<string, unknown> {
+  const abs = (v: unknown) => (typeof v === 'string' && v !== '' && !isAbsolute(v) ? resolve(baseDir, v) : v);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (/(File|Path)$/.test(k) || k === 'model') out[k] = abs(v);
+    else if (k === 'files' && v && typeof v === 'object' && !Array.isArray(v)) out[k] = Object.fromEntries(Object.entries(v).map(([lang, p]) => [lang, abs(p)]));
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Registers a stage factory that takes (options) with its name set from the pipeline and paths resolved. */
+function register(type: string, factory: (opts?: any) => Stage, description: string): void {
+  registerStage(type, (options: Record<string, unknown>, ctx: StageContext) => factory({ ...resolveOptionPaths(options, ctx.baseDir), name: ctx.name }), description);
+}
+
+const FILTERS: Record<string, string> = {
+  language_id: 'language identification (eld), keeps listed languages above a score (CCNet: 0.65)',
+  url_blocklist: 'URL / domain block lists and banned URL words (datatrove URLFilter)',
+  bad_words: 'bad-words lists: substring match for zh/ja/th, word-boundary match otherwise (C4)',
+  gopher_quality: 'Gopher quality rules (DATA-RULES.md)',
+  gopher_repetition: 'Gopher repetition rules: duplicate lines, paragraphs and n-grams',
+  c4_quality: 'C4 line cleaning then document rules (transform)',
+  fineweb_quality: 'FineWeb line-statistics rules',
+  yi_text_metrics: "Yi's text metrics: special symbols, short / repeated / incomplete lines, garbled text, length",
+  pii: 'replaces emails, phone numbers and public IPs with <EMAIL>, <PHONE>, <IP> (transform)',
+};
+for (const [type, description] of Object.entries(FILTERS)) register(type, filterFactories[type]!, description);
