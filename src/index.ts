@@ -70,3 +70,15 @@ export { readRunStats, type RunStats, type ReportFiles } from './data/report.js'
 export type { StageStats, FileStats, DropExample } from './data/pipeline/stats.js';
 export { barChartSvg, lineChartSvg, vegaLiteToSvg, type BarDatum, type BarChartOptions, type LinePoint, type LineChartOptions } from './report/charts.js';
 export { filterFactories, badWords, c4Quality, fineWebQuality, gopherQuality, gopherRepetition, languageId, pii, urlBlocklist, yiTextMetrics, StageOptionError } from './data/filters/index.js';
+
+// Training: the autograd tape, the trainable model, AdamW and schedules, checkpoints, the pretraining loop.
+export { Tape, Var } from './tensor/autograd/tape.js';
+export * as autograd from './tensor/autograd/ops.js';
+export { YiTrainable, parameterShapes, type Param, type ParamInit, type StepOptions, type LossSum } from './model/trainable.js';
+export { AdamW, PRETRAIN_ADAMW, SFT_ADAMW, type AdamWOptions, type StepReport } from './train/optimizer.js';
+export { learningRate, type ScheduleOptions, type ScheduleKind } from './train/schedule.js';
+export { saveCheckpoint, loadCheckpoint, latestCheckpoint, writeModelFolder, CheckpointError, type TrainerState } from './train/checkpoint.js';
+export { pretrain, type PretrainOptions, type PretrainResult, type TrainEvent } from './train/pretrain.js';
+export { unigramBaseline, type UnigramBaseline } from './train/baseline.js';
+export { writeRunReport, readTrainLog, type RunReportOptions } from './train/report.js';
+export { brownDocuments, brownGenres } from './data/corpora/brown.js';
