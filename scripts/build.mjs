@@ -1,7 +1,7 @@
 // Builds the WebAssembly kernels (AssemblyScript -> SIMD128 wasm) and the TypeScript sources.
 // Everything comes from node_modules: nothing is downloaded here.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,4 +38,6 @@ for (const b of builds) {
   statSync(tmp);
   renameSync(tmp, join(root, 'build', b.out));
 }
+// A clean output: files of deleted sources (tests above all) must not linger in dist/.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 run([tscBin, '-p', 'tsconfig.json'], 'tsc');

@@ -65,7 +65,6 @@ export { type PipelineSource, type PipelineModuleRef, type StageInfo } from './d
 export { resolveRank, WORLD_SIZE_ENV, type RankInfo } from './data/pipeline/rank.js';
 export { DEFAULT_PIPELINE, BUILTIN_PIPELINES } from './data/pipelines/index.js';
 export { readSlice, listInputFiles, htmlToText, InputError, type ReadItem, type ReadErrorKind, type ReaderOptions, type Slice, type InputFile, type InputFormat } from './data/readers/index.js';
-export { registerTokenShardFormat, tokenShardFormat, type TokenShardFormat } from './data/writers/tokens.js';
 export { readRunStats, type RunStats, type ReportFiles } from './data/report.js';
 export type { StageStats, FileStats, DropExample } from './data/pipeline/stats.js';
 export { barChartSvg, lineChartSvg, vegaLiteToSvg, type BarDatum, type BarChartOptions, type LinePoint, type LineChartOptions } from './report/charts.js';

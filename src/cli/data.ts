@@ -34,7 +34,7 @@ interface RunFlags {
   idField: string | boolean;
   checkpointEvery: string;
   tokenizer?: string;
-  tokenFormat?: string;
+  valFraction: string;
   import?: string[];
   keepWork?: boolean;
   progress: boolean;
@@ -103,15 +103,15 @@ export function registerData(program: Command): Command {
     .option('--id-field <name>', "field holding a record's id (else <file>:<index>)", 'id')
     .option('--no-id-field', 'always use <file>:<index> as the document id')
     .option('--checkpoint-every <n>', 'input records per checkpoint within a task', '10000')
-    .option('--tokenizer <path>', 'also write token shards of the kept documents with this tokenizer')
-    .option('--token-format <name>', 'token shard format (with --tokenizer)')
+    .option('--tokenizer <path>', 'also tokenize the kept documents into OUT/tokens (the dataset `yi pretrain --data` reads)')
+    .option('--val-fraction <f>', 'with --tokenizer: fraction of documents in the validation split', '0.005')
     .option('--import <modules...>', 'modules that register more stage types, imported by every worker')
     .option('--keep-work', 'keep the documents between phases (work/phase-*) after use')
     .option('--no-progress', 'no progress bar or log lines')
     .action(async (pipeline: string, o: RunFlags) => {
       if (o.format !== 'jsonl.gz' && o.format !== 'parquet') throw new Error(`--format must be jsonl.gz or parquet (got '${o.format}')`);
-      if (o.tokenFormat !== undefined && o.tokenizer === undefined) throw new Error('--token-format needs --tokenizer');
-      if (o.tokenizer !== undefined && o.tokenFormat === undefined) throw new Error('--tokenizer needs --token-format (the shard format to write)');
+      const valFraction = Number(o.valFraction);
+      if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`--val-fraction must be a number in [0, 1) (got '${o.valFraction}')`);
       const { runPipeline } = await import('../data/pipeline/run.js');
       const rep = progressReporter(o.progress);
       let r;
@@ -130,7 +130,7 @@ export function registerData(program: Command): Command {
           world: int(o.world, 'world', 1),
           checkpointEvery: int(o.checkpointEvery, 'checkpoint-every', 1),
           writeDropped: o.writeDropped ?? false,
-          tokens: o.tokenizer ? { tokenizer: o.tokenizer, format: o.tokenFormat! } : undefined,
+          tokens: o.tokenizer ? { tokenizer: o.tokenizer, valFraction } : undefined,
           imports: o.import,
           keepWork: o.keepWork ?? false,
           onProgress: rep.onProgress,

@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isGlobalStage, type Stage, type StageKind } from '../types.js';
-import '../writers/token-formats.js';
 import { BUILTIN_PIPELINES } from '../pipelines/index.js';
 import { createStage } from './registry.js';
 import { loadPipelineFile, PipelineError, resolveImports, type PipelineSpec } from './spec.js';

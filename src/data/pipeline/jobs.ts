@@ -7,12 +7,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeAll, writeFileAtomic } from '../../formats/atomic.js';
-import { Tokenizer } from '../../tokenizer/tokenizer.js';
 import { readSlice, readDocsFile, type ReadItem, type Slice } from '../readers/index.js';
 import { isGlobalStage, type Doc, type DocStage, type GlobalStage, type StageResult } from '../types.js';
 import { docRecord, JsonlGzWriter } from '../writers/jsonl.js';
 import { ParquetDocWriter } from '../writers/parquet.js';
-import { tokenShardFormat, TokenShardWriter } from '../writers/tokens.js';
 import type { OutputWriter, PartSink } from '../writers/types.js';
 import type { PipelineStage, ResolvedPipeline } from './build.js';
 import { RunLayout } from './layout.js';
@@ -25,8 +23,6 @@ export interface RunConfig {
   plan: Plan;
   /** Absolute path of each input source. */
   paths: Record<string, string>;
-  /** Token output: the tokenizer's path and a registered shard format. */
-  tokenizer?: string;
   keepWork: boolean;
   /** How workers rebuild the pipeline; undefined when the stages run in the calling thread only. */
   pipeline?: ResolvedPipeline;
@@ -72,7 +68,6 @@ export class JobRunner {
   private readonly layout: RunLayout;
   private readonly phases: Phase[];
   private readonly inits = new Map<number, Promise<void>>();
-  private tokenizer: Tokenizer | undefined;
 
   constructor(
     private readonly config: RunConfig,
@@ -146,10 +141,6 @@ export class JobRunner {
     } else {
       if (s.format === 'parquet') out.push(new ParquetDocWriter(L.parts(phase, 'data'), (t) => L.dataFile(t, 'parquet')));
       else out.push(new JsonlGzWriter<Doc>({ name: 'data', partsDir: L.parts(phase, 'data'), finalPath: (t) => L.dataFile(t, 'jsonl.gz'), toRecord: docRecord, level: s.gzipLevel }));
-      if (s.tokens) {
-        this.tokenizer ??= Tokenizer.load(this.config.tokenizer!);
-        out.push(new TokenShardWriter({ tokenizer: this.tokenizer, format: tokenShardFormat(s.tokens.format), partsDir: L.parts(phase, 'tokens'), outDir: L.tokens, addBos: s.tokens.addBos, addEos: s.tokens.addEos }));
-      }
     }
     if (!s.writeDropped) return { out };
     const dropped = new JsonlGzWriter<DroppedRecord>({

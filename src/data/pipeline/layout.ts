@@ -1,6 +1,6 @@
 // Where a run keeps its files. Output next to a `work/` folder holding what a rerun needs:
 //   OUT/data/<task>.jsonl.gz|.parquet   kept documents, one file per task
-//   OUT/tokens/<task>.<ext>             token shards (with a tokenizer)
+//   OUT/tokens/                         token dataset (dataset.json + shards; with a tokenizer)
 //   OUT/dropped/<task>-<phase>.jsonl.gz dropped documents with stage and reason (--write-dropped)
 //   OUT/stats.json, report.md, report.html, report-stages.svg
 //   OUT/work/plan.json                  the task list and settings every rank and rerun must share
@@ -43,10 +43,14 @@ export class RunLayout {
     return join(this.work, 'stages', name);
   }
   dataFile(task: number, ext: string): string {
-    return join(this.out, 'data', `${pad(task)}.${ext}`);
+    return join(this.data, `${pad(task)}.${ext}`);
   }
   droppedFile(phase: number, task: number): string {
     return join(this.out, 'dropped', `${pad(task)}-${phase}.jsonl.gz`);
+  }
+  /** The folder of the kept documents. */
+  get data(): string {
+    return join(this.out, 'data');
   }
   get tokens(): string {
     return join(this.out, 'tokens');

@@ -26,7 +26,7 @@ export interface PlanSettings {
   idField: string | null;
   checkpointEvery: number;
   writeDropped: boolean;
-  tokens: { format: string; addBos: boolean; addEos: boolean } | null;
+  tokens: { valFraction: number; addBos: boolean } | null;
 }
 
 export interface Plan {

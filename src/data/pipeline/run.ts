@@ -18,19 +18,23 @@ import { phasesOf, planTasks, recordPlan, type Plan } from './plan.js';
 import { InThreadExecutor, WorkerPool, type JobExecutor } from './pool.js';
 import { resolveRank, type RankInfo } from './rank.js';
 import { PipelineError } from './spec.js';
+import { DEFAULT_VAL_FRACTION, tokenizeCorpus } from '../../train/tokenize.js';
 import { mergeRunStats, writeRunReport, type PhaseTaskResult, type ReportFiles, type RunStats } from '../report.js';
 
 export type OutputFormat = 'jsonl.gz' | 'parquet';
 
+/**
+ * Token shards of the kept documents: once every task is done, rank 0 tokenizes the output with
+ * tokenizeCorpus into OUT/tokens, the dataset folder `yi pretrain --data` reads (train/val split by a
+ * hash of each document, resumable like `yi tokenize`).
+ */
 export interface TokenOutputOptions {
   /** tokenizer.model, tokenizer.json, a Hugging Face folder or a .gguf file. */
   tokenizer: string;
-  /** A registered token shard format (see registerTokenShardFormat). */
-  format: string;
-  /** Default false. */
+  /** Fraction of documents for the validation split (default 0.005, as `yi tokenize`). */
+  valFraction?: number;
+  /** Start each document with BOS (default false; documents always end with EOS). */
   addBos?: boolean;
-  /** Default true. */
-  addEos?: boolean;
 }
 
 export interface PipelineProgress {
@@ -102,6 +106,8 @@ export interface PipelineRunResult {
   /** Merged stats and report (rank 0, once every task of every rank is done). */
   stats?: RunStats;
   report?: ReportFiles;
+  /** The token dataset folder (rank 0, when `tokens` was given). */
+  tokens?: string;
   plan: Plan;
 }
 
@@ -157,7 +163,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
       idField: o.idField === undefined ? 'id' : o.idField,
       checkpointEvery,
       writeDropped: o.writeDropped ?? false,
-      tokens: o.tokens ? { format: o.tokens.format, addBos: o.tokens.addBos ?? false, addEos: o.tokens.addEos ?? true } : null,
+      tokens: o.tokens ? { valFraction: o.tokens.valFraction ?? DEFAULT_VAL_FRACTION, addBos: o.tokens.addBos ?? false } : null,
     },
   };
   recordPlan(layout.plan, plan);
@@ -166,7 +172,6 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
     out,
     plan,
     paths: Object.fromEntries(files.map((f) => [f.source, f.path])),
-    tokenizer: o.tokens ? resolve(o.tokens.tokenizer) : undefined,
     keepWork: o.keepWork ?? false,
     pipeline: 'resolved' in source ? source.resolved : undefined,
     imports,
@@ -244,6 +249,20 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
     const perPhase = phases.map((p) => plan.tasks.map((_, t) => JSON.parse(readFileSync(layout.phaseMarker(p.index, t), 'utf8')) as PhaseTaskResult));
     result.stats = mergeRunStats(plan, perPhase, out);
     result.report = await writeRunReport(out, result.stats);
+    if (o.tokens) {
+      progress('tokenize', 0, 1);
+      const t = await tokenizeCorpus({
+        tokenizer: resolve(o.tokens.tokenizer),
+        inputs: [layout.data],
+        out: layout.tokens,
+        valFraction: o.tokens.valFraction,
+        addBos: o.tokens.addBos,
+        threads: Math.max(1, workers),
+        resume: existsSync(layout.tokens),
+      });
+      result.tokens = t.dir;
+      progress('tokenize', 1, 1);
+    }
     // Everything is done: what only a resume would need goes.
     rmSync(join(layout.work, 'parts'), { recursive: true, force: true });
     rmSync(join(layout.work, 'checkpoints'), { recursive: true, force: true });

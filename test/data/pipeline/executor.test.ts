@@ -11,7 +11,7 @@ import { readSlice } from '../../../src/data/readers/index.js';
 import type { Doc, DocStage } from '../../../src/data/types.js';
 import { encodeModelProto } from '../../../src/tokenizer/sentencepiece-proto.js';
 import { tinyTokenizer, tinyTokenizerProto } from '../../model/tiny-tokenizer.js';
-import { readTestShard } from '../writers/test-shard-format.js';
+import { openTokenDataset } from '../../../src/train/shards.js';
 import { expectedOutput, outputDocs, outputFiles, writeCorpus } from './corpus.js';
 import { exactDedup, minWords, upper } from './test-stages.js';
 
@@ -21,7 +21,6 @@ const input = join(dir, 'in');
 mkdirSync(input);
 const corpus = writeCorpus(input);
 const stagesModule = fileURLToPath(new URL('./test-stages.js', import.meta.url));
-const shardModule = fileURLToPath(new URL('../writers/test-shard-format.js', import.meta.url));
 const spec: PipelineSpec = {
   stages: [{ type: 'test_min_words', options: { min: 3 } }, { type: 'test_exact_dedup', name: 'dedup' }, { type: 'test_upper' }],
   imports: [stagesModule],
@@ -112,15 +111,20 @@ test('a failing stage stops the run naming stage, document and task; the rerun r
 test('Parquet output and token shards from the same run', async () => {
   const tokModel = join(dir, 'tokenizer.model');
   writeFileSync(tokModel, encodeModelProto(tinyTokenizerProto()));
-  await runPipeline({ pipeline: [minWords('min_words', 3)], input: [input], out: join(dir, 'pq'), format: 'parquet', tokens: { tokenizer: tokModel, format: 'test' }, imports: [shardModule], checkpointEvery: 10 });
+  await runPipeline({ pipeline: [minWords('min_words', 3)], input: [input], out: join(dir, 'pq'), format: 'parquet', tokens: { tokenizer: tokModel, valFraction: 0 }, checkpointEvery: 10 });
   const kept = corpus.docs.filter((d) => d.text.split(' ').length >= 3);
   const fromParquet: Doc[] = [];
   for (const f of readdirSync(join(dir, 'pq', 'data')).sort()) for await (const it of readSlice({ path: join(dir, 'pq', 'data', f), source: 'x', format: 'parquet' })) if ('doc' in it) fromParquet.push(it.doc);
   assert.deepEqual(fromParquet, kept);
   const tok = tinyTokenizer();
-  const shards = readdirSync(join(dir, 'pq', 'tokens')).sort();
-  assert.ok(shards.length > 3 && shards.every((f) => /^\d{5}-\d{5}\.tok$/.test(f)));
-  assert.deepEqual(shards.flatMap((f) => readTestShard(join(dir, 'pq', 'tokens', f))), kept.map((d) => tok.encode(d.text, { addEos: true })));
+  // The token dataset `yi pretrain` reads: every kept document, in order, ending with EOS.
+  const ds = openTokenDataset(join(dir, 'pq', 'tokens'));
+  const train = ds.split('train');
+  const want = kept.map((d) => tok.encode(d.text, { addEos: true }));
+  assert.equal(train.documents, want.length);
+  const got = Array.from({ length: train.documents }, (_, i) => Array.from(train.read(train.documentStart(i), train.documentStart(i + 1) - train.documentStart(i))));
+  assert.deepEqual(got, want);
+  ds.close();
 });
 
 test('a global stage in a Stage-object pipeline, and an empty task', async () => {

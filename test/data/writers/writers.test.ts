@@ -9,10 +9,8 @@ import { readSlice, type ReadItem } from '../../../src/data/readers/index.js';
 import type { Doc } from '../../../src/data/types.js';
 import { docRecord, JsonlGzWriter } from '../../../src/data/writers/jsonl.js';
 import { ParquetDocWriter } from '../../../src/data/writers/parquet.js';
-import { tokenShardFormat, TokenShardWriter } from '../../../src/data/writers/tokens.js';
 import type { OutputWriter } from '../../../src/data/writers/types.js';
 import { tinyTokenizer } from '../../model/tiny-tokenizer.js';
-import { readTestShard, testShards, testShardsJoined } from './test-shard-format.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yi-writers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,24 +79,3 @@ test('Parquet: one row group per non-empty part; id, text and metadata read back
   assert.deepEqual(await readBack(none!, 'parquet'), []);
 });
 
-test('token shards: documents tokenized with EOS, parts joined by the format or moved into place', async () => {
-  const tok = tinyTokenizer();
-  const docs = Array.from({ length: 7 }, (_, i) => ({ ...doc(i), text: `hello ${i}` }));
-  const want = docs.map((d) => tok.encode(d.text, { addEos: true }));
-  assert.ok(want.every((ids) => ids[ids.length - 1] === 2));
-
-  const joined = new TokenShardWriter({ tokenizer: tok, format: testShardsJoined, partsDir: join(dir, 'tparts'), outDir: join(dir, 'tokens') });
-  const [one] = await writeTask(joined, 2, docs, 3);
-  assert.equal(one, join(dir, 'tokens', '00002.tok'));
-  assert.deepEqual(readTestShard(one!), want);
-
-  const separate = new TokenShardWriter({ tokenizer: tok, format: testShards, partsDir: join(dir, 'tparts2'), outDir: join(dir, 'tokens2'), addBos: true });
-  const files = await writeTask(separate, 0, docs, 3);
-  assert.deepEqual(files.map((f) => f.slice(dir.length + 1)), ['tokens2/00000-00000.tok', 'tokens2/00000-00001.tok', 'tokens2/00000-00002.tok']);
-  assert.deepEqual(files.flatMap(readTestShard), docs.map((d) => tok.encode(d.text, { addBos: true, addEos: true })));
-  // Moving again after a crash finds the parts already in place.
-  assert.deepEqual(await separate.finishTask(0, 3), files);
-
-  assert.equal(tokenShardFormat('test'), testShards);
-  assert.throws(() => tokenShardFormat('nope'), /unknown token shard format 'nope' \(known: test, test_joined\)/);
-});
