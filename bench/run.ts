@@ -4,6 +4,7 @@ import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
 import { reporter, type Reporter } from './harness.js';
+import { benchScorers } from './scorers.js';
 import { benchTokenizer, benchTokenizerTrain } from './tokenizer.js';
 
 export interface BenchOptions {
@@ -24,6 +25,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
   tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },
   'tokenizer-train': { title: 'Tokenizer training (BPE, Yi options) vs spm_train', run: benchTokenizerTrain },
+  scorers: { title: 'Learned data scorers (perplexity, quality, coherence, safety) on the bundled reference text, one core', run: benchScorers },
 };
 
 export const benchNames = Object.keys(benches);
