@@ -46,7 +46,7 @@ export interface PerplexityTrainingStats {
   ngrams: number[];
   /** Bytes of the model in memory; the file is about the same size. */
   modelBytes: number;
-  /** Bytes of the count tables at their peak. */
+  /** Bytes of the count tables at their peak (all orders counted; estimation's temporaries not included). */
   countBytes: number;
   discounts: number[][];
   discountFallback: boolean[];
@@ -109,10 +109,11 @@ export async function trainPerplexityModel(opts: TrainPerplexityOptions): Promis
   }
   opts.onProgress?.({ documents, tokens: counter.tokens });
   if (counter.tokens === 0) throw new Error(`no training tokens: the input has ${documents} documents and none with text outside the held-out part`);
-  const countBytes = counter.bytes;
   const b0 = performance.now();
   const lm = counter.build(vocab.size, { prune: opts.prune });
   estimate += performance.now() - b0;
+  // The tables have grown by the lower orders' continuation counts during the build.
+  const countBytes = counter.bytes;
 
   const infoBase = {
     tokens: spec,
