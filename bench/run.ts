@@ -7,6 +7,7 @@ import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
 import { reporter, type Reporter } from './harness.js';
 import { benchTokenize } from './tokenize.js';
+import { benchScorers } from './scorers.js';
 import { benchTokenizer, benchTokenizerTrain } from './tokenizer.js';
 import { benchTrain } from './train.js';
 import { benchTrainKernels } from './train-kernels.js';
@@ -34,6 +35,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   train: { title: 'Training step (forward + backward + AdamW) vs PyTorch on CPU', run: benchTrain },
   'data-pipeline': { title: 'Data pipeline executor (trivial stage): documents and MB per second', run: benchDataPipeline },
   'data-filters': { title: 'Data cleaning: per-document stages, the Gopher+C4+FineWeb chain, language id', run: benchDataFilters },
+  scorers: { title: 'Learned data scorers (perplexity, quality, coherence, safety) on the bundled reference text, one core', run: benchScorers },
 };
 
 export const benchNames = Object.keys(benches);

@@ -81,3 +81,4 @@ export { pretrain, type PretrainOptions, type PretrainResult, type TrainEvent } 
 export { unigramBaseline, type UnigramBaseline } from './train/baseline.js';
 export { writeRunReport, readTrainLog, type RunReportOptions } from './train/report.js';
 export { brownDocuments, brownGenres } from './data/corpora/brown.js';
+export * from './data/scorers/index.js';

@@ -1,6 +1,7 @@
 // `yi data run|report|stages|pipeline`: the cleaning pipeline (src/data/pipeline/run.ts) from
 // the command line. `yi data train-...` commands of the learned scorers join through
 // DATA_SUBCOMMANDS below.
+import { registerDataTrainCommands } from './data-train.js';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { BUILTIN_PIPELINES } from '../data/pipelines/index.js';
@@ -11,7 +12,7 @@ import { pipelineToYaml } from '../data/pipeline/spec.js';
 // The pipeline's modules load only when a data command runs, so that `yi` starts fast.
 
 /** Registration functions of more `yi data` subcommands (e.g. `train-perplexity`): one entry each. */
-export const DATA_SUBCOMMANDS: ((data: Command) => void)[] = [];
+export const DATA_SUBCOMMANDS: ((data: Command) => void)[] = [registerDataTrainCommands];
 
 function int(v: string | undefined, name: string, min: number): number | undefined {
   if (v === undefined) return undefined;

@@ -3,6 +3,7 @@
 // scorers) export the factories.
 import { isAbsolute, resolve } from 'node:path';
 import { filterFactories } from '../filters/index.js';
+import { scorerFactories } from '../scorers/index.js';
 import type { Stage } from '../types.js';
 import { registerStage, type StageContext } from './registry.js';
 
@@ -38,3 +39,11 @@ const FILTERS: Record<string, string> = {
   pii: 'replaces emails, phone numbers and public IPs with <EMAIL>, <PHONE>, <IP> (transform)',
 };
 for (const [type, description] of Object.entries(FILTERS)) register(type, filterFactories[type]!, description);
+
+const SCORERS: Record<string, string> = {
+  perplexity: '5-gram Kneser-Ney perplexity (CCNet): head / middle / tail buckets, drops the tail (model from `yi data train-perplexity`)',
+  quality_classifier: 'linear classifier over hashed n-grams, reference vs web text; keeps p(reference) >= 0.25 (`yi data train-quality`)',
+  coherence: 'classifier of lexical cohesion across sentences; flags spliced unrelated sentences (`yi data train-coherence`)',
+  safety: 'safety word lists per category plus an optional classifier (`yi data train-safety`)',
+};
+for (const [type, description] of Object.entries(SCORERS)) register(type, scorerFactories[type]!, description);
