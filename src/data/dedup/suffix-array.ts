@@ -1,0 +1,126 @@
+// Suffix arrays by SA-IS (Nong, Zhang and Chan, "Two Efficient Algorithms for Linear Time Suffix
+// Array Construction", 2011): linear time, on typed arrays. Suffixes are compared as if the text
+// ended with a unique symbol smaller than all others (a virtual sentinel), so no sentinel byte is
+// needed. Memory for n bytes of text: the suffix array (4n), one type byte per symbol (n), and in
+// the recursion (at most n/2 symbols) its types and buckets (at most 2.5n): about 6n-8.5n bytes
+// next to the text.
+
+type Text = Uint8Array | Int32Array;
+
+function buckets(T: Text, n: number, K: number, bkt: Int32Array, end: boolean): void {
+  bkt.fill(0, 0, K);
+  for (let i = 0; i < n; i++) bkt[T[i]!]!++;
+  let sum = 0;
+  for (let k = 0; k < K; k++) {
+    sum += bkt[k]!;
+    bkt[k] = end ? sum : sum - bkt[k]!;
+  }
+}
+
+/** Induces L-type suffixes left to right, then S-type suffixes right to left, from the LMS suffixes in SA. */
+function induce(T: Text, SA: Int32Array, t: Uint8Array, n: number, K: number, bkt: Int32Array): void {
+  buckets(T, n, K, bkt, false);
+  // The suffix before the virtual sentinel (n - 1) is L-type and the smallest of its bucket.
+  SA[bkt[T[n - 1]!]!++] = n - 1;
+  for (let i = 0; i < n; i++) {
+    const j = SA[i]! - 1;
+    if (j >= 0 && t[j] === 0) SA[bkt[T[j]!]!++] = j;
+  }
+  buckets(T, n, K, bkt, true);
+  for (let i = n - 1; i >= 0; i--) {
+    const j = SA[i]! - 1;
+    if (j >= 0 && t[j] === 1) SA[--bkt[T[j]!]!] = j;
+  }
+}
+
+/** Fills SA[0..n) with the suffix array of T[0..n), symbols in [0, K). */
+export function suffixArray(T: Text, SA: Int32Array, n = T.length, K = 256): void {
+  if (SA.length < n) throw new Error(`suffixArray: SA has ${SA.length} slots for ${n} suffixes`);
+  if (n === 0) return;
+  if (n === 1) {
+    SA[0] = 0;
+    return;
+  }
+  // Types: 1 = S (smaller than the next suffix), 0 = L. The last suffix is L (the sentinel is smaller).
+  const t = new Uint8Array(n);
+  for (let i = n - 2; i >= 0; i--) t[i] = T[i]! < T[i + 1]! || (T[i] === T[i + 1] && t[i + 1] === 1) ? 1 : 0;
+  const bkt = new Int32Array(K);
+
+  // 1. Sort the LMS substrings: LMS suffixes at their bucket ends, then induce.
+  SA.fill(-1, 0, n);
+  buckets(T, n, K, bkt, true);
+  for (let i = 1; i < n; i++) if (t[i] === 1 && t[i - 1] === 0) SA[--bkt[T[i]!]!] = i;
+  induce(T, SA, t, n, K, bkt);
+
+  // 2. Name the sorted LMS substrings; equal substrings share a name.
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const p = SA[i]!;
+    if (p > 0 && t[p] === 1 && t[p - 1] === 0) SA[m++] = p;
+  }
+  SA.fill(-1, m, n);
+  let names = 0;
+  let prev = -1;
+  for (let i = 0; i < m; i++) {
+    const pos = SA[i]!;
+    let diff = prev < 0;
+    for (let d = 0; !diff; d++) {
+      // Reaching the sentinel, or a different symbol or type, ends the comparison as different.
+      if (pos + d === n || prev + d === n || T[pos + d] !== T[prev + d] || t[pos + d] !== t[prev + d]) diff = true;
+      // Equal types so far: both are LMS here or neither is.
+      else if (d > 0 && t[pos + d] === 1 && t[pos + d - 1] === 0) break;
+    }
+    if (diff) {
+      names++;
+      prev = pos;
+    }
+    // LMS positions are at least 2 apart, so pos >> 1 is a distinct slot after the first m.
+    SA[m + (pos >> 1)] = names - 1;
+  }
+  for (let i = n - 1, j = n - 1; i >= m; i--) if (SA[i]! >= 0) SA[j--] = SA[i]!;
+
+  // 3. Sort the LMS suffixes: recursively when names repeat, else the names are the order.
+  const s1 = SA.subarray(n - m, n);
+  const SA1 = SA.subarray(0, m);
+  if (names < m) suffixArray(s1, SA1, m, names);
+  else for (let i = 0; i < m; i++) SA1[s1[i]!] = i;
+
+  // 4. Induce the whole array from the sorted LMS suffixes.
+  for (let i = 1, j = 0; i < n; i++) if (t[i] === 1 && t[i - 1] === 0) s1[j++] = i;
+  for (let i = 0; i < m; i++) SA1[i] = s1[SA1[i]!]!;
+  SA.fill(-1, m, n);
+  buckets(T, n, K, bkt, true);
+  for (let i = m - 1; i >= 0; i--) {
+    const j = SA[i]!;
+    SA[i] = -1;
+    SA[--bkt[T[j]!]!] = j;
+  }
+  induce(T, SA, t, n, K, bkt);
+}
+
+/**
+ * Marks text positions whose suffix shares at least `minLength` symbols with the suffix just
+ * before it in SA, never counting a `stop` symbol (document separator) as shared. Kasai's
+ * permuted-LCP algorithm (the length drops by at most one from one text position to the next,
+ * also when cut at `stop`): linear time, one extra Int32Array of n.
+ */
+export function markSharedPrefixes(T: Uint8Array, SA: Int32Array, n: number, minLength: number, stop: number): Uint8Array {
+  const phi = new Int32Array(n);
+  phi[SA[0]!] = -1;
+  for (let k = 1; k < n; k++) phi[SA[k]!] = SA[k - 1]!;
+  const shared = new Uint8Array((n + 7) >> 3);
+  let h = 0;
+  for (let i = 0; i < n; i++) {
+    const j = phi[i]!;
+    if (j < 0) {
+      h = 0;
+      continue;
+    }
+    while (i + h < n && j + h < n && T[i + h] === T[j + h] && T[i + h] !== stop) h++;
+    if (h >= minLength) shared[i >> 3]! |= 1 << (i & 7);
+    if (h > 0) h--;
+  }
+  return shared;
+}
+
+export const bit = (bits: Uint8Array, i: number): boolean => (bits[i >> 3]! & (1 << (i & 7))) !== 0;
