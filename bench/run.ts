@@ -1,5 +1,6 @@
 // `npm run bench [-- --json] [-- --quick] [-- --only gemm,gemv]`: every benchmark, as tables or JSON lines.
 import { fileURLToPath } from 'node:url';
+import { benchDedup } from './dedup.js';
 import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
@@ -24,6 +25,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
   tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },
   'tokenizer-train': { title: 'Tokenizer training (BPE, Yi options) vs spm_train', run: benchTokenizerTrain },
+  dedup: { title: 'Deduplication and clustering (one core)', run: benchDedup },
 };
 
 export const benchNames = Object.keys(benches);

@@ -8,7 +8,7 @@
 //                   characters with a title.
 // combine (once)    idf from the summed frequencies; spherical k-means (k-means++ seeding from
 //                   `seed`, best of `restarts` runs) over the sample's TF-IDF vectors; clusters numbered by size in the
-//                   sample, largest first; model.bin (idf and centroids) and clusters.json (per
+//                   sample, largest first; model.bin (idf, feature-major centroids) and clusters.json (per
 //                   cluster: sample size and share, estimated documents, distinctive terms, a few
 //                   sample titles and openings) for the report. With `model`, the centroids of an
 //                   earlier run are applied instead of trained, so cluster numbers (and the names
@@ -39,7 +39,7 @@ import {
 } from '../dedup/state-files.js';
 import { CJK_MODES, type CjkMode } from '../dedup/tokens.js';
 import { nearest, sphericalKMeans } from './kmeans.js';
-import { embed, featureCounts, inverseDocumentFrequency, termsWithFeatures, termTokens, tfidfVector, type EmbedConfig, type SparseVector } from './tfidf.js';
+import { embed, featureCounts, inverseDocumentFrequency, termsWithFeatures, termTokens, type EmbedConfig, type SparseVector } from './tfidf.js';
 import { join } from 'node:path';
 
 export interface ClusterFilterOptions {
@@ -78,7 +78,7 @@ export const CLUSTER_FILTER_DEFAULTS: ClusterFilterOptions = {
   maxChars: 5000,
   sampleSize: 5000,
   iterations: 30,
-  restarts: 4,
+  restarts: 3,
   seed: 1,
   cjk: 'chars',
   drop: [],
@@ -231,9 +231,9 @@ export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalSt
           centroids = largestFirst(r.centroids, r.assign, k, o.dim);
         }
       }
-      const assign = vecs.map((v) => (v.idx.length && k ? nearest(v, centroids, k, o.dim).cluster : -1));
+      const assign = vecs.map((v) => (v.idx.length && k ? nearest(v, centroids, k).cluster : -1));
       writeTableFile(join(at.dir, 'model.bin'), MODEL_KIND, { dim: o.dim, k, maxChars: o.maxChars, cjk: o.cjk }, { idf, centroids });
-      const clusters = report(sample, assign, k, idf, cfg, o, docs);
+      const clusters = report(sample, vecs, assign, k, cfg, o, docs);
       writeJsonAtomic(join(at.dir, 'clusters.json'), { k, dim: o.dim, documents: docs, sampled: sample.length, iterations, model: o.model || null, clusters });
       writeCombined(at.dir, at.tasks, modelFingerprint, { docs, sampled: sample.length, k, iterations });
     },
@@ -248,12 +248,13 @@ export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalSt
         if (id >= k) throw new StageOptionError(`${TYPE}: option 'drop' lists cluster ${id}, but the model has clusters 0..${k - 1}`);
         drop.add(id);
       }
+      const scratch = new Float64Array(Math.max(1, k));
       return {
         name: o.name,
         kind: 'cluster',
         process(doc: Doc): StageResult {
           const v = embed(doc.text, cfg, idf);
-          const id = v.idx.length && k ? nearest(v, centroids, k, o.dim).cluster : -1;
+          const id = v.idx.length && k ? nearest(v, centroids, k, scratch).cluster : -1;
           const key = id < 0 ? 'cluster_none' : `cluster_${id}`;
           const counts = { [key]: 1 };
           if (drop.has(id)) return { keep: false, reason: key, counts };
@@ -267,13 +268,13 @@ export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalSt
   };
 }
 
-/** Renumbers clusters by size (largest first; ties by old number). */
+/** Renumbers clusters by size (largest first; ties by old number). Centroids are feature-major. */
 function largestFirst(centroids: Float64Array, assign: Int32Array, k: number, dim: number): Float64Array {
   const size = new Array<number>(k).fill(0);
   for (const a of assign) size[a]!++;
   const order = [...Array(k).keys()].sort((a, b) => size[b]! - size[a]! || a - b);
   const out = new Float64Array(k * dim);
-  order.forEach((old, c) => out.set(centroids.subarray(old * dim, (old + 1) * dim), c * dim));
+  for (let f = 0; f < dim; f++) order.forEach((old, c) => (out[f * k + c] = centroids[f * k + old]!));
   return out;
 }
 
@@ -289,38 +290,55 @@ function loadModel(path: string, cfg: EmbedConfig): { idf: Float64Array; centroi
   return { idf, centroids, k: m.k };
 }
 
-/** Per cluster: size in the sample, distinctive terms (mean weight in the cluster minus overall), examples. */
-function report(sample: Sampled[], assign: number[], k: number, idf: Float64Array, cfg: EmbedConfig, o: ClusterFilterOptions, docs: number): ClusterReport[] {
-  const inCluster = Array.from({ length: k }, () => new Map<string, number>());
-  const overall = new Map<string, number>();
+/**
+ * Per cluster: size in the sample, distinctive terms, examples. A feature is distinctive for a
+ * cluster when its mean weight over the cluster's members exceeds its mean over the whole sample;
+ * the 3 x topTerms most distinctive features are named by the term (unigram or bigram) that most
+ * often produced them in the cluster's documents.
+ */
+function report(sample: Sampled[], vecs: SparseVector[], assign: number[], k: number, cfg: EmbedConfig, o: ClusterFilterOptions, docs: number): ClusterReport[] {
+  const dim = cfg.dim;
   const members = Array.from({ length: k }, () => [] as number[]);
-  sample.forEach((s, i) => {
-    const c = assign[i]!;
+  const sum = new Float64Array(k * dim);
+  const all = new Float64Array(dim);
+  assign.forEach((c, i) => {
     if (c < 0) return;
     members[c]!.push(i);
-    const words = termTokens(s.text, cfg);
-    const weight = tfidfVector(featureCounts(words, cfg.dim), idf);
-    const wOf = new Map<number, number>();
-    weight.idx.forEach((f, j) => wOf.set(f, weight.val[j]!));
-    const seen = new Set<string>();
-    for (const { term, feature } of termsWithFeatures(words, cfg.dim)) {
-      if (seen.has(term)) continue;
-      seen.add(term);
-      const w = wOf.get(feature) ?? 0;
-      inCluster[c]!.set(term, (inCluster[c]!.get(term) ?? 0) + w);
-      overall.set(term, (overall.get(term) ?? 0) + w);
+    const v = vecs[i]!;
+    for (let j = 0; j < v.idx.length; j++) {
+      sum[c * dim + v.idx[j]!]! += v.val[j]!;
+      all[v.idx[j]!]! += v.val[j]!;
     }
   });
-  const total = assign.filter((a) => a >= 0).length;
+  const total = members.reduce((s, m) => s + m.length, 0);
   return members.map((m, c) => {
-    const score = [...inCluster[c]!].map(([term, w]) => [term, w / m.length - (overall.get(term) ?? 0) / total] as const);
-    score.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const score: [number, number][] = [];
+    for (let f = 0; f < dim; f++) {
+      const d = sum[c * dim + f]! / Math.max(1, m.length) - all[f]! / Math.max(1, total);
+      if (d > 0) score.push([f, d]);
+    }
+    score.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    const wanted = new Map<number, Map<string, number>>(score.slice(0, 3 * o.topTerms).map(([f]) => [f, new Map()]));
+    for (const i of m) {
+      for (const { term, feature } of termsWithFeatures(termTokens(sample[i]!.text, cfg), dim)) {
+        const names = wanted.get(feature);
+        if (names) names.set(term, (names.get(term) ?? 0) + 1);
+      }
+    }
+    const topTerms: string[] = [];
+    for (const names of wanted.values()) {
+      let best = '';
+      let n = 0;
+      for (const [t, cnt] of names) if (cnt > n || (cnt === n && t < best)) [best, n] = [t, cnt];
+      if (best && !topTerms.includes(best)) topTerms.push(best);
+      if (topTerms.length === o.topTerms) break;
+    }
     const r: ClusterReport = {
       id: c,
       sampleDocs: m.length,
       share: total ? m.length / total : 0,
       estimatedDocs: total ? Math.round((m.length / total) * docs) : 0,
-      topTerms: score.slice(0, o.topTerms).map(([t]) => t),
+      topTerms,
       examples: m.slice(0, o.examples).map((i) => ({ id: sample[i]!.id, title: sample[i]!.title, opening: sample[i]!.text.slice(0, 200) })),
     };
     if (o.names[String(c)]) r.name = o.names[String(c)];

@@ -1,14 +1,17 @@
-// Spherical k-means (cosine similarity) over L2-normalised sparse vectors, with k-means++ seeding
-// (Arthur and Vassilvitskii 2007, greedy variant) drawn from the project's seeded generator. For unit vectors the
-// squared distance is 2 (1 - cos), so seeding picks the next centre with probability proportional
-// to 1 - (best cosine to a chosen centre); an iteration assigns every vector to its most similar
-// centroid and sets each centroid to the normalised sum of its members. Deterministic: fixed
-// summation order, ties to the lowest index. Centroids are dense: k x dim float64.
+// Spherical k-means (cosine similarity) over L2-normalised sparse vectors, with greedy k-means++
+// seeding (Arthur and Vassilvitskii 2007; the greedy variant of scikit-learn) drawn from the
+// project's seeded generator. For unit vectors the squared distance is 2 (1 - cos), so seeding
+// picks the next centre with probability proportional to 1 - (best cosine to a chosen centre); an
+// iteration assigns every vector to its most similar centroid and sets each centroid to the
+// normalised sum of its members, until under 0.1% of the vectors change cluster. Deterministic: fixed summation order, ties to the lowest index.
+//
+// Centroids are dense and feature-major: centroids[f * k + c] is feature f of centroid c, so a
+// sparse vector's similarities to all k centroids read k adjacent values per nonzero feature.
 import { mulberry32 } from '../../tensor/random.js';
 import type { SparseVector } from './tfidf.js';
 
 export interface KMeansResult {
-  /** k rows of dim values, each of unit length (or zero for a cluster that never had a member). */
+  /** dim x k values, feature-major; each centroid of unit length (zero if it never had a member). */
   centroids: Float64Array;
   /** Cluster of every vector. */
   assign: Int32Array;
@@ -17,34 +20,39 @@ export interface KMeansResult {
   objective: number;
 }
 
-export function dotDense(v: SparseVector, dense: Float64Array, offset: number): number {
-  let s = 0;
-  for (let i = 0; i < v.idx.length; i++) s += v.val[i]! * dense[offset + v.idx[i]!]!;
-  return s;
+/** Cosine of v to each of the k centroids, into `out`. */
+export function similarities(v: SparseVector, centroids: Float64Array, k: number, out: Float64Array): void {
+  out.fill(0, 0, k);
+  for (let i = 0; i < v.idx.length; i++) {
+    const x = v.val[i]!;
+    const row = v.idx[i]! * k;
+    for (let c = 0; c < k; c++) out[c]! += x * centroids[row + c]!;
+  }
 }
 
 /** The most similar centroid and its cosine (ties: the lowest index). */
-export function nearest(v: SparseVector, centroids: Float64Array, k: number, dim: number): { cluster: number; cos: number } {
+export function nearest(v: SparseVector, centroids: Float64Array, k: number, scratch = new Float64Array(k)): { cluster: number; cos: number } {
+  similarities(v, centroids, k, scratch);
   let best = 0;
-  let bestCos = -Infinity;
-  for (let c = 0; c < k; c++) {
-    const s = dotDense(v, centroids, c * dim);
-    if (s > bestCos) {
-      bestCos = s;
-      best = c;
-    }
-  }
-  return { cluster: best, cos: bestCos };
+  for (let c = 1; c < k; c++) if (scratch[c]! > scratch[best]!) best = c;
+  return { cluster: best, cos: scratch[best]! };
 }
 
-function setCentroid(centroids: Float64Array, c: number, dim: number, v: SparseVector): void {
-  centroids.fill(0, c * dim, (c + 1) * dim);
-  for (let i = 0; i < v.idx.length; i++) centroids[c * dim + v.idx[i]!] = v.val[i]!;
+/** Cosine of v to the one centroid c (seeding adds centroids one at a time). */
+function cosineTo(v: SparseVector, centroids: Float64Array, k: number, c: number): number {
+  let s = 0;
+  for (let i = 0; i < v.idx.length; i++) s += v.val[i]! * centroids[v.idx[i]! * k + c]!;
+  return s;
+}
+
+function setCentroid(centroids: Float64Array, k: number, dim: number, c: number, v: SparseVector): void {
+  for (let f = 0; f < dim; f++) centroids[f * k + c] = 0;
+  for (let i = 0; i < v.idx.length; i++) centroids[v.idx[i]! * k + c] = v.val[i]!;
 }
 
 /**
  * The best (highest objective) of `restarts` runs, each seeded from the generator of `seed`: one
- * k-means++ seeding can still land two centres in one natural group and split it.
+ * seeding can still land two centres in one natural group and split it.
  */
 export function sphericalKMeans(vecs: readonly SparseVector[], dim: number, k: number, seed: number, maxIterations: number, restarts = 1): KMeansResult {
   const n = vecs.length;
@@ -62,18 +70,17 @@ function kmeansOnce(vecs: readonly SparseVector[], dim: number, k: number, rnd: 
   const n = vecs.length;
   const centroids = new Float64Array(k * dim);
 
-  // Greedy k-means++ (as scikit-learn): each step draws 2 + ln k candidates with probability
-  // proportional to 1 - (best cosine to a chosen centre) and keeps the one that lowers the total
-  // most; plain k-means++ puts two centres in one group far too often on sparse text vectors.
+  // Greedy k-means++: each step draws 2 + ln k candidates with probability proportional to
+  // 1 - (best cosine to a chosen centre) and keeps the one that lowers the total most; plain
+  // k-means++ puts two centres in one group far too often on sparse text vectors.
   const bestCos = new Float64Array(n).fill(-Infinity);
   const chosen = new Uint8Array(n);
   const trials = 2 + Math.floor(Math.log(k));
-  const candCos = new Float64Array(n);
   let pick = Math.floor(rnd() * n);
   for (let c = 0; c < k; c++) {
     chosen[pick] = 1;
-    setCentroid(centroids, c, dim, vecs[pick]!);
-    for (let i = 0; i < n; i++) bestCos[i] = Math.max(bestCos[i]!, dotDense(vecs[i]!, centroids, c * dim));
+    setCentroid(centroids, k, dim, c, vecs[pick]!);
+    for (let i = 0; i < n; i++) bestCos[i] = Math.max(bestCos[i]!, cosineTo(vecs[i]!, centroids, k, c));
     if (c + 1 === k) break;
     let total = 0;
     for (let i = 0; i < n; i++) if (!chosen[i]) total += Math.max(0, 1 - bestCos[i]!);
@@ -85,7 +92,6 @@ function kmeansOnce(vecs: readonly SparseVector[], dim: number, k: number, rnd: 
       continue;
     }
     let bestPotential = Infinity;
-    pick = -1;
     for (let t = 0; t < trials; t++) {
       let u = rnd() * total;
       let cand = -1;
@@ -95,12 +101,10 @@ function kmeansOnce(vecs: readonly SparseVector[], dim: number, k: number, rnd: 
         u -= Math.max(0, 1 - bestCos[i]!);
         if (u < 0) break;
       }
-      setCentroid(centroids, c + 1, dim, vecs[cand]!);
+      // The candidate is tried in the next centroid's slot.
+      setCentroid(centroids, k, dim, c + 1, vecs[cand]!);
       let potential = 0;
-      for (let i = 0; i < n; i++) {
-        candCos[i] = Math.max(bestCos[i]!, dotDense(vecs[i]!, centroids, (c + 1) * dim));
-        potential += 1 - candCos[i]!;
-      }
+      for (let i = 0; i < n; i++) potential += 1 - Math.max(bestCos[i]!, cosineTo(vecs[i]!, centroids, k, c + 1));
       if (potential < bestPotential) {
         bestPotential = potential;
         pick = cand;
@@ -111,19 +115,21 @@ function kmeansOnce(vecs: readonly SparseVector[], dim: number, k: number, rnd: 
   // Lloyd iterations.
   const assign = new Int32Array(n).fill(-1);
   const sims = new Float64Array(n);
+  const scratch = new Float64Array(k);
   let iterations = 0;
   for (let it = 0; it < maxIterations; it++) {
     iterations++;
     let changed = 0;
     for (let i = 0; i < n; i++) {
-      const { cluster, cos } = nearest(vecs[i]!, centroids, k, dim);
+      const { cluster, cos } = nearest(vecs[i]!, centroids, k, scratch);
       sims[i] = cos;
       if (assign[i] !== cluster) {
         assign[i] = cluster;
         changed++;
       }
     }
-    if (changed === 0 && it > 0) break;
+    // Converged: no vector (or under 0.1% of them, on large samples) changed cluster.
+    if (it > 0 && changed <= Math.floor(n / 1000)) break;
     // An empty cluster takes the vector worst served by its own centroid (among clusters of 2+).
     const size = new Int32Array(k);
     for (let i = 0; i < n; i++) size[assign[i]!]!++;
@@ -140,20 +146,18 @@ function kmeansOnce(vecs: readonly SparseVector[], dim: number, k: number, rnd: 
     centroids.fill(0);
     for (let i = 0; i < n; i++) {
       const v = vecs[i]!;
-      const off = assign[i]! * dim;
-      for (let j = 0; j < v.idx.length; j++) centroids[off + v.idx[j]!]! += v.val[j]!;
+      const c = assign[i]!;
+      for (let j = 0; j < v.idx.length; j++) centroids[v.idx[j]! * k + c]! += v.val[j]!;
     }
-    for (let c = 0; c < k; c++) {
-      let norm = 0;
-      for (let f = 0; f < dim; f++) norm += centroids[c * dim + f]! ** 2;
-      norm = Math.sqrt(norm);
-      if (norm > 0) for (let f = 0; f < dim; f++) centroids[c * dim + f]! /= norm;
-    }
+    const norm = new Float64Array(k);
+    for (let f = 0; f < dim; f++) for (let c = 0; c < k; c++) norm[c]! += centroids[f * k + c]! ** 2;
+    for (let c = 0; c < k; c++) norm[c] = norm[c]! > 0 ? 1 / Math.sqrt(norm[c]!) : 0;
+    for (let f = 0; f < dim; f++) for (let c = 0; c < k; c++) centroids[f * k + c]! *= norm[c]!;
   }
   // Assignments against the final centroids.
   let objective = 0;
   for (let i = 0; i < n; i++) {
-    const { cluster, cos } = nearest(vecs[i]!, centroids, k, dim);
+    const { cluster, cos } = nearest(vecs[i]!, centroids, k, scratch);
     assign[i] = cluster;
     objective += cos;
   }

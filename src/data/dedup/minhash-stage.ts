@@ -88,10 +88,17 @@ export function minhashDedup(options?: Partial<MinhashDedupOptions>): GlobalStag
       const ids = new DocIdWriter();
       const sig = new Uint32Array(hasher.hashes * 2);
       const key = new Uint32Array(2);
-      const cap = o.runDocs;
-      const keyHi = Array.from({ length: o.bands }, () => new Uint32Array(cap));
-      const keyLo = Array.from({ length: o.bands }, () => new Uint32Array(cap));
-      const local = Array.from({ length: o.bands }, () => new Uint32Array(cap));
+      // Per band: keys and local indices of the run being collected (grown up to runDocs).
+      let cap = Math.min(o.runDocs, 1024);
+      let keyHi = Array.from({ length: o.bands }, () => new Uint32Array(cap));
+      let keyLo = Array.from({ length: o.bands }, () => new Uint32Array(cap));
+      let local = Array.from({ length: o.bands }, () => new Uint32Array(cap));
+      const grow = (a: Uint32Array[], to: number) =>
+        a.map((x) => {
+          const y = new Uint32Array(to);
+          y.set(x);
+          return y;
+        });
       let inRun = 0;
       let runs = 0;
       let signed = 0;
@@ -122,7 +129,13 @@ export function minhashDedup(options?: Partial<MinhashDedupOptions>): GlobalStag
           keyLo[b]![inRun] = key[1]!;
           local[b]![inRun] = i;
         }
-        if (++inRun === cap) flush();
+        if (++inRun === o.runDocs) flush();
+        else if (inRun === cap) {
+          cap = Math.min(o.runDocs, cap * 2);
+          keyHi = grow(keyHi, cap);
+          keyLo = grow(keyLo, cap);
+          local = grow(local, cap);
+        }
       }
       flush();
       ids.write(taskPath(at.dir, at.task, '.ids'));
