@@ -59,10 +59,9 @@ export class MinHasher {
   /** Running minima: high words (0 .. PH + 1, the sentinel) and low words. */
   private readonly mH: Int32Array;
   private readonly mL: Float64Array;
-  /** The current document's shingle hashes: high word, low word, low word as a float. */
+  /** The current document's shingle hashes: high and low words. */
   private sH: Int32Array = new Int32Array(1 << 12);
   private sL: Int32Array = new Int32Array(1 << 12);
-  private sLf: Float64Array = new Float64Array(1 << 12);
   private bytes: Uint8Array = new Uint8Array(1 << 16);
   private starts: Int32Array = new Int32Array(1 << 12);
   private readonly encoder = new TextEncoder();
@@ -103,7 +102,7 @@ export class MinHasher {
     return tokenText(simplifyText(text), this.config.cjk);
   }
 
-  /** Hashes the text's shingles into sH / sL / sLf; returns their number. */
+  /** Hashes the text's shingles into sH / sL; returns their number. */
   private hashShingles(text: string): number {
     const t = this.tokenText(text);
     if (!t) return 0;
@@ -124,17 +123,15 @@ export class MinHasher {
     const count = words - n + 1;
     if (count <= 0) return 0;
     this.reserveShingles(count);
-    const { sH, sL, sLf } = this;
+    const { sH, sL } = this;
     const h64 = this.xxh.h64Raw;
     // The BigInt result goes through a BigUint64Array to its two words: a third faster than
     // shifting and masking BigInts.
     const { word64, words32 } = this;
     for (let s = 0; s < count; s++) {
       word64[0] = h64(buf.subarray(starts[s]!, starts[s + n]! - 1));
-      const lo = words32[LO]!;
       sH[s] = words32[HI]!;
-      sL[s] = lo;
-      sLf[s] = lo;
+      sL[s] = words32[LO]!;
     }
     return count;
   }
@@ -151,7 +148,6 @@ export class MinHasher {
     const cap = Math.max(n, this.sH.length * 2);
     this.sH = new Int32Array(cap);
     this.sL = new Int32Array(cap);
-    this.sLf = new Float64Array(cap);
   }
 
   /**
@@ -183,7 +179,6 @@ export class MinHasher {
     for (let s = 0; s < count; s++) {
       this.sH[s] = shingles[2 * s]!;
       this.sL[s] = shingles[2 * s + 1]!;
-      this.sLf[s] = shingles[2 * s + 1]!;
     }
     this.minimise(count, out);
     return true;
@@ -191,7 +186,7 @@ export class MinHasher {
 
   /** Minimum of every hash function over shingles 0 .. n - 1, into `out`. */
   private minimise(n: number, out: Uint32Array): void {
-    const { sH, sL, sLf, mH, mL, aH, aL, aLs, bH } = this;
+    const { sH, sL, mH, mL, aH, aL, aLs, bH } = this;
     mH.fill(PH + 1);
     mL.fill(0);
     // Two hash functions outside, shingles inside: their constants and running minima stay in
@@ -213,7 +208,7 @@ export class MinHasher {
       for (let s = 0; s < n; s++) {
         const x = sL[s]!;
         const y = sH[s]!;
-        const f = sLf[s]!;
+        const f = x >>> 0;
         // Estimates of the high word of (h * a + b) mod 2^64, within [-2, +1] of the true one.
         const e0 = (Math.imul(x, ah0) + Math.imul(y, al0) + ((f * as0) >>> 0) + bh0) & PH;
         const e1 = (Math.imul(x, ah1) + Math.imul(y, al1) + ((f * as1) >>> 0) + bh1) & PH;
@@ -234,9 +229,10 @@ export class MinHasher {
       const bh = bH[i]!;
       let m = PH + 1;
       for (let s = 0; s < n; s++) {
-        const e = (Math.imul(sL[s]!, ah) + Math.imul(sH[s]!, al) + ((sLf[s]! * as) >>> 0) + bh) & PH;
+        const x = sL[s]!;
+        const e = (Math.imul(x, ah) + Math.imul(sH[s]!, al) + (((x >>> 0) * as) >>> 0) + bh) & PH;
         if (e - m < 3 || e > PH - 3) {
-          this.exact(i, sH[s]! >>> 0, sLf[s]!);
+          this.exact(i, sH[s]! >>> 0, x >>> 0);
           m = mH[i]!;
         }
       }

@@ -50,14 +50,16 @@ test("signatures equal datatrove's numpy expression ((h*a + b) mod 2^64) mod (2^
   }
   // Random shingles against a BigInt evaluation of the same formula (the fast path's estimate
   // must never skip a new minimum).
-  const { a, b } = minhashParameters(1, 112);
   const P = (1n << 61n) - 1n;
   const rnd = mulberry32(3);
-  for (const n of [1, 2, 7, 50, 400]) {
+  // 112 functions (two at a time) and an odd 15 (the last one alone), other seeds.
+  const odd = new MinHasher({ ...config, bands: 3, rows: 5, seed: 9 }, await loadXxhash());
+  for (const [hasher, seed, count] of [[h, 1, 112], [odd, 9, 15]] as const) for (const n of [1, 2, 7, 50, 400]) {
+    const { a, b } = minhashParameters(seed, count);
     const sh = new Uint32Array(2 * n);
     for (let i = 0; i < sh.length; i++) sh[i] = Math.floor(rnd() * 2 ** 32);
-    h.signatureOf(sh, n, out);
-    for (let k = 0; k < 112; k++) {
+    hasher.signatureOf(sh, n, out);
+    for (let k = 0; k < a.length; k++) {
       let min = P;
       for (let s = 0; s < n; s++) {
         const v = BigInt.asUintN(64, ((BigInt(sh[2 * s]!) << 32n) | BigInt(sh[2 * s + 1]!)) * a[k]! + b[k]!) % P;
