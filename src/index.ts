@@ -37,3 +37,5 @@ export { Sampler, type SamplerOptions } from './model/sampler.js';
 export { trainTokenizer, TrainError, YI_CONTROL_SYMBOLS, type TrainOptions, type TrainStats } from './tokenizer/train.js';
 export { writeTokenizerFiles } from './tokenizer/train-files.js';
 export { readDocuments, listCorpusFiles, DocumentError, type ReadOptions } from './data/documents.js';
+export * from './data/dedup/index.js';
+export * from './data/cluster/index.js';

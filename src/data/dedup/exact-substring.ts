@@ -18,7 +18,7 @@
 //                   with only whitespace is dropped with reason `exact_substring_empty`.
 //
 // Memory: combine holds, per chunk of n bytes, the text (n), the suffix array (4n), and at once
-// either SA-IS's working space (up to 3.5n) or the permuted-LCP array (4n): about 9n, 2.3 GB for
+// either SA-IS's working space (up to 4n) or the permuted-LCP array (4n): about 9n, 2.3 GB for
 // the default 256 MiB chunk. A corpus larger than maxBytes is cut into chunks at document
 // boundaries, and repeats whose copies fall in different chunks are NOT found; set maxBytes to the
 // corpus size when memory allows. Disk: the corpus bytes once more, plus 4 bytes per document.
@@ -189,6 +189,8 @@ function combineSubstrings(dir: string, manifests: TaskManifest[], minBytes: num
     const len = lens[m.task]!;
     for (let i = 0; i < m.docs; i++) {
       const l = len[i]!;
+      // A document larger than maxBytes gets a chunk of its own, up to what an Int32Array indexes.
+      if (l + 1 > 0x7fffffff) throw new Error(`${TYPE}: document ${i} of task ${m.task} has ${l} bytes, more than one suffix array can take (2^31 - 2)`);
       if (chunk.length && chunkBytes + l + 1 > maxBytes) runChunk();
       chunk.push({ task: m.task, local: i, offset, len: l });
       chunkBytes += l + 1;

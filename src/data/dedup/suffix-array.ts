@@ -1,15 +1,17 @@
 // Suffix arrays by SA-IS (Nong, Zhang and Chan, "Two Efficient Algorithms for Linear Time Suffix
 // Array Construction", 2011): linear time, on typed arrays. Suffixes are compared as if the text
 // ended with a unique symbol smaller than all others (a virtual sentinel), so no sentinel byte is
-// needed. Memory for n bytes of text: the suffix array (4n), one type byte per symbol (n), and in
-// the recursion (at most n/2 symbols) its types and buckets (at most 2.5n): about 6n-8.5n bytes
-// next to the text.
+// needed. Memory for n bytes of text: the suffix array (4n), each symbol with its type in a
+// Uint16Array (2n), and for the recursion (at most n/2 symbols, kept inside the suffix array) its
+// buckets (at most 2n): about 6n-8n bytes next to the text.
 
 type Text = Uint8Array | Int32Array;
+/** Symbol and type in one value: (symbol << 1) | type, type 1 = S (smaller than the next suffix), 0 = L. */
+type Typed = Uint16Array | Int32Array;
 
-function buckets(T: Text, n: number, K: number, bkt: Int32Array, end: boolean): void {
+function buckets(X: Typed, n: number, K: number, bkt: Int32Array, end: boolean): void {
   bkt.fill(0, 0, K);
-  for (let i = 0; i < n; i++) bkt[T[i]!]!++;
+  for (let i = 0; i < n; i++) bkt[X[i]! >> 1]!++;
   let sum = 0;
   for (let k = 0; k < K; k++) {
     sum += bkt[k]!;
@@ -18,18 +20,22 @@ function buckets(T: Text, n: number, K: number, bkt: Int32Array, end: boolean): 
 }
 
 /** Induces L-type suffixes left to right, then S-type suffixes right to left, from the LMS suffixes in SA. */
-function induce(T: Text, SA: Int32Array, t: Uint8Array, n: number, K: number, bkt: Int32Array): void {
-  buckets(T, n, K, bkt, false);
+function induce(X: Typed, SA: Int32Array, n: number, K: number, bkt: Int32Array): void {
+  buckets(X, n, K, bkt, false);
   // The suffix before the virtual sentinel (n - 1) is L-type and the smallest of its bucket.
-  SA[bkt[T[n - 1]!]!++] = n - 1;
+  SA[bkt[X[n - 1]! >> 1]!++] = n - 1;
   for (let i = 0; i < n; i++) {
     const j = SA[i]! - 1;
-    if (j >= 0 && t[j] === 0) SA[bkt[T[j]!]!++] = j;
+    if (j < 0) continue;
+    const x = X[j]!;
+    if ((x & 1) === 0) SA[bkt[x >> 1]!++] = j;
   }
-  buckets(T, n, K, bkt, true);
+  buckets(X, n, K, bkt, true);
   for (let i = n - 1; i >= 0; i--) {
     const j = SA[i]! - 1;
-    if (j >= 0 && t[j] === 1) SA[--bkt[T[j]!]!] = j;
+    if (j < 0) continue;
+    const x = X[j]!;
+    if ((x & 1) === 1) SA[--bkt[x >> 1]!] = j;
   }
 }
 
@@ -41,22 +47,39 @@ export function suffixArray(T: Text, SA: Int32Array, n = T.length, K = 256): voi
     SA[0] = 0;
     return;
   }
-  // Types: 1 = S (smaller than the next suffix), 0 = L. The last suffix is L (the sentinel is smaller).
-  const t = new Uint8Array(n);
-  for (let i = n - 2; i >= 0; i--) t[i] = T[i]! < T[i + 1]! || (T[i] === T[i + 1] && t[i + 1] === 1) ? 1 : 0;
+  // Symbol and type together, so that inducing reads one value per suffix (the last suffix is
+  // L-type: the virtual sentinel after it is smaller).
+  const X: Typed = K <= 1 << 15 ? new Uint16Array(n) : new Int32Array(n);
+  X[n - 1] = T[n - 1]! << 1;
+  for (let i = n - 2; i >= 0; i--) {
+    const s = T[i]!;
+    const next = T[i + 1]!;
+    X[i] = (s << 1) | (s < next || (s === next && (X[i + 1]! & 1) === 1) ? 1 : 0);
+  }
+  sais(X, SA, n, K);
+}
+
+/** SA-IS over typed symbols X[0..n). */
+function sais(X: Typed, SA: Int32Array, n: number, K: number): void {
+  if (n === 1) {
+    SA[0] = 0;
+    return;
+  }
   const bkt = new Int32Array(K);
+  // LMS: an S-type position right after an L-type one.
+  const lms = (i: number) => i > 0 && (X[i]! & 1) === 1 && (X[i - 1]! & 1) === 0;
 
   // 1. Sort the LMS substrings: LMS suffixes at their bucket ends, then induce.
   SA.fill(-1, 0, n);
-  buckets(T, n, K, bkt, true);
-  for (let i = 1; i < n; i++) if (t[i] === 1 && t[i - 1] === 0) SA[--bkt[T[i]!]!] = i;
-  induce(T, SA, t, n, K, bkt);
+  buckets(X, n, K, bkt, true);
+  for (let i = 1; i < n; i++) if (lms(i)) SA[--bkt[X[i]! >> 1]!] = i;
+  induce(X, SA, n, K, bkt);
 
   // 2. Name the sorted LMS substrings; equal substrings share a name.
   let m = 0;
   for (let i = 0; i < n; i++) {
     const p = SA[i]!;
-    if (p > 0 && t[p] === 1 && t[p - 1] === 0) SA[m++] = p;
+    if (lms(p)) SA[m++] = p;
   }
   SA.fill(-1, m, n);
   let names = 0;
@@ -66,9 +89,9 @@ export function suffixArray(T: Text, SA: Int32Array, n = T.length, K = 256): voi
     let diff = prev < 0;
     for (let d = 0; !diff; d++) {
       // Reaching the sentinel, or a different symbol or type, ends the comparison as different.
-      if (pos + d === n || prev + d === n || T[pos + d] !== T[prev + d] || t[pos + d] !== t[prev + d]) diff = true;
-      // Equal types so far: both are LMS here or neither is.
-      else if (d > 0 && t[pos + d] === 1 && t[pos + d - 1] === 0) break;
+      if (pos + d === n || prev + d === n || X[pos + d] !== X[prev + d]) diff = true;
+      // Equal so far: both are LMS here or neither is.
+      else if (d > 0 && lms(pos + d)) break;
     }
     if (diff) {
       names++;
@@ -82,20 +105,28 @@ export function suffixArray(T: Text, SA: Int32Array, n = T.length, K = 256): voi
   // 3. Sort the LMS suffixes: recursively when names repeat, else the names are the order.
   const s1 = SA.subarray(n - m, n);
   const SA1 = SA.subarray(0, m);
-  if (names < m) suffixArray(s1, SA1, m, names);
-  else for (let i = 0; i < m; i++) SA1[s1[i]!] = i;
+  if (names < m) {
+    // The reduced string's types, in place: s1[i] = (name << 1) | type.
+    s1[m - 1] = s1[m - 1]! << 1;
+    for (let i = m - 2; i >= 0; i--) {
+      const s = s1[i]!;
+      const next = s1[i + 1]! >> 1;
+      s1[i] = (s << 1) | (s < next || (s === next && (s1[i + 1]! & 1) === 1) ? 1 : 0);
+    }
+    sais(s1, SA1, m, names);
+  } else for (let i = 0; i < m; i++) SA1[s1[i]!] = i;
 
   // 4. Induce the whole array from the sorted LMS suffixes.
-  for (let i = 1, j = 0; i < n; i++) if (t[i] === 1 && t[i - 1] === 0) s1[j++] = i;
+  for (let i = 1, j = 0; i < n; i++) if (lms(i)) s1[j++] = i;
   for (let i = 0; i < m; i++) SA1[i] = s1[SA1[i]!]!;
   SA.fill(-1, m, n);
-  buckets(T, n, K, bkt, true);
+  buckets(X, n, K, bkt, true);
   for (let i = m - 1; i >= 0; i--) {
     const j = SA[i]!;
     SA[i] = -1;
-    SA[--bkt[T[j]!]!] = j;
+    SA[--bkt[X[j]! >> 1]!] = j;
   }
-  induce(T, SA, t, n, K, bkt);
+  induce(X, SA, n, K, bkt);
 }
 
 /**
