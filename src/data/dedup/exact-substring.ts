@@ -256,8 +256,9 @@ function dedupChunk(
   const repeatStart = new Uint8Array((n + 7) >> 3);
   {
     const SA = new Int32Array(n);
-    suffixArray(T, SA, n, 256);
-    const shared = markSharedPrefixes(T, SA, n, minBytes, SEPARATOR);
+    const scratch = new ArrayBuffer(4 * n);
+    suffixArray(T, SA, n, 256, scratch);
+    const shared = markSharedPrefixes(T, SA, n, minBytes, SEPARATOR, scratch);
     for (let k = 0; k < n; ) {
       let end = k + 1;
       let min = SA[k]!;

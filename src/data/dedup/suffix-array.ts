@@ -39,8 +39,12 @@ function induce(X: Typed, SA: Int32Array, n: number, K: number, bkt: Int32Array)
   }
 }
 
-/** Fills SA[0..n) with the suffix array of T[0..n), symbols in [0, K). */
-export function suffixArray(T: Text, SA: Int32Array, n = T.length, K = 256): void {
+/**
+ * Fills SA[0..n) with the suffix array of T[0..n), symbols in [0, K). `scratch` (4n bytes, e.g.
+ * reused afterwards for markSharedPrefixes) holds the typed symbols and the first recursion's
+ * buckets, so that no large array is left for the garbage collector.
+ */
+export function suffixArray(T: Text, SA: Int32Array, n = T.length, K = 256, scratch?: ArrayBuffer): void {
   if (SA.length < n) throw new Error(`suffixArray: SA has ${SA.length} slots for ${n} suffixes`);
   if (n === 0) return;
   if (n === 1) {
@@ -49,23 +53,26 @@ export function suffixArray(T: Text, SA: Int32Array, n = T.length, K = 256): voi
   }
   // Symbol and type together, so that inducing reads one value per suffix (the last suffix is
   // L-type: the virtual sentinel after it is smaller).
-  const X: Typed = K <= 1 << 15 ? new Uint16Array(n) : new Int32Array(n);
+  const small = K <= 1 << 15;
+  const X: Typed = small && scratch && scratch.byteLength >= 4 * n ? new Uint16Array(scratch, 0, n) : small ? new Uint16Array(n) : new Int32Array(n);
+  // The recursion has at most n / 2 names: its buckets fit in the second half of the scratch.
+  const spare = X.buffer === scratch ? new Int32Array(scratch, 2 * ((n + 1) & ~1), n >> 1) : undefined;
   X[n - 1] = T[n - 1]! << 1;
   for (let i = n - 2; i >= 0; i--) {
     const s = T[i]!;
     const next = T[i + 1]!;
     X[i] = (s << 1) | (s < next || (s === next && (X[i + 1]! & 1) === 1) ? 1 : 0);
   }
-  sais(X, SA, n, K);
+  sais(X, SA, n, K, undefined, spare);
 }
 
-/** SA-IS over typed symbols X[0..n). */
-function sais(X: Typed, SA: Int32Array, n: number, K: number): void {
+/** SA-IS over typed symbols X[0..n); `bktSpace` (K slots) for this level's buckets, `spare` for the next level's. */
+function sais(X: Typed, SA: Int32Array, n: number, K: number, bktSpace?: Int32Array, spare?: Int32Array): void {
   if (n === 1) {
     SA[0] = 0;
     return;
   }
-  const bkt = new Int32Array(K);
+  const bkt = bktSpace && bktSpace.length >= K ? bktSpace.subarray(0, K) : new Int32Array(K);
   // LMS: an S-type position right after an L-type one.
   const lms = (i: number) => i > 0 && (X[i]! & 1) === 1 && (X[i - 1]! & 1) === 0;
 
@@ -113,7 +120,7 @@ function sais(X: Typed, SA: Int32Array, n: number, K: number): void {
       const next = s1[i + 1]! >> 1;
       s1[i] = (s << 1) | (s < next || (s === next && (s1[i + 1]! & 1) === 1) ? 1 : 0);
     }
-    sais(s1, SA1, m, names);
+    sais(s1, SA1, m, names, spare);
   } else for (let i = 0; i < m; i++) SA1[s1[i]!] = i;
 
   // 4. Induce the whole array from the sorted LMS suffixes.
@@ -133,10 +140,10 @@ function sais(X: Typed, SA: Int32Array, n: number, K: number): void {
  * Marks text positions whose suffix shares at least `minLength` symbols with the suffix just
  * before it in SA, never counting a `stop` symbol (document separator) as shared. Kasai's
  * permuted-LCP algorithm (the length drops by at most one from one text position to the next,
- * also when cut at `stop`): linear time, one extra Int32Array of n.
+ * also when cut at `stop`): linear time, one extra Int32Array of n (in `scratch` when given).
  */
-export function markSharedPrefixes(T: Uint8Array, SA: Int32Array, n: number, minLength: number, stop: number): Uint8Array {
-  const phi = new Int32Array(n);
+export function markSharedPrefixes(T: Uint8Array, SA: Int32Array, n: number, minLength: number, stop: number, scratch?: ArrayBuffer): Uint8Array {
+  const phi = scratch && scratch.byteLength >= 4 * n ? new Int32Array(scratch, 0, n) : new Int32Array(n);
   phi[SA[0]!] = -1;
   for (let k = 1; k < n; k++) phi[SA[k]!] = SA[k - 1]!;
   const shared = new Uint8Array((n + 7) >> 3);
