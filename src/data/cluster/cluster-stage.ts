@@ -39,7 +39,9 @@ import {
 } from '../dedup/state-files.js';
 import { CJK_MODES, type CjkMode } from '../dedup/tokens.js';
 import { nearest, sphericalKMeans } from './kmeans.js';
-import { embed, featureCounts, inverseDocumentFrequency, termsWithFeatures, termTokens, type EmbedConfig, type SparseVector } from './tfidf.js';
+import { clusterReport } from './report.js';
+import { BottomK, smallestHashes, titleOf, type Sampled } from './sample.js';
+import { embed, featureCounts, inverseDocumentFrequency, termTokens, type EmbedConfig, type SparseVector } from './tfidf.js';
 import { join } from 'node:path';
 
 export interface ClusterFilterOptions {
@@ -93,32 +95,6 @@ const TYPE = 'cluster_filter';
 const DF_KIND = 'cluster-df';
 const MODEL_KIND = 'cluster-model';
 
-interface Sampled {
-  h: [number, number];
-  id: string;
-  title: string;
-  text: string;
-}
-
-interface ClusterReport {
-  id: number;
-  name?: string;
-  sampleDocs: number;
-  share: number;
-  estimatedDocs: number;
-  topTerms: string[];
-  examples: { id: string; title: string; opening: string }[];
-}
-
-function titleOf(doc: Doc): string {
-  const t = doc.metadata.title;
-  if (typeof t === 'string' && t.trim()) return t.trim().slice(0, 120);
-  const line = doc.text.split('\n').find((l) => l.trim()) ?? '';
-  return line.trim().slice(0, 120);
-}
-
-const before = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-
 export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalStage {
   const o = resolveOptions(TYPE, CLUSTER_FILTER_DEFAULTS, options);
   checkInt(TYPE, 'k', o.k, 1, 4096);
@@ -151,47 +127,19 @@ export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalSt
     async index(docs: AsyncIterable<Doc>, at: GlobalStageDirs): Promise<void> {
       clearTaskFiles(at.dir, at.task);
       const df = new Uint32Array(o.dim);
-      // Max-heap on the hash: the sampleSize smallest hashes seen so far.
-      const heap: Sampled[] = [];
+      const sample = new BottomK(o.sampleSize);
       const h = new Uint32Array(2);
-      const up = (i: number) => {
-        while (i > 0) {
-          const p = (i - 1) >> 1;
-          if (!before(heap[p]!.h, heap[i]!.h)) return;
-          [heap[p], heap[i]] = [heap[i]!, heap[p]!];
-          i = p;
-        }
-      };
-      const down = (i: number) => {
-        for (;;) {
-          const l = 2 * i + 1;
-          if (l >= heap.length) return;
-          const m = l + 1 < heap.length && before(heap[l]!.h, heap[l + 1]!.h) ? l + 1 : l;
-          if (!before(heap[i]!.h, heap[m]!.h)) return;
-          [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-          i = m;
-        }
-      };
       let count = 0;
       for await (const doc of docs) {
         count++;
         for (const f of featureCounts(termTokens(doc.text, cfg), o.dim).keys()) df[f]!++;
         sha1Hash64(`${o.seed}\u0000${doc.id}`, h);
-        const key: [number, number] = [h[0]!, h[1]!];
-        if (heap.length === o.sampleSize && !before(key, heap[0]!.h)) continue;
-        const s: Sampled = { h: key, id: doc.id, title: titleOf(doc), text: doc.text.slice(0, o.maxChars) };
-        if (heap.length < o.sampleSize) {
-          heap.push(s);
-          up(heap.length - 1);
-        } else {
-          heap[0] = s;
-          down(0);
-        }
+        sample.offer(h[0]!, h[1]!, () => ({ id: doc.id, title: titleOf(doc), text: doc.text.slice(0, o.maxChars) }));
       }
-      heap.sort((a, b) => (before(a.h, b.h) ? -1 : 1));
       writeTableFile(taskPath(at.dir, at.task, '.df'), DF_KIND, { task: at.task, docs: count }, { df });
-      writeJsonAtomic(taskPath(at.dir, at.task, '.sample.json'), heap);
-      writeManifest(at.dir, { task: at.task, docs: count, sampled: heap.length, fingerprint });
+      const sampled = sample.sorted();
+      writeJsonAtomic(taskPath(at.dir, at.task, '.sample.json'), sampled);
+      writeManifest(at.dir, { task: at.task, docs: count, sampled: sampled.length, fingerprint });
     },
 
     async combine(at: Omit<GlobalStageDirs, 'task'>): Promise<void> {
@@ -208,8 +156,7 @@ export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalSt
         if (!Array.isArray(s) || s.length !== m.sampled) throw new Error(`${taskPath(at.dir, m.task, '.sample.json')}: expected ${String(m.sampled)} sampled documents`);
         sample.push(...s);
       }
-      sample.sort((a, b) => (before(a.h, b.h) ? -1 : 1));
-      sample = sample.slice(0, o.sampleSize);
+      sample = smallestHashes(sample, o.sampleSize);
 
       let idf: Float64Array;
       let centroids: Float64Array;
@@ -233,7 +180,7 @@ export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalSt
       }
       const assign = vecs.map((v) => (v.idx.length && k ? nearest(v, centroids, k).cluster : -1));
       writeTableFile(join(at.dir, 'model.bin'), MODEL_KIND, { dim: o.dim, k, maxChars: o.maxChars, cjk: o.cjk }, { idf, centroids });
-      const clusters = report(sample, vecs, assign, k, cfg, o, docs);
+      const clusters = clusterReport(sample, vecs, assign, k, cfg, { topTerms: o.topTerms, examples: o.examples, names: o.names }, docs);
       writeJsonAtomic(join(at.dir, 'clusters.json'), { k, dim: o.dim, documents: docs, sampled: sample.length, iterations, model: o.model || null, clusters });
       writeCombined(at.dir, at.tasks, modelFingerprint, { docs, sampled: sample.length, k, iterations });
     },
@@ -290,58 +237,3 @@ function loadModel(path: string, cfg: EmbedConfig): { idf: Float64Array; centroi
   return { idf, centroids, k: m.k };
 }
 
-/**
- * Per cluster: size in the sample, distinctive terms, examples. A feature is distinctive for a
- * cluster when its mean weight over the cluster's members exceeds its mean over the whole sample;
- * the 3 x topTerms most distinctive features are named by the term (unigram or bigram) that most
- * often produced them in the cluster's documents.
- */
-function report(sample: Sampled[], vecs: SparseVector[], assign: number[], k: number, cfg: EmbedConfig, o: ClusterFilterOptions, docs: number): ClusterReport[] {
-  const dim = cfg.dim;
-  const members = Array.from({ length: k }, () => [] as number[]);
-  const sum = new Float64Array(k * dim);
-  const all = new Float64Array(dim);
-  assign.forEach((c, i) => {
-    if (c < 0) return;
-    members[c]!.push(i);
-    const v = vecs[i]!;
-    for (let j = 0; j < v.idx.length; j++) {
-      sum[c * dim + v.idx[j]!]! += v.val[j]!;
-      all[v.idx[j]!]! += v.val[j]!;
-    }
-  });
-  const total = members.reduce((s, m) => s + m.length, 0);
-  return members.map((m, c) => {
-    const score: [number, number][] = [];
-    for (let f = 0; f < dim; f++) {
-      const d = sum[c * dim + f]! / Math.max(1, m.length) - all[f]! / Math.max(1, total);
-      if (d > 0) score.push([f, d]);
-    }
-    score.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    const wanted = new Map<number, Map<string, number>>(score.slice(0, 3 * o.topTerms).map(([f]) => [f, new Map()]));
-    for (const i of m) {
-      for (const { term, feature } of termsWithFeatures(termTokens(sample[i]!.text, cfg), dim)) {
-        const names = wanted.get(feature);
-        if (names) names.set(term, (names.get(term) ?? 0) + 1);
-      }
-    }
-    const topTerms: string[] = [];
-    for (const names of wanted.values()) {
-      let best = '';
-      let n = 0;
-      for (const [t, cnt] of names) if (cnt > n || (cnt === n && t < best)) [best, n] = [t, cnt];
-      if (best && !topTerms.includes(best)) topTerms.push(best);
-      if (topTerms.length === o.topTerms) break;
-    }
-    const r: ClusterReport = {
-      id: c,
-      sampleDocs: m.length,
-      share: total ? m.length / total : 0,
-      estimatedDocs: total ? Math.round((m.length / total) * docs) : 0,
-      topTerms,
-      examples: m.slice(0, o.examples).map((i) => ({ id: sample[i]!.id, title: sample[i]!.title, opening: sample[i]!.text.slice(0, 200) })),
-    };
-    if (o.names[String(c)]) r.name = o.names[String(c)];
-    return r;
-  });
-}
