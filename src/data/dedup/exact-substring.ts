@@ -17,12 +17,12 @@
 // filter (per task) cuts the ranges; counts `spans_removed` and `bytes_removed`; a document left
 //                   with only whitespace is dropped with reason `exact_substring_empty`.
 //
-// Memory: combine holds, per chunk of n bytes, the text (n), the suffix array (4n), and at once
-// either SA-IS's working space (up to 4n) or the permuted-LCP array (4n): about 9n (9.3n measured), 2.4 GB for
-// the default 256 MiB chunk. A corpus larger than maxBytes is cut into chunks at document
-// boundaries, and repeats whose copies fall in different chunks are NOT found; set maxBytes to the
-// corpus size when memory allows. Disk: the corpus bytes once more, plus 4 bytes per document.
-// Speed: see bench/dedup.ts (about 5 MB/s for the suffix array on one core).
+// Memory: combine holds, per chunk of n bytes, the text (n), the suffix array (4n) and one 4n
+// scratch buffer (SA-IS's working space, then the permuted-LCP array): about 9n (9.3n measured),
+// 2.4 GB for the default 256 MiB chunk. A corpus larger than maxBytes is cut into chunks at
+// document boundaries, and repeats whose copies fall in different chunks are NOT found; set
+// maxBytes to the corpus size when memory allows. Disk: the corpus bytes once more, plus 4 bytes
+// per document. Speed: bench/dedup.ts (about 4 MB/s for the suffix array on one core).
 import type { Doc, DocStage, GlobalStage, GlobalStageDirs, StageResult } from '../types.js';
 import { DocIdTable, DocIdWriter } from './doc-ids.js';
 import { checkInt, resolveOptions } from './options.js';
