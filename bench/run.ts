@@ -25,7 +25,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
   tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },
   'tokenizer-train': { title: 'Tokenizer training (BPE, Yi options) vs spm_train', run: benchTokenizerTrain },
-  dedup: { title: 'Deduplication and clustering (one core)', run: benchDedup },
+  dedup: { title: 'Deduplication and clustering (one core, timed in CPU seconds)', run: benchDedup },
 };
 
 export const benchNames = Object.keys(benches);
