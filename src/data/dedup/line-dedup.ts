@@ -29,6 +29,7 @@
 // runEntries map entries, 26-52 bytes each (52 MB at the default 1 M), disk 360 MB of runs + 8 MB
 // of ids; combine holds a 48 KB buffer per run plus at most combineEntries x 12 bytes; filter
 // holds 12 bytes per distinct line of its task plus 12 bytes per document.
+// combine keeps every run file of a batch's merge open (one descriptor per run).
 import type { Doc, DocStage, GlobalStage, GlobalStageDirs, StageResult } from '../types.js';
 import { DocIdTable, DocIdWriter, sha1Hash64 } from './doc-ids.js';
 import { ccnetNormalize } from './normalize.js';

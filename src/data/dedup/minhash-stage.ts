@@ -16,6 +16,8 @@
 // Bytes per million documents: index holds runDocs x bands x 12 bytes (16.8 MB at the default
 // 100,000) plus the signature; disk 168 MB of runs + 8 MB of ids; combine holds 4 MB of
 // union-find parents plus a 48 KB read buffer per run, and writes 1 MB of flags.
+// combine keeps every run file open during a band's merge: (tasks x runs per task) descriptors,
+// within the usual limits up to some thousands of runs (raise runDocs or `ulimit -n` beyond).
 import type { Doc, DocStage, GlobalStage, GlobalStageDirs } from '../types.js';
 import { DocIdTable, DocIdWriter } from './doc-ids.js';
 import { bandKey, loadXxhash, MinHasher } from './minhash.js';
