@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { benchDataPipeline } from './data-pipeline.js';
 import { benchDataFilters } from './data-filters.js';
+import { benchDedup } from './dedup.js';
 import { benchDispatch } from './dispatch.js';
 import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
@@ -36,6 +37,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   'data-pipeline': { title: 'Data pipeline executor (trivial stage): documents and MB per second', run: benchDataPipeline },
   'data-filters': { title: 'Data cleaning: per-document stages, the Gopher+C4+FineWeb chain, language id', run: benchDataFilters },
   scorers: { title: 'Learned data scorers (perplexity, quality, coherence, safety) on the bundled reference text, one core', run: benchScorers },
+  dedup: { title: 'Deduplication and clustering (one core, timed in CPU seconds)', run: benchDedup },
 };
 
 export const benchNames = Object.keys(benches);

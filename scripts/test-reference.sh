@@ -14,9 +14,10 @@ pick() { # the first Python that can import every module named
 }
 "$(pick torch)" test/reference/llama_reference.py
 "$(pick sentencepiece)" test/reference/sentencepiece_fixtures.py
+"$(pick numpy)" test/reference/minhash_reference.py
 npm run build
 command -v spm_train >/dev/null && "$(pick sentencepiece)" test/reference/spm_train_compare.py || echo "test:reference: spm_train comparison skipped (apt-get install sentencepiece)"
-node --test --test-concurrency=1 dist/test/model dist/test/tokenizer
+node --test --test-concurrency=1 dist/test/model dist/test/tokenizer dist/test/data/dedup
 # Interop: what `yi convert` writes loads in transformers and in llama.cpp's gguf-py (pip install
 # torch transformers safetensors gguf). Skipped, saying so, when those are missing.
 py=$(pick transformers 2>/dev/null) && "$py" -c "import gguf, safetensors" 2>/dev/null || { echo "test:reference: interop check skipped (needs python3 with transformers, gguf, safetensors)"; exit 0; }

@@ -82,3 +82,5 @@ export { unigramBaseline, type UnigramBaseline } from './train/baseline.js';
 export { writeRunReport, readTrainLog, type RunReportOptions } from './train/report.js';
 export { brownDocuments, brownGenres } from './data/corpora/brown.js';
 export * from './data/scorers/index.js';
+export * from './data/dedup/index.js';
+export * from './data/cluster/index.js';

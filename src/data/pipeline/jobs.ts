@@ -4,6 +4,7 @@
 //                     records: parts committed, then {records, parts, stats} saved atomically.
 //   index k, task t:  the global stage that opens phase k indexes task t's documents.
 //   combine k:        that stage combines every task's index (once, after every index).
+import { expandCopies } from '../cluster/topic-mix.js';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeAll, writeFileAtomic } from '../../formats/atomic.js';
@@ -200,8 +201,11 @@ export class JobRunner {
         if ('doc' in item) {
           const kept = await this.process(item.doc, chain, rec, droppedSink, task);
           if (kept) {
-            for (const s of sinks) s.write(kept);
-            state.stats.docsOut++;
+            // A topic weight above 1 keeps a document as several copies (metadata.copies, topic_mix).
+            for (const d of expandCopies(kept)) {
+              for (const s of sinks) s.write(d);
+              state.stats.docsOut++;
+            }
           }
         }
         if (++unreported === 1000) {

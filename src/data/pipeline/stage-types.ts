@@ -2,6 +2,8 @@
 // before it builds a pipeline. The stages' own folders (src/data/filters, dedup, cluster,
 // scorers) export the factories.
 import { isAbsolute, resolve } from 'node:path';
+import { clusterFactories } from '../cluster/index.js';
+import { dedupFactories } from '../dedup/index.js';
 import { filterFactories } from '../filters/index.js';
 import { scorerFactories } from '../scorers/index.js';
 import type { Stage } from '../types.js';
@@ -47,3 +49,12 @@ const SCORERS: Record<string, string> = {
   safety: 'safety word lists per category plus an optional classifier (`yi data train-safety`)',
 };
 for (const [type, description] of Object.entries(SCORERS)) register(type, scorerFactories[type]!, description);
+
+const GLOBAL: Record<string, [(opts?: any) => Stage, string]> = {
+  line_dedup: [dedupFactories.line_dedup!, 'paragraph / line dedup (CCNet): a normalised line stays only in the first document that has it'],
+  minhash_dedup: [dedupFactories.minhash_dedup!, 'MinHash LSH (datatrove defaults: word 5-grams, 14 bands x 8 rows, 64-bit hashes), one document per cluster'],
+  exact_substring_dedup: [dedupFactories.exact_substring_dedup!, 'exact substring dedup (Lee et al.): suffix array, spans of >= 100 bytes seen earlier are cut'],
+  cluster_filter: [clusterFactories.cluster_filter!, 'hashed TF-IDF + k-means topics; drops or labels named clusters, statistics for the report'],
+  topic_mix: [clusterFactories.topic_mix!, 'per-topic sampling weights (keep with probability w; w > 1 duplicates documents)'],
+};
+for (const [type, [factory, description]] of Object.entries(GLOBAL)) register(type, factory, description);
