@@ -1,15 +1,15 @@
 // `yi pretrain`: trains a Yi-architecture model from scratch on token shards (see `yi tokenize`),
 // with a live progress line, a JSONL log, checkpoints and --resume.
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHFConfig, preset, PRESETS, type YiConfig } from '../model/config.js';
 import { Runtime } from '../runtime/runtime.js';
 import { openTokenDataset } from '../train/shards.js';
-import { pretrain, type TrainEvent } from '../train/pretrain.js';
+import { pretrain } from '../train/pretrain.js';
 import { writeRunReport } from '../train/report.js';
 import { intOption, numberOption } from './model-options.js';
+import { trainProgress } from './train-progress.js';
 
 /** A preset name, a config.json, or a folder holding one. */
 export function resolveModelConfig(v: string): YiConfig {
@@ -94,33 +94,7 @@ export function registerPretrain(program: Command): void {
       if (o.steps === undefined && o.tokens === undefined) throw new Error('give --steps or --tokens');
       if (o.schedule !== 'cosine' && o.schedule !== 'constant') throw new Error(`--schedule must be cosine or constant, got '${o.schedule}'`);
       const rt = await Runtime.create({ threads: intOption('threads', o.threads, 1) });
-      const bar = o.progress && process.stderr.isTTY
-        ? new SingleBar({ format: 'step {value}/{total} {bar} loss {loss} val {val} lr {lr} |g| {gnorm} {tps} tok/s eta {eta_formatted}', hideCursor: true, etaBuffer: 20 })
-        : undefined;
-      let val = '-';
-      const onEvent = (e: TrainEvent) => {
-        switch (e.type) {
-          case 'start':
-            console.error(
-              `${e.resumedFrom ? `resuming from ${e.resumedFrom}` : 'training from scratch'}: ${(e.parameters / 1e6).toFixed(2)}M parameters, ` +
-                `${e.batchTokens} tokens per step (${e.microBatches} micro-batch${e.microBatches > 1 ? 'es' : ''}), ${rt.threads} thread(s), kernels ${rt.flavor}; ` +
-                `unigram baseline ${e.unigramLoss.toFixed(3)} nats/token`,
-            );
-            bar?.start(e.steps, e.step, { loss: '-', val, lr: '-', gnorm: '-', tps: '-' });
-            break;
-          case 'train':
-            if (bar) bar.update(e.step, { loss: e.loss.toFixed(4), val, lr: e.lr.toExponential(2), gnorm: e.gradNorm.toFixed(2), tps: Math.round(e.tokensPerSecond) });
-            else if (e.step % 10 === 0 || e.step === e.steps) console.error(`step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} |g| ${e.gradNorm.toFixed(2)} ${Math.round(e.tokensPerSecond)} tok/s`);
-            break;
-          case 'val':
-            val = e.valLoss.toFixed(4);
-            if (!bar) console.error(`step ${e.step} validation loss ${val}`);
-            break;
-          case 'checkpoint':
-            if (!bar) console.error(`checkpoint ${e.path}`);
-            break;
-        }
-      };
+      const display = trainProgress(rt, o.progress);
       try {
         const settings = {
           model,
@@ -147,8 +121,8 @@ export function registerPretrain(program: Command): void {
           resume: o.resume,
           maxSeconds: o.maxMinutes !== undefined ? num('max-minutes', o.maxMinutes, 0)! * 60 : undefined,
         };
-        const r = await pretrain(rt, { ...settings, onEvent });
-        bar?.stop();
+        const r = await pretrain(rt, { ...settings, onEvent: display.onEvent });
+        display.stop();
         const report = await writeRunReport(o.out, { title: 'yi pretrain', settings: { ...settings, threads: rt.threads, kernels: rt.flavor } });
         console.log(
           `${r.stoppedEarly ? 'stopped (time limit) at' : 'done:'} step ${r.steps}, ${r.tokens} tokens, train loss ${r.finalLoss.toFixed(4)}` +
@@ -158,7 +132,7 @@ export function registerPretrain(program: Command): void {
         else console.log(`continue with the same command and --resume`);
         console.log(`log: ${r.logPath}\nreport: ${report.html}`);
       } finally {
-        bar?.stop();
+        display.stop();
         await rt.close();
       }
     });

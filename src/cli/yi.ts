@@ -11,6 +11,7 @@ import { registerTokenize } from './tokenize.js';
 import { registerTokenizer } from './tokenizer.js';
 import { registerPretrain } from './pretrain.js';
 import { registerCorpus } from './corpus.js';
+import { registerRecipe } from './recipe.js';
 
 const program = new Command()
   .name('yi')
@@ -27,6 +28,7 @@ registerChat(program);
 registerTokenizer(program);
 registerPretrain(program);
 registerCorpus(program);
+registerRecipe(program);
 registerTokenize(program);
 registerData(program);
 

@@ -1,0 +1,312 @@
+// The Yi recipe end to end at laptop scale: raw corpora -> learned scorers -> the cleaning cascade ->
+// a bilingual BPE tokenizer -> token shards -> pretraining a scaled-down Yi -> samples -> one report.
+// Each stage records itself as done in recipe.json; --resume skips finished stages and continues an
+// interrupted pretraining from its last checkpoint.
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { readDocuments } from '../data/documents.js';
+import { DEFAULT_PIPELINE } from '../data/pipelines/default.js';
+import { runPipeline, type PipelineProgress } from '../data/pipeline/run.js';
+import type { PipelineSpec } from '../data/pipeline/spec.js';
+import { trainCoherenceClassifier } from '../data/scorers/coherence.js';
+import { trainPerplexityModel } from '../data/scorers/perplexity-train.js';
+import { trainQualityClassifier } from '../data/scorers/quality.js';
+import { bundledReferenceDocuments } from '../data/scorers/reference-corpus.js';
+import { trainSafetyClassifier } from '../data/scorers/safety.js';
+import type { Doc } from '../data/types.js';
+import { preset, type YiConfig } from '../model/config.js';
+import { generate } from '../model/generate.js';
+import { loadModel } from '../model/load.js';
+import { YiTrainable } from '../model/trainable.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { Tokenizer } from '../tokenizer/tokenizer.js';
+import { trainTokenizer } from '../tokenizer/train.js';
+import { writeTokenizerFiles } from '../tokenizer/train-files.js';
+import { pretrain, type TrainEvent } from '../train/pretrain.js';
+import { openTokenDataset } from '../train/shards.js';
+import { tokenizeCorpus } from '../train/tokenize.js';
+import { countBySource, rawCorpus } from './corpus.js';
+import { writeRecipeReport } from './report.js';
+import { SCALES, type RecipeScale, type ScaleName } from './scales.js';
+
+export const RECIPE_STAGES = ['corpus', 'scorers', 'clean', 'tokenizer', 'tokens', 'pretrain', 'samples'] as const;
+export type RecipeStage = (typeof RECIPE_STAGES)[number];
+
+export interface RecipeOptions {
+  /** Output folder (default ./runs/<timestamp>, chosen by the CLI). */
+  out: string;
+  scale?: ScaleName;
+  /** Wall-clock budget for the whole recipe in minutes; pretraining gets what the other stages leave. */
+  minutes?: number;
+  /** The user's own raw corpus (files or folders: JSONL, Parquet, text) instead of the bundled one. */
+  data?: string[];
+  /** Worker threads for the pipeline, tokenizer and training (default: all cores). */
+  threads?: number;
+  seed?: number;
+  /** Continue an interrupted recipe in `out`: finished stages are skipped, pretraining resumes. */
+  resume?: boolean;
+  onEvent?: (e: RecipeEvent) => void;
+}
+
+export type RecipeEvent =
+  | { type: 'stage'; stage: RecipeStage; status: 'start' | 'skip' | 'done'; seconds?: number; detail?: string }
+  | { type: 'pipeline'; progress: PipelineProgress }
+  | { type: 'train'; event: TrainEvent }
+  | { type: 'log'; line: string };
+
+export interface Sample {
+  prompt: string;
+  text: string;
+}
+
+/** recipe.json: what ran, with which settings, and what it produced. */
+export interface RecipeState {
+  format: 'yi-ts-recipe';
+  version: 1;
+  settings: { scale: ScaleName; minutes: number; data: string[] | null; seed: number; threads: number };
+  /** Seconds per finished stage. */
+  done: Partial<Record<RecipeStage, number>>;
+  corpus?: { documents: number; bySource: Record<string, number>; bytes: number };
+  scorers?: Record<string, { file: string; stats: unknown }>;
+  tokenizer?: { vocabSize: number; merges: number; characters: number; sentences: number; seconds: number; tokensPerChar?: number };
+  tokens?: { train: number; val: number; documents: number };
+  pretrain?: { steps: number; batchTokens: number; seqLen: number; lr: number; model: YiConfig; probeTokensPerSecond: number; finalLoss?: number; valLoss?: number; tokensPerSecond?: number };
+  samples?: Sample[];
+  startedAt: string;
+}
+
+export interface RecipeResult {
+  out: string;
+  modelDir: string;
+  report: { html: string; markdown: string };
+  state: RecipeState;
+}
+
+/** Folders and files of a recipe run, all under `out`. */
+export function recipePaths(out: string) {
+  return {
+    state: join(out, 'recipe.json'),
+    raw: join(out, 'raw'),
+    scorers: join(out, 'scorers'),
+    clean: join(out, 'clean'),
+    tokenizer: join(out, 'tokenizer'),
+    tokens: join(out, 'tokens'),
+    train: join(out, 'train'),
+    model: join(out, 'train', 'model'),
+  };
+}
+
+export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeResult> {
+  const out = resolve(o.out);
+  const P = recipePaths(out);
+  const scaleName = o.scale ?? 'small';
+  const scale: RecipeScale | undefined = SCALES[scaleName];
+  if (!scale) throw new RangeError(`unknown scale '${scaleName}' (known: ${Object.keys(SCALES).join(', ')})`);
+  const minutes = o.minutes ?? scale.minutes;
+  if (!(minutes > 0)) throw new RangeError(`minutes must be > 0, got ${minutes}`);
+  const settings: RecipeState['settings'] = { scale: scaleName, minutes, data: o.data ? o.data.map((p) => resolve(p)) : null, seed: o.seed ?? 1, threads: rt.threads };
+  const emit = (e: RecipeEvent) => o.onEvent?.(e);
+
+  let state: RecipeState;
+  if (existsSync(P.state)) {
+    if (!o.resume) throw new RangeError(`${out} already holds a recipe run (recipe.json); pass --resume to continue it or choose another --out`);
+    state = JSON.parse(readFileSync(P.state, 'utf8')) as RecipeState;
+    const changed = (Object.keys(settings) as (keyof typeof settings)[]).filter((k) => k !== 'minutes' && JSON.stringify(state.settings[k]) !== JSON.stringify(settings[k]));
+    if (changed.length > 0) throw new RangeError(`${P.state}: cannot resume with different ${changed.join(', ')} (the run used ${changed.map((k) => `${k}=${JSON.stringify(state.settings[k])}`).join(', ')})`);
+  } else {
+    mkdirSync(out, { recursive: true });
+    state = { format: 'yi-ts-recipe', version: 1, settings, done: {}, startedAt: new Date().toISOString() };
+  }
+  const save = () => writeFileAtomic(P.state, (fd) => writeAll(fd, new TextEncoder().encode(JSON.stringify(state, null, 2) + '\n')));
+  save();
+
+  const stage = async (name: RecipeStage, run: () => Promise<string | void>) => {
+    if (state.done[name] !== undefined) {
+      emit({ type: 'stage', stage: name, status: 'skip' });
+      return;
+    }
+    emit({ type: 'stage', stage: name, status: 'start' });
+    const s0 = performance.now();
+    const detail = await run();
+    state.done[name] = (performance.now() - s0) / 1000;
+    save();
+    emit({ type: 'stage', stage: name, status: 'done', seconds: state.done[name], detail: detail ?? undefined });
+  };
+  const rawFiles = () => (settings.data ? settings.data : [join(P.raw, 'corpus.jsonl')]);
+
+  // 1. The raw corpus: bundled sources plus the junk a crawl brings, or the user's files.
+  await stage('corpus', async () => {
+    if (settings.data) {
+      let documents = 0;
+      let bytes = 0;
+      for await (const t of readDocuments(settings.data)) {
+        documents++;
+        bytes += Buffer.byteLength(t);
+      }
+      state.corpus = { documents, bySource: { user: documents }, bytes };
+      return `${documents} documents of the user's corpus`;
+    }
+    const docs = rawCorpus({ englishDocuments: scale.englishDocuments, junkPerDocument: scale.junkPerDocument, seed: settings.seed });
+    mkdirSync(P.raw, { recursive: true });
+    const bytes = await writeJsonl(join(P.raw, 'corpus.jsonl'), docs);
+    state.corpus = { documents: docs.length, bySource: countBySource(docs), bytes };
+    return `${docs.length} documents, ${(bytes / 1e6).toFixed(1)} MB: ${Object.entries(state.corpus.bySource).map(([k, v]) => `${v} ${k}`).join(', ')}`;
+  });
+
+  // 2. The learned scorers of the cascade, trained on the bundled reference text (and generated junk).
+  await stage('scorers', async () => {
+    mkdirSync(P.scorers, { recursive: true });
+    // A sample spread over every genre (the first documents would all be news).
+    const all = bundledReferenceDocuments({ paragraphsPerDocument: 4 });
+    const every = Math.max(1, all.length / scale.referenceDocuments);
+    const reference = Array.from({ length: Math.min(all.length, scale.referenceDocuments) }, (_, i) => all[Math.floor(i * every)]!);
+    const files = { perplexity: join(P.scorers, 'perplexity.bin'), quality: join(P.scorers, 'quality.bin'), coherence: join(P.scorers, 'coherence.bin'), safety: join(P.scorers, 'safety.bin') };
+    // Tail = above the 99th percentile of held-out reference perplexity: Yi drops only documents far
+    // above the mean (CCNet's 60th percentile would drop 40% of good text by construction).
+    const ppl = await trainPerplexityModel({ input: reference, percentiles: [50, 99], seed: settings.seed });
+    ppl.model.save(files.perplexity);
+    const quality = await trainQualityClassifier({ positives: reference, seed: settings.seed });
+    quality.model.save(files.quality);
+    const coherence = await trainCoherenceClassifier({ input: reference, seed: settings.seed });
+    coherence.model.save(files.coherence);
+    const safety = await trainSafetyClassifier({ safe: reference, seed: settings.seed });
+    safety.model.save(files.safety);
+    state.scorers = {
+      perplexity: { file: files.perplexity, stats: ppl.stats },
+      quality: { file: files.quality, stats: quality.stats },
+      coherence: { file: files.coherence, stats: coherence.stats },
+      safety: { file: files.safety, stats: safety.stats },
+    };
+    return `perplexity (5-gram KN), quality, coherence and safety models on ${reference.length} reference documents`;
+  });
+
+  // 3. The cleaning cascade in the order of Yi's Figure 1.
+  await stage('clean', async () => {
+    const r = await runPipeline({
+      pipeline: recipePipeline(state, scale),
+      input: rawFiles(),
+      out: P.clean,
+      workers: rt.threads,
+      onProgress: (progress) => emit({ type: 'pipeline', progress }),
+    });
+    const d = r.stats!.documents;
+    return `${d.read} documents in, ${d.written} kept (${((100 * d.written) / Math.max(1, d.read)).toFixed(1)}%)`;
+  });
+
+  // 4. A bilingual BPE tokenizer with Yi's settings on the cleaned text.
+  await stage('tokenizer', async () => {
+    const cleaned = join(P.clean, 'data');
+    const { proto, stats } = await trainTokenizer(readDocuments([cleaned], { textUnit: 'line' }), { vocabSize: scale.vocabSize, seed: settings.seed });
+    rmSync(P.tokenizer, { recursive: true, force: true });
+    writeTokenizerFiles(P.tokenizer, proto);
+    state.tokenizer = { vocabSize: proto.pieces.length, merges: stats.merges, characters: stats.requiredChars, sentences: stats.sentences, seconds: stats.seconds };
+    return `${proto.pieces.length} pieces, ${stats.merges} merges, ${stats.requiredChars} characters`;
+  });
+
+  // 5. Token shards with a validation split.
+  await stage('tokens', async () => {
+    const r = await tokenizeCorpus({ tokenizer: P.tokenizer, inputs: [join(P.clean, 'data')], out: P.tokens, valFraction: scale.valFraction, threads: rt.threads, resume: existsSync(P.tokens) });
+    const m = r.meta;
+    const chars = r.progress.bytes;
+    state.tokens = { train: m.splits.train.tokens, val: m.splits.val.tokens, documents: m.totals.documents };
+    if (state.tokenizer && chars > 0) state.tokenizer.tokensPerChar = m.totals.tokens / chars;
+    return `${m.splits.train.tokens} training tokens, ${m.splits.val.tokens} validation tokens`;
+  });
+
+  // 6. Pretraining: the steps follow from the time left and a short throughput probe, decided once.
+  await stage('pretrain', async () => {
+    const ds = openTokenDataset(P.tokens);
+    const model: YiConfig = { ...preset(scale.model), ...scale.modelOverrides, vocabSize: ds.meta.vocabSize };
+    ds.close();
+    if (!state.pretrain) {
+      const tps = probeTokensPerSecond(rt, model, scale.seqLen, scale.batchTokens);
+      const spent = Object.values(state.done).reduce((s, x) => s + x, 0);
+      const left = Math.max(scale.minTrainSeconds, minutes * 60 - spent - scale.reserveSeconds);
+      const steps = Math.max(scale.minSteps, Math.min(scale.maxSteps, Math.floor((left * tps) / scale.batchTokens)));
+      state.pretrain = { steps, batchTokens: scale.batchTokens, seqLen: scale.seqLen, lr: scale.lr, model, probeTokensPerSecond: tps };
+      save();
+    }
+    const p = state.pretrain;
+    const r = await pretrain(rt, {
+      model: p.model,
+      data: P.tokens,
+      out: P.train,
+      seqLen: p.seqLen,
+      batchTokens: p.batchTokens,
+      steps: p.steps,
+      lr: p.lr,
+      warmupSteps: Math.max(1, Math.floor(p.steps * 0.05)),
+      evalInterval: Math.max(1, Math.floor(p.steps / 10)),
+      evalTokens: scale.evalTokens,
+      checkpointInterval: Math.max(1, Math.floor(p.steps / 10)),
+      seed: settings.seed,
+      resume: existsSync(join(P.train, 'log.jsonl')),
+      onEvent: (event) => emit({ type: 'train', event }),
+    });
+    Object.assign(p, { finalLoss: r.finalLoss, valLoss: r.valLoss, tokensPerSecond: r.tokensPerSecond });
+    return `${r.steps} steps, ${r.tokens} tokens, train loss ${r.finalLoss.toFixed(3)}, validation loss ${r.valLoss?.toFixed(3) ?? '-'}`;
+  });
+
+  // 7. What the model says.
+  await stage('samples', async () => {
+    const model = loadModel(rt, P.model, { dtype: 'f32', contextLength: 256, batch: 32 });
+    const tok = Tokenizer.load(P.model);
+    state.samples = [];
+    try {
+      for (const prompt of scale.prompts) {
+        model.reset();
+        const g = generate(model, tok, prompt, { maxTokens: scale.sampleTokens, temperature: 0.8, topK: 40, seed: settings.seed });
+        state.samples.push({ prompt, text: g.text });
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
+  const report = await writeRecipeReport(out, state);
+  return { out, modelDir: P.model, report, state };
+}
+
+/** The default cascade with the recipe's scorer models and scale-dependent cluster count. */
+export function recipePipeline(state: RecipeState, scale: RecipeScale): PipelineSpec {
+  const s = state.scorers;
+  if (!s) throw new Error('the scorers stage has not run');
+  const options: Record<string, Record<string, unknown>> = {
+    perplexity: { model: s.perplexity!.file },
+    quality_classifier: { model: s.quality!.file },
+    coherence: { model: s.coherence!.file },
+    safety: { model: s.safety!.file },
+    cluster_filter: { k: scale.clusters },
+  };
+  return { stages: DEFAULT_PIPELINE.stages.map((st) => (options[st.type] ? { ...st, options: { ...st.options, ...options[st.type] } } : st)) };
+}
+
+/** Tokens per second of a few training steps of `model` (random weights, random tokens). */
+function probeTokensPerSecond(rt: Runtime, model: YiConfig, seqLen: number, batchTokens: number): number {
+  const m = YiTrainable.create(rt, model, { kind: 'random', seed: 1 }, { maxSeqLen: seqLen });
+  try {
+    const B = Math.max(1, Math.round(Math.min(batchTokens, 8192) / seqLen));
+    const ids = Array.from({ length: B * seqLen }, (_, i) => (i * 7919) % model.vocabSize);
+    m.lossAndGrad(ids, ids, B, seqLen); // warm-up
+    const s0 = performance.now();
+    m.lossAndGrad(ids, ids, B, seqLen);
+    return (B * seqLen) / ((performance.now() - s0) / 1000);
+  } finally {
+    m.dispose();
+  }
+}
+
+async function writeJsonl(path: string, docs: readonly Doc[]): Promise<number> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const ws = createWriteStream(tmp);
+  let bytes = 0;
+  for (const d of docs) {
+    const line = JSON.stringify({ id: d.id, text: d.text, ...d.metadata }) + '\n';
+    bytes += Buffer.byteLength(d.text);
+    if (!ws.write(line)) await new Promise<void>((r) => ws.once('drain', () => r()));
+  }
+  await new Promise<void>((res, rej) => ws.end((e?: Error | null) => (e ? rej(e) : res())));
+  renameSync(tmp, path);
+  return bytes;
+}

@@ -1,0 +1,103 @@
+// How big the recipe runs: corpus, tokenizer, model and training budget per scale. `tiny` finishes in
+// about a minute (CI); `small` is the README's demo (about 10 minutes on 2 cores); `medium` wants
+// more cores or more patience.
+import type { PresetName, YiConfig } from '../model/config.js';
+
+export interface RecipeScale {
+  /** Brown texts in the raw corpus (of 500). */
+  englishDocuments: number;
+  /** Web-junk documents per clean document. */
+  junkPerDocument: number;
+  /** Reference documents the scorers train on. */
+  referenceDocuments: number;
+  /** k of the cluster filter. */
+  clusters: number;
+  vocabSize: number;
+  valFraction: number;
+  /** The architecture: a preset scaled down from yi-6b (GQA, SwiGLU, RoPE base 5e6, RMSNorm), with overrides. */
+  model: PresetName;
+  modelOverrides: Partial<YiConfig>;
+  seqLen: number;
+  batchTokens: number;
+  lr: number;
+  /** Default wall-clock budget of the whole recipe. */
+  minutes: number;
+  /** Seconds kept for the samples and the report. */
+  reserveSeconds: number;
+  minTrainSeconds: number;
+  minSteps: number;
+  maxSteps: number;
+  evalTokens: number;
+  prompts: string[];
+  sampleTokens: number;
+}
+
+const PROMPTS = ['The', 'It was', 'In the morning', '我们', '中国的'];
+
+export const SCALES = {
+  tiny: {
+    englishDocuments: 40,
+    junkPerDocument: 1,
+    referenceDocuments: 400,
+    clusters: 4,
+    vocabSize: 1200,
+    valFraction: 0.05,
+    model: 'tiny',
+    modelOverrides: { maxPositions: 512, ropeTheta: 5_000_000 },
+    seqLen: 64,
+    batchTokens: 1024,
+    lr: 3e-3,
+    minutes: 1.5,
+    reserveSeconds: 10,
+    minTrainSeconds: 10,
+    minSteps: 20,
+    maxSteps: 60,
+    evalTokens: 4096,
+    prompts: PROMPTS,
+    sampleTokens: 24,
+  },
+  small: {
+    englishDocuments: 500,
+    junkPerDocument: 1,
+    referenceDocuments: 2000,
+    clusters: 8,
+    vocabSize: 4000,
+    valFraction: 0.03,
+    model: 'yi-mini',
+    modelOverrides: {},
+    seqLen: 256,
+    batchTokens: 4096,
+    lr: 3e-3,
+    minutes: 10,
+    reserveSeconds: 30,
+    minTrainSeconds: 60,
+    minSteps: 50,
+    maxSteps: 5000,
+    evalTokens: 32768,
+    prompts: PROMPTS,
+    sampleTokens: 48,
+  },
+  medium: {
+    englishDocuments: 500,
+    junkPerDocument: 1,
+    referenceDocuments: 4000,
+    clusters: 12,
+    vocabSize: 8000,
+    valFraction: 0.03,
+    model: 'yi-mini',
+    modelOverrides: { hidden: 384, layers: 6, heads: 12, kvHeads: 3, headDim: 32, ffn: 1024 },
+    seqLen: 512,
+    batchTokens: 16384,
+    lr: 2e-3,
+    minutes: 60,
+    reserveSeconds: 60,
+    minTrainSeconds: 300,
+    minSteps: 100,
+    maxSteps: 20000,
+    evalTokens: 65536,
+    prompts: PROMPTS,
+    sampleTokens: 64,
+  },
+} satisfies Record<string, RecipeScale>;
+
+export type ScaleName = keyof typeof SCALES;

@@ -1,0 +1,115 @@
+// The recipe end to end at the `tiny` scale (seconds): every stage's outputs exist and load, the loss
+// falls, the report covers each stage; and a recipe killed in the middle of pretraining continues
+// from its checkpoint on --resume instead of starting over.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadModel } from '../../src/model/load.js';
+import { runRecipe, type RecipeResult } from '../../src/recipe/recipe.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
+import { openTokenDataset } from '../../src/train/shards.js';
+import { repoRoot } from '../paths.js';
+
+const yi = join(repoRoot, 'dist', 'src', 'cli', 'yi.js');
+let tmp: string;
+let rt: Runtime;
+let result: RecipeResult;
+const stages: string[] = [];
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'yi-recipe-'));
+  rt = await Runtime.create({ threads: 2 });
+  result = await runRecipe(rt, { out: join(tmp, 'whole'), scale: 'tiny', seed: 1, onEvent: (e) => e.type === 'stage' && e.status === 'done' && stages.push(e.stage) });
+});
+after(async () => {
+  await rt.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function trainLog(out: string): string[] {
+  return readFileSync(join(out, 'train', 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => r.type === 'train')
+    .map((r) => JSON.stringify([r.step, r.loss, r.lr, r.grad_norm]));
+}
+
+test('every stage runs, in order, and leaves its outputs', () => {
+  assert.deepEqual(stages, ['corpus', 'scorers', 'clean', 'tokenizer', 'tokens', 'pretrain', 'samples']);
+  const out = result.out;
+  const s = result.state;
+  assert.ok(s.corpus!.bySource.brown! > 0 && s.corpus!.bySource['web-junk']! > 0 && s.corpus!.bySource['near-duplicate']! > 0);
+  const clean = JSON.parse(readFileSync(join(out, 'clean', 'stats.json'), 'utf8')) as { documents: { read: number; written: number }; stages: Record<string, { dropped: number }> };
+  assert.ok(clean.documents.written > 0 && clean.documents.written < clean.documents.read, `cleaning kept ${clean.documents.written} of ${clean.documents.read}`);
+  assert.ok(clean.stages.gopher_quality!.dropped > 0, 'the heuristic rules remove the junk');
+  for (const f of ['perplexity.bin', 'quality.bin', 'coherence.bin', 'safety.bin']) assert.ok(existsSync(join(out, 'scorers', f)), f);
+  const tok = Tokenizer.load(join(out, 'tokenizer'));
+  assert.equal(tok.vocabSize, s.tokenizer!.vocabSize);
+  const ds = openTokenDataset(join(out, 'tokens'));
+  assert.ok(ds.split('train').tokens > 10_000 && ds.split('val').tokens > 0);
+  ds.close();
+});
+
+test('the model folder loads for inference and the loss fell below the start', () => {
+  const m = loadModel(rt, result.modelDir, { dtype: 'f32', contextLength: 64 });
+  const tok = Tokenizer.load(result.modelDir);
+  assert.ok(m.forward(tok.encode('The jury said')).toArray().every(Number.isFinite));
+  m.dispose();
+  const losses = trainLog(result.out).map((l) => (JSON.parse(l) as number[])[1]!);
+  assert.ok(losses[losses.length - 1]! < losses[0]! - 0.5, `loss ${losses[0]} -> ${losses[losses.length - 1]}`);
+  assert.ok(Number.isFinite(result.state.pretrain!.valLoss), 'a validation loss was measured');
+  assert.equal(result.state.samples!.length, 5);
+});
+
+test('the report has every stage: data with its chart, tokenizer, loss curves, samples, settings', () => {
+  const html = readFileSync(result.report.html, 'utf8');
+  for (const h of ['<h2>Data</h2>', '<h2>Tokenizer</h2>', '<h2>Pretraining</h2>', '<h2>Samples', '<h2>Settings</h2>', '<h2>Timings</h2>']) assert.ok(html.includes(h), h);
+  assert.ok((html.match(/<svg/g) ?? []).length >= 2, 'the pipeline bar chart and the loss curves are inline');
+  for (const stage of ['gopher_quality', 'minhash_dedup', 'perplexity', 'cluster_filter']) assert.ok(html.includes(stage), stage);
+  const md = readFileSync(result.report.markdown, 'utf8');
+  assert.match(md, /## Samples/);
+  assert.match(md, /yi chat --model/);
+});
+
+test('a recipe interrupted during pretraining continues with --resume', async () => {
+  const out = join(tmp, 'killed');
+  const args = [yi, 'recipe', '--scale', 'tiny', '--out', out, '--threads', '2', '--seed', '1', '--no-progress'];
+  const log = join(out, 'train', 'log.jsonl');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setInterval(() => {
+      if (existsSync(log) && readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"type":"train"')).length >= 15) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+      }
+    }, 1);
+    child.on('exit', (code, signal) => {
+      clearInterval(timer);
+      if (signal === 'SIGKILL') resolve();
+      else reject(new Error(`the recipe finished before it could be interrupted (code ${code}): ${err}`));
+    });
+  });
+  const state = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8')) as { done: Record<string, number> };
+  assert.deepEqual(Object.keys(state.done), ['corpus', 'scorers', 'clean', 'tokenizer', 'tokens']);
+  const r = spawnSync(process.execPath, [...args, '--resume'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /1\/7 raw corpus: done in an earlier run/);
+  assert.match(r.stderr, /resuming from .*step-/);
+  // It continued: same steps, same numbers as the uninterrupted run (same seed and threads).
+  assert.deepEqual(trainLog(out), trainLog(result.out));
+  assert.match(r.stdout, /next: {3}yi chat --model/);
+});
+
+test('an existing recipe folder is not overwritten without --resume', async () => {
+  await assert.rejects(runRecipe(rt, { out: result.out, scale: 'tiny' }), /already holds a recipe run.*--resume/);
+  const r = spawnSync(process.execPath, [yi, 'recipe', '--scale', 'huge'], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--scale must be one of tiny, small, medium/);
+});
