@@ -1,6 +1,7 @@
 // The run's stats merged from every task's marker into stats.json, and a human report of them
 // (report.md and report.html): documents in and out, a table and a bar chart of what each stage
 // removed and why, input files with errors, and a few dropped documents per rule.
+import { escapeHtml, htmlPage } from '../report/html.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeAll, writeFileAtomic } from '../formats/atomic.js';
@@ -159,9 +160,7 @@ export function renderMarkdown(s: RunStats, chartFile?: string): string {
   return out.join('\n');
 }
 
-function esc(v: string): string {
-  return v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+const esc = escapeHtml;
 
 export function renderHtml(s: RunStats, chartSvg?: string): string {
   const rows = s.pipeline
@@ -188,12 +187,7 @@ export function renderHtml(s: RunStats, chartSvg?: string): string {
       return `<h3>${esc(p.name)}</h3>\n${body}`;
     })
     .join('\n');
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>Data pipeline report</title>
-<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}td.n{text-align:right}pre{white-space:pre-wrap;background:#f6f6f6;padding:6px;max-height:12em;overflow:auto}</style>
-</head><body>
-<h1>Data pipeline report</h1>
-<p>${esc(summary(s))}</p>
+  return htmlPage('Data pipeline report', `<p>${esc(summary(s))}</p>
 <h2>Stages</h2>
 <table><tr><th>#</th><th>stage</th><th>kind</th><th>in</th><th>kept</th><th>dropped</th><th>dropped of input</th><th>why</th><th>counters</th></tr>
 ${rows}
@@ -206,9 +200,7 @@ ${files}
 ${errors ? `<p>First errors per file:</p><ul>${errors}</ul>` : ''}
 <h2>Dropped documents, by rule</h2>
 ${examples || '<p>No document was dropped.</p>'}
-${s.outputs.length ? `<h2>Output files</h2><ul>${s.outputs.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : ''}
-</body></html>
-`;
+${s.outputs.length ? `<h2>Output files</h2><ul>${s.outputs.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : ''}`);
 }
 
 export interface ReportFiles {

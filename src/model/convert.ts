@@ -11,7 +11,7 @@
 // (un-permuted on the way back: WeightSource reads GGUF rows in HF order); 1-D tensors (norms) kept F32
 // in GGUF; a quantized type falls back to F16 for a matrix whose rows are not whole 32-weight blocks;
 // the token list padded with [PAD<id>] (UNUSED) pieces up to the embedding's vocabulary size.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic, writeAll, type ByteStream } from '../formats/atomic.js';

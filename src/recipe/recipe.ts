@@ -133,7 +133,7 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
     save();
     emit({ type: 'stage', stage: name, status: 'done', seconds: state.done[name], detail: detail ?? undefined });
   };
-  const rawFiles = () => (settings.data ? settings.data : [join(P.raw, 'corpus.jsonl')]);
+  const rawFiles = () => (settings.data ? settings.data : [P.raw]);
 
   // 1. The raw corpus: bundled sources plus the junk a crawl brings, or the user's files.
   await stage('corpus', async () => {
@@ -148,8 +148,14 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
       return `${documents} documents of the user's corpus`;
     }
     const docs = rawCorpus({ englishDocuments: scale.englishDocuments, junkPerDocument: scale.junkPerDocument, seed: settings.seed });
+    // Several files: the cleaning pipeline runs one task per file, on every core.
+    rmSync(P.raw, { recursive: true, force: true });
     mkdirSync(P.raw, { recursive: true });
-    const bytes = await writeJsonl(join(P.raw, 'corpus.jsonl'), docs);
+    const parts = Math.max(2, 2 * rt.threads);
+    let bytes = 0;
+    for (let k = 0; k < parts; k++) {
+      bytes += await writeJsonl(join(P.raw, `corpus-${String(k).padStart(3, '0')}.jsonl`), docs.filter((_, i) => i % parts === k));
+    }
     state.corpus = { documents: docs.length, bySource: countBySource(docs), bytes };
     return `${docs.length} documents, ${(bytes / 1e6).toFixed(1)} MB: ${Object.entries(state.corpus.bySource).map(([k, v]) => `${v} ${k}`).join(', ')}`;
   });

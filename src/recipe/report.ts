@@ -5,10 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeAll, writeFileAtomic } from '../formats/atomic.js';
 import type { RunStats } from '../data/report.js';
+import { escapeHtml, htmlPage } from '../report/html.js';
 import { writeRunReport } from '../train/report.js';
 import type { RecipeState } from './recipe.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const esc = escapeHtml;
 
 interface Table {
   head: string[];
@@ -130,12 +131,9 @@ export async function writeRecipeReport(out: string, state: RecipeState): Promis
     '',
   ].join('\n');
 
-  const html = `<!doctype html>
-<html><head><meta charset="utf-8"><title>Yi recipe run</title>
-<style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:1em;overflow:auto;white-space:pre-wrap}code{background:#f6f6f6}</style>
-</head><body>
-<h1>Yi recipe run</h1>
-<p>Raw text &rarr; cleaning cascade &rarr; tokenizer &rarr; token shards &rarr; pretraining &rarr; samples, in ${total.toFixed(0)} s. Next: <code>${esc(next)}</code></p>
+  const html = htmlPage(
+    'Yi recipe run',
+    `<p>Raw text &rarr; cleaning cascade &rarr; tokenizer &rarr; token shards &rarr; pretraining &rarr; samples, in ${total.toFixed(0)} s. Next: <code>${esc(next)}</code></p>
 <h2>Timings</h2>
 ${htmlTable(timings)}
 <h2>Data</h2>
@@ -152,9 +150,8 @@ ${htmlTable(trainTable)}
 <h2>Samples (temperature 0.8, top-k 40)</h2>
 ${samples.map((s) => `<pre><b>${esc(s.prompt)}</b>${esc(s.text)}</pre>`).join('\n')}
 <h2>Settings</h2>
-<pre>${esc(settingsJson)}</pre>
-</body></html>
-`;
+<pre>${esc(settingsJson)}</pre>`,
+  );
   const files = { html: join(out, 'report.html'), markdown: join(out, 'report.md') };
   writeFileAtomic(files.html, (fd) => writeAll(fd, new TextEncoder().encode(html)));
   writeFileAtomic(files.markdown, (fd) => writeAll(fd, new TextEncoder().encode(md)));

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAll, writeFileAtomic } from '../formats/atomic.js';
 import { lineChartSvg } from '../report/charts.js';
+import { escapeHtml, htmlPage } from '../report/html.js';
 
 export interface TrainLogRecord {
   type: 'train';
@@ -102,21 +103,17 @@ export async function writeRunReport(outDir: string, opts: RunReportOptions): Pr
     '',
   ].join('\n');
 
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const html = `<!doctype html>
-<html><head><meta charset="utf-8"><title>${esc(opts.title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}pre{background:#f6f6f6;padding:1em;overflow:auto}</style>
-</head><body>
-<h1>${esc(opts.title)}</h1>
-${svg}
+  const esc = escapeHtml;
+  const html = htmlPage(
+    opts.title,
+    `${svg}
 <table><tr><th>figure</th><th>value</th></tr>
 ${figures.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('\n')}
 </table>
 ${sections.map((s) => `<h2>${esc(s.heading)}</h2>\n<pre>${esc(s.lines.join('\n'))}</pre>`).join('\n')}
 <h2>Settings</h2>
-<pre>${esc(settingsJson)}</pre>
-</body></html>
-`;
+<pre>${esc(settingsJson)}</pre>`,
+  );
   const files = { markdown: join(outDir, 'report.md'), html: join(outDir, 'report.html'), svg: join(outDir, 'loss.svg') };
   const write = (path: string, text: string) => writeFileAtomic(path, (fd) => writeAll(fd, new TextEncoder().encode(text)));
   write(files.svg, svg);

@@ -10,13 +10,13 @@
 // most four tokens across a sentence boundary, so spliced documents, fluent sentence by sentence,
 // score almost the same as the originals; cohesion across sentences is what splicing breaks.
 import { mulberry32 } from '../../tensor/random.js';
-import type { DocStage, StageResult } from '../types.js';
+import type { DocStage } from '../types.js';
+import { classifierStage } from './classifier-stage.js';
 import { TextClassifier } from './classifier-model.js';
 import { splitHeldOut, type ClassifierTrainingStats } from './classifier-train.js';
 import type { CoherenceFeatureSpec } from './coherence-features.js';
 import { FeatureBuffer } from './hashed-features.js';
 import { binaryMetrics, LogisticModel, trainLogistic, type Example } from './logistic.js';
-import { cachedModel } from './model-cache.js';
 import { collectTexts, type TextInput } from './text-input.js';
 import { splitSentences } from './text.js';
 
@@ -168,22 +168,5 @@ export interface CoherenceStageOptions {
 
 export function coherenceStage(options: Partial<CoherenceStageOptions> = {}): DocStage {
   const o: CoherenceStageOptions = { name: 'coherence', threshold: 0.2, ...options };
-  if (o.model === undefined) throw new Error(`${o.name}: option 'model' (a file from \`yi data train-coherence\`) is required`);
-  if (!(o.threshold >= 0 && o.threshold <= 1)) throw new Error(`${o.name}: option 'threshold' must be in [0, 1] (got ${o.threshold})`);
-  let clf: TextClassifier | undefined;
-  const ready = (): TextClassifier => (clf ??= typeof o.model === 'string' ? cachedModel('coherence', o.model, (p) => TextClassifier.load(p, 'coherence')) : o.model!);
-  return {
-    name: o.name,
-    kind: 'scorer',
-    async init() {
-      ready();
-    },
-    process(doc): StageResult {
-      const p = ready().probability(doc.text);
-      // Too few sentences to judge: kept, and counted.
-      if (p === undefined) return { keep: true, doc, counts: { unscored: 1 } };
-      if (p < o.threshold) return { keep: false, reason: 'incoherent' };
-      return { keep: true, doc: { ...doc, metadata: { ...doc.metadata, coherence_score: Math.round(p * 1e4) / 1e4 } } };
-    },
-  };
+  return classifierStage({ ...o, scorer: 'coherence', trainCommand: 'yi data train-coherence', scoreKey: 'coherence_score', reason: 'incoherent' });
 }

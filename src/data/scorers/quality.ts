@@ -2,10 +2,10 @@
 // of reference text (label 'reference') against web text (label 'web'); a document is kept when
 // p(reference) >= 0.25, RedPajama-V1's threshold. Without web text to train on, the negatives are
 // synthetic web junk built from the reference text's own words (web-junk.ts).
-import type { DocStage, StageResult } from '../types.js';
+import type { DocStage } from '../types.js';
+import { classifierStage } from './classifier-stage.js';
 import { TextClassifier } from './classifier-model.js';
 import { trainNgramClassifier, type ClassifierTrainingStats, type ClassifierTrainOptions } from './classifier-train.js';
-import { cachedModel } from './model-cache.js';
 import { collectTexts, type TextInput } from './text-input.js';
 import { junkVocabulary, webJunkDocuments } from './web-junk.js';
 
@@ -45,20 +45,5 @@ export interface QualityStageOptions {
 
 export function qualityStage(options: Partial<QualityStageOptions> = {}): DocStage {
   const o: QualityStageOptions = { name: 'quality_classifier', threshold: 0.25, ...options };
-  if (o.model === undefined) throw new Error(`${o.name}: option 'model' (a file from \`yi data train-quality\`) is required`);
-  if (!(o.threshold >= 0 && o.threshold <= 1)) throw new Error(`${o.name}: option 'threshold' must be in [0, 1] (got ${o.threshold})`);
-  let clf: TextClassifier | undefined;
-  const ready = (): TextClassifier => (clf ??= typeof o.model === 'string' ? cachedModel('quality', o.model, (p) => TextClassifier.load(p, 'quality')) : o.model!);
-  return {
-    name: o.name,
-    kind: 'scorer',
-    async init() {
-      ready();
-    },
-    process(doc): StageResult {
-      const p = ready().probability(doc.text)!;
-      if (p < o.threshold) return { keep: false, reason: 'low_quality' };
-      return { keep: true, doc: { ...doc, metadata: { ...doc.metadata, quality_score: Math.round(p * 1e4) / 1e4 } } };
-    },
-  };
+  return classifierStage({ ...o, scorer: 'quality', trainCommand: 'yi data train-quality', scoreKey: 'quality_score', reason: 'low_quality' });
 }

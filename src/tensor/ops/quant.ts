@@ -4,7 +4,7 @@
 import type { Arena } from '../../runtime/arena.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { blockBytes, ggufByteSize, isQuantized, QK, QROWS, type DType } from '../dtype.js';
-import { copyTo, sameArena, Tensor } from '../tensor.js';
+import { copyTo, Tensor } from '../tensor.js';
 
 export type QType = 'q8_0' | 'q4_0';
 

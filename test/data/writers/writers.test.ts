@@ -10,7 +10,6 @@ import type { Doc } from '../../../src/data/types.js';
 import { docRecord, JsonlGzWriter } from '../../../src/data/writers/jsonl.js';
 import { ParquetDocWriter } from '../../../src/data/writers/parquet.js';
 import type { OutputWriter } from '../../../src/data/writers/types.js';
-import { tinyTokenizer } from '../../model/tiny-tokenizer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yi-writers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
