@@ -148,10 +148,10 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
       return `${documents} documents of the user's corpus`;
     }
     const docs = rawCorpus({ englishDocuments: scale.englishDocuments, junkPerDocument: scale.junkPerDocument, seed: settings.seed });
-    // Several files: the cleaning pipeline runs one task per file, on every core.
+    // Several files: the cleaning pipeline runs one task per file, on several cores.
     rmSync(P.raw, { recursive: true, force: true });
     mkdirSync(P.raw, { recursive: true });
-    const parts = Math.max(2, 2 * rt.threads);
+    const parts = 4; // fixed, so the corpus (and all that follows) does not depend on the thread count
     let bytes = 0;
     for (let k = 0; k < parts; k++) {
       bytes += await writeJsonl(join(P.raw, `corpus-${String(k).padStart(3, '0')}.jsonl`), docs.filter((_, i) => i % parts === k));
