@@ -32,3 +32,17 @@ yi convert "$tmp/f32.gguf" "$tmp/hf"
 node --input-type=module -e "import { bilingualCorpus } from './dist/bench/corpus.js'; import { writeFileSync } from 'node:fs'; writeFileSync('$tmp/corpus.txt', bilingualCorpus(1000000, 3));"
 node dist/src/cli/yi.js tokenizer train --input "$tmp/corpus.txt" --vocab-size 3000 --out "$tmp/tok" --no-progress >/dev/null
 "$py" test/reference/trained_tokenizer_check.py "$tmp/tok"
+# A trained checkpoint (the tiny recipe's model folder) loads in transformers with our logits and ids.
+node dist/src/cli/yi.js recipe --scale tiny --out "$tmp/recipe" --threads 1 --no-progress >/dev/null 2>&1
+node --input-type=module -e "
+import { loadModel, Runtime, Tokenizer } from './dist/src/index.js';
+import { writeFileSync } from 'node:fs';
+const dir = '$tmp/recipe/train/model';
+const rt = await Runtime.create({ threads: 1 });
+const m = loadModel(rt, dir, { dtype: 'f32', contextLength: 64, batch: 1 });
+const text = 'The jury said that the city was ready.';
+const ids = Tokenizer.load(dir).encode(text);
+const logits = ids.map((id) => Array.from(m.forward([id]).toArray()));
+writeFileSync('$tmp/logits.json', JSON.stringify({ text, ids, logits }));
+await rt.close();"
+"$py" test/reference/checkpoint_check.py "$tmp/recipe/train/model" "$tmp/logits.json"

@@ -519,6 +519,8 @@ export function hfTokenizerConfig(spec: TokenizerSpec, cfg: YiConfig, chatTempla
     tokenizer_class: 'LlamaTokenizer',
     unk_token: piece(unk),
   };
+  // transformers' Llama tokenizers prepend a space unless told otherwise; Yi's vocabulary has no dummy prefix.
+  if (!spec.normalizer.addDummyPrefix) out.add_prefix_space = false;
   if (chatTemplate !== undefined) out.chat_template = chatTemplate;
   return out;
 }

@@ -92,6 +92,8 @@ export function tokenizerConfig(proto: ModelProtoInit, opts: TokenizerConfigOpti
     added_tokens_decoder: decoder,
     additional_special_tokens: extra,
     bos_token: bos,
+    // transformers' Llama tokenizers would prepend a space; our vocabularies have no dummy prefix.
+    add_prefix_space: false,
     chat_template: opts.chatTemplate ?? CHATML_TEMPLATE,
     clean_up_tokenization_spaces: false,
     eos_token: eos,

@@ -11,6 +11,8 @@ import { generationConfig, hfTokenizerConfig, modelProtoFromSpec } from '../mode
 import type { YiTrainable } from '../model/trainable.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadTokenizerSpec } from '../tokenizer/load.js';
+import { parseModelProto } from '../tokenizer/sentencepiece-proto.js';
+import { tokenizerJson } from '../tokenizer/train-files.js';
 import type { AdamW } from './optimizer.js';
 
 export const TRAINER_STATE_FORMAT = 'yi-ts-trainer-state';
@@ -141,6 +143,10 @@ function writeTokenizerFolder(dir: string, cfg: YiConfig, tokenizerPath?: string
   const spec = loadTokenizerSpec(tokenizerPath);
   const proto = modelProtoFromSpec(spec);
   writeFileAtomic(join(dir, 'tokenizer.model'), (fd) => writeAll(fd, proto));
+  // tokenizer.json too, so that transformers loads the fast tokenizer without converting (which needs
+  // protobuf in Python); written for the vocabularies tokenizerJson describes exactly (Yi's settings).
+  const parsed = parseModelProto(proto, join(dir, 'tokenizer.model'));
+  if (parsed.normalizerSpec.name === 'identity' && !parsed.normalizerSpec.addDummyPrefix) writeJson(join(dir, 'tokenizer.json'), tokenizerJson(parsed));
   writeJson(join(dir, 'tokenizer_config.json'), hfTokenizerConfig(spec, cfg));
   writeJson(join(dir, 'generation_config.json'), generationConfig(cfg, spec));
 }
