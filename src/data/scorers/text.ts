@@ -1,8 +1,8 @@
 // Text preparation shared by the learned scorers: CCNet's line normalisation, a language-aware word
 // split (jieba for runs of Han characters, per-character for kana/Thai, Unicode word runs elsewhere)
-// and a sentence split. Kept here, inside the scorers, so that the models do not depend on code
-// owned by other stages; every model file records which of these it was trained with.
-import { createRequire } from 'node:module';
+// and a sentence split, as the scorers' models were trained with (every model file records which).
+// The jieba segmenter itself is the one the rule filters use (src/data/text/segmenter.ts).
+import { chineseSegmenter } from '../text/segmenter.js';
 
 // CCNet `text_normalizer.py`: UNICODE_PUNCT, applied character by character (punct=1).
 const UNICODE_PUNCT: Record<string, string> = {
@@ -36,21 +36,7 @@ export function normalizeLine(line: string): string {
 // of letters/marks/digits with inner apostrophes, or any other non-space character (punctuation).
 const TOKEN_RE = /(\p{Script=Han}+)|([\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}])|([\p{L}\p{M}\p{N}_]+(?:'[\p{L}\p{M}\p{N}_]+)*)|(\S)/gu;
 
-interface JiebaLike {
-  cut(text: string, hmm?: boolean): string[];
-}
-let jieba: JiebaLike | undefined;
-
-/** The jieba segmenter with its bundled dictionary, loaded on first use (about 0.2 s). */
-export function chineseSegmenter(): JiebaLike {
-  if (!jieba) {
-    const require = createRequire(import.meta.url);
-    const { Jieba } = require('@node-rs/jieba') as { Jieba: { withDict(d: Uint8Array): JiebaLike } };
-    const { dict } = require('@node-rs/jieba/dict') as { dict: Uint8Array };
-    jieba = Jieba.withDict(dict);
-  }
-  return jieba;
-}
+export { chineseSegmenter };
 
 /**
  * Words of a (normalised) line: Unicode word runs, punctuation characters one by one, Han runs cut
