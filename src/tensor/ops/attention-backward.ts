@@ -1,6 +1,7 @@
 // Backward of the training attention (attentionTrain): causal GQA within B independent sequences.
 import { expectShape, type Tensor } from '../tensor.js';
-import { arenaOf, expectDType, expectNoOverlap, expectRank } from './util.js';
+import { trainingAttentionShapes } from './attention.js';
+import { arenaOf, expectNoOverlap } from './util.js';
 
 /** Bytes of scratch the backward needs per thread: two score rows of T floats, 16-byte aligned. */
 export function attentionBackwardScratchBytes(seqLen: number): number {
@@ -18,20 +19,11 @@ export function attentionBackwardScratchBytes(seqLen: number): number {
  */
 export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, dOut: Tensor, dq: Tensor, dk: Tensor, dv: Tensor): void {
   const op = 'attentionBackward';
-  expectDType(op, 'q', q, ['f32']);
-  expectRank(op, 'q', q, 4);
-  const [b, t, hq, d] = q.shape as [number, number, number, number];
-  expectDType(op, 'k', k, ['f32']);
-  expectRank(op, 'k', k, 4);
-  const hkv = k.shape[2]!;
-  expectShape(op, 'k', k, 'f32', [b, t, hkv, d]);
-  expectShape(op, 'v', v, 'f32', [b, t, hkv, d]);
+  const { b, t, hq, hkv, d } = trainingAttentionShapes(op, q, k, v);
   expectShape(op, 'dOut', dOut, 'f32', q.shape);
   expectShape(op, 'dq', dq, 'f32', q.shape);
   expectShape(op, 'dk', dk, 'f32', k.shape);
   expectShape(op, 'dv', dv, 'f32', k.shape);
-  if (hkv < 1 || hq % hkv !== 0) throw new RangeError(`${op}: q has ${hq} heads, not a multiple of k's ${hkv} kv heads`);
-  if (d < 1) throw new RangeError(`${op}: head dim must be >= 1, got ${d}`);
   const rt = q.rt;
   const need = attentionBackwardScratchBytes(t);
   if (need > rt.scratchBytesPerThread) {

@@ -75,17 +75,8 @@ export function attention(q: Tensor, kCache: Tensor, vCache: Tensor, pos0: numbe
  */
 export function attentionTrain(q: Tensor, k: Tensor, v: Tensor, out: Tensor): Tensor {
   const op = 'attentionTrain';
-  expectDType(op, 'q', q, ['f32']);
-  expectRank(op, 'q', q, 4);
-  const [b, t, hq, d] = q.shape as [number, number, number, number];
-  expectDType(op, 'k', k, ['f32']);
-  expectRank(op, 'k', k, 4);
-  const hkv = k.shape[2]!;
-  expectShape(op, 'k', k, 'f32', [b, t, hkv, d]);
-  expectShape(op, 'v', v, 'f32', [b, t, hkv, d]);
+  const { b, t, hq, hkv, d } = trainingAttentionShapes(op, q, k, v);
   expectShape(op, 'out', out, 'f32', q.shape);
-  if (hkv < 1 || hq % hkv !== 0) throw new RangeError(`${op}: q has ${hq} heads, not a multiple of k's ${hkv} kv heads`);
-  if (d < 1) throw new RangeError(`${op}: head dim must be >= 1, got ${d}`);
   const rt = q.rt;
   if (t * 4 > rt.scratchBytesPerThread) {
     throw new RangeError(
@@ -99,4 +90,22 @@ export function attentionTrain(q: Tensor, k: Tensor, v: Tensor, out: Tensor): Te
   const minUnits = Math.max(1, Math.ceil(32768 / Math.max(1, t * d)));
   rt.parallel('attention_train_f32', arena, [q.offset, k.offset, v.offset, out.offset, t, hq, hkv, d, scale], b * t * hq, 1, minUnits);
   return out;
+}
+
+/**
+ * Checks the operands of training attention (forward and backward): q f32 [B, T, Hq, D], k and v
+ * f32 [B, T, Hkv, D] with Hq a multiple of Hkv. Returns the dimensions.
+ */
+export function trainingAttentionShapes(op: string, q: Tensor, k: Tensor, v: Tensor): { b: number; t: number; hq: number; hkv: number; d: number } {
+  expectDType(op, 'q', q, ['f32']);
+  expectRank(op, 'q', q, 4);
+  const [b, t, hq, d] = q.shape as [number, number, number, number];
+  expectDType(op, 'k', k, ['f32']);
+  expectRank(op, 'k', k, 4);
+  const hkv = k.shape[2]!;
+  expectShape(op, 'k', k, 'f32', [b, t, hkv, d]);
+  expectShape(op, 'v', v, 'f32', [b, t, hkv, d]);
+  if (hkv < 1 || hq % hkv !== 0) throw new RangeError(`${op}: q has ${hq} heads, not a multiple of k's ${hkv} kv heads`);
+  if (d < 1) throw new RangeError(`${op}: head dim must be >= 1, got ${d}`);
+  return { b, t, hq, hkv, d };
 }
