@@ -98,7 +98,7 @@ export function registerData(program: Command): Command {
     .option('--rank <i>', 'this process takes tasks i, i+N, ... (default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, else 0)')
     .option('--world <n>', 'number of ranks (default: SLURM_ARRAY_TASK_COUNT or YI_WORLD_SIZE, else 1)')
     .option('--write-dropped', 'also write the dropped documents, with stage and reason, to dropped/')
-    .option('--format <f>', 'output format: jsonl.gz or parquet', 'jsonl.gz')
+    .option('--format <f>', 'output format: jsonl.zst, jsonl.gz or parquet', 'jsonl.zst')
     .option('--gzip-level <n>', 'gzip level of the JSONL.gz output (1 fast .. 9 small)', '1')
     .option('--field <name>', 'text field of JSONL records / text column of Parquet files', 'text')
     .option('--id-field <name>', "field holding a record's id (else <file>:<index>)", 'id')
@@ -110,7 +110,7 @@ export function registerData(program: Command): Command {
     .option('--keep-work', 'keep the documents between phases (work/phase-*) after use')
     .option('--no-progress', 'no progress bar or log lines')
     .action(async (pipeline: string, o: RunFlags) => {
-      if (o.format !== 'jsonl.gz' && o.format !== 'parquet') throw new Error(`--format must be jsonl.gz or parquet (got '${o.format}')`);
+      if (o.format !== 'jsonl.zst' && o.format !== 'jsonl.gz' && o.format !== 'parquet') throw new Error(`--format must be jsonl.zst, jsonl.gz or parquet (got '${o.format}')`);
       const valFraction = Number(o.valFraction);
       if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`--val-fraction must be a number in [0, 1) (got '${o.valFraction}')`);
       const { runPipeline } = await import('../data/pipeline/run.js');

@@ -33,7 +33,7 @@ test('yi data run: a YAML pipeline with its own stage module, 2 workers; a rerun
   assert.match(a.out, new RegExp(`${corpus.docs.length} documents read, \\d+ written`));
   // Not a terminal: plain log lines instead of a bar.
   assert.match(a.err, /\[data\] phase 0 task 0 done: \d+ documents in, \d+ out/);
-  for (const f of ['stats.json', 'report.md', 'report.html', 'data/00003.jsonl.gz', 'dropped/00003-1.jsonl.gz']) assert.ok(existsSync(join(out, f)), f);
+  for (const f of ['stats.json', 'report.md', 'report.html', 'data/00003.jsonl.zst', 'dropped/00003-1.jsonl.gz']) assert.ok(existsSync(join(out, f)), f);
   const b = run('data', 'run', pipeline, '--input', input, '--out', out, '--tasks', '4', '--workers', '2', '--write-dropped', '--checkpoint-every', '5', '--no-progress');
   assert.equal(b.code, 0, b.err);
   assert.match(b.out, /4 of 4 tasks \(4 done before\): 0 jobs run/);

@@ -10,7 +10,8 @@ import { dirname } from 'node:path';
 import { writeAll, writeFileAtomic } from '../../formats/atomic.js';
 import { readSlice, readDocsFile, type ReadItem, type Slice } from '../readers/index.js';
 import { isGlobalStage, type Doc, type DocStage, type GlobalStage, type StageResult } from '../types.js';
-import { docRecord, JsonlGzWriter } from '../writers/jsonl.js';
+import { docRecord, gzipCodec, JsonlWriter, type JsonlCodec } from '../writers/jsonl.js';
+import { loadZstd } from '../writers/zstd.js';
 import { ParquetDocWriter } from '../writers/parquet.js';
 import type { OutputWriter, PartSink } from '../writers/types.js';
 import type { PipelineStage, ResolvedPipeline } from './build.js';
@@ -19,6 +20,9 @@ import { phasesOf, type Phase, type Plan } from './plan.js';
 import { emptyTaskStats, TaskStatsRecorder, type TaskStats } from './stats.js';
 
 /** Everything a worker needs besides the stages (plain data: it crosses to worker threads). */
+/** zstd's default level: about gzip -1's speed at a smaller size. */
+const ZSTD_LEVEL = 3;
+
 export interface RunConfig {
   out: string;
   plan: Plan;
@@ -69,6 +73,8 @@ export class JobRunner {
   private readonly layout: RunLayout;
   private readonly phases: Phase[];
   private readonly inits = new Map<number, Promise<void>>();
+  /** The zstd compressor, loaded before the first part of a jsonl.zst run is written. */
+  private zstd?: (data: Uint8Array, level: number) => Uint8Array;
 
   constructor(
     private readonly config: RunConfig,
@@ -138,18 +144,21 @@ export class JobRunner {
     const last = phase === this.phases.length - 1;
     const out: OutputWriter<Doc>[] = [];
     if (!last) {
-      out.push(new JsonlGzWriter<Doc>({ name: 'next', partsDir: L.parts(phase, 'next'), finalPath: (t) => L.phaseOutput(phase, t), toRecord: docRecord, level: 1 }));
+      out.push(new JsonlWriter<Doc>({ name: 'next', partsDir: L.parts(phase, 'next'), finalPath: (t) => L.phaseOutput(phase, t), toRecord: docRecord, codec: gzipCodec(1) }));
     } else {
       if (s.format === 'parquet') out.push(new ParquetDocWriter(L.parts(phase, 'data'), (t) => L.dataFile(t, 'parquet')));
-      else out.push(new JsonlGzWriter<Doc>({ name: 'data', partsDir: L.parts(phase, 'data'), finalPath: (t) => L.dataFile(t, 'jsonl.gz'), toRecord: docRecord, level: s.gzipLevel }));
+      else {
+        const codec: JsonlCodec = s.format === 'jsonl.zst' ? { extension: 'jsonl.zst', compress: (d) => this.zstd!(d, ZSTD_LEVEL) } : gzipCodec(s.gzipLevel);
+        out.push(new JsonlWriter<Doc>({ name: 'data', partsDir: L.parts(phase, 'data'), finalPath: (t) => L.dataFile(t, codec.extension), toRecord: docRecord, codec }));
+      }
     }
     if (!s.writeDropped) return { out };
-    const dropped = new JsonlGzWriter<DroppedRecord>({
+    const dropped = new JsonlWriter<DroppedRecord>({
       name: 'dropped',
       partsDir: L.parts(phase, 'dropped'),
       finalPath: (t) => L.droppedFile(phase, t),
       toRecord: (r) => ({ id: r.doc.id, stage: r.stage, reason: r.reason, text: r.doc.text, metadata: r.doc.metadata }),
-      level: 1,
+      codec: gzipCodec(1),
     });
     return { out, dropped };
   }
@@ -179,6 +188,7 @@ export class JobRunner {
     let state: Checkpoint = existsSync(ckptPath)
       ? (JSON.parse(readFileSync(ckptPath, 'utf8')) as Checkpoint)
       : { records: 0, parts: 0, finished: false, stats: emptyTaskStats(chain.map((c) => c.name)) };
+    if (this.config.plan.settings.format === 'jsonl.zst') this.zstd ??= await loadZstd();
     const { out, dropped } = this.writers(phase);
     const all: OutputWriter<unknown>[] = [...out, ...(dropped ? [dropped] : [])] as OutputWriter<unknown>[];
 

@@ -19,7 +19,7 @@ export interface PlanTask {
 
 /** Settings that change what a task writes: a rerun must use the same ones. */
 export interface PlanSettings {
-  format: 'jsonl.gz' | 'parquet';
+  format: 'jsonl.zst' | 'jsonl.gz' | 'parquet';
   /** gzip level of the JSONL.gz output (work files and dropped documents use 1). */
   gzipLevel: number;
   field: string;

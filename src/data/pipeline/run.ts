@@ -21,7 +21,7 @@ import { PipelineError } from './spec.js';
 import { DEFAULT_VAL_FRACTION, tokenizeCorpus } from '../../train/tokenize.js';
 import { mergeRunStats, writeRunReport, type PhaseTaskResult, type ReportFiles, type RunStats } from '../report.js';
 
-export type OutputFormat = 'jsonl.gz' | 'parquet';
+export type OutputFormat = 'jsonl.zst' | 'jsonl.gz' | 'parquet';
 
 /**
  * Token shards of the kept documents: once every task is done, rank 0 tokenizes the output with
@@ -54,7 +54,7 @@ export interface RunPipelineOptions {
   input: readonly string[];
   /** Output folder (created; a rerun with the same plan resumes it). */
   out: string;
-  /** Format of the kept documents. Default 'jsonl.gz'. */
+  /** Format of the kept documents. Default 'jsonl.zst'. */
   format?: OutputFormat;
   /**
    * gzip level of JSONL.gz output, 1..9. Default 1: about 140 MB/s on one core against 40 MB/s at
@@ -145,8 +145,8 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
 
   const checkpointEvery = o.checkpointEvery ?? 10_000;
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) throw new PipelineError(`checkpointEvery must be a whole number >= 1 (got ${checkpointEvery})`);
-  const format = o.format ?? 'jsonl.gz';
-  if (format !== 'jsonl.gz' && format !== 'parquet') throw new PipelineError(`format must be 'jsonl.gz' or 'parquet' (got '${format}')`);
+  const format = o.format ?? 'jsonl.zst';
+  if (format !== 'jsonl.zst' && format !== 'jsonl.gz' && format !== 'parquet') throw new PipelineError(`format must be 'jsonl.zst', 'jsonl.gz' or 'parquet' (got '${format}')`);
   const gzipLevel = o.gzipLevel ?? 1;
   if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) throw new PipelineError(`gzipLevel must be a whole number from 1 to 9 (got ${gzipLevel})`);
   const files = listInputFiles(o.input);

@@ -1,8 +1,7 @@
-// JSONL, gzip-compressed (.jsonl.gz). zstd would be the better codec, but nothing installed here
-// compresses it (Node 20's zlib has no zstd, fzstd only decompresses), so the writers fall back
-// to gzip; every reader here reads both. A part is a series of gzip members (one per ~1 MiB of
-// JSON) and a task's final file is its parts concatenated: gzip readers take concatenated members
-// as one stream.
+// Compressed JSONL: .jsonl.zst (zstd, the pipeline's default output) or .jsonl.gz. A part is a
+// series of compressed blocks (one gzip member or zstd frame per ~1 MiB of JSON) and a task's final
+// file is its parts concatenated: gzip and zstd readers both take concatenated members / frames as
+// one stream.
 import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -19,8 +18,19 @@ export interface JsonlWriterOptions<T> {
   finalPath: (task: number) => string;
   /** The JSON value written for one item (one line). */
   toRecord: (item: T) => unknown;
-  /** gzip level 1..9 (default 6; the pipeline's output uses its gzipLevel setting). */
-  level?: number;
+  /** Compresses one block into a self-contained gzip member or zstd frame (see jsonlCodec). */
+  codec: JsonlCodec;
+}
+
+export interface JsonlCodec {
+  /** 'jsonl.gz' or 'jsonl.zst'. */
+  extension: string;
+  compress(data: Uint8Array): Uint8Array;
+}
+
+/** gzip at `level` (1 fast .. 9 small). */
+export function gzipCodec(level: number): JsonlCodec {
+  return { extension: 'jsonl.gz', compress: (d) => gzipSync(d, { level }) };
 }
 
 const MEMBER_BYTES = 1 << 20;
@@ -28,7 +38,7 @@ const MEMBER_BYTES = 1 << 20;
 /** The record of a kept document: `{"id", "text", "metadata"}` (what the JSONL reader reads back). */
 export const docRecord = (d: Doc): unknown => ({ id: d.id, text: d.text, metadata: d.metadata });
 
-class GzipJsonlPart<T> implements PartSink<T> {
+class JsonlPart<T> implements PartSink<T> {
   private lines: string[] = [];
   private bytes = 0;
   private members = 0;
@@ -40,7 +50,7 @@ class GzipJsonlPart<T> implements PartSink<T> {
     private readonly tmp: string,
     private readonly fd: number,
     private readonly toRecord: (item: T) => unknown,
-    private readonly level: number,
+    private readonly codec: JsonlCodec,
   ) {}
 
   write(item: T): void {
@@ -52,31 +62,31 @@ class GzipJsonlPart<T> implements PartSink<T> {
 
   private flush(): void {
     if (this.lines.length === 0 && this.members > 0) return;
-    writeAll(this.fd, gzipSync(this.lines.join(''), { level: this.level }));
+    writeAll(this.fd, this.codec.compress(Buffer.from(this.lines.join(''))));
     this.members++;
     this.lines = [];
     this.bytes = 0;
   }
 
   commit(): void {
-    // An empty part is still one (empty) gzip member, so that every part is a valid gzip file.
+    // An empty part is still one (empty) member or frame, so that every part is a valid file.
     if (this.lines.length > 0 || this.members === 0) this.flush();
     this.files.publish(this.tmp, this.fd, this.task, this.part);
   }
 }
 
-export class JsonlGzWriter<T> implements OutputWriter<T> {
+export class JsonlWriter<T> implements OutputWriter<T> {
   readonly name: string;
   private readonly files: PartFiles;
 
   constructor(private readonly opts: JsonlWriterOptions<T>) {
     this.name = opts.name;
-    this.files = new PartFiles(opts.partsDir, 'jsonl.gz');
+    this.files = new PartFiles(opts.partsDir, opts.codec.extension);
   }
 
   openPart(task: number, part: number): PartSink<T> {
     const { tmp, fd } = this.files.openTemp(task, part);
-    return new GzipJsonlPart(this.files, task, part, tmp, fd, this.opts.toRecord, this.opts.level ?? 6);
+    return new JsonlPart(this.files, task, part, tmp, fd, this.opts.toRecord, this.opts.codec);
   }
 
   discardParts(task: number, from: number): void {

@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { decompress } from 'fzstd';
 import type { Doc } from '../../../src/data/types.js';
 
 export interface Corpus {
@@ -50,13 +51,13 @@ export function expectedOutput(docs: readonly Doc[]): Doc[] {
   return out;
 }
 
-/** The documents of an output folder's data/*.jsonl.gz, in task order. */
+/** The documents of an output folder's data/*.jsonl.zst (the default) or *.jsonl.gz, in task order. */
 export function outputDocs(out: string): Doc[] {
   const dir = join(out, 'data');
   return readdirSync(dir)
     .sort()
     .flatMap((f) =>
-      gunzipSync(readFileSync(join(dir, f)))
+      Buffer.from(f.endsWith('.zst') ? decompress(readFileSync(join(dir, f))) : gunzipSync(readFileSync(join(dir, f))))
         .toString()
         .split('\n')
         .filter(Boolean)

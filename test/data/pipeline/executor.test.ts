@@ -69,7 +69,7 @@ test('a global stage across tasks and workers: the same bytes with 0 or 2 worker
   assert.equal(r1!.stats, undefined);
   assert.deepEqual([r0!.myTasks, r1!.myTasks], [3, 2]);
   const base = outputFiles(join(dir, 'w0'));
-  assert.ok(base.has('data/00004.jsonl.gz') && base.has('dropped/00004-1.jsonl.gz') && base.has('stats.json'));
+  assert.ok(base.has('data/00004.jsonl.zst') && base.has('dropped/00004-1.jsonl.gz') && base.has('stats.json'));
   for (const other of ['w2', 'ranks']) assert.deepEqual(outputFiles(join(dir, other)), base, other);
   assert.deepEqual(outputDocs(join(dir, 'w0')), want);
   assert.deepEqual(inThread.stats!.stages, one.stats!.stages);

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { readSlice, type ReadItem } from '../../../src/data/readers/index.js';
 import type { Doc } from '../../../src/data/types.js';
-import { docRecord, JsonlGzWriter } from '../../../src/data/writers/jsonl.js';
+import { docRecord, gzipCodec, JsonlWriter } from '../../../src/data/writers/jsonl.js';
 import { ParquetDocWriter } from '../../../src/data/writers/parquet.js';
 import type { OutputWriter } from '../../../src/data/writers/types.js';
 
@@ -31,7 +31,7 @@ async function writeTask(w: OutputWriter<Doc>, task: number, docs: Doc[], per: n
   return w.finishTask(task, part + 1);
 }
 
-async function readBack(path: string, format: 'jsonl.gz' | 'parquet'): Promise<Doc[]> {
+async function readBack(path: string, format: 'jsonl.gz' | 'jsonl.zst' | 'parquet'): Promise<Doc[]> {
   const out: Doc[] = [];
   for await (const it of readSlice({ path, source: 'x', format })) out.push((it as Extract<ReadItem, { doc: Doc }>).doc);
   return out;
@@ -39,7 +39,7 @@ async function readBack(path: string, format: 'jsonl.gz' | 'parquet'): Promise<D
 
 test('JSONL.gz: parts concatenate into one gzip file that reads back as the same documents', async () => {
   const docs = Array.from({ length: 23 }, (_, i) => doc(i));
-  const w = new JsonlGzWriter<Doc>({ name: 'data', partsDir: join(dir, 'parts'), finalPath: (t) => join(dir, 'out', `${t}.jsonl.gz`), toRecord: docRecord });
+  const w = new JsonlWriter<Doc>({ name: 'data', partsDir: join(dir, 'parts'), finalPath: (t) => join(dir, 'out', `${t}.jsonl.gz`), toRecord: docRecord, codec: gzipCodec(6) });
   const [file] = await writeTask(w, 3, docs, 5);
   assert.equal(file, join(dir, 'out', '3.jsonl.gz'));
   assert.deepEqual(await readBack(file!, 'jsonl.gz'), docs);
@@ -56,7 +56,7 @@ test('JSONL.gz: parts concatenate into one gzip file that reads back as the same
 });
 
 test('discardParts removes the parts a killed run wrote after its checkpoint, and temp files', () => {
-  const w = new JsonlGzWriter<Doc>({ name: 'data', partsDir: join(dir, 'dparts'), finalPath: (t) => join(dir, `${t}.jsonl.gz`), toRecord: docRecord });
+  const w = new JsonlWriter<Doc>({ name: 'data', partsDir: join(dir, 'dparts'), finalPath: (t) => join(dir, `${t}.jsonl.gz`), toRecord: docRecord, codec: gzipCodec(6) });
   for (let p = 0; p < 4; p++) {
     const s = w.openPart(0, p);
     s.write(doc(p));
@@ -78,3 +78,14 @@ test('Parquet: one row group per non-empty part; id, text and metadata read back
   assert.deepEqual(await readBack(none!, 'parquet'), []);
 });
 
+
+test('JSONL.zst: parts of zstd frames joined into one file that the readers read back', async () => {
+  const { loadZstd } = await import('../../../src/data/writers/zstd.js');
+  const zstd = await loadZstd();
+  const w = new JsonlWriter<Doc>({ name: 'data', partsDir: join(dir, 'zparts'), finalPath: (t) => join(dir, 'zout', `${t}.jsonl.zst`), toRecord: docRecord, codec: { extension: 'jsonl.zst', compress: (d) => zstd(d, 3) } });
+  const docs = Array.from({ length: 25 }, (_, i) => ({ ...doc(i), text: `zstd document ${i} `.repeat(50) }));
+  const [file] = await writeTask(w, 0, docs, 4);
+  assert.ok(file!.endsWith('.jsonl.zst'));
+  assert.deepEqual(readFileSync(file!).subarray(0, 4), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'a zstd frame');
+  assert.deepEqual(await readBack(file!, 'jsonl.zst'), docs);
+});
