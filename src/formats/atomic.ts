@@ -1,7 +1,7 @@
 // Atomic file replacement: write a temp file next to the target, fsync it, rename it over the
 // target, then fsync the directory. A crash leaves either the old file or the new one, never a
 // partial file under the target's name (DESIGN.md: partial outputs never replace good ones).
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Calls `write(fd)` on a fresh temp file, then publishes it as `path`. On error the temp file is removed. */
@@ -25,6 +25,21 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
   }
   renameSync(tmp, path);
   syncDir(dirname(path));
+}
+
+/**
+ * Removes the temp files that writes of `path` by killed processes left behind (`.NAME.tmp-*`). Call it
+ * only where no other process may be writing `path` at the same time (e.g. the owner of a task).
+ */
+export function removeStaleTemps(path: string): void {
+  const prefix = `.${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return; // no folder yet: nothing to clean
+  }
+  for (const n of names) if (n.startsWith(prefix)) rmSync(join(dirname(path), n), { force: true });
 }
 
 /** fsync a directory so the rename itself is durable. Some platforms cannot open directories: best effort. */

@@ -5,7 +5,7 @@
 import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { writeAll, writeFileAtomic } from '../../formats/atomic.js';
+import { removeStaleTemps, writeAll, writeFileAtomic } from '../../formats/atomic.js';
 import type { Doc } from '../types.js';
 import { PartFiles } from './parts.js';
 import type { OutputWriter, PartSink } from './types.js';
@@ -96,6 +96,7 @@ export class JsonlWriter<T> implements OutputWriter<T> {
   async finishTask(task: number, parts: number): Promise<string[]> {
     const final = this.opts.finalPath(task);
     mkdirSync(dirname(final), { recursive: true });
+    removeStaleTemps(final); // a run killed while joining this task's parts
     const buf = Buffer.allocUnsafe(1 << 20);
     writeFileAtomic(final, (out) => {
       for (let p = 0; p < parts; p++) {

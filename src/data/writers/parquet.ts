@@ -1,6 +1,7 @@
 // Parquet output: columns id, text (strings) and metadata (JSON), Snappy-compressed. A part is a
 // Parquet file of its rows; a task's final file has one row group per part, written part by part
 // so memory stays bounded by one part.
+import { removeStaleTemps } from '../../formats/atomic.js';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
@@ -61,6 +62,7 @@ export class ParquetDocWriter implements OutputWriter<Doc> {
   async finishTask(task: number, parts: number): Promise<string[]> {
     const final = this.finalPath(task);
     mkdirSync(dirname(final), { recursive: true });
+    removeStaleTemps(final); // a run killed while joining this task's parts
     const tmp = join(dirname(final), `.${basename(final)}.tmp-${process.pid}`);
     const writer = fileWriter(tmp);
     const pw = new ParquetWriter({ writer, schema: schemaFromColumnData({ columnData: columns([]) }) });
