@@ -12,7 +12,7 @@ import type { PipelineSpec } from '../data/pipeline/spec.js';
 import { trainCoherenceClassifier } from '../data/scorers/coherence.js';
 import { trainPerplexityModel } from '../data/scorers/perplexity-train.js';
 import { trainQualityClassifier } from '../data/scorers/quality.js';
-import { bundledReferenceDocuments } from '../data/scorers/reference-corpus.js';
+import { brownDocuments as brownReferenceDocuments, chineseReferenceDocuments } from '../data/scorers/reference-corpus.js';
 import { trainSafetyClassifier } from '../data/scorers/safety.js';
 import type { Doc } from '../data/types.js';
 import { preset, type YiConfig } from '../model/config.js';
@@ -163,15 +163,28 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
   // 2. The learned scorers of the cascade, trained on the bundled reference text (and generated junk).
   await stage('scorers', async () => {
     mkdirSync(P.scorers, { recursive: true });
-    // A sample spread over every genre (the first documents would all be news).
-    const all = bundledReferenceDocuments({ paragraphsPerDocument: 4 });
-    const every = Math.max(1, all.length / scale.referenceDocuments);
-    const reference = Array.from({ length: Math.min(all.length, scale.referenceDocuments) }, (_, i) => all[Math.floor(i * every)]!);
-    const files = { perplexity: join(P.scorers, 'perplexity.bin'), quality: join(P.scorers, 'quality.bin'), coherence: join(P.scorers, 'coherence.bin'), safety: join(P.scorers, 'safety.bin') };
+    // English: a sample of Brown spread over every genre (the first documents would all be news).
+    // Chinese: all of the (small) Chinese reference text, which has a perplexity model of its own and
+    // is repeated in the classifiers' positive class so that they learn Chinese prose is not junk.
+    const english = brownReferenceDocuments({ paragraphsPerDocument: 4 });
+    const every = Math.max(1, english.length / scale.referenceDocuments);
+    const en = Array.from({ length: Math.min(english.length, scale.referenceDocuments) }, (_, i) => english[Math.floor(i * every)]!);
+    const zh = chineseReferenceDocuments(2);
+    const zhWeighted = Array.from({ length: Math.max(1, Math.round((0.2 * en.length) / Math.max(1, zh.length))) }, () => zh).flat();
+    const reference = [...en, ...zhWeighted];
+    const files = {
+      perplexityEn: join(P.scorers, 'perplexity-en.bin'),
+      perplexityZh: join(P.scorers, 'perplexity-zh.bin'),
+      quality: join(P.scorers, 'quality.bin'),
+      coherence: join(P.scorers, 'coherence.bin'),
+      safety: join(P.scorers, 'safety.bin'),
+    };
     // Tail = above the 99th percentile of held-out reference perplexity: Yi drops only documents far
     // above the mean (CCNet's 60th percentile would drop 40% of good text by construction).
-    const ppl = await trainPerplexityModel({ input: reference, percentiles: [50, 99], seed: settings.seed });
-    ppl.model.save(files.perplexity);
+    const pplEn = await trainPerplexityModel({ input: en, percentiles: [50, 99], seed: settings.seed });
+    pplEn.model.save(files.perplexityEn);
+    const pplZh = await trainPerplexityModel({ input: zh, percentiles: [50, 99], seed: settings.seed });
+    pplZh.model.save(files.perplexityZh);
     const quality = await trainQualityClassifier({ positives: reference, seed: settings.seed });
     quality.model.save(files.quality);
     const coherence = await trainCoherenceClassifier({ input: reference, seed: settings.seed });
@@ -179,12 +192,13 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
     const safety = await trainSafetyClassifier({ safe: reference, seed: settings.seed });
     safety.model.save(files.safety);
     state.scorers = {
-      perplexity: { file: files.perplexity, stats: ppl.stats },
+      perplexity_en: { file: files.perplexityEn, stats: pplEn.stats },
+      perplexity_zh: { file: files.perplexityZh, stats: pplZh.stats },
       quality: { file: files.quality, stats: quality.stats },
       coherence: { file: files.coherence, stats: coherence.stats },
       safety: { file: files.safety, stats: safety.stats },
     };
-    return `perplexity (5-gram KN), quality, coherence and safety models on ${reference.length} reference documents`;
+    return `perplexity (5-gram KN, English and Chinese), quality, coherence and safety models on ${en.length} English and ${zh.length} Chinese reference documents`;
   });
 
   // 3. The cleaning cascade in the order of Yi's Figure 1.
@@ -279,7 +293,7 @@ export function recipePipeline(state: RecipeState, scale: RecipeScale): Pipeline
   const s = state.scorers;
   if (!s) throw new Error('the scorers stage has not run');
   const options: Record<string, Record<string, unknown>> = {
-    perplexity: { model: s.perplexity!.file },
+    perplexity: { models: { en: s.perplexity_en!.file, zh: s.perplexity_zh!.file } },
     quality_classifier: { model: s.quality!.file },
     coherence: { model: s.coherence!.file },
     safety: { model: s.safety!.file },
