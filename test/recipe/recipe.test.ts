@@ -3,7 +3,8 @@
 // from its checkpoint on --resume instead of starting over.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { decompress } from 'fzstd';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,6 +31,19 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** Kept documents per raw source (metadata.source). */
+function outputSources(dir: string): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const f of readdirSync(dir)) {
+    for (const line of Buffer.from(decompress(readFileSync(join(dir, f)))).toString().split('\n')) {
+      if (!line) continue;
+      const s = String((JSON.parse(line) as { metadata: { source: string } }).metadata.source);
+      c[s] = (c[s] ?? 0) + 1;
+    }
+  }
+  return c;
+}
+
 function trainLog(out: string): string[] {
   return readFileSync(join(out, 'train', 'log.jsonl'), 'utf8')
     .trim()
@@ -47,7 +61,10 @@ test('every stage runs, in order, and leaves its outputs', () => {
   const clean = JSON.parse(readFileSync(join(out, 'clean', 'stats.json'), 'utf8')) as { documents: { read: number; written: number }; stages: Record<string, { dropped: number }> };
   assert.ok(clean.documents.written > 0 && clean.documents.written < clean.documents.read, `cleaning kept ${clean.documents.written} of ${clean.documents.read}`);
   assert.ok(clean.stages.gopher_quality!.dropped > 0, 'the heuristic rules remove the junk');
-  for (const f of ['perplexity.bin', 'quality.bin', 'coherence.bin', 'safety.bin']) assert.ok(existsSync(join(out, 'scorers', f)), f);
+  const kept = outputSources(join(out, 'clean', 'data'));
+  assert.ok(kept.brown! > 0.6 * s.corpus!.bySource.brown! && kept.chinese! > 0.6 * s.corpus!.bySource.chinese!, `clean English and Chinese mostly survive: ${JSON.stringify(kept)}`);
+  assert.equal(kept['web-junk'] ?? 0, 0, 'no web junk survives');
+  for (const f of ['perplexity-en.bin', 'perplexity-zh.bin', 'quality.bin', 'coherence.bin', 'safety.bin']) assert.ok(existsSync(join(out, 'scorers', f)), f);
   const tok = Tokenizer.load(join(out, 'tokenizer'));
   assert.equal(tok.vocabSize, s.tokenizer!.vocabSize);
   const ds = openTokenDataset(join(out, 'tokens'));
