@@ -2,7 +2,7 @@
 // (report.md and report.html): documents in and out, a table and a bar chart of what each stage
 // removed and why, input files with errors, and a few dropped documents per rule.
 import { escapeHtml, htmlPage } from '../report/html.js';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeAll, writeFileAtomic } from '../formats/atomic.js';
 import type { BarDatum } from '../report/charts.js';
@@ -126,7 +126,52 @@ function mdFence(text: string): string {
   return `${fence}text\n${text}\n${fence}`;
 }
 
-export function renderMarkdown(s: RunStats, chartFile?: string): string {
+/** What cluster_filter leaves in its stage folder (src/data/cluster): per-cluster size, top terms and examples. */
+interface ClusterSummary {
+  k: number;
+  documents: number;
+  clusters: { id: number; name?: string; share: number; estimatedDocs: number; topTerms: string[]; examples: { id: string; title: string }[]; dropped?: boolean }[];
+}
+
+/** The cluster summaries of a run's clustering stages, by stage name (read from work/stages/NAME/clusters.json). */
+export function readClusterSummaries(outDir: string, s: RunStats): [string, ClusterSummary][] {
+  const out: [string, ClusterSummary][] = [];
+  for (const p of s.pipeline) {
+    if (p.kind !== 'cluster' || !p.global) continue;
+    const file = join(outDir, 'work', 'stages', p.name, 'clusters.json');
+    if (!existsSync(file)) continue;
+    try {
+      out.push([p.name, JSON.parse(readFileSync(file, 'utf8')) as ClusterSummary]);
+    } catch {
+      // a summary that cannot be read is left out of the report, not fatal to it
+    }
+  }
+  return out;
+}
+
+function clusterMarkdown(clusters: [string, ClusterSummary][]): string[] {
+  return clusters.flatMap(([name, c]) => [
+    `## Clusters of ${name} (k = ${c.k}, ${c.documents} documents)`,
+    '',
+    '| cluster | share | top terms | examples |',
+    '|---|---:|---|---|',
+    ...c.clusters.map((x) => `| ${x.id}${x.name ? ` ${x.name}` : ''} | ${(100 * x.share).toFixed(1)}% | ${x.topTerms.slice(0, 8).join(', ')} | ${x.examples.slice(0, 2).map((e) => e.title.slice(0, 60).replace(/\|/g, '/')).join(' / ')} |`),
+    '',
+  ]);
+}
+
+function clusterHtml(clusters: [string, ClusterSummary][]): string {
+  return clusters
+    .map(
+      ([name, c]) =>
+        `<h2>Clusters of ${esc(name)} (k = ${c.k}, ${c.documents} documents)</h2>\n<table><tr><th>cluster</th><th>share</th><th>top terms</th><th>examples</th></tr>\n` +
+        c.clusters.map((x) => `<tr><td>${x.id}${x.name ? ` ${esc(x.name)}` : ''}</td><td class="n">${(100 * x.share).toFixed(1)}%</td><td>${esc(x.topTerms.slice(0, 10).join(', '))}</td><td>${x.examples.slice(0, 3).map((e) => `<code>${esc(e.id)}</code> ${esc(e.title)}`).join('<br>')}</td></tr>`).join('\n') +
+        '</table>',
+    )
+    .join('\n');
+}
+
+export function renderMarkdown(s: RunStats, chartFile?: string, clusters: [string, ClusterSummary][] = []): string {
   const out: string[] = ['# Data pipeline report', '', summary(s), '', '## Stages', ''];
   out.push('| # | stage | kind | in | kept | dropped | dropped of input | why | counters |', '|---|---|---|---:|---:|---:|---:|---|---|');
   s.pipeline.forEach((p, i) => {
@@ -156,13 +201,14 @@ export function renderMarkdown(s: RunStats, chartFile?: string): string {
     }
   }
   if (!any) out.push('No document was dropped.', '');
+  out.push(...clusterMarkdown(clusters));
   if (s.outputs.length > 0) out.push('## Output files', '', ...s.outputs.map((f) => `- ${f}`), '');
   return out.join('\n');
 }
 
 const esc = escapeHtml;
 
-export function renderHtml(s: RunStats, chartSvg?: string): string {
+export function renderHtml(s: RunStats, chartSvg?: string, clusters: [string, ClusterSummary][] = []): string {
   const rows = s.pipeline
     .map((p, i) => {
       const st = s.stages[p.name] ?? { total: 0, kept: 0, dropped: 0 };
@@ -200,6 +246,7 @@ ${files}
 ${errors ? `<p>First errors per file:</p><ul>${errors}</ul>` : ''}
 <h2>Dropped documents, by rule</h2>
 ${examples || '<p>No document was dropped.</p>'}
+${clusterHtml(clusters)}
 ${s.outputs.length ? `<h2>Output files</h2><ul>${s.outputs.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : ''}`);
 }
 
@@ -221,8 +268,9 @@ export async function writeRunReport(outDir: string, stats: RunStats): Promise<R
   const svg = await barChartSvg(droppedByStage(stats), { title: 'Documents removed per stage', valueTitle: 'documents', seriesTitle: 'reason' });
   writeText(files.stats, JSON.stringify(stats, null, 1) + '\n');
   writeText(files.chart, svg);
-  writeText(files.markdown, renderMarkdown(stats, 'report-stages.svg'));
-  writeText(files.html, renderHtml(stats, svg));
+  const clusters = readClusterSummaries(outDir, stats);
+  writeText(files.markdown, renderMarkdown(stats, 'report-stages.svg', clusters));
+  writeText(files.html, renderHtml(stats, svg, clusters));
   return files;
 }
 

@@ -64,6 +64,8 @@ test('every stage runs, in order, and leaves its outputs', () => {
   const kept = outputSources(join(out, 'clean', 'data'));
   assert.ok(kept.brown! > 0.6 * s.corpus!.bySource.brown! && kept.chinese! > 0.6 * s.corpus!.bySource.chinese!, `clean English and Chinese mostly survive: ${JSON.stringify(kept)}`);
   assert.equal(kept['web-junk'] ?? 0, 0, 'no web junk survives');
+  // The cleaning report shows the topic clusters with their terms and examples.
+  assert.match(readFileSync(join(out, 'clean', 'report.md'), 'utf8'), /## Clusters of cluster_filter \(k = 4, \d+ documents\)\n\n\| cluster \| share \| top terms \| examples \|/);
   for (const f of ['perplexity-en.bin', 'perplexity-zh.bin', 'quality.bin', 'coherence.bin', 'safety.bin']) assert.ok(existsSync(join(out, 'scorers', f)), f);
   const tok = Tokenizer.load(join(out, 'tokenizer'));
   assert.equal(tok.vocabSize, s.tokenizer!.vocabSize);
