@@ -64,7 +64,7 @@ export async function writeRecipeReport(out: string, state: RecipeState): Promis
           ['merges', tok.merges],
           ['characters in the vocabulary (others: byte fallback)', tok.characters],
           ['training sentences', tok.sentences],
-          ['tokens per UTF-8 byte of the cleaned text', tok.tokensPerChar?.toFixed(3) ?? '-'],
+          ['tokens per UTF-8 byte of the cleaned text', tok.tokensPerByte?.toFixed(3) ?? '-'],
           ['training tokens / validation tokens', `${state.tokens?.train ?? '-'} / ${state.tokens?.val ?? '-'}`],
           ['seconds', tok.seconds.toFixed(1)],
         ]
