@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeAll, writeFileAtomic } from '../formats/atomic.js';
 import type { RunStats } from '../data/report.js';
-import { escapeHtml, htmlPage } from '../report/html.js';
+import { escapeHtml, htmlPage, settingsMarkdown } from '../report/html.js';
 import { writeRunReport } from '../train/report.js';
 import type { RecipeState } from './recipe.js';
 
@@ -123,12 +123,7 @@ export async function writeRecipeReport(out: string, state: RecipeState): Promis
     '## Samples (temperature 0.8, top-k 40)',
     '',
     ...samples.flatMap((s) => [`**${s.prompt}**`, '', '```', s.prompt + s.text, '```', '']),
-    '## Settings',
-    '',
-    '```json',
-    settingsJson,
-    '```',
-    '',
+    ...settingsMarkdown(settingsJson),
   ].join('\n');
 
   const html = htmlPage(

@@ -22,3 +22,8 @@ ${body}
 </body></html>
 `;
 }
+
+/** The closing "Settings" section of a Markdown report: the run's exact options as JSON. */
+export function settingsMarkdown(settingsJson: string): string[] {
+  return ['## Settings', '', '```json', settingsJson, '```', ''];
+}

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAll, writeFileAtomic } from '../formats/atomic.js';
 import { lineChartSvg } from '../report/charts.js';
-import { escapeHtml, htmlPage } from '../report/html.js';
+import { escapeHtml, htmlPage, settingsMarkdown } from '../report/html.js';
 
 export interface TrainLogRecord {
   type: 'train';
@@ -95,12 +95,7 @@ export async function writeRunReport(outDir: string, opts: RunReportOptions): Pr
     ...figures.map(([k, v]) => `| ${k} | ${v} |`),
     '',
     ...sections.flatMap((s) => [`## ${s.heading}`, '', ...s.lines.map((l) => `    ${l}`), '']),
-    '## Settings',
-    '',
-    '```json',
-    settingsJson,
-    '```',
-    '',
+    ...settingsMarkdown(settingsJson),
   ].join('\n');
 
   const esc = escapeHtml;
