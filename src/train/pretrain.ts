@@ -2,7 +2,7 @@
 // with gradient accumulation to an effective batch in tokens, warmup + cosine schedule, clipping,
 // periodic validation, atomic checkpoints and an exact resume. One loop, one place for each thing.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeAll, writeFileAtomic } from '../formats/atomic.js';
 import { validateConfig, type YiConfig } from '../model/config.js';
 import { openWeights } from '../model/source.js';
@@ -147,7 +147,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
   const checkpointInterval = intOpt('checkpointInterval', opts.checkpointInterval ?? 200, 1);
   const seed = opts.seed ?? 1;
   const settings = trajectorySettings(
-    { model: cfg, data: opts.data, out: opts.out, seqLen, batchTokens, microBatchTokens: microSeqs * seqLen, steps, lr, minLr: opts.minLr, warmupSteps, schedule: schedule.kind, clip, adamw: adamwOpts, evalInterval, evalTokens, checkpointInterval, keepCheckpoints: opts.keepCheckpoints ?? 2, seed, recompute: opts.recompute ?? false, initFrom: opts.initFrom },
+    { model: cfg, data: resolve(opts.data), out: opts.out, seqLen, batchTokens, microBatchTokens: microSeqs * seqLen, steps, lr, minLr: opts.minLr, warmupSteps, schedule: schedule.kind, clip, adamw: adamwOpts, evalInterval, evalTokens, checkpointInterval, keepCheckpoints: opts.keepCheckpoints ?? 2, seed, recompute: opts.recompute ?? false, initFrom: opts.initFrom && resolve(opts.initFrom) },
     rt.threads,
   );
 
