@@ -229,7 +229,7 @@ function recomputed(tape: Tape, x: Var, fn: (t: Tape, x: Var) => Var): Var {
     } finally {
       again.dispose();
     }
-  });
+  }, [x.value]);
 }
 
 /** Every parameter's Hugging Face name and shape, in the order of a checkpoint. */

@@ -23,7 +23,7 @@ export function embedding(tape: Tape, table: Var, ids: Tensor): Var {
       if (beta === 0) dst.arena.f32.fill(0, dst.offset / 4, dst.offset / 4 + dst.numel);
       embeddingBackward(ids, dOut, dst);
     });
-  });
+  }, [ids]);
 }
 
 /** y = x W^T (a Hugging Face linear layer without bias): x [N, in], w [out, in] -> [N, out]. */
@@ -37,7 +37,7 @@ export function linear(tape: Tape, x: Var, w: Var): Var {
     tape.accumulateGrad(x, (dst, beta) => matmul(dOut, w.value, { out: dst.reshape([n, k]), beta }));
     // dW += dy^T x     [out, N] x [N, in]
     tape.accumulateGrad(w, (dst, beta) => matmul(dOut, x2, { transA: true, out: dst, beta }));
-  });
+  }, [x.value]);
 }
 
 /** y = x / rms(x) * w over the last dimension: x [N, H], w [H]. */
@@ -50,7 +50,7 @@ export function rmsnorm(tape: Tape, x: Var, w: Var, eps: number): Var {
     const dW = w.requiresGrad ? w.grad ?? (w.grad = tape.tensor(w.value.shape)) : tape.tensor(w.value.shape);
     tape.setOrAddGrad(x, (dst) => rmsnormBackward(dOut, x.value, w.value, rstd, dst, dW));
     if (!w.requiresGrad) tape.free(dW);
-  });
+  }, [x.value, rstd]);
 }
 
 /**
@@ -64,7 +64,7 @@ export function ropeInPlace(tape: Tape, x: Var, positions: Tensor, table: RopeTa
     // The rotation's transpose is the rotation by -angle; done in dOut's own storage.
     applyRope(dOut.reshape(x.value.shape), positions, table, true);
     tape.passGrad(x, dOut);
-  });
+  }, [positions]);
 }
 
 /** Causal GQA within each sequence: q [B, T, Hq, D], k, v [B, T, Hkv, D] -> [B, T, Hq, D]. */
@@ -80,7 +80,7 @@ export function attention(tape: Tape, q: Var, k: Var, v: Var): Var {
       if (x.requiresGrad) tape.passGrad(x, g);
       else tape.free(g);
     }
-  });
+  }, [q.value, k.value, v.value]);
 }
 
 /** silu(gate) * up, elementwise: [N, F]. */
@@ -95,7 +95,7 @@ export function swiglu(tape: Tape, gate: Var, up: Var): Var {
       if (x.requiresGrad) tape.passGrad(x, g);
       else tape.free(g);
     }
-  });
+  }, [gate.value, up.value]);
 }
 
 /** a + b, elementwise (the residual connection). */

@@ -27,6 +27,8 @@ export class Var {
 interface Entry {
   out: Var;
   backward: (dOut: Tensor) => void;
+  /** Tensors the backward closure reads (its saved activations). */
+  saved: readonly Tensor[];
 }
 
 export class Tape {
@@ -35,6 +37,8 @@ export class Tape {
   private readonly owned = new Map<number, Tensor>();
   /** Offsets of gradients handed whole to an input by passGrad: freed by that input, not the producer. */
   private readonly handed = new Set<number>();
+  /** Backward closures yet to run that read each owned tensor (by offset): at 0 it is freed. */
+  private readonly uses = new Map<number, number>();
   private done = false;
 
   constructor(
@@ -74,10 +78,17 @@ export class Tape {
     return v;
   }
 
-  /** Records how to push the gradient of `out` back to its inputs. Returns `out`. */
-  record(out: Var, backward: (dOut: Tensor) => void): Var {
+  /**
+   * Records how to push the gradient of `out` back to its inputs. `saved` lists the tensors (or whole
+   * views of them) that `backward` reads: each is freed once the last closure that reads it has run,
+   * so activations live only as long as backward needs them. Returns `out`.
+   */
+  record(out: Var, backward: (dOut: Tensor) => void, saved: readonly Tensor[] = []): Var {
     if (this.done) throw new Error('tape: backward() already ran; start a new tape');
-    if (out.requiresGrad) this.entries.push({ out, backward });
+    if (out.requiresGrad) {
+      this.entries.push({ out, backward, saved });
+      for (const t of saved) if (this.owned.has(t.offset)) this.uses.set(t.offset, (this.uses.get(t.offset) ?? 0) + 1);
+    }
     return out;
   }
 
@@ -147,12 +158,22 @@ export class Tape {
       loss.grad.arena.f32.fill(seed, loss.grad.offset / 4, loss.grad.offset / 4 + loss.grad.numel);
     }
     for (let i = this.entries.length - 1; i >= 0; i--) {
-      const { out, backward } = this.entries[i]!;
-      if (!out.grad) continue; // nothing downstream depended on it
-      backward(out.grad);
-      if (!out.isParam) {
-        if (!this.handed.delete(out.grad.offset)) this.free(out.grad);
-        out.grad = undefined;
+      const { out, backward, saved } = this.entries[i]!;
+      if (out.grad) {
+        backward(out.grad);
+        if (!out.isParam) {
+          if (!this.handed.delete(out.grad.offset)) this.free(out.grad);
+          out.grad = undefined;
+        }
+      } // else nothing downstream depended on it
+      for (const t of saved) {
+        const n = this.uses.get(t.offset);
+        if (n === undefined) continue;
+        if (n > 1) this.uses.set(t.offset, n - 1);
+        else {
+          this.uses.delete(t.offset);
+          this.free(t);
+        }
       }
     }
     this.entries.length = 0;
@@ -163,6 +184,7 @@ export class Tape {
     for (const t of this.owned.values()) t.dispose();
     this.owned.clear();
     this.handed.clear();
+    this.uses.clear();
     this.entries.length = 0;
     this.done = true;
   }
