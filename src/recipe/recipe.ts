@@ -9,11 +9,7 @@ import { readDocuments } from '../data/documents.js';
 import { DEFAULT_PIPELINE } from '../data/pipelines/default.js';
 import { runPipeline, type PipelineProgress } from '../data/pipeline/run.js';
 import type { PipelineSpec } from '../data/pipeline/spec.js';
-import { trainCoherenceClassifier } from '../data/scorers/coherence.js';
-import { trainPerplexityModel } from '../data/scorers/perplexity-train.js';
-import { trainQualityClassifier } from '../data/scorers/quality.js';
-import { brownDocuments as brownReferenceDocuments, chineseReferenceDocuments } from '../data/scorers/reference-corpus.js';
-import { trainSafetyClassifier } from '../data/scorers/safety.js';
+import { defaultScorerOptions, trainDefaultScorers, type DefaultScorerFiles } from '../data/scorers/defaults.js';
 import type { Doc } from '../data/types.js';
 import { preset, type YiConfig } from '../model/config.js';
 import { generate } from '../model/generate.js';
@@ -69,7 +65,7 @@ export interface RecipeState {
   /** Seconds per finished stage. */
   done: Partial<Record<RecipeStage, number>>;
   corpus?: { documents: number; bySource: Record<string, number>; bytes: number };
-  scorers?: Record<string, { file: string; stats: unknown }>;
+  scorers?: { files: DefaultScorerFiles; stats: Record<string, unknown> };
   tokenizer?: { vocabSize: number; merges: number; characters: number; sentences: number; seconds: number; tokensPerByte?: number };
   tokens?: { train: number; val: number; documents: number };
   pretrain?: { steps: number; batchTokens: number; seqLen: number; lr: number; model: YiConfig; probeTokensPerSecond: number; finalLoss?: number; valLoss?: number; tokensPerSecond?: number };
@@ -163,43 +159,9 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
 
   // 2. The learned scorers of the cascade, trained on the bundled reference text (and generated junk).
   await stage('scorers', async () => {
-    mkdirSync(P.scorers, { recursive: true });
-    // English: a sample of Brown spread over every genre (the first documents would all be news).
-    // Chinese: all of the (small) Chinese reference text, which has a perplexity model of its own and
-    // is repeated in the classifiers' positive class so that they learn Chinese prose is not junk.
-    const english = brownReferenceDocuments({ paragraphsPerDocument: 4 });
-    const every = Math.max(1, english.length / scale.referenceDocuments);
-    const en = Array.from({ length: Math.min(english.length, scale.referenceDocuments) }, (_, i) => english[Math.floor(i * every)]!);
-    const zh = chineseReferenceDocuments(2);
-    const zhWeighted = Array.from({ length: Math.max(1, Math.round((0.2 * en.length) / Math.max(1, zh.length))) }, () => zh).flat();
-    const reference = [...en, ...zhWeighted];
-    const files = {
-      perplexityEn: join(P.scorers, 'perplexity-en.bin'),
-      perplexityZh: join(P.scorers, 'perplexity-zh.bin'),
-      quality: join(P.scorers, 'quality.bin'),
-      coherence: join(P.scorers, 'coherence.bin'),
-      safety: join(P.scorers, 'safety.bin'),
-    };
-    // Tail = above the 99th percentile of held-out reference perplexity: Yi drops only documents far
-    // above the mean (CCNet's 60th percentile would drop 40% of good text by construction).
-    const pplEn = await trainPerplexityModel({ input: en, percentiles: [50, 99], seed: settings.seed });
-    pplEn.model.save(files.perplexityEn);
-    const pplZh = await trainPerplexityModel({ input: zh, percentiles: [50, 99], seed: settings.seed });
-    pplZh.model.save(files.perplexityZh);
-    const quality = await trainQualityClassifier({ positives: reference, seed: settings.seed });
-    quality.model.save(files.quality);
-    const coherence = await trainCoherenceClassifier({ input: reference, seed: settings.seed });
-    coherence.model.save(files.coherence);
-    const safety = await trainSafetyClassifier({ safe: reference, seed: settings.seed });
-    safety.model.save(files.safety);
-    state.scorers = {
-      perplexity_en: { file: files.perplexityEn, stats: pplEn.stats },
-      perplexity_zh: { file: files.perplexityZh, stats: pplZh.stats },
-      quality: { file: files.quality, stats: quality.stats },
-      coherence: { file: files.coherence, stats: coherence.stats },
-      safety: { file: files.safety, stats: safety.stats },
-    };
-    return `perplexity (5-gram KN, English and Chinese), quality, coherence and safety models on ${en.length} English and ${zh.length} Chinese reference documents`;
+    const r = await trainDefaultScorers(P.scorers, { englishDocuments: scale.referenceDocuments, seed: settings.seed });
+    state.scorers = { files: r.files, stats: r.stats };
+    return `perplexity (5-gram KN, English and Chinese), quality, coherence and safety models on ${r.english} English and ${r.chinese} Chinese reference documents`;
   });
 
   // 3. The cleaning cascade in the order of Yi's Figure 1.
@@ -291,15 +253,8 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
 
 /** The default cascade with the recipe's scorer models and scale-dependent cluster count. */
 export function recipePipeline(state: RecipeState, scale: RecipeScale): PipelineSpec {
-  const s = state.scorers;
-  if (!s) throw new Error('the scorers stage has not run');
-  const options: Record<string, Record<string, unknown>> = {
-    perplexity: { models: { en: s.perplexity_en!.file, zh: s.perplexity_zh!.file } },
-    quality_classifier: { model: s.quality!.file },
-    coherence: { model: s.coherence!.file },
-    safety: { model: s.safety!.file },
-    cluster_filter: { k: scale.clusters },
-  };
+  if (!state.scorers) throw new Error('the scorers stage has not run');
+  const options: Record<string, Record<string, unknown>> = { ...defaultScorerOptions(state.scorers.files), cluster_filter: { k: scale.clusters } };
   return { stages: DEFAULT_PIPELINE.stages.map((st) => (options[st.type] ? { ...st, options: { ...st.options, ...options[st.type] } } : st)) };
 }
 

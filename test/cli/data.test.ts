@@ -64,3 +64,19 @@ test('yi data stages lists registered types; yi data pipeline prints the default
   assert.equal(b.code, 0, b.err);
   assert.deepEqual(parseYaml(b.out), { stages: DEFAULT_PIPELINE.stages });
 });
+
+test('yi data run default: every stage of the cascade runs as it is, the learned scorers on default models trained into the cache', () => {
+  const out = join(work, 'default');
+  const cache = join(work, 'cache');
+  const r = spawnSync(process.execPath, [yi, 'data', 'run', 'default', '--input', input, '--out', out, '--workers', '2', '--no-progress'], { encoding: 'utf8', input: '', env: { ...process.env, YI_CACHE: cache } });
+  assert.equal(r.status, 0, r.stderr);
+  const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { stages: Record<string, { total: number }> };
+  for (const s of DEFAULT_PIPELINE.stages) assert.ok(stats.stages[s.type], `stage ${s.type} ran`);
+  for (const f of ['perplexity-en.bin', 'perplexity-zh.bin', 'quality.bin', 'coherence.bin', 'safety.bin']) assert.ok(existsSync(join(cache, 'scorers-v1', f)), f);
+  // A model that does not exist is an error naming it, not a silent fallback.
+  const p = join(work, 'bad.yaml');
+  writeFileSync(p, 'stages:\n  - type: quality_classifier\n    options: { model: missing.bin }\n');
+  const bad = run('data', 'run', p, '--input', input, '--out', join(work, 'bad'));
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /missing\.bin/);
+});

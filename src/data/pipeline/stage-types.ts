@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { clusterFactories } from '../cluster/index.js';
 import { dedupFactories } from '../dedup/index.js';
 import { filterFactories } from '../filters/index.js';
+import { cachedDefaultScorers, defaultScorerOptions } from '../scorers/defaults.js';
 import { scorerFactories } from '../scorers/index.js';
 import type { Stage } from '../types.js';
 import { registerStage, type StageContext } from './registry.js';
@@ -48,7 +49,19 @@ const SCORERS: Record<string, string> = {
   coherence: 'classifier of lexical cohesion across sentences; flags spliced unrelated sentences (`yi data train-coherence`)',
   safety: 'safety word lists per category plus an optional classifier (`yi data train-safety`)',
 };
-for (const [type, description] of Object.entries(SCORERS)) register(type, scorerFactories[type]!, description);
+// A scorer stage without a model uses the default one (bundled reference text, trained once into the
+// cache), so that the default pipeline runs as it is.
+for (const [type, description] of Object.entries(SCORERS)) {
+  registerStage(
+    type,
+    async (options: Record<string, unknown>, ctx: StageContext) => {
+      const given = resolveOptionPaths(options, ctx.baseDir);
+      const defaults = given.model === undefined && given.models === undefined ? defaultScorerOptions(await cachedDefaultScorers())[type] : {};
+      return scorerFactories[type]!({ ...defaults, ...given, name: ctx.name });
+    },
+    `${description}; without a model: the default one, trained on the bundled reference text into ${'$'}YI_CACHE or ~/.cache/yi-ts`,
+  );
+}
 
 const GLOBAL: Record<string, [(opts?: any) => Stage, string]> = {
   line_dedup: [dedupFactories.line_dedup!, 'paragraph / line dedup (CCNet): a normalised line stays only in the first document that has it'],

@@ -29,3 +29,4 @@ export { defaultSafetyListsDir, readSafetyLists, SafetyMatcher, type SafetyLists
 export { safetyStage, trainSafetyClassifier, type SafetyStageOptions, type TrainSafetyOptions } from './safety.js';
 export type { TextInput } from './text-input.js';
 export { webJunkDocuments } from './web-junk.js';
+export { cachedDefaultScorers, defaultScorerCacheDir, defaultScorerFiles, defaultScorerOptions, trainDefaultScorers, type DefaultScorerFiles, type DefaultScorerOptions } from './defaults.js';
