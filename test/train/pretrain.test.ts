@@ -156,3 +156,26 @@ test('kill -9 at a random step, then --resume: the loss curve continues bit-iden
   assert.ok(existsSync(join(out, 'report.html')) && existsSync(join(out, 'loss.svg')));
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /final validation loss/);
 });
+
+test('a damaged checkpoint is refused on --resume, naming the file and what is wrong', async () => {
+  const { cpSync, writeFileSync, truncateSync, statSync } = await import('node:fs');
+  const src = await plain();
+  const damaged = (name: string) => {
+    const out = join(tmp, name);
+    cpSync(src, out, { recursive: true });
+    return { out, ckpt: join(out, 'checkpoints', 'step-00000014') };
+  };
+  const a = damaged('bad-state');
+  writeFileSync(join(a.ckpt, 'trainer_state.json'), '{"format": "yi-ts-trainer-state", "version": 1, "step": -3');
+  await assert.rejects(pretrain(rt, { ...base(a.out), resume: true }), /step-00000014\/trainer_state\.json: cannot read the trainer state/);
+  const b = damaged('bad-format');
+  writeFileSync(join(b.ckpt, 'trainer_state.json'), JSON.stringify({ format: 'something-else', version: 1, step: 14 }));
+  await assert.rejects(pretrain(rt, { ...base(b.out), resume: true }), /trainer_state\.json: expected format yi-ts-trainer-state version 1/);
+  const c = damaged('bad-moments');
+  const opt = join(c.ckpt, 'optimizer.safetensors');
+  truncateSync(opt, statSync(opt).size - 100);
+  await assert.rejects(pretrain(rt, { ...base(c.out), resume: true }), /optimizer\.safetensors/);
+  const d = damaged('bad-weights');
+  writeFileSync(join(d.ckpt, 'model.safetensors'), Buffer.from([1, 2, 3]));
+  await assert.rejects(pretrain(rt, { ...base(d.out), resume: true }), /model\.safetensors/);
+});
