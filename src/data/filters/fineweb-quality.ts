@@ -3,13 +3,12 @@
 // lines ending in terminal punctuation, short lines, characters in duplicate lines, newlines per
 // word. Thresholds, comparisons and reasons are datatrove's. Chinese gets FineWeb-2's Chinese
 // thresholds (configs/cmn_Hani.yml) for the two rules it tuned.
-import type { Doc, DocStage, StageResult } from '../types.js';
+import type { DocStage } from '../types.js';
 import { isBlank, flagsAt, charWidth, STERM } from '../text/chars.js';
-import { documentLanguage, type LanguageChoice } from '../text/language.js';
-import { initSegmenter } from '../text/segmenter.js';
 import { splitWords } from '../text/words.js';
 import { findDuplicates } from './gopher-repetition.js';
-import { forLanguage, resolveOptions, type StageOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import { languageRuleFilter, type LanguageRuleOptions } from './language-rules.js';
 
 export interface FineWebQualityThresholds {
   /** Share of lines ending in terminal punctuation below this drops (line_punct_ratio). datatrove: 0.12. */
@@ -26,9 +25,7 @@ export interface FineWebQualityThresholds {
   newLineRatio: number | null;
 }
 
-export interface FineWebQualityOptions extends StageOptions, FineWebQualityThresholds {
-  /** The language of every document, or 'auto': metadata.language, else a guess from the script. */
-  language: LanguageChoice;
+export interface FineWebQualityOptions extends LanguageRuleOptions<FineWebQualityThresholds>, FineWebQualityThresholds {
   /** What a line may end with to count as punctuated: FineWeb's `. ' " ! ?`, and '”'. */
   stopChars: string[];
   /**
@@ -36,8 +33,6 @@ export interface FineWebQualityOptions extends StageOptions, FineWebQualityThres
    * TERMINAL_PUNCTUATION does, so that Chinese lines can be punctuated. Default true.
    */
   sentenceTerminals: boolean;
-  /** Per-language overrides of the thresholds. */
-  byLanguage: Record<string, Partial<FineWebQualityThresholds>>;
 }
 
 export const FINEWEB_QUALITY_DEFAULTS: FineWebQualityOptions = {
@@ -105,14 +100,5 @@ export function fineWebQualityReason(text: string, language: string, t: Resolved
 /** The `fineweb_quality` filter. */
 export function fineWebQuality(options?: Partial<FineWebQualityOptions>): DocStage {
   const o = resolveOptions('fineweb_quality', FINEWEB_QUALITY_DEFAULTS, options, { nullable: NULLABLE, perLanguage: 'byLanguage' });
-  return {
-    name: o.name,
-    kind: 'filter',
-    init: () => initSegmenter(o.language),
-    process(doc: Doc): StageResult {
-      const language = documentLanguage(doc, o.language);
-      const reason = fineWebQualityReason(doc.text, language, forLanguage<Resolved>(o, o.byLanguage, language));
-      return reason ? { keep: false, reason } : { keep: true, doc };
-    },
-  };
+  return languageRuleFilter<Resolved>(o, fineWebQualityReason);
 }

@@ -5,12 +5,11 @@
 // (spaCy-like for English, jieba for Chinese); Chinese gets FineWeb-2's thresholds for Chinese
 // (configs/cmn_Hani.yml), since jieba words are 1-3 characters and the English bounds would drop
 // every Chinese page.
-import type { Doc, DocStage, StageResult } from '../types.js';
+import type { DocStage } from '../types.js';
 import { countOccurrences, pyLstrip, pyRstrip, pySplitLines } from '../text/chars.js';
-import { documentLanguage, type LanguageChoice } from '../text/language.js';
-import { initSegmenter } from '../text/segmenter.js';
 import { hasLetter, isNonSymbolWord, splitWords } from '../text/words.js';
-import { forLanguage, resolveOptions, type StageOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import { languageRuleFilter, type LanguageRuleOptions } from './language-rules.js';
 
 export interface GopherQualityThresholds {
   /** Fewer non-symbol words than this drops (gopher_short_doc). datatrove: min_doc_words = 50. */
@@ -43,12 +42,7 @@ export interface GopherQualityThresholds {
   stopWordLanguages: string[];
 }
 
-export interface GopherQualityOptions extends StageOptions, GopherQualityThresholds {
-  /** The language of every document, or 'auto': metadata.language, else a guess from the script. */
-  language: LanguageChoice;
-  /** Per-language overrides of the thresholds. */
-  byLanguage: Record<string, Partial<GopherQualityThresholds>>;
-}
+export interface GopherQualityOptions extends LanguageRuleOptions<GopherQualityThresholds>, GopherQualityThresholds {}
 
 export const GOPHER_QUALITY_DEFAULTS: GopherQualityOptions = {
   name: 'gopher_quality',
@@ -82,10 +76,6 @@ const NULLABLE = [
   'minAlphaWordsRatio',
   'minStopWords',
 ];
-
-function drop(reason: string): StageResult {
-  return { keep: false, reason };
-}
 
 let lastStopList: string[] | undefined;
 let lastStopSet = new Set<string>();
@@ -154,15 +144,5 @@ export function gopherQualityReason(text: string, language: string, t: GopherQua
 
 /** The `gopher_quality` filter. */
 export function gopherQuality(options?: Partial<GopherQualityOptions>): DocStage {
-  const o = resolveOptions('gopher_quality', GOPHER_QUALITY_DEFAULTS, options, { nullable: NULLABLE, perLanguage: 'byLanguage' });
-  return {
-    name: o.name,
-    kind: 'filter',
-    init: () => initSegmenter(o.language),
-    process(doc: Doc): StageResult {
-      const language = documentLanguage(doc, o.language);
-      const reason = gopherQualityReason(doc.text, language, forLanguage(o, o.byLanguage, language));
-      return reason ? drop(reason) : { keep: true, doc };
-    },
-  };
+  return languageRuleFilter(resolveOptions('gopher_quality', GOPHER_QUALITY_DEFAULTS, options, { nullable: NULLABLE, perLanguage: 'byLanguage' }), gopherQualityReason);
 }

@@ -5,13 +5,12 @@
 // repeat more than English ones, gets FineWeb-2's Chinese thresholds (configs/cmn_Hani.yml).
 // Lengths are counted in UTF-16 units (Python counts code points; they differ only for characters
 // outside the BMP, in numerator and denominator alike).
-import type { Doc, DocStage, StageResult } from '../types.js';
+import type { DocStage } from '../types.js';
 import { pyStrip } from '../text/chars.js';
-import { documentLanguage, type LanguageChoice } from '../text/language.js';
 import { WordSequence } from '../text/ngrams.js';
-import { initSegmenter } from '../text/segmenter.js';
 import { splitWords } from '../text/words.js';
-import { forLanguage, resolveOptions, StageOptionError, type StageOptions } from './options.js';
+import { resolveOptions, StageOptionError } from './options.js';
+import { languageRuleFilter, type LanguageRuleOptions } from './language-rules.js';
 
 export interface GopherRepetitionThresholds {
   /** Duplicate lines / lines above this drops (dup_line_frac). datatrove: 0.3. */
@@ -28,12 +27,7 @@ export interface GopherRepetitionThresholds {
   dupNGrams: [number, number][];
 }
 
-export interface GopherRepetitionOptions extends StageOptions, GopherRepetitionThresholds {
-  /** The language of every document, or 'auto': metadata.language, else a guess from the script. */
-  language: LanguageChoice;
-  /** Per-language overrides of the thresholds. */
-  byLanguage: Record<string, Partial<GopherRepetitionThresholds>>;
-}
+export interface GopherRepetitionOptions extends LanguageRuleOptions<GopherRepetitionThresholds>, GopherRepetitionThresholds {}
 
 export const GOPHER_REPETITION_DEFAULTS: GopherRepetitionOptions = {
   name: 'gopher_repetition',
@@ -137,14 +131,5 @@ export function gopherRepetition(options?: Partial<GopherRepetitionOptions>): Do
     checkNGrams(`byLanguage.${lang}.topNGrams`, t.topNGrams);
     checkNGrams(`byLanguage.${lang}.dupNGrams`, t.dupNGrams);
   }
-  return {
-    name: o.name,
-    kind: 'filter',
-    init: () => initSegmenter(o.language),
-    process(doc: Doc): StageResult {
-      const language = documentLanguage(doc, o.language);
-      const reason = gopherRepetitionReason(doc.text, language, forLanguage(o, o.byLanguage, language));
-      return reason ? { keep: false, reason } : { keep: true, doc };
-    },
-  };
+  return languageRuleFilter(o, gopherRepetitionReason);
 }
