@@ -2,7 +2,7 @@
 // a bilingual BPE tokenizer -> token shards -> pretraining a scaled-down Yi -> samples -> one report.
 // Each stage records itself as done in recipe.json; --resume skips finished stages and continues an
 // interrupted pretraining from its last checkpoint.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeAll, writeFileAtomic } from '../formats/atomic.js';
 import { readDocuments } from '../data/documents.js';
@@ -10,7 +10,7 @@ import { DEFAULT_PIPELINE } from '../data/pipelines/default.js';
 import { runPipeline, type PipelineProgress } from '../data/pipeline/run.js';
 import type { PipelineSpec } from '../data/pipeline/spec.js';
 import { defaultScorerOptions, trainDefaultScorers, type DefaultScorerFiles } from '../data/scorers/defaults.js';
-import type { Doc } from '../data/types.js';
+import { writeDocumentsJsonl } from '../data/corpora/index.js';
 import { preset, type YiConfig } from '../model/config.js';
 import { generate } from '../model/generate.js';
 import { loadModel } from '../model/load.js';
@@ -151,7 +151,7 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
     const parts = 4; // fixed, so the corpus (and all that follows) does not depend on the thread count
     let bytes = 0;
     for (let k = 0; k < parts; k++) {
-      bytes += await writeJsonl(join(P.raw, `corpus-${String(k).padStart(3, '0')}.jsonl`), docs.filter((_, i) => i % parts === k));
+      bytes += (await writeDocumentsJsonl(join(P.raw, `corpus-${String(k).padStart(3, '0')}.jsonl`), docs.filter((_, i) => i % parts === k))).bytes;
     }
     state.corpus = { documents: docs.length, bySource: countBySource(docs), bytes };
     return `${docs.length} documents, ${(bytes / 1e6).toFixed(1)} MB: ${Object.entries(state.corpus.bySource).map(([k, v]) => `${v} ${k}`).join(', ')}`;
@@ -283,18 +283,4 @@ function probeTokensPerSecond(rt: Runtime, model: YiConfig, seqLen: number, batc
     opt.dispose();
     m.dispose();
   }
-}
-
-async function writeJsonl(path: string, docs: readonly Doc[]): Promise<number> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const ws = createWriteStream(tmp);
-  let bytes = 0;
-  for (const d of docs) {
-    const line = JSON.stringify({ id: d.id, text: d.text, ...d.metadata }) + '\n';
-    bytes += Buffer.byteLength(d.text);
-    if (!ws.write(line)) await new Promise<void>((r) => ws.once('drain', () => r()));
-  }
-  await new Promise<void>((res, rej) => ws.end((e?: Error | null) => (e ? rej(e) : res())));
-  renameSync(tmp, path);
-  return bytes;
 }
