@@ -84,28 +84,6 @@ export interface PretrainResult {
   stoppedEarly: boolean;
 }
 
-/** Everything that decides the trajectory: a resume refuses to continue when one of these changed. */
-function trajectorySettings(o: Required<Omit<PretrainOptions, 'onEvent' | 'maxSeconds' | 'resume' | 'initFrom' | 'tokenBudget' | 'minLr'>> & { minLr?: number; initFrom?: string }, threads: number) {
-  return {
-    model: o.model,
-    data: o.data,
-    seqLen: o.seqLen,
-    batchTokens: o.batchTokens,
-    microBatchTokens: o.microBatchTokens,
-    steps: o.steps,
-    lr: o.lr,
-    minLr: o.minLr,
-    warmupSteps: o.warmupSteps,
-    schedule: o.schedule,
-    clip: o.clip,
-    adamw: o.adamw,
-    seed: o.seed,
-    recompute: o.recompute,
-    initFrom: o.initFrom,
-    threads,
-  };
-}
-
 export async function pretrain(rt: Runtime, opts: PretrainOptions): Promise<PretrainResult> {
   const cfg = validateConfig({ ...opts.model });
   const dataset = openTokenDataset(opts.data);
@@ -146,10 +124,25 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
   const evalTokens = intOpt('evalTokens', opts.evalTokens ?? 32768, 0);
   const checkpointInterval = intOpt('checkpointInterval', opts.checkpointInterval ?? 200, 1);
   const seed = opts.seed ?? 1;
-  const settings = trajectorySettings(
-    { model: cfg, data: resolve(opts.data), out: opts.out, seqLen, batchTokens, microBatchTokens: microSeqs * seqLen, steps, lr, minLr: opts.minLr, warmupSteps, schedule: schedule.kind, clip, adamw: adamwOpts, evalInterval, evalTokens, checkpointInterval, keepCheckpoints: opts.keepCheckpoints ?? 2, seed, recompute: opts.recompute ?? false, initFrom: opts.initFrom && resolve(opts.initFrom) },
-    rt.threads,
-  );
+  // Everything that decides the trajectory: a resume refuses to continue when one of these changed.
+  const settings: Record<string, unknown> = {
+    model: cfg,
+    data: resolve(opts.data),
+    seqLen,
+    batchTokens,
+    microBatchTokens: microSeqs * seqLen,
+    steps,
+    lr,
+    minLr: opts.minLr,
+    warmupSteps,
+    schedule: schedule.kind,
+    clip,
+    adamw: adamwOpts,
+    seed,
+    recompute: opts.recompute ?? false,
+    initFrom: opts.initFrom && resolve(opts.initFrom),
+    threads: rt.threads,
+  };
 
   mkdirSync(opts.out, { recursive: true });
   const ckptDir = join(opts.out, 'checkpoints');
@@ -171,7 +164,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
   try {
     if (resumeFrom) {
       const st = loadCheckpoint(resumeFrom, model, opt);
-      const changed = Object.keys(settings).filter((k) => JSON.stringify((st.settings as Record<string, unknown>)[k]) !== JSON.stringify((settings as Record<string, unknown>)[k]));
+      const changed = Object.keys(settings).filter((k) => JSON.stringify(st.settings[k]) !== JSON.stringify(settings[k]));
       if (changed.length > 0) {
         throw new RangeError(`${resumeFrom}: cannot resume: these settings differ from the checkpoint's: ${changed.join(', ')} (resume with the same options, or start a new --out)`);
       }
