@@ -73,7 +73,8 @@ export { filterFactories, badWords, c4Quality, fineWebQuality, gopherQuality, go
 // Training: the autograd tape, the trainable model, AdamW and schedules, checkpoints, the pretraining loop.
 export { Tape, Var } from './tensor/autograd/tape.js';
 export * as autograd from './tensor/autograd/ops.js';
-export { YiTrainable, parameterShapes, type Param, type ParamInit, type StepOptions, type LossSum } from './model/trainable.js';
+export { parameterShapes } from './model/weights.js';
+export { YiTrainable, type Param, type ParamInit, type StepOptions, type LossSum } from './model/trainable.js';
 export { AdamW, PRETRAIN_ADAMW, SFT_ADAMW, type AdamWOptions, type StepReport } from './train/optimizer.js';
 export { learningRate, type ScheduleOptions, type ScheduleKind } from './train/schedule.js';
 export { saveCheckpoint, loadCheckpoint, latestCheckpoint, writeModelFolder, CheckpointError, type TrainerState } from './train/checkpoint.js';

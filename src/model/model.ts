@@ -13,7 +13,7 @@ import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { YiConfig } from './config.js';
 import { mulberry32 } from '../tensor/random.js';
-import { ArenaPlacer, fillUniform, layerBytes, layerMatrixShapes, stagingBytes, type LayerWeights, type YiWeights } from './weights.js';
+import { ArenaPlacer, fillUniform, layerBytes, layerMatrixShapes, layerTensors, stagingBytes, type LayerWeights, type YiWeights } from './weights.js';
 
 export interface ModelOptions {
   /** Positions the KV cache holds (default: the config's maxPositions, capped at 4096). */
@@ -104,18 +104,7 @@ export class YiModel {
     for (let l = 0; l < cfg.layers; l++) {
       const arena = placer.place(layerBytes(cfg, dtype) + kvBytes);
       if (!arenasUsed.includes(arena)) arenasUsed.push(arena);
-      const p = `model.layers.${l}.`;
-      layers.push({
-        attnNorm: vector(p + 'input_layernorm.weight', cfg.hidden, arena),
-        wq: matrix(p + 'self_attn.q_proj.weight', shapes.wq, arena),
-        wk: matrix(p + 'self_attn.k_proj.weight', shapes.wk, arena),
-        wv: matrix(p + 'self_attn.v_proj.weight', shapes.wv, arena),
-        wo: matrix(p + 'self_attn.o_proj.weight', shapes.wo, arena),
-        ffnNorm: vector(p + 'post_attention_layernorm.weight', cfg.hidden, arena),
-        wGate: matrix(p + 'mlp.gate_proj.weight', shapes.wGate, arena),
-        wUp: matrix(p + 'mlp.up_proj.weight', shapes.wUp, arena),
-        wDown: matrix(p + 'mlp.down_proj.weight', shapes.wDown, arena),
-      });
+      layers.push(layerTensors(l, (name, field) => (field === 'attnNorm' || field === 'ffnNorm' ? vector(name, cfg.hidden, arena) : matrix(name, shapes[field], arena))));
       caches.push({
         k: Tensor.zeros(rt, 'f32', [ctx, cfg.kvHeads, cfg.headDim], arena),
         v: Tensor.zeros(rt, 'f32', [ctx, cfg.kvHeads, cfg.headDim], arena),

@@ -13,7 +13,7 @@ import { mulberry32 } from '../tensor/random.js';
 import { validateConfig, type YiConfig } from './config.js';
 import { fillFrom } from './load.js';
 import { LoadError, type WeightSource } from './source.js';
-import { layerMatrixShapes, type LayerWeights, type YiWeights } from './weights.js';
+import { layerTensors, parameterShapes, type LayerWeights, type YiWeights } from './weights.js';
 
 /** One trainable tensor: its Hugging Face name, value and gradient (f32, same shape). */
 export interface Param {
@@ -230,42 +230,6 @@ function recomputed(tape: Tape, x: Var, fn: (t: Tape, x: Var) => Var): Var {
       again.dispose();
     }
   }, [x.value]);
-}
-
-/** Every parameter's Hugging Face name and shape, in the order of a checkpoint. */
-export function parameterShapes(cfg: YiConfig): [string, number[]][] {
-  const out: [string, number[]][] = [['model.embed_tokens.weight', [cfg.vocabSize, cfg.hidden]]];
-  const shapes = layerMatrixShapes(cfg);
-  for (let l = 0; l < cfg.layers; l++) {
-    const p = `model.layers.${l}.`;
-    out.push([p + 'input_layernorm.weight', [cfg.hidden]]);
-    out.push([p + 'self_attn.q_proj.weight', shapes.wq]);
-    out.push([p + 'self_attn.k_proj.weight', shapes.wk]);
-    out.push([p + 'self_attn.v_proj.weight', shapes.wv]);
-    out.push([p + 'self_attn.o_proj.weight', shapes.wo]);
-    out.push([p + 'post_attention_layernorm.weight', [cfg.hidden]]);
-    out.push([p + 'mlp.gate_proj.weight', shapes.wGate]);
-    out.push([p + 'mlp.up_proj.weight', shapes.wUp]);
-    out.push([p + 'mlp.down_proj.weight', shapes.wDown]);
-  }
-  out.push(['model.norm.weight', [cfg.hidden]]);
-  out.push(['lm_head.weight', [cfg.vocabSize, cfg.hidden]]);
-  return out;
-}
-
-function layerTensors<T>(l: number, get: (name: string) => T): { [K in keyof LayerWeights]: T } {
-  const p = `model.layers.${l}.`;
-  return {
-    attnNorm: get(p + 'input_layernorm.weight'),
-    wq: get(p + 'self_attn.q_proj.weight'),
-    wk: get(p + 'self_attn.k_proj.weight'),
-    wv: get(p + 'self_attn.v_proj.weight'),
-    wo: get(p + 'self_attn.o_proj.weight'),
-    ffnNorm: get(p + 'post_attention_layernorm.weight'),
-    wGate: get(p + 'mlp.gate_proj.weight'),
-    wUp: get(p + 'mlp.up_proj.weight'),
-    wDown: get(p + 'mlp.down_proj.weight'),
-  };
 }
 
 /** Normal(0, std) by Box-Muller from the project's seeded generator; norms exactly 1. */

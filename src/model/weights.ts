@@ -41,6 +41,38 @@ export function layerMatrixShapes(cfg: YiConfig): Record<Exclude<keyof LayerWeig
   };
 }
 
+/** Every parameter's Hugging Face name and shape, in the order of a checkpoint. */
+export function parameterShapes(cfg: YiConfig): [string, number[]][] {
+  const out: [string, number[]][] = [['model.embed_tokens.weight', [cfg.vocabSize, cfg.hidden]]];
+  for (let l = 0; l < cfg.layers; l++) {
+    layerTensors(l, (name, field) => out.push([name, layerTensorShape(cfg, field)]));
+  }
+  out.push(['model.norm.weight', [cfg.hidden]]);
+  out.push(['lm_head.weight', [cfg.vocabSize, cfg.hidden]]);
+  return out;
+}
+
+/** The shape of a layer tensor: [hidden] for the norms, the matrix shape otherwise. */
+export function layerTensorShape(cfg: YiConfig, field: keyof LayerWeights): number[] {
+  return field === 'attnNorm' || field === 'ffnNorm' ? [cfg.hidden] : layerMatrixShapes(cfg)[field];
+}
+
+/** A layer's tensors by field, each got by its Hugging Face name (the one place for the names). */
+export function layerTensors<T>(l: number, get: (name: string, field: keyof LayerWeights) => T): { [K in keyof LayerWeights]: T } {
+  const p = `model.layers.${l}.`;
+  return {
+    attnNorm: get(p + 'input_layernorm.weight', 'attnNorm'),
+    wq: get(p + 'self_attn.q_proj.weight', 'wq'),
+    wk: get(p + 'self_attn.k_proj.weight', 'wk'),
+    wv: get(p + 'self_attn.v_proj.weight', 'wv'),
+    wo: get(p + 'self_attn.o_proj.weight', 'wo'),
+    ffnNorm: get(p + 'post_attention_layernorm.weight', 'ffnNorm'),
+    wGate: get(p + 'mlp.gate_proj.weight', 'wGate'),
+    wUp: get(p + 'mlp.up_proj.weight', 'wUp'),
+    wDown: get(p + 'mlp.down_proj.weight', 'wDown'),
+  };
+}
+
 /**
  * Picks arenas for groups of buffers that must share one (a layer's weights and its KV cache). Every
  * arena keeps `reserveBytes` free for what is allocated after placement (the forward pass's workspace)
