@@ -4,7 +4,7 @@
 import { escapeHtml, htmlPage } from '../report/html.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { writeTextAtomic } from '../formats/atomic.js';
 import type { BarDatum } from '../report/charts.js';
 import type { StageInfo } from './pipeline/build.js';
 import type { Plan } from './pipeline/plan.js';
@@ -257,7 +257,7 @@ export interface ReportFiles {
   chart: string;
 }
 
-const writeText = (path: string, text: string): void => writeFileAtomic(path, (fd) => writeAll(fd, Buffer.from(text)));
+const writeText = writeTextAtomic;
 
 /** Writes stats.json, report-stages.svg, report.md and report.html into `outDir`. */
 export async function writeRunReport(outDir: string, stats: RunStats): Promise<ReportFiles> {

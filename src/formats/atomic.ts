@@ -27,6 +27,17 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
   syncDir(dirname(path));
 }
 
+/** Writes text (UTF-8) atomically. */
+export function writeTextAtomic(path: string, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
+}
+
+/** Writes a value as JSON (indented by `indent` spaces, 0 = compact) plus a newline, atomically. */
+export function writeJsonAtomic(path: string, value: unknown, indent = 2): void {
+  writeTextAtomic(path, JSON.stringify(value, null, indent) + '\n');
+}
+
 /**
  * Removes the temp files that writes of `path` by killed processes left behind (`.NAME.tmp-*`). Call it
  * only where no other process may be writing `path` at the same time (e.g. the owner of a task).

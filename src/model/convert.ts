@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { writeFileAtomic, writeAll, type ByteStream } from '../formats/atomic.js';
+import { writeFileAtomic, writeAll, writeJsonAtomic, type ByteStream } from '../formats/atomic.js';
 import { GGMLType } from '../formats/ggml-types.js';
 import { gguf, GGUFTyped, GGUFValueType, openGGUF, writeGGUF, type GGUFValue, type GGUFWriteTensor } from '../formats/gguf.js';
 import { readTokenizerConfig } from '../formats/hf-config.js';
@@ -439,10 +439,7 @@ function writeHFOutput(src: WeightSource, dir: string, plan: PlanItem[], streams
   return true;
 }
 
-function writeJson(path: string, value: unknown): void {
-  const bytes = new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n');
-  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
-}
+const writeJson = (path: string, value: unknown): void => writeJsonAtomic(path, value);
 
 function copyAtomic(from: string, to: string): void {
   const bytes = readFileSync(from);

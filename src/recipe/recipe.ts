@@ -4,7 +4,7 @@
 // interrupted pretraining from its last checkpoint.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { writeJsonAtomic } from '../formats/atomic.js';
 import { readDocuments } from '../data/documents.js';
 import { DEFAULT_PIPELINE } from '../data/pipelines/default.js';
 import { runPipeline, type PipelineProgress } from '../data/pipeline/run.js';
@@ -115,7 +115,7 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
     mkdirSync(out, { recursive: true });
     state = { format: 'yi-ts-recipe', version: 1, settings, done: {}, startedAt: new Date().toISOString() };
   }
-  const save = () => writeFileAtomic(P.state, (fd) => writeAll(fd, new TextEncoder().encode(JSON.stringify(state, null, 2) + '\n')));
+  const save = () => writeJsonAtomic(P.state, state);
   save();
 
   const stage = async (name: RecipeStage, run: () => Promise<string | void>) => {

@@ -3,7 +3,7 @@
 // timings and the exact settings.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { writeTextAtomic } from '../formats/atomic.js';
 import type { RunStats } from '../data/report.js';
 import { escapeHtml, htmlPage, settingsMarkdown } from '../report/html.js';
 import { writeRunReport } from '../train/report.js';
@@ -148,7 +148,7 @@ ${samples.map((s) => `<pre><b>${esc(s.prompt)}</b>${esc(s.text)}</pre>`).join('\
 <pre>${esc(settingsJson)}</pre>`,
   );
   const files = { html: join(out, 'report.html'), markdown: join(out, 'report.md') };
-  writeFileAtomic(files.html, (fd) => writeAll(fd, new TextEncoder().encode(html)));
-  writeFileAtomic(files.markdown, (fd) => writeAll(fd, new TextEncoder().encode(md)));
+  writeTextAtomic(files.html, html);
+  writeTextAtomic(files.markdown, md);
   return files;
 }

@@ -4,7 +4,7 @@
 // into a temporary folder and renamed into place, so a crash never leaves a broken one under its name.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { writeAll, writeFileAtomic, writeJsonAtomic } from '../formats/atomic.js';
 import { openSafetensors, writeSafetensors, type SafetensorsWriteTensor } from '../formats/safetensors.js';
 import { toHFConfig, type YiConfig } from '../model/config.js';
 import { generationConfig, hfTokenizerConfig, modelProtoFromSpec } from '../model/convert.js';
@@ -151,6 +151,4 @@ function writeTokenizerFolder(dir: string, cfg: YiConfig, tokenizerPath?: string
   writeJson(join(dir, 'generation_config.json'), generationConfig(cfg, spec));
 }
 
-function writeJson(path: string, value: unknown): void {
-  writeFileAtomic(path, (fd) => writeAll(fd, new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n')));
-}
+const writeJson = (path: string, value: unknown): void => writeJsonAtomic(path, value);

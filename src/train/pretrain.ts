@@ -3,7 +3,7 @@
 // periodic validation, atomic checkpoints and an exact resume. One loop, one place for each thing.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { writeTextAtomic } from '../formats/atomic.js';
 import { validateConfig, type YiConfig } from '../model/config.js';
 import { openWeights } from '../model/source.js';
 import { YiTrainable, type ParamInit } from '../model/trainable.js';
@@ -150,7 +150,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
   const resumeFrom = opts.resume ? latestCheckpoint(ckptDir) : undefined;
   if (opts.resume && resumeFrom === undefined && existsSync(logPath)) {
     // A run killed before its first checkpoint: start over.
-    writeFileAtomic(logPath, () => {});
+    writeTextAtomic(logPath, '');
   }
 
   const init: ParamInit = opts.initFrom ? { kind: 'source', source: openWeights(opts.initFrom) } : { kind: 'random', seed };
@@ -282,7 +282,7 @@ function truncateLog(path: string, step: number): void {
         return false; // a line cut by the crash
       }
     });
-  writeFileAtomic(path, (fd) => writeAll(fd, new TextEncoder().encode(kept.map((l) => l + '\n').join(''))));
+  writeTextAtomic(path, kept.map((l) => l + '\n').join(''));
 }
 
 function round(x: number): number {

@@ -2,7 +2,7 @@
 // the run's figures and its exact settings, in report.md and a self-contained report.html.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeAll, writeFileAtomic } from '../formats/atomic.js';
+import { writeTextAtomic } from '../formats/atomic.js';
 import { lineChartSvg } from '../report/charts.js';
 import { escapeHtml, htmlPage, settingsMarkdown } from '../report/html.js';
 
@@ -110,7 +110,7 @@ ${sections.map((s) => `<h2>${esc(s.heading)}</h2>\n<pre>${esc(s.lines.join('\n')
 <pre>${esc(settingsJson)}</pre>`,
   );
   const files = { markdown: join(outDir, 'report.md'), html: join(outDir, 'report.html'), svg: join(outDir, 'loss.svg') };
-  const write = (path: string, text: string) => writeFileAtomic(path, (fd) => writeAll(fd, new TextEncoder().encode(text)));
+  const write = writeTextAtomic;
   write(files.svg, svg);
   write(files.markdown, md);
   write(files.html, html);

@@ -33,7 +33,7 @@ import {
   readTableFile,
   taskPath,
   writeCombined,
-  writeJsonAtomic,
+  writeJsonState,
   writeManifest,
   writeTableFile,
 } from '../dedup/state-files.js';
@@ -138,7 +138,7 @@ export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalSt
       }
       writeTableFile(taskPath(at.dir, at.task, '.df'), DF_KIND, { task: at.task, docs: count }, { df });
       const sampled = sample.sorted();
-      writeJsonAtomic(taskPath(at.dir, at.task, '.sample.json'), sampled);
+      writeJsonState(taskPath(at.dir, at.task, '.sample.json'), sampled);
       writeManifest(at.dir, { task: at.task, docs: count, sampled: sampled.length, fingerprint });
     },
 
@@ -181,7 +181,7 @@ export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalSt
       const assign = vecs.map((v) => (v.idx.length && k ? nearest(v, centroids, k).cluster : -1));
       writeTableFile(join(at.dir, 'model.bin'), MODEL_KIND, { dim: o.dim, k, maxChars: o.maxChars, cjk: o.cjk }, { idf, centroids });
       const clusters = clusterReport(sample, vecs, assign, k, cfg, { topTerms: o.topTerms, examples: o.examples, names: o.names }, docs);
-      writeJsonAtomic(join(at.dir, 'clusters.json'), { k, dim: o.dim, documents: docs, sampled: sample.length, iterations, model: o.model || null, clusters });
+      writeJsonState(join(at.dir, 'clusters.json'), { k, dim: o.dim, documents: docs, sampled: sample.length, iterations, model: o.model || null, clusters });
       writeCombined(at.dir, at.tasks, modelFingerprint, { docs, sampled: sample.length, k, iterations });
     },
 

@@ -5,7 +5,7 @@
 // real size, failing with the file's name.
 import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BufferedWriter, writeFileAtomic } from '../../formats/atomic.js';
+import { BufferedWriter, writeFileAtomic, writeJsonAtomic } from '../../formats/atomic.js';
 
 export class StateFileError extends Error {}
 
@@ -192,13 +192,9 @@ export function readU32Range(t: OpenTable, s: SectionPlace, from: number, count:
   }
 }
 
-export function writeJsonAtomic(path: string, value: unknown): void {
-  const bytes = Buffer.from(JSON.stringify(value, null, 1) + '\n', 'utf8');
-  writeFileAtomic(path, (fd) => {
-    const w = new BufferedWriter(fd);
-    w.bytes(bytes);
-    w.flush();
-  });
+/** JSON state files of the dedup stages: indent 1, atomic. */
+export function writeJsonState(path: string, value: unknown): void {
+  writeJsonAtomic(path, value, 1);
 }
 
 export function readJsonFile<T>(path: string): T {
@@ -230,7 +226,7 @@ export interface TaskManifest {
 }
 
 export function writeManifest(dir: string, m: TaskManifest): void {
-  writeJsonAtomic(taskPath(dir, m.task, '.json'), m);
+  writeJsonState(taskPath(dir, m.task, '.json'), m);
 }
 
 /** Every task's manifest, checking that all tasks were indexed with the same options. */
@@ -251,7 +247,7 @@ export function readManifests(stage: string, dir: string, tasks: number, fingerp
 
 /** What combine writes last; filter checks it so that it never runs on a half-combined state. */
 export function writeCombined(dir: string, tasks: number, fingerprint: string, summary: Record<string, unknown>): void {
-  writeJsonAtomic(join(dir, 'combined.json'), { tasks, fingerprint, ...summary });
+  writeJsonState(join(dir, 'combined.json'), { tasks, fingerprint, ...summary });
 }
 
 export function readCombined(stage: string, dir: string, tasks: number, fingerprint: string): Record<string, unknown> {

@@ -7,7 +7,7 @@
 import { expandCopies } from '../cluster/topic-mix.js';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeAll, writeFileAtomic } from '../../formats/atomic.js';
+import { writeJsonAtomic } from '../../formats/atomic.js';
 import { readSlice, readDocsFile, type ReadItem, type Slice } from '../readers/index.js';
 import { isGlobalStage, type Doc, type DocStage, type GlobalStage, type StageResult } from '../types.js';
 import { docRecord, gzipCodec, JsonlWriter, type JsonlCodec } from '../writers/jsonl.js';
@@ -66,7 +66,7 @@ export function describeJob(j: Job): string {
 
 function writeJson(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, (fd) => writeAll(fd, Buffer.from(JSON.stringify(value))));
+  writeJsonAtomic(path, value, 0);
 }
 
 export class JobRunner {

@@ -4,7 +4,7 @@
 // changed pipeline or input never mixes with an older run's output.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomic, writeAll } from '../../formats/atomic.js';
+import { writeJsonAtomic } from '../../formats/atomic.js';
 import type { InputFile, InputFormat } from '../readers/formats.js';
 import { parquetRowGroups } from '../readers/parquet.js';
 import type { StageInfo } from './build.js';
@@ -138,5 +138,5 @@ export function recordPlan(path: string, plan: Plan): void {
     return;
   }
   mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, (fd) => writeAll(fd, Buffer.from(JSON.stringify(plan, null, 1) + '\n')));
+  writeJsonAtomic(path, plan, 1);
 }
