@@ -161,7 +161,7 @@ export function checkTrainingMemory(cfg: YiConfig, shape: TrainingShape, limits:
   const what = `${describe(cfg)} needs ~${formatBytes(est.total)} to train with micro-batches of ${shape.sequences} x ${shape.seqLen} tokens (${breakdown(est)})`;
   if (est.total > arenaBytes) {
     throw new InsufficientMemoryError(
-      `${what}; training keeps all of it in one wasm memory, which holds at most ${formatBytes(arenaBytes)}` +
+      `${what}; training keeps all of it in one wasm memory, which holds at most ${formatCapacity(arenaBytes)}` +
         `${hostShort ? `, and this machine has ${formatBytes(hostBytes)}` : ''}${shrinkHint(cfg, shape)}`,
       est.total,
     );
@@ -181,7 +181,7 @@ export function checkInferenceMemory(cfg: YiConfig, shape: InferenceShape, limit
   const what = `${describe(cfg)} needs ~${formatBytes(est.total)} to run at ${shape.dtype} with ${shape.contextLength} positions of KV cache (${breakdown(est)})`;
   const group = est.largestGroup + scratchBytes(limits) + RESERVED_BYTES;
   if (group > arenaBytes) {
-    throw new InsufficientMemoryError(`${what}; one layer (or the embedding) with its workspace needs ${formatBytes(group)}, more than one wasm memory holds (${formatBytes(arenaBytes)})`, est.total);
+    throw new InsufficientMemoryError(`${what}; one layer (or the embedding) with its workspace needs ${formatBytes(group)}, more than one wasm memory holds (${formatCapacity(arenaBytes)})`, est.total);
   }
   if (est.arenas > MAX_ARENAS) {
     throw new InsufficientMemoryError(`${what}; that is ${est.arenas} wasm memories, more than the ${MAX_ARENAS} the runtime supports`, est.total);
@@ -194,7 +194,6 @@ export function checkInferenceMemory(cfg: YiConfig, shape: InferenceShape, limit
 
 /** "1.2 GB", "540 GB", "3.1 MB": decimal units, as machines' memory is usually quoted. */
 export function formatBytes(bytes: number): string {
-  if (bytes >= 2 ** 30 && bytes % 2 ** 30 === 0 && bytes <= 2 ** 40) return `${bytes / 2 ** 30} GiB`;
   const units: [number, string][] = [[1e15, 'PB'], [1e12, 'TB'], [1e9, 'GB'], [1e6, 'MB'], [1e3, 'KB']];
   for (const [u, name] of units) if (bytes >= u) return `${(bytes / u).toPrecision(bytes / u >= 100 ? 3 : 2).replace(/\.0+$/, '')} ${name}`;
   return `${bytes} bytes`;
@@ -205,9 +204,14 @@ function hostNote(need: number, host: number): string {
   return need <= host ? `, of which a model may take ${Math.round(HOST_SHARE * 100)}%` : '';
 }
 
+/** A wasm memory's capacity as it is defined: "4 GiB" (binary units). */
+function formatCapacity(bytes: number): string {
+  return bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${(bytes / 2 ** 20).toFixed(bytes % 2 ** 20 === 0 ? 0 : 1)} MiB`;
+}
+
 function describe(cfg: YiConfig): string {
   const p = parameterCount(cfg);
-  const count = p >= 1e9 ? `${(p / 1e9).toPrecision(3)}B` : p >= 1e6 ? `${(p / 1e6).toPrecision(3)}M` : `${p}`;
+  const count = p >= 1e12 ? `${(p / 1e12).toPrecision(3)}T` : p >= 1e9 ? `${(p / 1e9).toPrecision(3)}B` : p >= 1e6 ? `${(p / 1e6).toPrecision(3)}M` : `${p}`;
   return `a model of ${count} parameters (${cfg.layers} layers, hidden ${cfg.hidden}, vocabulary ${cfg.vocabSize})`;
 }
 
