@@ -38,7 +38,7 @@ export interface MemoryEstimate {
 
 /** What the machine offers; defaults are this process's (tests pass their own). */
 export interface MemoryLimits {
-  /** Physical memory (default os.totalmem()). */
+  /** Physical memory (default os.totalmem(), or the container's limit when lower). */
   hostBytes?: number;
   /** Largest wasm memory (default 4 GiB, the wasm32 ceiling; Runtime.arenaBytes). */
   arenaBytes?: number;
@@ -156,7 +156,7 @@ export function inferenceMemory(cfg: YiConfig, shape: InferenceShape, limits: Me
 export function checkTrainingMemory(cfg: YiConfig, shape: TrainingShape, limits: MemoryLimits = {}): MemoryEstimate {
   const est = trainingMemory(cfg, shape, limits);
   const arenaBytes = limits.arenaBytes ?? MAX_PAGES * PAGE;
-  const hostBytes = limits.hostBytes ?? totalmem();
+  const hostBytes = limits.hostBytes ?? machineBytes();
   const hostShort = est.total > hostBytes * HOST_SHARE;
   const what = `${describe(cfg)} needs ~${formatBytes(est.total)} to train with micro-batches of ${shape.sequences} x ${shape.seqLen} tokens (${breakdown(est)})`;
   if (est.total > arenaBytes) {
@@ -177,7 +177,7 @@ export function checkTrainingMemory(cfg: YiConfig, shape: TrainingShape, limits:
 export function checkInferenceMemory(cfg: YiConfig, shape: InferenceShape, limits: MemoryLimits = {}): MemoryEstimate {
   const est = inferenceMemory(cfg, shape, limits);
   const arenaBytes = limits.arenaBytes ?? MAX_PAGES * PAGE;
-  const hostBytes = limits.hostBytes ?? totalmem();
+  const hostBytes = limits.hostBytes ?? machineBytes();
   const what = `${describe(cfg)} needs ~${formatBytes(est.total)} to run at ${shape.dtype} with ${shape.contextLength} positions of KV cache (${breakdown(est)})`;
   const group = est.largestGroup + scratchBytes(limits) + RESERVED_BYTES;
   if (group > arenaBytes) {
@@ -224,6 +224,13 @@ function shrinkHint(cfg: YiConfig, shape: TrainingShape): string {
   const bare = trainingMemory(cfg, { ...shape, sequences: 1, recompute: true }).total;
   const now = trainingMemory(cfg, shape).total;
   return bare < now / 2 ? ' (fewer --micro-batch-tokens or --recompute need less)' : '';
+}
+
+/** os.totalmem(), or a cgroup (container) limit below it: what the kernel lets this process use. */
+function machineBytes(): number {
+  const total = totalmem();
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < total ? limit : total;
 }
 
 function scratchBytes(limits: MemoryLimits): number {
