@@ -1,6 +1,6 @@
 // Public API of yi-ts. Data flows one way: kernels -> runtime -> tensor -> (model, train, serve...).
 export { Runtime, getRuntime, setRuntime, type RuntimeOptions, type Place } from './runtime/runtime.js';
-export { Arena } from './runtime/arena.js';
+export { Arena, OutOfArenaMemory } from './runtime/arena.js';
 export { loadKernelModule, type KernelFlavor } from './runtime/module.js';
 export { Tensor, copyTo } from './tensor/tensor.js';
 export * from './tensor/dtype.js';
@@ -75,9 +75,11 @@ export { Tape, Var } from './tensor/autograd/tape.js';
 export * as autograd from './tensor/autograd/ops.js';
 export { parameterShapes } from './model/weights.js';
 export { YiTrainable, type Param, type ParamInit, type StepOptions, type LossSum } from './model/trainable.js';
+export { checkInferenceMemory, checkTrainingMemory, inferenceMemory, trainingMemory, parameterCount, InsufficientMemoryError, type MemoryEstimate, type MemoryLimits } from './model/memory.js';
 export { AdamW, PRETRAIN_ADAMW, SFT_ADAMW, type AdamWOptions, type StepReport } from './train/optimizer.js';
 export { learningRate, type ScheduleOptions, type ScheduleKind } from './train/schedule.js';
-export { saveCheckpoint, loadCheckpoint, latestCheckpoint, writeModelFolder, CheckpointError, type TrainerState } from './train/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, latestCheckpoint, writeModelFolder, publishModelFolder, CheckpointError, type TrainerState } from './train/checkpoint.js';
+export { removeStaleWrites } from './train/run-folder.js';
 export { pretrain, type PretrainOptions, type PretrainResult, type TrainEvent } from './train/pretrain.js';
 export { unigramBaseline, type UnigramBaseline } from './train/baseline.js';
 export { writeRunReport, readTrainLog, type RunReportOptions } from './train/report.js';

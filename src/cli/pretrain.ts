@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fromHFConfig, preset, PRESETS, type YiConfig } from '../model/config.js';
 import { Runtime } from '../runtime/runtime.js';
 import { openTokenDataset } from '../train/shards.js';
-import { pretrain } from '../train/pretrain.js';
+import { pretrain, type TrainEvent } from '../train/pretrain.js';
 import { writeRunReport } from '../train/report.js';
 import { intOption, numberOption } from './model-options.js';
 import { trainProgress } from './train-progress.js';
@@ -121,7 +121,8 @@ export function registerPretrain(program: Command): void {
           resume: o.resume,
           maxSeconds: o.maxMinutes !== undefined ? num('max-minutes', o.maxMinutes, 0)! * 60 : undefined,
         };
-        const r = await pretrain(rt, { ...settings, onEvent: display.onEvent });
+        const onEvent = (e: TrainEvent) => (e.type === 'cleanup' ? e.notes.forEach((n) => console.error(n)) : display.onEvent(e));
+        const r = await pretrain(rt, { ...settings, onEvent });
         display.stop();
         const report = await writeRunReport(o.out, { title: 'yi pretrain', settings: { ...settings, threads: rt.threads, kernels: rt.flavor } });
         console.log(

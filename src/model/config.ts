@@ -56,6 +56,22 @@ export function preset(name: string): YiConfig {
   return { ...PRESETS[name as PresetName] };
 }
 
+/**
+ * Upper bounds of the sizes: far above any released model (Yi-34B: hidden 7168, 60 layers, ffn 20480;
+ * the largest vocabularies ~256K, contexts ~10M), so a value past one is a typo or a unit slip,
+ * refused before any size is computed from it (the memory check then judges what is left).
+ */
+export const SIZE_LIMITS = {
+  vocabSize: 1 << 24,
+  hidden: 1 << 17,
+  layers: 1 << 14,
+  heads: 1 << 14,
+  kvHeads: 1 << 14,
+  headDim: 1 << 14,
+  ffn: 1 << 20,
+  maxPositions: 1 << 26,
+} as const satisfies Partial<Record<keyof YiConfig, number>>;
+
 /** Checks the invariants the model code relies on; errors name the field. Returns cfg. */
 export function validateConfig(cfg: YiConfig, source = 'YiConfig'): YiConfig {
   const fail = (field: keyof YiConfig, expected: string): never => {
@@ -63,6 +79,7 @@ export function validateConfig(cfg: YiConfig, source = 'YiConfig'): YiConfig {
   };
   for (const k of ['vocabSize', 'hidden', 'layers', 'heads', 'kvHeads', 'headDim', 'ffn', 'maxPositions'] as const) {
     if (!Number.isSafeInteger(cfg[k]) || cfg[k] <= 0) fail(k, 'a positive integer');
+    if (cfg[k] > SIZE_LIMITS[k]) fail(k, `at most ${SIZE_LIMITS[k]} (far above any released model)`);
   }
   if (cfg.heads % cfg.kvHeads !== 0) fail('kvHeads', `a divisor of heads (${cfg.heads})`);
   // RoPE rotates pairs of dimensions.

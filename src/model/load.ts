@@ -6,6 +6,7 @@ import { isQuantized, type DType } from '../tensor/dtype.js';
 import { castInto } from '../tensor/ops/cast.js';
 import { quantBytes } from '../tensor/ops/quant.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkInferenceMemory } from './memory.js';
 import { YiModel, type ModelOptions } from './model.js';
 import { defaultWeightDType, LoadError, openWeights, type SourceTensor, type WeightSource } from './source.js';
 import { STAGING_ROWS } from './weights.js';
@@ -30,6 +31,8 @@ export function loadModel(rt: Runtime, path: string, opts: LoadOptions = {}): Yi
 export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions = {}): YiModel {
   const cfg = src.config;
   const dtype = opts.dtype ?? defaultWeightDType(src);
+  // Refused with the figure before the first byte is allocated (defaults as in YiModel.create).
+  checkInferenceMemory(cfg, { dtype, contextLength: opts.contextLength ?? Math.min(cfg.maxPositions, 4096), batch: opts.batch ?? 128 }, { arenaBytes: rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread });
   const total = 3 + cfg.layers * 9;
   let done = 0;
   return YiModel.create(

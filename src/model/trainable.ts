@@ -1,9 +1,10 @@
 // The Yi decoder for training: the same weights (YiWeights, Hugging Face names) and the same blocks as
 // the inference model in model.ts, run over B sequences of T tokens on an autograd tape. Parameters,
 // their gradients and the activations live in one arena (training is for models whose f32 state,
-// 4 copies of the weights with AdamW, fits a 4 GiB wasm memory: up to about 200M parameters).
+// 4 copies of the weights with AdamW, fits a 4 GiB wasm memory: up to about 200M parameters;
+// model/memory.ts refuses a config that cannot fit before anything is allocated).
 // Shapes: N = B * T tokens, H = hidden, Hq / Hkv = heads, D = head dim, F = ffn, V = vocab.
-import type { Arena } from '../runtime/arena.js';
+import { naming, type Arena } from '../runtime/arena.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { add, attention, crossEntropy, embedding, linear, reshape, rmsnorm, ropeInPlace, swiglu } from '../tensor/autograd/ops.js';
 import { Tape, Var } from '../tensor/autograd/tape.js';
@@ -12,6 +13,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { mulberry32 } from '../tensor/random.js';
 import { validateConfig, type YiConfig } from './config.js';
 import { fillFrom } from './load.js';
+import { checkTrainingMemory } from './memory.js';
 import { LoadError, type WeightSource } from './source.js';
 import { layerTensors, parameterShapes, type LayerWeights, type YiWeights } from './weights.js';
 
@@ -76,10 +78,15 @@ export class YiTrainable {
     const cfg = validateConfig({ ...config });
     if (cfg.tieEmbeddings) throw new RangeError('training tied embeddings is not supported (no Yi release ties them)');
     if (!Number.isInteger(opts.maxSeqLen) || opts.maxSeqLen < 1) throw new RangeError(`maxSeqLen must be a positive integer, got ${opts.maxSeqLen}`);
+    // The least any use needs (weights, gradients, one sequence's step), refused before allocating;
+    // a run that knows its batch and optimizer checks the whole of it (train/pretrain.ts).
+    const limits = { arenaBytes: opts.arena?.maxBytes ?? rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread };
+    checkTrainingMemory(cfg, { sequences: 1, seqLen: opts.maxSeqLen, optimizer: false }, limits);
     const arena = opts.arena ?? rt.newArena();
     const params: Param[] = [];
     for (const [name, shape] of parameterShapes(cfg)) {
-      params.push({ name, value: Tensor.zeros(rt, 'f32', shape, arena), grad: Tensor.zeros(rt, 'f32', shape, arena), decay: shape.length > 1 });
+      const [value, grad] = naming(`parameter ${name}`, () => [Tensor.zeros(rt, 'f32', shape, arena), Tensor.zeros(rt, 'f32', shape, arena)]);
+      params.push({ name, value, grad, decay: shape.length > 1 });
     }
     if (init.kind === 'random') initRandom(params, init.seed, init.std ?? 0.02);
     else initFromSource(params, init.source);

@@ -10,7 +10,28 @@ export const RESERVED_BYTES = 65536;
 /** Every allocation starts on a cache line and is a whole number of cache lines. */
 export const ALIGN = 64;
 
-export class OutOfArenaMemory extends Error {}
+/** An allocation that does not fit: the message names what was being allocated, its size and the capacity. */
+export class OutOfArenaMemory extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutOfArenaMemory';
+  }
+}
+
+/** Runs `alloc`, naming `what` (e.g. a parameter's name) in an OutOfArenaMemory it throws. */
+export function naming<T>(what: string, alloc: () => T): T {
+  try {
+    return alloc();
+  } catch (e) {
+    if (e instanceof OutOfArenaMemory) throw new OutOfArenaMemory(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** "12.0 MiB" next to exact byte counts, for people reading an allocation error. */
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
 
 type KernelFn = (...args: number[]) => number;
 
@@ -60,8 +81,9 @@ export class Arena {
   /**
    * Allocates `bytes` (rounded up to ALIGN), growing the memory as needed; zero-filled unless `zero`
    * is false (buffers a kernel overwrites whole: the fill is a measurable share of a training step).
+   * `what` (e.g. "f32 [64000, 4096]") names the buffer in the error when it does not fit.
    */
-  alloc(bytes: number, zero = true): number {
+  alloc(bytes: number, zero = true, what = 'a buffer'): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     let offset = -1;
     for (let i = 0; i < this.free.length; i++) {
@@ -79,21 +101,33 @@ export class Arena {
     }
     if (offset < 0) {
       if (this.top + size > this.maxBytes) {
-        throw new OutOfArenaMemory(`arena ${this.id}: cannot allocate ${size} bytes (${this.available} free of ${this.maxBytes})`);
+        throw new OutOfArenaMemory(
+          `arena ${this.id}: cannot allocate ${size} bytes (${mib(size)}) for ${what}: ${this.available} bytes (${mib(this.available)}) free of its capacity of ${this.maxBytes} bytes (${mib(this.maxBytes)})`,
+        );
       }
+      const needPages = Math.ceil((this.top + size) / PAGE);
+      const havePages = this.memory.buffer.byteLength / PAGE;
+      // Fresh pages from grow() are already zero.
+      if (needPages > havePages) this.grow(needPages - havePages, size, what);
       offset = this.top;
       this.top += size;
       // The tail may hold what a released top block left there; pages beyond highWater are fresh.
       if (zero && offset < this.highWater) this.u8.fill(0, offset, Math.min(this.top, this.highWater));
       this.highWater = Math.max(this.highWater, this.top);
-      const needPages = Math.ceil(this.top / PAGE);
-      const havePages = this.memory.buffer.byteLength / PAGE;
-      // Fresh pages from grow() are already zero.
-      if (needPages > havePages) this.memory.grow(needPages - havePages);
     }
     this.live.set(offset, size);
     this.bytesInUse += size;
     return offset;
+  }
+
+  /** memory.grow, whose RangeError (the system has no memory to give) becomes an OutOfArenaMemory. */
+  private grow(pages: number, size: number, what: string): void {
+    try {
+      this.memory.grow(pages);
+    } catch (e) {
+      const total = (this.memory.buffer.byteLength / PAGE + pages) * PAGE;
+      throw new OutOfArenaMemory(`arena ${this.id}: cannot allocate ${size} bytes (${mib(size)}) for ${what}: growing this wasm memory to ${total} bytes (${mib(total)}) failed (${(e as Error).message})`);
+    }
   }
 
   /** Returns a block to the free list, merging neighbours. */

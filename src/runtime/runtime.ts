@@ -3,7 +3,7 @@
 // job, wakes the workers with Atomics.notify, computes share 0 itself and waits for the rest.
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { Arena, MAX_PAGES, PAGE } from './arena.js';
+import { Arena, MAX_PAGES, OutOfArenaMemory, PAGE } from './arena.js';
 import * as C from './control.js';
 import { loadKernelModule, type KernelFlavor, type KernelModule } from './module.js';
 
@@ -95,7 +95,7 @@ export class Runtime {
 
   /** Adds an arena (a fresh shared memory) and hands it to every worker. */
   newArena(): Arena {
-    if (this.arenas.length >= C.MAX_ARENAS) throw new Error(`too many arenas (${C.MAX_ARENAS})`);
+    if (this.arenas.length >= C.MAX_ARENAS) throw new OutOfArenaMemory(`too many arenas (${C.MAX_ARENAS}): the runtime holds at most ${C.MAX_ARENAS} wasm memories`);
     const arena = new Arena(this.arenas.length, this.km, this.arenaBytes);
     this.arenas.push(arena);
     const scratch = arena.alloc(this.scratchBytesPerThread * this.threads);
@@ -104,23 +104,26 @@ export class Runtime {
     return arena;
   }
 
-  /** Allocates bytes in the first arena with room, or in a new one. `arena` pins the choice. */
-  alloc(bytes: number, arena?: Arena, zero = true): Place {
+  /**
+   * Allocates bytes in the first arena with room, or in a new one. `arena` pins the choice. `what`
+   * (e.g. "f32 [64000, 4096]") names the buffer in an OutOfArenaMemory.
+   */
+  alloc(bytes: number, arena?: Arena, zero = true, what = 'a buffer'): Place {
     if (bytes > this.arenaBytes - this.scratchBytesPerThread * this.threads - 2 * PAGE) {
-      throw new RangeError(`one buffer of ${bytes} bytes cannot fit in an arena of ${this.arenaBytes} bytes`);
+      throw new OutOfArenaMemory(`cannot allocate ${bytes} bytes for ${what}: one buffer must fit in one arena of ${this.arenaBytes} bytes (less its kernel scratch)`);
     }
-    if (arena) return { arena, offset: arena.alloc(bytes, zero) };
+    if (arena) return { arena, offset: arena.alloc(bytes, zero, what) };
     for (const a of this.arenas) {
       if (a.available >= bytes + 64) {
         try {
-          return { arena: a, offset: a.alloc(bytes, zero) };
+          return { arena: a, offset: a.alloc(bytes, zero, what) };
         } catch {
           /* fragmented: try the next arena */
         }
       }
     }
     const a = this.newArena();
-    return { arena: a, offset: a.alloc(bytes, zero) };
+    return { arena: a, offset: a.alloc(bytes, zero, what) };
   }
 
   release(place: Place): void {

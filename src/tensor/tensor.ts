@@ -21,7 +21,7 @@ export class Tensor {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new RangeError(`bad tensor shape [${shape.join(', ')}]`);
     }
-    const place = rt.alloc(byteSize(dtype, shape), arena);
+    const place = rt.alloc(byteSize(dtype, shape), arena, true, `${dtype} [${shape.join(', ')}]`);
     return new Tensor(rt, dtype, [...shape], place, true);
   }
 
@@ -30,7 +30,7 @@ export class Tensor {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new RangeError(`bad tensor shape [${shape.join(', ')}]`);
     }
-    return new Tensor(rt, dtype, [...shape], rt.alloc(byteSize(dtype, shape), arena, false), true);
+    return new Tensor(rt, dtype, [...shape], rt.alloc(byteSize(dtype, shape), arena, false, `${dtype} [${shape.join(', ')}]`), true);
   }
 
   /** An f32 tensor holding a copy of `data`. */

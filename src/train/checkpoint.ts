@@ -1,10 +1,11 @@
 // Training checkpoints: a Hugging Face model folder (model.safetensors + config.json + tokenizer files,
 // loadable by `yi generate` and transformers) plus what an exact resume needs: the AdamW moments
-// (optimizer.safetensors) and the trainer's position (trainer_state.json). A checkpoint is written
-// into a temporary folder and renamed into place, so a crash never leaves a broken one under its name.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeAll, writeFileAtomic, writeJsonAtomic } from '../formats/atomic.js';
+// (optimizer.safetensors) and the trainer's position (trainer_state.json). A checkpoint, and the final
+// model folder, is written into a temporary folder and renamed into place (run-folder.ts), so a crash
+// never leaves a broken one under its name.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeAll, writeFileAtomic, writeJsonAtomic, type ByteStream } from '../formats/atomic.js';
 import { openSafetensors, writeSafetensors, type SafetensorsWriteTensor } from '../formats/safetensors.js';
 import { toHFConfig, type YiConfig } from '../model/config.js';
 import { generationConfig, hfTokenizerConfig, modelProtoFromSpec } from '../model/convert.js';
@@ -14,6 +15,7 @@ import { loadTokenizerSpec } from '../tokenizer/load.js';
 import { parseModelProto } from '../tokenizer/sentencepiece-proto.js';
 import { tokenizerJson } from '../tokenizer/train-files.js';
 import type { AdamW } from './optimizer.js';
+import { crashPoint, publishFolder, tempFolder } from './run-folder.js';
 
 export const TRAINER_STATE_FORMAT = 'yi-ts-trainer-state';
 export const TRAINER_STATE_VERSION = 1;
@@ -56,8 +58,21 @@ export function writeModelFolder(dir: string, model: YiTrainable, tokenizerPath?
   mkdirSync(dir, { recursive: true });
   const tensors = model.params.map((p) => f32Tensor(p.name, p.value));
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  crashPoint('model-partial');
   writeJson(join(dir, 'config.json'), toHFConfig(model.config, { torchDtype: 'float32' }));
   writeTokenizerFolder(dir, model.config, tokenizerPath);
+}
+
+/**
+ * Writes the model folder `dir` whole: into a temp folder beside it, then renamed into place, replacing
+ * an older one (see run-folder.ts). A kill leaves the old complete folder or the new one.
+ */
+export function publishModelFolder(dir: string, model: YiTrainable, tokenizerPath?: string): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = tempFolder(dir);
+  rmSync(tmp, { recursive: true, force: true });
+  writeModelFolder(tmp, model, tokenizerPath);
+  publishFolder(tmp, dir);
 }
 
 /**
@@ -67,18 +82,17 @@ export function writeModelFolder(dir: string, model: YiTrainable, tokenizerPath?
 export function saveCheckpoint(dir: string, model: YiTrainable, opt: AdamW, state: TrainerState, opts: { tokenizerPath?: string; keep?: number } = {}): string {
   mkdirSync(dir, { recursive: true });
   const final = join(dir, checkpointName(state.step));
-  const tmp = join(dir, `.${checkpointName(state.step)}.tmp-${process.pid}`);
+  const tmp = tempFolder(final);
   rmSync(tmp, { recursive: true, force: true });
   writeModelFolder(tmp, model, opts.tokenizerPath);
-  const moments: SafetensorsWriteTensor[] = [];
+  const moments: SafetensorsWriteTensor<ByteStream>[] = [];
   model.params.forEach((p, i) => {
     moments.push(f32Tensor(`exp_avg.${p.name}`, opt.m[i]!));
     moments.push(f32Tensor(`exp_avg_sq.${p.name}`, opt.v[i]!));
   });
   writeSafetensors(join(tmp, 'optimizer.safetensors'), moments, { format: 'yi-ts-adamw', step: String(opt.step) });
   writeJson(join(tmp, 'trainer_state.json'), state);
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
+  publishFolder(tmp, final);
   const keep = opts.keep ?? 2;
   if (keep > 0) {
     const all = readdirSync(dir).filter((n) => /^step-\d{8}$/.test(n)).sort();
@@ -129,10 +143,19 @@ function readInto(file: string, targets: [string, Tensor][]): void {
   }
 }
 
-function f32Tensor(name: string, t: Tensor): SafetensorsWriteTensor {
-  // A copy: the wasm memory may grow (detaching views) while the writer runs.
-  return { name, dtype: 'F32', shape: t.shape, data: t.bytes().slice() };
+/** Streamed from wasm memory a window at a time: a checkpoint never copies the model (or its moments) whole. */
+function f32Tensor(name: string, t: Tensor): SafetensorsWriteTensor<ByteStream> {
+  const data: ByteStream = {
+    byteLength: t.byteLength,
+    write(emit) {
+      // A fresh view per window: views of a wasm memory are detached when it grows.
+      for (let at = 0; at < t.byteLength; at += STREAM_WINDOW) emit(t.bytes().subarray(at, Math.min(t.byteLength, at + STREAM_WINDOW)));
+    },
+  };
+  return { name, dtype: 'F32', shape: t.shape, data };
 }
+
+const STREAM_WINDOW = 4 << 20;
 
 /** tokenizer.model, tokenizer_config.json and generation_config.json from any tokenizer file or folder we read. */
 function writeTokenizerFolder(dir: string, cfg: YiConfig, tokenizerPath?: string): void {

@@ -2,6 +2,7 @@
 // State (first and second moments) is f32, like the parameters, and lives next to them.
 import { adamw } from '../tensor/ops/optimizer.js';
 import { sumSquares } from '../tensor/ops/gradient.js';
+import { naming } from '../runtime/arena.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Param } from '../model/trainable.js';
 
@@ -36,8 +37,9 @@ export class AdamW {
   ) {
     for (const [k, x] of Object.entries(opts)) if (!Number.isFinite(x)) throw new RangeError(`AdamW ${k} must be a finite number, got ${x}`);
     if (!(opts.beta1 >= 0 && opts.beta1 < 1) || !(opts.beta2 >= 0 && opts.beta2 < 1)) throw new RangeError(`AdamW betas must be in [0, 1), got ${opts.beta1}, ${opts.beta2}`);
-    this.m = params.map((p) => Tensor.zeros(p.value.rt, 'f32', p.value.shape, p.value.arena));
-    this.v = params.map((p) => Tensor.zeros(p.value.rt, 'f32', p.value.shape, p.value.arena));
+    const moment = (p: Param, which: string) => naming(`AdamW ${which} of ${p.name}`, () => Tensor.zeros(p.value.rt, 'f32', p.value.shape, p.value.arena));
+    this.m = params.map((p) => moment(p, 'exp_avg'));
+    this.v = params.map((p) => moment(p, 'exp_avg_sq'));
   }
 
   /** The global gradient norm, summed tensor by tensor in a fixed order (any thread count: same bits). */

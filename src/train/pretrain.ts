@@ -5,12 +5,14 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeTextAtomic } from '../formats/atomic.js';
 import { validateConfig, type YiConfig } from '../model/config.js';
+import { checkTrainingMemory } from '../model/memory.js';
 import { openWeights } from '../model/source.js';
 import { YiTrainable, type ParamInit } from '../model/trainable.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { checkpointName, latestCheckpoint, loadCheckpoint, saveCheckpoint, writeModelFolder, TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, type TrainerState } from './checkpoint.js';
+import { checkpointName, latestCheckpoint, loadCheckpoint, publishModelFolder, saveCheckpoint, TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, type TrainerState } from './checkpoint.js';
 import { AdamW, PRETRAIN_ADAMW, type AdamWOptions } from './optimizer.js';
 import { PackedSequences, sequenceCount, validationBatches, type PackingState, type TokenBatch } from './packing.js';
+import { removeStaleWrites } from './run-folder.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
 import { unigramBaseline } from './baseline.js';
 import { openTokenDataset, type TokenDataset } from './shards.js';
@@ -68,7 +70,9 @@ export type TrainEvent =
   | { type: 'start'; step: number; steps: number; parameters: number; batchTokens: number; microBatches: number; resumedFrom?: string; unigramLoss: number }
   | { type: 'train'; step: number; steps: number; tokens: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; elapsedSeconds: number }
   | { type: 'val'; step: number; tokens: number; valLoss: number }
-  | { type: 'checkpoint'; step: number; path: string };
+  | { type: 'checkpoint'; step: number; path: string }
+  /** What a start removed or put back from writers killed mid-write (run-folder.ts), one note each. */
+  | { type: 'cleanup'; notes: string[] };
 
 export interface PretrainResult {
   steps: number;
@@ -144,7 +148,9 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
     threads: rt.threads,
   };
 
+  checkStepMemory(rt, cfg, microSeqs, seqLen, opts.recompute ?? false);
   mkdirSync(opts.out, { recursive: true });
+  cleanUpKilledWrites(opts);
   const ckptDir = join(opts.out, 'checkpoints');
   const logPath = join(opts.out, 'log.jsonl');
   const resumeFrom = opts.resume ? latestCheckpoint(ckptDir) : undefined;
@@ -251,7 +257,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
       await new Promise((r) => setImmediate(r));
     }
     const modelDir = join(opts.out, 'model');
-    if (!stoppedEarly) writeModelFolder(modelDir, model, dataset.meta.tokenizer.path);
+    if (!stoppedEarly) publishModelFolder(modelDir, model, dataset.meta.tokenizer.path);
     const elapsed = (performance.now() - t0) / 1000;
     return {
       steps: step,
@@ -267,6 +273,17 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
     opt.dispose();
     model.dispose();
   }
+}
+
+/** Refuses, with the figure, a model and micro-batch whose training step cannot fit (model/memory.ts). */
+function checkStepMemory(rt: Runtime, cfg: YiConfig, sequences: number, seqLen: number, recompute: boolean): void {
+  checkTrainingMemory(cfg, { sequences, seqLen, recompute }, { arenaBytes: rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread });
+}
+
+/** Removes the unfinished checkpoints, model folders and files of killed runs in the output folder. */
+function cleanUpKilledWrites(opts: PretrainOptions): void {
+  const notes = removeStaleWrites([opts.out, join(opts.out, 'checkpoints'), join(opts.out, 'model')]);
+  if (notes.length > 0) opts.onEvent?.({ type: 'cleanup', notes });
 }
 
 /** Drops log records past `step` (written after the checkpoint a resume starts from). */
