@@ -1,6 +1,7 @@
 // Model throughput like llama-bench: prompt processing (pp, tokens/s of a batched prefill) and
 // text generation (tg, tokens/s of single-token decode steps), median of a few repetitions.
 import type { YiModel } from '../src/model/model.js';
+import { weightTypesLabel } from '../src/model/weight-types.js';
 import type { Reporter } from './harness.js';
 
 export interface ModelBenchOptions {
@@ -22,7 +23,7 @@ export function benchModel(rep: Reporter, model: YiModel, opts: ModelBenchOption
   const vocab = model.config.vocabSize;
   const tokens = Array.from({ length: Math.max(pp, 1) }, (_, i) => (i * 7919 + 13) % vocab);
   const threads = model.rt.threads;
-  const dtype = model.weights.layers[0]!.wq.dtype;
+  const dtype = weightTypesLabel(model.weights);
   // One untimed round warms the JIT and the worker threads.
   model.reset();
   model.forward(tokens.slice(0, Math.min(8, tokens.length)));

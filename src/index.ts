@@ -31,6 +31,8 @@ export { convertCheckpoint, ConvertError, CONVERT_TYPES, GGUF_FILE_TYPE, type Co
 export { renderChat, CHATML_TEMPLATE, type ChatMessage, type ChatTemplateOptions } from './tokenizer/chat.js';
 export { YiModel, type ModelOptions } from './model/model.js';
 export { loadModel, loadFromSource, type LoadOptions } from './model/load.js';
+export { matrixType, FALLBACK_TYPE, type WeightFallback } from './model/weight-types.js';
+export type { MatrixTypes } from './model/weights.js';
 export { openWeights, LoadError, type WeightSource, type SourceTensor } from './model/source.js';
 export { generate, type GenerateOptions, type GenerateResult } from './model/generate.js';
 export { Sampler, type SamplerOptions } from './model/sampler.js';

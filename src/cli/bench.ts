@@ -50,7 +50,7 @@ export function registerBench(program: Command): void {
         const rt = await Runtime.create({ threads });
         try {
           const model = o.model
-            ? loadModel(rt, o.model, { dtype: parseType(o.type), batch: 128 })
+            ? loadModel(rt, o.model, { dtype: parseType(o.type), batch: 128, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) })
             : YiModel.random(rt, preset(o.preset!), parseType(o.type) ?? 'q8_0', 1, { contextLength: 1024, batch: 128 });
           benchModel(rep, model, {
             label: o.model ?? o.preset!,

@@ -74,7 +74,7 @@ export interface LoadedModel {
   loadSeconds: number;
 }
 
-export async function loadForCli(o: ModelCliOptions, extra: { batch?: number } = {}): Promise<LoadedModel> {
+export async function loadForCli(o: ModelCliOptions, extra: { batch?: number; quiet?: boolean } = {}): Promise<LoadedModel> {
   const rt = await Runtime.create({ threads: intOption('threads', o.threads, 1) });
   const t0 = performance.now();
   const tokenizer = Tokenizer.load(o.tokenizer ?? o.model);
@@ -84,6 +84,7 @@ export async function loadForCli(o: ModelCliOptions, extra: { batch?: number } =
     dtype: parseType(o.type),
     contextLength: intOption('ctx', o.ctx, 1),
     batch: extra.batch,
+    onWarning: extra.quiet ? undefined : (m) => process.stderr.write(`warning: ${m}\n`),
     onProgress: (done, total) => {
       if (!bar) return;
       if (!started) bar.start(total, 0);

@@ -9,7 +9,9 @@
 //
 // What llama.cpp's convert_hf_to_gguf.py does and we do too: q/k rows permuted for its interleaved RoPE
 // (un-permuted on the way back: WeightSource reads GGUF rows in HF order); 1-D tensors (norms) kept F32
-// in GGUF; a quantized type falls back to F16 for a matrix whose rows are not whole 32-weight blocks;
+// in GGUF; a quantized type falls back to F16 for a matrix whose rows are not whole 32-weight blocks
+// (weight-types.ts, the rule the loader's load-time quantization follows too), in a file whose
+// general.file_type still names the type asked for;
 // the token list padded with [PAD<id>] (UNUSED) pieces up to the embedding's vocabulary size.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -29,6 +31,7 @@ import { specFromGGUFMetadata } from '../tokenizer/sources/gguf.js';
 import type { TokenizerSpec } from '../tokenizer/spec.js';
 import { toGGUFMetadata, toHFConfig, type YiConfig } from './config.js';
 import { openWeights, type SourceDType, type SourceTensor, type WeightSource } from './source.js';
+import { fallbackSummary, matrixType, type WeightFallback } from './weight-types.js';
 
 export type ConvertType = SourceDType;
 export const CONVERT_TYPES: readonly ConvertType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
@@ -70,7 +73,7 @@ export interface ConvertResult {
   tensors: number;
   /** Whether tokenizer data was written. */
   tokenizer: boolean;
-  /** Things the user should know (no tokenizer found, a fallback to F16 ...). */
+  /** Things the user should know, one line each (no tokenizer found, matrices that fell back to F16 ...). */
   warnings: string[];
 }
 
@@ -131,7 +134,7 @@ export async function convertCheckpoint(input: string, output: string, opts: Con
   try {
     const warnings: string[] = [];
     const plan = makePlan(src, toGGUF, opts.type, warnings);
-    const mainType = opts.type ?? plan.find((p) => p.name === (toGGUF ? 'blk.0.attn_q.weight' : 'model.layers.0.self_attn.q_proj.weight'))?.to ?? 'f32';
+    const mainType = opts.type ?? commonMatrixType(plan);
     if (!rt && plan.some((p) => p.src.dtype !== p.to)) {
       rt = await Runtime.create({ threads: Math.min(2, availableParallelism()), arenaBytes: 256 << 20 });
       ownRuntime = true;
@@ -169,7 +172,8 @@ function compareRanks(a: number[], b: number[]): number {
 function makePlan(src: WeightSource, toGGUF: boolean, type: ConvertType | undefined, warnings: string[]): PlanItem[] {
   const cfg = src.config;
   const names = [...src.tensors.keys()].sort((a, b) => compareRanks(tensorRank(a), tensorRank(b)) || (a < b ? -1 : a > b ? 1 : 0));
-  return names.map((hfName) => {
+  const fallbacks: WeightFallback[] = [];
+  const plan = names.map((hfName): PlanItem => {
     const s = src.tensors.get(hfName)!;
     if (s.shape.length < 1 || s.shape.length > 2) throw new ConvertError(`${src.path}: tensor ${hfName} has shape [${s.shape.join(', ')}]; expected a vector or a matrix`);
     const rows = s.shape.length === 2 ? s.shape[0]! : 1;
@@ -179,11 +183,9 @@ function makePlan(src: WeightSource, toGGUF: boolean, type: ConvertType | undefi
     let to: ConvertType;
     if (toGGUF) {
       // llama.cpp keeps 1-D tensors (norms) in F32 whatever the file type.
-      to = s.shape.length === 1 ? 'f32' : (type ?? s.dtype);
-      if ((to === 'q8_0' || to === 'q4_0') && cols % QK !== 0) {
-        warnings.push(`${name}: rows of ${cols} are not whole ${QK}-weight blocks; written as F16 instead of ${to} (as llama.cpp's converter does)`);
-        to = 'f16';
-      }
+      const want = s.shape.length === 1 ? 'f32' : (type ?? s.dtype);
+      to = matrixType(want, cols);
+      if (to !== want) fallbacks.push({ name, cols, wanted: want, got: to });
     } else {
       to = type ?? (s.dtype === 'q8_0' || s.dtype === 'q4_0' ? 'f32' : s.dtype);
     }
@@ -191,6 +193,19 @@ function makePlan(src: WeightSource, toGGUF: boolean, type: ConvertType | undefi
     const order = kind && rows > 1 ? hfToGGUFRowOrder(rows, kind === 'q' ? cfg.heads : cfg.kvHeads) : undefined;
     return { name, src: s, shape: [...s.shape], rows, cols, to, ...(order ? { order } : {}) };
   });
+  const summary = fallbackSummary(fallbacks, plan.filter((p) => p.shape.length === 2).length);
+  if (summary) warnings.push(summary);
+  return plan;
+}
+
+/** The type most matrices are written in (general.file_type, torch_dtype) when no type was asked for. */
+function commonMatrixType(plan: readonly PlanItem[]): ConvertType {
+  const counts = new Map<ConvertType, number>();
+  for (const p of plan) if (p.shape.length === 2) counts.set(p.to, (counts.get(p.to) ?? 0) + 1);
+  let best: ConvertType = 'f32';
+  let most = 0;
+  for (const [t, n] of counts) if (n > most) [best, most] = [t, n];
+  return best;
 }
 
 /** The output bytes of one tensor, produced a chunk of rows at a time when the writer asks. */

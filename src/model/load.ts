@@ -8,14 +8,20 @@ import { quantBytes } from '../tensor/ops/quant.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkInferenceMemory } from './memory.js';
 import { YiModel, type ModelOptions } from './model.js';
-import { defaultWeightDType, LoadError, openWeights, type SourceTensor, type WeightSource } from './source.js';
-import { STAGING_ROWS } from './weights.js';
+import { LoadError, openWeights, type SourceTensor, type WeightSource } from './source.js';
+import { fallbackSummary, matrixType, type WeightFallback } from './weight-types.js';
+import { STAGING_ROWS, type MatrixTypes } from './weights.js';
 
 export interface LoadOptions extends ModelOptions {
-  /** Matrix dtype in memory (default: the file's). Norms are always f32. */
+  /**
+   * Matrix dtype in memory (default: each matrix as stored in the file). A block type (q8_0, q4_0)
+   * leaves matrices whose rows are not whole 32-weight blocks in f16 (weight-types.ts). Norms are f32.
+   */
   dtype?: DType;
   /** Called after each tensor with (done, total) for a progress display. */
   onProgress?: (done: number, total: number) => void;
+  /** Called once with one line when some matrices could not take `dtype` and fell back. */
+  onWarning?: (message: string) => void;
 }
 
 /** Opens `path` (a Hugging Face model folder or a .gguf file) and loads it. */
@@ -30,28 +36,40 @@ export function loadModel(rt: Runtime, path: string, opts: LoadOptions = {}): Yi
 
 export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions = {}): YiModel {
   const cfg = src.config;
-  const dtype = opts.dtype ?? defaultWeightDType(src);
-  // Refused with the figure before the first byte is allocated (defaults as in YiModel.create).
+  // Refused with the figure before the first byte is allocated (defaults as in YiModel.create); a
+  // mixed file is estimated at the type of its first attention matrix.
+  const dtype = opts.dtype ?? src.tensors.get('model.layers.0.self_attn.q_proj.weight')?.dtype ?? 'f32';
   checkInferenceMemory(cfg, { dtype, contextLength: opts.contextLength ?? Math.min(cfg.maxPositions, 4096), batch: opts.batch ?? 128 }, { arenaBytes: rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread });
   const total = 3 + cfg.layers * 9;
   let done = 0;
-  return YiModel.create(
+  // Checked before a type is picked from it, so a file that disagrees with its config fails here.
+  const sourceOf = (name: string, shape: readonly number[]): SourceTensor => {
+    let s = src.tensors.get(name);
+    if (!s && name === 'lm_head.weight' && cfg.tieEmbeddings) s = src.tensors.get('model.embed_tokens.weight');
+    if (!s) throw new LoadError(src.format, src.path, `tensor ${name} is missing`);
+    if (s.shape.length !== shape.length || s.shape.some((d, i) => d !== shape[i])) {
+      throw new LoadError(src.format, src.path, `tensor ${name} has shape [${s.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
+    }
+    return s;
+  };
+  const want = opts.dtype;
+  const typeOf: MatrixTypes = want ? (_name, [, cols]) => matrixType(want, cols) : (name, shape) => sourceOf(name, shape).dtype;
+  const fallbacks: WeightFallback[] = [];
+  const model = YiModel.create(
     rt,
     cfg,
-    dtype,
+    typeOf,
     (name, t) => {
-      let s = src.tensors.get(name);
-      if (!s && name === 'lm_head.weight' && cfg.tieEmbeddings) s = src.tensors.get('model.embed_tokens.weight');
-      if (!s) throw new LoadError(src.format, src.path, `tensor ${name} is missing`);
-      const want = t.shape;
-      if (s.shape.length !== want.length || s.shape.some((d, i) => d !== want[i])) {
-        throw new LoadError(src.format, src.path, `tensor ${name} has shape [${s.shape.join(', ')}], the config needs [${want.join(', ')}]`);
-      }
+      const s = sourceOf(name, t.shape);
+      if (want && t.rank === 2 && t.dtype !== want) fallbacks.push({ name, cols: t.cols, wanted: want, got: t.dtype });
       fillFrom(s, t);
       opts.onProgress?.(++done, total);
     },
     opts,
   );
+  const summary = fallbackSummary(fallbacks, 2 + cfg.layers * 7);
+  if (summary) opts.onWarning?.(summary);
+  return model;
 }
 
 /** Copies a source tensor into `t`, converting its encoding when it differs. */

@@ -13,7 +13,8 @@ import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { YiConfig } from './config.js';
 import { mulberry32 } from '../tensor/random.js';
-import { ArenaPlacer, fillUniform, layerBytes, layerMatrixShapes, layerTensors, stagingBytes, type LayerWeights, type YiWeights } from './weights.js';
+import { matrixType } from './weight-types.js';
+import { ArenaPlacer, fillUniform, layerBytes, layerMatrixShapes, layerTensors, stagingBytes, type LayerWeights, type MatrixTypes, type YiWeights } from './weights.js';
 
 export interface ModelOptions {
   /** Positions the KV cache holds (default: the config's maxPositions, capped at 4096). */
@@ -74,9 +75,11 @@ export class YiModel {
   /**
    * Allocates a model whose weights are filled by `fill(name, tensor)` (a loader, or random values),
    * layer by layer, each layer with its KV cache in one arena. Names are Hugging Face's
-   * (`model.layers.3.self_attn.q_proj.weight`); norms are f32 [H], matrices `dtype` [out, in].
+   * (`model.layers.3.self_attn.q_proj.weight`); norms are f32 [H], matrices [out, in] of `types`:
+   * one type for all (a block type falls back to f16 where rows are not whole blocks, see
+   * weight-types.ts), or a type per matrix.
    */
-  static create(rt: Runtime, cfg: YiConfig, dtype: DType, fill: (name: string, t: Tensor) => void, opts: ModelOptions = {}): YiModel {
+  static create(rt: Runtime, cfg: YiConfig, types: DType | MatrixTypes, fill: (name: string, t: Tensor) => void, opts: ModelOptions = {}): YiModel {
     const ctx = opts.contextLength ?? Math.min(cfg.maxPositions, 4096);
     const batch = opts.batch ?? 128;
     if (!Number.isInteger(ctx) || ctx < 1) throw new RangeError(`contextLength must be a positive integer, got ${ctx}`);
@@ -84,8 +87,9 @@ export class YiModel {
     const wsBytes = YiModel.workspaceBytes(cfg, ctx, batch);
     const placer = new ArenaPlacer(rt, wsBytes);
     const kvBytes = 2 * byteSize('f32', [ctx, cfg.kvHeads, cfg.headDim]);
+    const typeOf: MatrixTypes = typeof types === 'function' ? types : (_name, [, cols]) => matrixType(types, cols);
     const matrix = (name: string, shape: [number, number], arena: Arena) => {
-      const t = Tensor.zeros(rt, dtype, shape, arena);
+      const t = Tensor.zeros(rt, typeOf(name, shape), shape, arena);
       fill(name, t);
       return t;
     };
@@ -95,14 +99,14 @@ export class YiModel {
       return t;
     };
 
-    const embArena = placer.place(byteSize(dtype, [cfg.vocabSize, cfg.hidden]) + byteSize('f32', [batch, cfg.hidden + 1]));
+    const embArena = placer.place(byteSize(typeOf('model.embed_tokens.weight', [cfg.vocabSize, cfg.hidden]), [cfg.vocabSize, cfg.hidden]) + byteSize('f32', [batch, cfg.hidden + 1]));
     const embed = matrix('model.embed_tokens.weight', [cfg.vocabSize, cfg.hidden], embArena);
     const shapes = layerMatrixShapes(cfg);
     const layers: LayerWeights[] = [];
     const caches: LayerCache[] = [];
     const arenasUsed: Arena[] = [];
     for (let l = 0; l < cfg.layers; l++) {
-      const arena = placer.place(layerBytes(cfg, dtype) + kvBytes);
+      const arena = placer.place(layerBytes(cfg, l, typeOf) + kvBytes);
       if (!arenasUsed.includes(arena)) arenasUsed.push(arena);
       layers.push(layerTensors(l, (name, field) => (field === 'attnNorm' || field === 'ffnNorm' ? vector(name, cfg.hidden, arena) : matrix(name, shapes[field], arena))));
       caches.push({
@@ -110,7 +114,8 @@ export class YiModel {
         v: Tensor.zeros(rt, 'f32', [ctx, cfg.kvHeads, cfg.headDim], arena),
       });
     }
-    const headArena = placer.place(byteSize(dtype, [cfg.vocabSize, cfg.hidden]) + byteSize('f32', [cfg.hidden]) * 2 + byteSize('f32', [cfg.vocabSize]));
+    const headBytes = byteSize(typeOf('lm_head.weight', [cfg.vocabSize, cfg.hidden]), [cfg.vocabSize, cfg.hidden]);
+    const headArena = placer.place(headBytes + byteSize('f32', [cfg.hidden]) * 2 + byteSize('f32', [cfg.vocabSize]));
     const norm = vector('model.norm.weight', cfg.hidden, headArena);
     const lmHead = matrix('lm_head.weight', [cfg.vocabSize, cfg.hidden], headArena);
 
@@ -127,9 +132,9 @@ export class YiModel {
   }
 
   /** A model with uniform random weights (tests, benchmarks); norms are 1 + small noise. */
-  static random(rt: Runtime, cfg: YiConfig, dtype: DType, seed = 1, opts: ModelOptions = {}): YiModel {
+  static random(rt: Runtime, cfg: YiConfig, types: DType | MatrixTypes, seed = 1, opts: ModelOptions = {}): YiModel {
     const next = mulberry32(seed);
-    return YiModel.create(rt, cfg, dtype, (name, t) => {
+    return YiModel.create(rt, cfg, types, (name, t) => {
       if (t.rank === 1) {
         const f = t.arena.f32;
         for (let i = 0; i < t.numel; i++) f[t.offset / 4 + i] = 1 + (next() - 0.5) * 0.2;

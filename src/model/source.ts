@@ -9,7 +9,6 @@ import { openGGUF } from '../formats/gguf.js';
 import { readHFConfig } from '../formats/hf-config.js';
 import { canonicalHFName, ggufToHFName, ggufToHFRowOrder, isIgnoredHFTensor, ropePermutedKind } from '../formats/llama-names.js';
 import { openSafetensorsDir } from '../formats/safetensors.js';
-import type { DType } from '../tensor/dtype.js';
 import { fromGGUFMetadata, fromHFConfig, type YiConfig } from './config.js';
 
 /** Encodings a weight can have in a file that the loader understands. */
@@ -141,9 +140,3 @@ function openGGUFWeights(path: string): WeightSource {
   };
 }
 
-/** The matrix dtype a model loads with by default: the file's own, when the engine runs it. */
-export function defaultWeightDType(src: WeightSource): DType {
-  const q = src.tensors.get('model.layers.0.self_attn.q_proj.weight');
-  if (!q) throw new LoadError('load', src.path, 'no tensor model.layers.0.self_attn.q_proj.weight (not a Llama/Yi checkpoint?)');
-  return q.dtype;
-}

@@ -101,10 +101,19 @@ export class ArenaPlacer {
   }
 }
 
-/** Bytes of one layer's weights in a dtype (norms stay f32). */
-export function layerBytes(cfg: YiConfig, dtype: DType): number {
-  let b = 2 * byteSize('f32', [cfg.hidden]);
-  for (const s of Object.values(layerMatrixShapes(cfg))) b += byteSize(dtype, s);
+/**
+ * The type of each weight matrix, by Hugging Face name and shape [rows, cols]: matrices of one model
+ * may differ (a GGUF's per-tensor types, or a block type's fallback for rows that are not whole blocks).
+ */
+export type MatrixTypes = (name: string, shape: readonly [number, number]) => DType;
+
+/** Bytes of layer `l`'s weights, each matrix in its own type (norms stay f32). */
+export function layerBytes(cfg: YiConfig, l: number, typeOf: MatrixTypes): number {
+  let b = 0;
+  layerTensors(l, (name, field) => {
+    const shape = layerTensorShape(cfg, field);
+    b += shape.length === 1 ? byteSize('f32', shape) : byteSize(typeOf(name, shape as [number, number]), shape);
+  });
   return b;
 }
 
