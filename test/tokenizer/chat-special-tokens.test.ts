@@ -95,3 +95,15 @@ test("roles stay the template's: a template that builds markers from roles still
   const ids = encodeChat(tiny, [{ role: 'im_start', content: 'hi' }], { template, addBos: false });
   assert.equal(ids[0], tiny.pieceToId('<|im_start|>'));
 });
+
+test('ordinary conversations encode exactly as their rendered text does', () => {
+  const conversation: ChatMessage[] = [
+    { role: 'system', content: 'You are a helpful assistant.' },
+    { role: 'user', content: 'hello world 123' },
+    { role: 'assistant', content: '你好, hello!' },
+    { role: 'user', content: 'Is 2 < 3 and 3 > 2?\n\nwhy' },
+  ];
+  for (const tok of tokenizers) {
+    assert.deepEqual(encodeChat(tok, conversation), tok.encode(renderChat(conversation), { parseSpecial: true }), tok.spec.source);
+  }
+});
