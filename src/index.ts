@@ -8,7 +8,7 @@ export * from './tensor/ops/index.js';
 export * from './tensor/half.js';
 export * from './formats/gguf.js';
 export { FormatError } from './formats/errors.js';
-export { Tokenizer, type EncodeOptions, type SpecialTokens, type DecodeOptions, type TokenizerSpec } from './tokenizer/tokenizer.js';
+export { Tokenizer, type EncodeOptions, type TextSpan, type SpecialTokens, type DecodeOptions, type TokenizerSpec } from './tokenizer/tokenizer.js';
 export { StreamDecoder } from './tokenizer/decode.js';
 export {
   parseModelProto,
@@ -28,13 +28,13 @@ export * from './formats/llama-names.js';
 export * from './formats/hf-config.js';
 export * from './model/config.js';
 export { convertCheckpoint, ConvertError, CONVERT_TYPES, GGUF_FILE_TYPE, type ConvertOptions, type ConvertResult, type ConvertType } from './model/convert.js';
-export { renderChat, CHATML_TEMPLATE, type ChatMessage, type ChatTemplateOptions } from './tokenizer/chat.js';
+export { renderChat, encodeChat, chatSpans, ChatTemplateError, CHATML_TEMPLATE, DEFAULT_CHAT_TEMPLATE_LIMITS, type ChatMessage, type ChatTemplateOptions, type ChatTemplateLimits } from './tokenizer/chat.js';
 export { YiModel, type ModelOptions } from './model/model.js';
 export { loadModel, loadFromSource, type LoadOptions } from './model/load.js';
 export { matrixType, FALLBACK_TYPE, type WeightFallback } from './model/weight-types.js';
 export type { MatrixTypes } from './model/weights.js';
 export { openWeights, LoadError, type WeightSource, type SourceTensor } from './model/source.js';
-export { generate, type GenerateOptions, type GenerateResult } from './model/generate.js';
+export { generate, generateAsync, type GenerateOptions, type GenerateResult } from './model/generate.js';
 export { Sampler, type SamplerOptions } from './model/sampler.js';
 export { trainTokenizer, TrainError, YI_CONTROL_SYMBOLS, type TrainOptions, type TrainStats } from './tokenizer/train.js';
 export { writeTokenizerFiles } from './tokenizer/train-files.js';

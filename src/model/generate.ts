@@ -1,6 +1,7 @@
 // Text generation: prompt -> tokens, prefill (reusing the KV cache's common prefix), then one
 // token at a time until a stop token, a stop string or the token limit; text is streamed without
-// ever cutting a UTF-8 character or showing the start of a stop string.
+// ever cutting a UTF-8 character or showing the start of a stop string. generateAsync is the same
+// loop, handing the event loop a turn between tokens so that a signal (Ctrl-C in `yi chat`) can stop it.
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { YiModel } from './model.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
@@ -17,6 +18,8 @@ export interface GenerateOptions extends SamplerOptions {
   onText?: (text: string) => void;
   /** Add the tokenizer's BOS before a text prompt (default: the tokenizer's own setting). */
   addBos?: boolean;
+  /** Stops the answer where it is (finish reason 'aborted'); looked at before every token. */
+  signal?: AbortSignal;
 }
 
 export interface GenerateResult {
@@ -25,7 +28,7 @@ export interface GenerateResult {
   promptTokens: number;
   /** Prompt tokens whose cached keys/values were reused from the previous call. */
   reusedTokens: number;
-  finishReason: 'stop' | 'length' | 'context';
+  finishReason: 'stop' | 'length' | 'context' | 'aborted';
   promptSeconds: number;
   generateSeconds: number;
 }
@@ -45,6 +48,25 @@ function heldBack(text: string, stops: readonly string[]): number {
 }
 
 export function generate(model: YiModel, tokenizer: Tokenizer, prompt: string | readonly number[], opts: GenerateOptions = {}): GenerateResult {
+  const steps = generationSteps(model, tokenizer, prompt, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** generate(), yielding to the event loop after every token (so `opts.signal` can be aborted meanwhile). */
+export async function generateAsync(model: YiModel, tokenizer: Tokenizer, prompt: string | readonly number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
+  const steps = generationSteps(model, tokenizer, prompt, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The generation loop; it yields once per generated token. */
+function* generationSteps(model: YiModel, tokenizer: Tokenizer, prompt: string | readonly number[], opts: GenerateOptions): Generator<void, GenerateResult> {
   const maxTokens = opts.maxTokens ?? 256;
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`generate: maxTokens must be an integer >= 0, got ${maxTokens}`);
   const stops = (opts.stop ?? []).filter((s) => s.length > 0);
@@ -74,6 +96,10 @@ export function generate(model: YiModel, tokenizer: Tokenizer, prompt: string | 
   let finishReason: GenerateResult['finishReason'] = 'length';
   const history = [...ids];
   while (out.length < maxTokens) {
+    if (opts.signal?.aborted) {
+      finishReason = 'aborted';
+      break;
+    }
     const next = sampler.sample(logits, history);
     if (stopTokens.has(next)) {
       finishReason = 'stop';
@@ -99,6 +125,7 @@ export function generate(model: YiModel, tokenizer: Tokenizer, prompt: string | 
       break;
     }
     logits = model.forward([next]);
+    yield;
   }
   if (finishReason !== 'stop') text += decoder.flush();
   if (text.length > emitted) opts.onText?.(text.slice(emitted));

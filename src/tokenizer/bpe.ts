@@ -51,12 +51,15 @@ export class SpmBpe {
     }
   }
 
-  /** Appends the ids of `text` (already normalized) to `out`. */
-  encode(text: string, out: number[]): void {
+  /**
+   * Appends the ids of `text` (already normalized) to `out`. `userDefined` false leaves user-defined
+   * pieces unmatched (text a user typed, which must not turn into a marker such as Yi's <|im_start|>).
+   */
+  encode(text: string, out: number[], userDefined = true): void {
     if (text.length === 0) return;
     this.ensure(text.length);
     const { start, len, prev, next, id, freeze, vocab } = this;
-    const matcher = this.userDefined && this.userDefined.size > 0 ? this.userDefined : undefined;
+    const matcher = userDefined && this.userDefined && this.userDefined.size > 0 ? this.userDefined : undefined;
     const mergeable = vocab.mergeable;
 
     // Split into code points; user-defined pieces are taken whole (longest match) and never merged.

@@ -24,12 +24,27 @@ export interface EncodeOptions {
   /** Append the eos id (default: the source's add_eos_token, usually false). */
   addEos?: boolean;
   /**
-   * Recognize control pieces (`<s>`, `<|im_start|>`...) written in the text. Default false: like
-   * sentencepiece, text that merely looks like a special token is encoded as plain text, so user input
-   * cannot forge one. Chat templates set it.
+   * Recognize control pieces (`<s>`, `<|endoftext|>`...) written in the text. Default false: like
+   * sentencepiece, text that merely looks like a control piece is encoded as plain text. User-defined
+   * pieces are matched either way (sentencepiece does so, and Yi's tokenizer.model makes <|im_start|> and
+   * <|im_end|> user-defined): encode text a user typed with encodeSpans, which matches neither.
    */
   parseSpecial?: boolean;
 }
+
+/**
+ * A run of text for encodeSpans. Trusted text (a chat template's own) is encoded like encode() with
+ * parseSpecial; untrusted text (a message someone typed) only ever gives ordinary text pieces: no control
+ * piece and no marker, whatever it spells.
+ */
+export interface TextSpan {
+  text: string;
+  trusted: boolean;
+}
+
+/** User-defined pieces shaped like special tokens (<|im_start|>, <start_of_turn>, [INST]) are markers. */
+const MARKER_SHAPE = /^(<[^<>\s]+>|\[[^[\]\s]+\])$/u;
+const UTF8 = new TextEncoder();
 
 export interface SpecialTokens {
   /** -1 where the vocabulary has none. */
@@ -52,6 +67,16 @@ export class Tokenizer {
   /** The same plus control and unknown pieces, for parseSpecial. */
   private readonly specialSplit: PrefixMatcher;
   private readonly rules: DecodeRules;
+  /** Normalizer that leaves user-defined pieces to BPE like any text (for untrusted spans). */
+  private readonly plainNormalizer: Normalizer;
+  /**
+   * Pieces that mark structure rather than spell text: control and unknown pieces, user-defined pieces
+   * shaped like special tokens (<...>, [...]) and the named bos/eos/pad/additional special tokens. No
+   * untrusted span of encodeSpans ever encodes to one of them.
+   */
+  readonly markers: ReadonlyMap<string, number>;
+  /** The markers plain text must not encode to. */
+  private readonly markerIds: ReadonlySet<number>;
 
   constructor(readonly spec: TokenizerSpec) {
     const vocab = new Vocab(spec.pieces, spec.scores, spec.types, spec.source);
@@ -70,6 +95,17 @@ export class Tokenizer {
     for (const [text, id] of [...control, ...userDefined]) named.set(text, id);
     for (const [text, id] of Object.entries(spec.namedSpecials ?? {})) named.set(text, id);
     this.specials = { bos: spec.bosId, eos: spec.eosId, unk: vocab.unkId, pad: spec.padId, named };
+    this.plainNormalizer = inline ? new Normalizer(spec.normalizer) : this.normalizer;
+    const markers = new Map<string, number>(control);
+    for (const [text, id] of userDefined) if (MARKER_SHAPE.test(text)) markers.set(text, id);
+    // Pieces named as special (additional_special_tokens, bos/eos/pad) are markers whatever their shape.
+    const namedIds = [...Object.values(spec.namedSpecials ?? {}), spec.bosId, spec.eosId, spec.padId];
+    for (const id of namedIds) {
+      if (id >= 0 && vocab.types[id] === PieceType.USER_DEFINED) markers.set(vocab.pieces[id]!, id);
+    }
+    this.markers = markers;
+    // The unknown id stays allowed in plain text: it is what unencodable characters become.
+    this.markerIds = new Set([...markers.values()].filter((id) => id !== vocab.unkId));
     this.rules = {
       vocab,
       stripDummyPrefix: spec.normalizer.addDummyPrefix || spec.normalizer.removeExtraWhitespaces,
@@ -142,28 +178,98 @@ export class Tokenizer {
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const out: number[] = [];
     if ((opts.addBos ?? this.spec.addBos) && this.specials.bos >= 0) out.push(this.specials.bos);
-    const splitter = opts.parseSpecial ? this.specialSplit : this.alwaysSplit;
-    if (!splitter || splitter.size === 0) {
-      this.encodeFragment(text, true, out);
-    } else {
-      // Cut the text at special pieces; each fragment between them is normalized and encoded alone.
-      const hit = { id: -1 };
-      let from = 0;
-      for (let pos = 0; pos < text.length; ) {
-        const len = splitter.match(text, pos, hit);
-        if (len === 0) {
-          pos++;
-          continue;
-        }
-        if (pos > from) this.encodeFragment(text.slice(from, pos), this.spec.prefixFragments === 'all' || from === 0, out);
-        out.push(hit.id);
-        pos += len;
-        from = pos;
+    this.encodeTrusted(text, opts.parseSpecial ? this.specialSplit : this.alwaysSplit, { prefix: true }, out);
+    if ((opts.addEos ?? this.spec.addEos) && this.specials.eos >= 0) out.push(this.specials.eos);
+    return out;
+  }
+
+  /**
+   * Encodes runs of trusted and untrusted text as one sequence (a chat prompt: the template's text
+   * and the messages' contents). Trusted runs are encoded as encode() with parseSpecial does; each
+   * untrusted run becomes ordinary text pieces of its own, never a control piece or a marker.
+   */
+  encodeSpans(spans: readonly TextSpan[], opts: Omit<EncodeOptions, 'parseSpecial'> = {}): number[] {
+    const out: number[] = [];
+    if ((opts.addBos ?? this.spec.addBos) && this.specials.bos >= 0) out.push(this.specials.bos);
+    const state = { prefix: true };
+    for (let i = 0; i < spans.length; i++) {
+      let text = spans[i]!.text;
+      const trusted = spans[i]!.trusted;
+      // Adjacent runs of the same kind are one run (a fragment boundary would change the pieces).
+      while (i + 1 < spans.length && spans[i + 1]!.trusted === trusted) text += spans[++i]!.text;
+      if (text.length === 0) continue;
+      if (trusted) this.encodeTrusted(text, this.specialSplit, state, out);
+      else {
+        this.encodePlain(text, state.prefix, out);
+        state.prefix = false;
       }
-      if (from < text.length) this.encodeFragment(text.slice(from), this.spec.prefixFragments === 'all' || from === 0, out);
     }
     if ((opts.addEos ?? this.spec.addEos) && this.specials.eos >= 0) out.push(this.specials.eos);
     return out;
+  }
+
+  /** `state.prefix`: whether the next fragment starts the text or follows a special piece (dummy prefix). */
+  private encodeTrusted(text: string, splitter: PrefixMatcher | undefined, state: { prefix: boolean }, out: number[]): void {
+    if (!splitter || splitter.size === 0) {
+      this.encodeFragment(text, state.prefix, out);
+      state.prefix = false;
+      return;
+    }
+    // Cut the text at special pieces; each fragment between them is normalized and encoded alone.
+    const hit = { id: -1 };
+    let from = 0;
+    for (let pos = 0; pos < text.length; ) {
+      const len = splitter.match(text, pos, hit);
+      if (len === 0) {
+        pos++;
+        continue;
+      }
+      if (pos > from) this.encodeFragment(text.slice(from, pos), state.prefix, out);
+      out.push(hit.id);
+      state.prefix = this.spec.prefixFragments === 'all';
+      pos += len;
+      from = pos;
+    }
+    if (from < text.length) {
+      this.encodeFragment(text.slice(from), state.prefix, out);
+      state.prefix = false;
+    }
+  }
+
+  /**
+   * Untrusted text as ordinary pieces: BPE without user-defined matching. BPE may still merge up to a
+   * marker (user-defined pieces are mergeable); then each character is encoded alone, a marker-free
+   * character by bytes (or as unknown).
+   */
+  private encodePlain(text: string, addPrefix: boolean, out: number[]): void {
+    const ids: number[] = [];
+    this.encodePlainFragment(text, addPrefix, ids);
+    if (!ids.some((id) => this.markerIds.has(id))) {
+      for (const id of ids) out.push(id);
+      return;
+    }
+    let first = addPrefix;
+    for (const ch of text) {
+      const one: number[] = [];
+      this.encodePlainFragment(ch, first, one);
+      first = false;
+      if (!one.some((id) => this.markerIds.has(id))) {
+        for (const id of one) out.push(id);
+        continue;
+      }
+      const bytes = UTF8.encode(ch);
+      const byteIds = [...bytes].map((b) => this.vocab.byteIds[b]!);
+      if (this.vocab.hasByteFallbackPieces() && !byteIds.some((id) => this.markerIds.has(id))) out.push(...byteIds);
+      else out.push(this.vocab.unkId);
+    }
+  }
+
+  private encodePlainFragment(text: string, addPrefix: boolean, out: number[]): void {
+    if (!this.spm) {
+      this.encodeFragment(text, addPrefix, out); // tokenizer.json / GGUF: no inline user-defined matching
+      return;
+    }
+    this.spm.encode(this.plainNormalizer.normalize(text, addPrefix), out, false);
   }
 
   private encodeFragment(text: string, addPrefix: boolean, out: number[]): void {
