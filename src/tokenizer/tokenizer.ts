@@ -3,6 +3,7 @@
 // and a streaming decoder.
 import { readFileSync } from 'node:fs';
 import { RankedBpe } from './bpe-ranked.js';
+import { TokenizerError } from './errors.js';
 import { SpmBpe } from './bpe.js';
 import { decodeIds, StreamDecoder, type DecodeOptions, type DecodeRules } from './decode.js';
 import { Normalizer, SPACE_SYMBOL } from './normalize.js';
@@ -95,7 +96,7 @@ export class Tokenizer {
     try {
       parsed = JSON.parse(text);
     } catch (e) {
-      throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
+      throw new TokenizerError(source, `not valid JSON (${(e as Error).message.slice(0, 200)})`);
     }
     return new Tokenizer(specFromTokenizerJson(parsed, source));
   }
