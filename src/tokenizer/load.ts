@@ -1,11 +1,12 @@
 // Tokenizer.load(path): a tokenizer.model, a tokenizer.json, a .gguf file, or a Hugging Face folder
 // (tokenizer.model preferred, else tokenizer.json; tokenizer_config.json applied when present).
 // Every failure is a TokenizerError (or the GGUF reader's GGUFError) naming the file.
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { openGGUF } from '../formats/gguf.js';
 import { TokenizerError } from './errors.js';
 import { MAX_JSON_BYTES, MAX_MODEL_BYTES } from './limits.js';
+import { readTokenizerFile, readTokenizerJson, statTokenizerPath, unreadable } from './read-file.js';
 import { parseModelProto } from './sentencepiece-proto.js';
 import { specFromGGUFMetadata } from './sources/gguf.js';
 import { specFromModelProto } from './sources/sentencepiece.js';
@@ -16,13 +17,13 @@ import type { TokenizerSpec } from './spec.js';
 export { applyTokenizerConfig } from './sources/tokenizer-config.js';
 
 export function loadTokenizerSpec(path: string): TokenizerSpec {
-  if (stat(path).isDirectory()) {
+  if (statTokenizerPath(path).isDirectory()) {
     const model = join(path, 'tokenizer.model');
     const json = join(path, 'tokenizer.json');
     const spec = existsSync(model) ? fromModel(model) : existsSync(json) ? fromJson(json) : undefined;
     if (!spec) throw new TokenizerError(path, 'no tokenizer.model or tokenizer.json in this folder');
     const config = join(path, 'tokenizer_config.json');
-    if (existsSync(config)) applyTokenizerConfig(spec, readJson(config), config);
+    if (existsSync(config)) applyTokenizerConfig(spec, readTokenizerJson(config, MAX_JSON_BYTES), config);
     return spec;
   }
   if (path.endsWith('.json')) return fromJson(path);
@@ -38,45 +39,11 @@ export function loadTokenizerSpec(path: string): TokenizerSpec {
 }
 
 function fromModel(path: string): TokenizerSpec {
-  return specFromModelProto(parseModelProto(readBounded(path, MAX_MODEL_BYTES), path), path);
+  return specFromModelProto(parseModelProto(readTokenizerFile(path, MAX_MODEL_BYTES), path), path);
 }
 
 function fromJson(path: string): TokenizerSpec {
-  return specFromTokenizerJson(readJson(path), path);
-}
-
-function readJson(path: string): unknown {
-  const text = readBounded(path, MAX_JSON_BYTES, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new TokenizerError(path, `not valid JSON (${(e as Error).message.slice(0, 200)})`);
-  }
-}
-
-function stat(path: string): Stats {
-  try {
-    return statSync(path);
-  } catch (e) {
-    throw unreadable(path, e);
-  }
-}
-
-/** The whole file (as text with an encoding), refused by its size before it is read. */
-function readBounded(path: string, maxBytes: number): Buffer;
-function readBounded(path: string, maxBytes: number, encoding: 'utf8'): string;
-function readBounded(path: string, maxBytes: number, encoding?: 'utf8'): Buffer | string {
-  const size = stat(path).size;
-  if (size > maxBytes) throw new TokenizerError(path, `${size} bytes; tokenizer files over ${maxBytes} bytes are refused`);
-  try {
-    return encoding ? readFileSync(path, encoding) : readFileSync(path);
-  } catch (e) {
-    throw unreadable(path, e);
-  }
-}
-
-function unreadable(path: string, e: unknown): TokenizerError {
-  return new TokenizerError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  return specFromTokenizerJson(readTokenizerJson(path, MAX_JSON_BYTES), path);
 }
 
 function magic(path: string): string {

@@ -1,10 +1,10 @@
 // SentencePiece ModelProto (the `tokenizer.model` file): read and write with protobufjs.
 // The schema is built here in code from sentencepiece_model.proto (proto2) so nothing is fetched or
 // parsed at run time. Field numbers are the contract; names are ours (camelCase).
-import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { ModelProtoError, showValue } from './errors.js';
-import { MAX_PIECES } from './limits.js';
+import { MAX_MODEL_BYTES, MAX_PIECES } from './limits.js';
+import { readTokenizerFile } from './read-file.js';
 import { scanTopLevel } from './proto-wire.js';
 
 /** SentencePiece.Type in sentencepiece_model.proto. */
@@ -316,7 +316,7 @@ function validate(m: ModelProto, source: string): void {
 
 /** Reads and parses a tokenizer.model file. */
 export function readModelProto(path: string): ModelProto {
-  return parseModelProto(readFileSync(path), path);
+  return parseModelProto(readTokenizerFile(path, MAX_MODEL_BYTES), path);
 }
 
 /**

@@ -44,11 +44,12 @@ for (const [name, vocabSize, merges] of [
   });
 }
 
+// 100k + 20k tokens stay below the old stack overflow, so this isolates the quadratic appends.
 test('20k added tokens in tokenizer.json and 20k more in tokenizer_config.json load in linear time', (t) => {
   const dir = tempDir();
-  const json = syntheticTokenizerJson({ vocabSize: 151_643, merges: 151_387, addedTokens: 20_000 });
+  const json = syntheticTokenizerJson({ vocabSize: 100_000, merges: 150_000, addedTokens: 20_000 });
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
-  const base = 151_643 + 20_000;
+  const base = 100_000 + 20_000;
   const decoder: Record<string, unknown> = {};
   for (let i = 0; i < 20_000; i++) decoder[String(base + i)] = { content: `<|extra_${i}|>`, special: i % 2 === 0 };
   decoder['1'] = { content: '<s>', special: true };
@@ -57,10 +58,10 @@ test('20k added tokens in tokenizer.json and 20k more in tokenizer_config.json l
     JSON.stringify({ add_bos_token: false, added_tokens_decoder: decoder, additional_special_tokens: Array.from({ length: 20_000 }, (_, i) => `<|extra_${i}|>`) }),
   );
   const { value: tok, wallMs, cpuMs } = timed(() => Tokenizer.load(dir));
-  t.diagnostic(`171k tokens + 20k from tokenizer_config.json: ${wallMs.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU`);
+  t.diagnostic(`120k tokens + 20k from tokenizer_config.json: ${wallMs.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU`);
   assert.equal(tok.vocabSize, base + 20_000);
   assert.ok(cpuMs < 3000, `loading took ${cpuMs.toFixed(0)} ms of CPU`);
   assert.equal(tok.pieceToId('<|extra_19999|>'), base + 19_999);
   assert.equal(tok.specials.named.get('<|extra_7|>'), base + 7);
-  assert.deepEqual(tok.encode('<|reserved_5|>x<|extra_3|>', { parseSpecial: true }), [151_643 + 5, ...tok.encode('x'), base + 3]);
+  assert.deepEqual(tok.encode('<|reserved_5|>x<|extra_3|>', { parseSpecial: true }), [100_000 + 5, ...tok.encode('x'), base + 3]);
 });
