@@ -10,6 +10,7 @@ export * from './formats/gguf.js';
 export { FormatError } from './formats/errors.js';
 export { Tokenizer, type EncodeOptions, type TextSpan, type SpecialTokens, type DecodeOptions, type TokenizerSpec } from './tokenizer/tokenizer.js';
 export { StreamDecoder } from './tokenizer/decode.js';
+export { TokenizerError } from './tokenizer/errors.js';
 export {
   parseModelProto,
   readModelProto,

@@ -403,12 +403,11 @@ export function ggufTokenizerMetadata(spec: TokenizerSpec, cfg: YiConfig, chatTe
  * BPE merges in the same order: a piece made by merge rank r scores -r; other pieces score below all.
  */
 function scoresFromMerges(spec: TokenizerSpec): Float32Array {
-  const ids = new Map(spec.pieces.map((p, i) => [p, i]));
   const scores = new Float32Array(spec.pieces.length).fill(-1e9);
-  for (const [pair, rank] of spec.merges!) {
-    const sp = pair.indexOf(' ');
-    const id = ids.get(pair.slice(0, sp) + pair.slice(sp + 1));
-    if (id !== undefined && scores[id]! < -rank) scores[id] = -rank;
+  const merged = spec.merges!.merged;
+  for (let rank = 0; rank < merged.length; rank++) {
+    const id = merged[rank]!;
+    if (scores[id]! < -rank) scores[id] = -rank;
   }
   return scores;
 }

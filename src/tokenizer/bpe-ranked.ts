@@ -3,38 +3,32 @@
 // before merging (byte_fallback) or the unknown token (runs fused when fuse_unk). Lowest rank merges first,
 // leftmost on ties: the same agenda as sentencepiece with score = -rank.
 import { PairHeap } from './pair-heap.js';
-import { utf8Bytes } from './utf8.js';
+import { TokenizerError } from './errors.js';
+import { MergeTable } from './merge-table.js';
+import type { RankedMerges } from './spec.js';
+import { bytePiece, utf8Bytes } from './utf8.js';
 import type { Vocab } from './vocab.js';
 
 export class RankedBpe {
   private readonly heap = new PairHeap();
-  /** (left id * V + right id) -> merge rank, and -> id of the merged token. */
-  private readonly rank = new Map<number, number>();
-  private readonly result = new Map<number, number>();
-  private readonly all = new Map<string, number>();
+  private readonly table: MergeTable;
 
   constructor(
     private readonly vocab: Vocab,
-    merges: Map<string, number>,
+    merges: RankedMerges,
     private readonly byteFallback: boolean,
     private readonly fuseUnk: boolean,
     source: string,
   ) {
-    vocab.pieces.forEach((p, id) => this.all.set(p, id));
-    for (const [pair, r] of merges) {
-      const sp = pair.indexOf(' ');
-      const a = this.all.get(pair.slice(0, sp));
-      const b = this.all.get(pair.slice(sp + 1));
-      const m = this.all.get(pair.slice(0, sp) + pair.slice(sp + 1));
-      if (a === undefined || b === undefined || m === undefined) {
-        throw new Error(`${source}: merge ${JSON.stringify(pair)} uses a token missing from the vocabulary`);
-      }
-      const key = a * vocab.size + b;
-      if (!this.rank.has(key)) {
-        this.rank.set(key, r);
-        this.result.set(key, m);
-      }
+    const n = vocab.size;
+    if (merges.right.length !== merges.left.length || merges.merged.length !== merges.left.length) {
+      throw new TokenizerError(source, `merge table columns differ in length (${merges.left.length}, ${merges.right.length}, ${merges.merged.length})`);
     }
+    for (const ids of [merges.left, merges.right, merges.merged]) {
+      const bad = ids.findIndex((id) => id < 0 || id >= n);
+      if (bad >= 0) throw new TokenizerError(source, `merge ${bad} uses token id ${ids[bad]}, outside the ${n}-token vocabulary`);
+    }
+    this.table = new MergeTable(merges);
   }
 
   /** Appends the ids of one word (normalized, pre-tokenized text) to `out`. */
@@ -44,7 +38,7 @@ export class RankedBpe {
     const lens: number[] = [];
     const unk = this.vocab.unkId;
     for (const ch of word) {
-      const id = this.all.get(ch);
+      const id = this.vocab.idOf(ch);
       if (id !== undefined) {
         ids.push(id);
         lens.push(1);
@@ -52,7 +46,7 @@ export class RankedBpe {
       }
       if (this.byteFallback) {
         const bytes = utf8Bytes(ch);
-        const bid = Array.from(bytes, (b) => this.all.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`));
+        const bid = Array.from(bytes, (b) => this.vocab.idOf(bytePiece(b)));
         if (bid.every((x) => x !== undefined)) {
           for (const x of bid) {
             ids.push(x!);
@@ -79,10 +73,9 @@ export class RankedBpe {
     heap.clear();
     const add = (l: number, r: number): void => {
       if (l < 0 || r < 0) return;
-      const key = ids[l]! * this.vocab.size + ids[r]!;
-      const rk = this.rank.get(key);
-      if (rk === undefined) return;
-      heap.push(-rk, l, r, lens[l]! + lens[r]!, this.result.get(key)!);
+      const slot = this.table.find(ids[l]!, ids[r]!);
+      if (slot < 0) return;
+      heap.push(-this.table.rankAt(slot), l, r, lens[l]! + lens[r]!, this.table.mergedAt(slot));
     };
     for (let i = 1; i < n; i++) add(i - 1, i);
     while (heap.length > 0) {

@@ -1,6 +1,7 @@
 // sentencepiece's precompiled normalization rules (NormalizerSpec.precompiled_charsmap), used by models
 // trained with nmt_nfkc and friends. Layout: <u32 LE trie size><darts-clone double array><NUL-terminated
 // replacement strings>. Identity models (Yi, Llama) have an empty charsmap and never get here.
+import { TokenizerError } from './errors.js';
 
 const decoder = new TextDecoder();
 
@@ -9,11 +10,12 @@ export class Charsmap {
   private readonly strings: Uint8Array;
   private readonly cache = new Map<number, string>();
 
-  constructor(blob: Uint8Array) {
-    if (blob.byteLength < 4) throw new Error('precompiled_charsmap: blob shorter than its 4-byte header');
+  /** `source` names the file the blob came from, for errors. */
+  constructor(blob: Uint8Array, source = 'precompiled_charsmap') {
+    if (blob.byteLength < 4) throw new TokenizerError(source, 'normalizer_spec.precompiled_charsmap: shorter than its 4-byte header');
     const size = new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getUint32(0, true);
     if (size === 0 || size % 4 !== 0 || 4 + size > blob.byteLength) {
-      throw new Error(`precompiled_charsmap: trie size ${size} does not fit the ${blob.byteLength}-byte blob`);
+      throw new TokenizerError(source, `normalizer_spec.precompiled_charsmap: trie size ${size} does not fit the ${blob.byteLength}-byte blob`);
     }
     // Copy so the units are 4-byte aligned whatever the protobuf buffer's offset.
     this.units = new Uint32Array(blob.slice(4, 4 + size).buffer);

@@ -1,8 +1,11 @@
 // SentencePiece ModelProto (the `tokenizer.model` file): read and write with protobufjs.
 // The schema is built here in code from sentencepiece_model.proto (proto2) so nothing is fetched or
 // parsed at run time. Field numbers are the contract; names are ours (camelCase).
-import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
+import { ModelProtoError, showValue } from './errors.js';
+import { MAX_MODEL_BYTES, MAX_PIECES } from './limits.js';
+import { readTokenizerFile } from './read-file.js';
+import { scanTopLevel } from './proto-wire.js';
 
 /** SentencePiece.Type in sentencepiece_model.proto. */
 export enum PieceType {
@@ -248,13 +251,8 @@ export function defaultNormalizerSpec(): NormalizerSpec {
   return o;
 }
 
-/** Thrown for a file that is not a readable ModelProto; the message names the file and what was wrong. */
-export class ModelProtoError extends Error {
-  constructor(source: string, what: string) {
-    super(`${source}: not a valid SentencePiece model (${what})`);
-    this.name = 'ModelProtoError';
-  }
-}
+// Thrown for a file that is not a readable ModelProto (defined with the other tokenizer errors).
+export { ModelProtoError };
 
 /**
  * Parses a serialized ModelProto. `source` names the file in error messages.
@@ -262,12 +260,16 @@ export class ModelProtoError extends Error {
  * known types, one UNKNOWN piece, BYTE pieces only with byte_fallback.
  */
 export function parseModelProto(bytes: Uint8Array, source = 'tokenizer.model'): ModelProto {
+  const { pieces: count } = scanTopLevel(bytes, (what) => {
+    throw new ModelProtoError(source, what);
+  });
+  if (count > MAX_PIECES) throw new ModelProtoError(source, `${count} pieces; at most ${MAX_PIECES} are supported`);
   let msg: protobuf.Message;
   try {
     msg = ModelProtoType.decode(bytes);
   } catch (e) {
     // protobufjs reports truncation as "index out of range" and bad wire types by number: keep its detail.
-    throw new ModelProtoError(source, `protobuf decode failed: ${(e as Error).message}`);
+    throw new ModelProtoError(source, `protobuf decode failed: ${(e as Error).message.slice(0, 200)}`);
   }
   const o = ModelProtoType.toObject(msg, toObjectOptions) as Record<string, unknown>;
   const rawPieces = (o.pieces as Array<{ piece: string; score: number; type: number }>) ?? [];
@@ -302,11 +304,11 @@ function validate(m: ModelProto, source: string): void {
     if (!(p.type >= PieceType.NORMAL && p.type <= PieceType.BYTE)) {
       throw new ModelProtoError(source, `piece ${i} has unknown type ${p.type}`);
     }
-    if (seen.has(p.piece)) throw new ModelProtoError(source, `piece ${i} ${JSON.stringify(p.piece)} is defined twice`);
+    if (seen.has(p.piece)) throw new ModelProtoError(source, `piece ${i} ${showValue(p.piece)} is defined twice`);
     seen.add(p.piece);
     if (p.type === PieceType.UNKNOWN) unk++;
     if (p.type === PieceType.BYTE && !m.trainerSpec.byteFallback) {
-      throw new ModelProtoError(source, `byte piece ${JSON.stringify(p.piece)} found but byte_fallback is false`);
+      throw new ModelProtoError(source, `byte piece ${showValue(p.piece)} found but byte_fallback is false`);
     }
   }
   if (unk !== 1) throw new ModelProtoError(source, `expected exactly one UNKNOWN piece, found ${unk}`);
@@ -314,7 +316,7 @@ function validate(m: ModelProto, source: string): void {
 
 /** Reads and parses a tokenizer.model file. */
 export function readModelProto(path: string): ModelProto {
-  return parseModelProto(readFileSync(path), path);
+  return parseModelProto(readTokenizerFile(path, MAX_MODEL_BYTES), path);
 }
 
 /**

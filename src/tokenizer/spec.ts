@@ -31,10 +31,20 @@ export interface TokenizerSpec {
    * llama.cpp, HF Prepend normalizer) or 'first' (HF Metaspace prepend_scheme "first").
    */
   prefixFragments: 'all' | 'first';
-  /** Hugging Face merges by rank ("a b" -> rank); absent for score-driven sentencepiece BPE. */
-  merges?: Map<string, number>;
+  /** Hugging Face merges in rank order; absent for score-driven sentencepiece BPE. */
+  merges?: RankedMerges;
   /** HF Metaspace with split: the text is cut before every U+2581 and each word encoded alone. */
   splitOnSpaceSymbol?: boolean;
   /** Extra special-token names to ids (from tokenizer_config.json and the like). */
   namedSpecials?: Record<string, number>;
+}
+
+/**
+ * Ranked BPE merges as token ids, index = rank (the first listed merges first): `left[r]` and `right[r]`
+ * merge into `merged[r]`. A pair listed twice keeps its first rank.
+ */
+export interface RankedMerges {
+  left: Int32Array;
+  right: Int32Array;
+  merged: Int32Array;
 }

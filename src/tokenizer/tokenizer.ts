@@ -1,8 +1,9 @@
 // One tokenizer type whatever file it came from (tokenizer.model, tokenizer.json, GGUF metadata):
 // SentencePiece-compatible BPE encode/decode with byte fallback, user-defined and special pieces,
 // and a streaming decoder.
-import { readFileSync } from 'node:fs';
 import { RankedBpe } from './bpe-ranked.js';
+import { MAX_JSON_BYTES, MAX_MODEL_BYTES } from './limits.js';
+import { parseTokenizerJson, readTokenizerFile, readTokenizerJson } from './read-file.js';
 import { SpmBpe } from './bpe.js';
 import { decodeIds, StreamDecoder, type DecodeOptions, type DecodeRules } from './decode.js';
 import { Normalizer, SPACE_SYMBOL } from './normalize.js';
@@ -117,7 +118,7 @@ export class Tokenizer {
   /** From a tokenizer.model: its bytes, or a path. */
   static fromSentencePiece(model: Uint8Array | string): Tokenizer {
     const source = typeof model === 'string' ? model : 'tokenizer.model';
-    const bytes = typeof model === 'string' ? readFileSync(model) : model;
+    const bytes = typeof model === 'string' ? readTokenizerFile(model, MAX_MODEL_BYTES) : model;
     return new Tokenizer(specFromModelProto(parseModelProto(bytes, source), source));
   }
 
@@ -125,15 +126,8 @@ export class Tokenizer {
   static fromTokenizerJson(json: object | string): Tokenizer {
     if (typeof json === 'object') return new Tokenizer(specFromTokenizerJson(json, 'tokenizer.json'));
     const isText = json.trimStart().startsWith('{');
-    const source = isText ? 'tokenizer.json' : json;
-    const text = isText ? json : readFileSync(json, 'utf8');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
-    }
-    return new Tokenizer(specFromTokenizerJson(parsed, source));
+    const parsed = isText ? parseTokenizerJson(json, 'tokenizer.json') : readTokenizerJson(json, MAX_JSON_BYTES);
+    return new Tokenizer(specFromTokenizerJson(parsed, isText ? 'tokenizer.json' : json));
   }
 
   /** From GGUF metadata (tokenizer.ggml.*), e.g. `openGGUF(path).metadata`. */

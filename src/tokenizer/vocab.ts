@@ -1,5 +1,6 @@
 // The vocabulary every tokenizer source is converted to: pieces, scores and SentencePiece types by id,
 // plus the lookups sentencepiece's ModelInterface keeps (src/model_interface.cc).
+import { showValue, TokenizerError } from './errors.js';
 import { PieceType } from './sentencepiece-proto.js';
 import { bytePiece } from './utf8.js';
 
@@ -23,26 +24,26 @@ export class Vocab {
     source: string,
   ) {
     if (scores.length !== pieces.length || types.length !== pieces.length) {
-      throw new Error(`${source}: ${pieces.length} pieces but ${scores.length} scores and ${types.length} types`);
+      throw new TokenizerError(source, `${pieces.length} pieces but ${scores.length} scores and ${types.length} types`);
     }
     let unk = -1;
     this.byteOf = new Int16Array(pieces.length).fill(-1);
     for (let id = 0; id < pieces.length; id++) {
       const p = pieces[id]!;
       const t = types[id]!;
-      if (p.length === 0) throw new Error(`${source}: piece ${id} is empty`);
+      if (p.length === 0) throw new TokenizerError(source, `piece ${id} is empty`);
       const normal = t === PieceType.NORMAL || t === PieceType.USER_DEFINED || t === PieceType.UNUSED;
       const map = normal ? this.mergeable : this.reserved;
-      if (this.mergeable.has(p) || this.reserved.has(p)) throw new Error(`${source}: piece ${JSON.stringify(p)} (id ${id}) is defined twice`);
+      if (this.mergeable.has(p) || this.reserved.has(p)) throw new TokenizerError(source, `piece ${showValue(p)} (id ${id}) is defined twice`);
       map.set(p, id);
       if (t === PieceType.UNKNOWN && unk < 0) unk = id;
       if (t === PieceType.BYTE) {
         const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(p);
-        if (!m) throw new Error(`${source}: byte piece ${id} ${JSON.stringify(p)} is not of the form <0xNN>`);
+        if (!m) throw new TokenizerError(source, `byte piece ${id} ${showValue(p)} is not of the form <0xNN>`);
         this.byteOf[id] = parseInt(m[1]!, 16);
       }
     }
-    if (unk < 0) throw new Error(`${source}: no UNKNOWN piece (sentencepiece requires one)`);
+    if (unk < 0) throw new TokenizerError(source, 'no UNKNOWN piece (sentencepiece requires one)');
     this.unkId = unk;
     for (let b = 0; b < 256; b++) this.byteIds[b] = this.pieceToId(bytePiece(b));
   }
@@ -54,6 +55,11 @@ export class Vocab {
   /** sentencepiece's PieceToId: reserved pieces first, then mergeable ones, else the unknown id. */
   pieceToId(piece: string): number {
     return this.reserved.get(piece) ?? this.mergeable.get(piece) ?? this.unkId;
+  }
+
+  /** Id of a piece of any type, or undefined when the vocabulary has no such piece. */
+  idOf(piece: string): number | undefined {
+    return this.mergeable.get(piece) ?? this.reserved.get(piece);
   }
 
   /** Ids of all pieces of one type, in id order. */

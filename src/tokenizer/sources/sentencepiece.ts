@@ -1,12 +1,13 @@
 // tokenizer.model (SentencePiece ModelProto) -> TokenizerSpec.
 import { Charsmap } from '../charsmap.js';
+import { TokenizerError } from '../errors.js';
 import { ModelType, PieceType, type ModelProto } from '../sentencepiece-proto.js';
 import type { TokenizerSpec } from '../spec.js';
 
 export function specFromModelProto(m: ModelProto, source: string): TokenizerSpec {
   const ts = m.trainerSpec;
   if (ts.modelType !== ModelType.BPE) {
-    throw new Error(`${source}: model_type ${ModelType[ts.modelType] ?? ts.modelType} is not supported (only BPE, the Yi/Llama kind)`);
+    throw new TokenizerError(source, `trainer_spec.model_type ${ModelType[ts.modelType] ?? ts.modelType} is not supported (only BPE, the Yi/Llama kind)`);
   }
   const ns = m.normalizerSpec;
   const pieces = m.pieces.map((p) => p.piece);
@@ -26,7 +27,7 @@ export function specFromModelProto(m: ModelProto, source: string): TokenizerSpec
       removeExtraWhitespaces: ns.removeExtraWhitespaces,
       escapeWhitespaces: ns.escapeWhitespaces,
       treatWhitespaceAsSuffix: ts.treatWhitespaceAsSuffix,
-      charsmap: ns.precompiledCharsmap.length > 0 ? new Charsmap(ns.precompiledCharsmap) : undefined,
+      charsmap: ns.precompiledCharsmap.length > 0 ? new Charsmap(ns.precompiledCharsmap, source) : undefined,
     },
     byteFallback: ts.byteFallback,
     bosId: controlId(ts.bosPiece),
