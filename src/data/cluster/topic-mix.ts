@@ -39,7 +39,7 @@ const weight = number(0, MAX_WEIGHT);
 export const TOPIC_MIX_SCHEMA: OptionSchema<TopicMixOptions> = {
   name: stageName,
   field: string({ nonEmpty: true }),
-  weights: record(weight),
+  weights: record(weight, undefined, 'an object of topics to weights from 0 to 1000'),
   defaultWeight: weight,
   seed: integer(0, 0xffffffff),
 };

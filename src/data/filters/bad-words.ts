@@ -68,11 +68,11 @@ const LANGUAGE_CODE = { pattern: /^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$/, expected:
 export const BAD_WORDS_SCHEMA: OptionSchema<BadWordsOptions> = {
   name: stageName,
   defaultLanguage: string({ nonEmpty: true }),
-  files: record(path, LANGUAGE_CODE),
+  files: record(path, LANGUAGE_CODE, "an object of language codes such as 'en' to list files"),
   useDefaultLists: boolean,
-  extraWords: record(words, LANGUAGE_CODE),
+  extraWords: record(words, LANGUAGE_CODE, "an object of language codes such as 'en' to word lists"),
   substringLanguages: words,
-  allowlist: record(words, LANGUAGE_CODE),
+  allowlist: record(words, LANGUAGE_CODE, "an object of language codes such as 'en' to word lists"),
   keepFraction: ratio,
   failOnMissingLanguage: boolean,
 };

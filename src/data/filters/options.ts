@@ -21,5 +21,5 @@ export function forLanguage<T extends object>(opts: T, perLanguage: Partial<Reco
 export const languageChoice = string({ nonEmpty: true });
 /** Overrides by language code: each an object of some of the stage's own rules (`rules`). */
 export function byLanguage(rules: Record<string, OptionRule>): OptionRule {
-  return record(shape(rules, "an object of the stage's rules"));
+  return record(shape(rules, "an object of some of the stage's options"), undefined, "an object of language codes to some of the stage's options ({ zh: { ... } })");
 }

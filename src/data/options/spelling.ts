@@ -31,9 +31,11 @@ const words = (name: string): string[] => snakeCase(name).toLowerCase().split('_
 
 /** Whether every word of `given` appears, in order, among the words of `known` (min_words ~ minDocWords). */
 function wordsWithin(given: string, known: string): boolean {
+  const g = words(given);
+  if (g.length === 0) return false;
   const k = words(known);
   let at = 0;
-  for (const w of words(given)) {
+  for (const w of g) {
     at = k.indexOf(w, at);
     if (at < 0) return false;
     at++;

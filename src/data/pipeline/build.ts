@@ -62,13 +62,18 @@ export function resolvePipeline(source: PipelineSource): { resolved: ResolvedPip
   return { resolved: { kind: 'spec', spec: source as PipelineSpec } };
 }
 
-/** Imports modules that register stage types or shard formats (each once per thread). */
-export async function importModules(modules: readonly string[]): Promise<void> {
+/**
+ * Imports modules that register stage types or shard formats (each once per thread). A module
+ * listed by the pipeline `from` is reported with the pipeline's file.
+ */
+export async function importModules(modules: readonly string[], from?: ResolvedPipeline): Promise<void> {
+  const listed = new Set(from ? specImports(from) : []);
   for (const m of modules) {
     try {
       await import(m.startsWith('/') || /^[A-Za-z]:[\\/]/.test(m) ? pathToFileURL(m).href : m);
     } catch (e) {
-      throw new PipelineError(`cannot import '${m}': ${(e as Error).message}`);
+      const where = from?.kind === 'spec' && listed.has(m) ? `${from.spec.file ?? 'pipeline'}: imports: ` : '';
+      throw new PipelineError(`${where}cannot import '${m}': ${(e as Error).message}`);
     }
   }
 }

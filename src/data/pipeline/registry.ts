@@ -6,7 +6,7 @@
 import { PipelineError, StageOptionError } from '../errors.js';
 import { parseOptions } from '../options/resolve.js';
 import { omit, type OptionRule } from '../options/schema.js';
-import { closest } from '../options/spelling.js';
+import { camelCase, closest } from '../options/spelling.js';
 import type { Stage } from '../types.js';
 
 export interface StageContext {
@@ -61,6 +61,13 @@ function stageWhere(type: string, ctx: StageContext): string {
   return `${ctx.file ? `${ctx.file}: ` : ''}stage '${ctx.name}'${details.length ? ` (${details.join(', ')})` : ''}`;
 }
 
+/** A factory's option path ('bannedWordsFile', 'files.en') with its first key as the pipeline file spells it. */
+function asSpelt(option: string, given: Record<string, unknown>): string {
+  const [first, ...rest] = option.split('.');
+  const spelt = Object.keys(given).find((k) => k === first || camelCase(k) === first);
+  return [spelt ?? first, ...rest].join('.');
+}
+
 /** Errors of the language itself: a factory that throws one has a bug, which stays visible as such. */
 const BUG_ERRORS: Function[] = [TypeError, RangeError, ReferenceError, SyntaxError];
 
@@ -87,7 +94,7 @@ export async function createStage(type: string, options: Record<string, unknown>
   try {
     return await f.factory(opts, ctx);
   } catch (e) {
-    if (e instanceof StageOptionError) throw new StageOptionError(e.stage, e.option, e.problem, where);
+    if (e instanceof StageOptionError) throw new StageOptionError(e.stage, e.option === undefined ? undefined : asSpelt(e.option, options), e.problem, where);
     if (e instanceof PipelineError) throw e;
     if (e instanceof Error && BUG_ERRORS.includes(e.constructor)) throw e;
     throw new PipelineError(`${where}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

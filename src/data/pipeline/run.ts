@@ -140,7 +140,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
   const layout = new RunLayout(out);
   const source = resolvePipeline(o.pipeline);
   const imports = [...(o.imports ?? []).map((m) => (m.startsWith('.') || m.startsWith('/') ? resolve(m) : m)), ...('resolved' in source ? specImports(source.resolved) : [])];
-  await importModules(imports);
+  await importModules(imports, 'resolved' in source ? source.resolved : undefined);
   // The main thread's own instance: it tells the phases apart, and runs jobs when there are no workers.
   const stages = 'stages' in source ? namedStages(source.stages) : await buildStages(source.resolved);
   const infos: StageInfo[] = stageInfo(stages);

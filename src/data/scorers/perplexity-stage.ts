@@ -30,7 +30,7 @@ const BUCKETS: readonly PerplexityBucket[] = ['head', 'middle', 'tail'];
 export const PERPLEXITY_STAGE_SCHEMA: OptionSchema<PerplexityStageOptions> = {
   name: stageName,
   model: path,
-  models: record(path),
+  models: record(path, undefined, 'an object of language codes to model files'),
   languageField: string({ nonEmpty: true }),
   tokenizer: path,
   cutoffs: shape({ head: number(0), middle: number(0) }, 'an object { head, middle } of perplexities'),
