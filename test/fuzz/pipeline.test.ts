@@ -191,8 +191,10 @@ test('pipeline files: no untyped errors and no hangs over structural, YAML-level
   };
   add('the seed', 'yaml', stringify(SEED));
   add('the seed', 'json', JSON.stringify(SEED));
-  const r = seeded(20240611);
-  for (let n = 0; n < 160; n++) {
+  // YI_FUZZ_SEED and YI_FUZZ_CASES explore further than the suite's fixed draw (for a longer local run).
+  const base = Number(process.env.YI_FUZZ_SEED ?? 20240611);
+  const r = seeded(base);
+  for (let n = 0; n < Number(process.env.YI_FUZZ_CASES ?? 160); n++) {
     const { name, spec } = mutateSpec(r);
     if (r(2)) add(name, 'yaml', yamlText(spec));
     else add(name, 'json', JSON.stringify(spec));
@@ -200,8 +202,8 @@ test('pipeline files: no untyped errors and no hangs over structural, YAML-level
   for (const [name, text] of YAML_TEXTS) add(name, 'yaml', text);
   for (const [name, text] of JSON_TEXTS) add(name, 'json', text);
   // Fresh Uint8Arrays: a Buffer's slice() is a view (and may sit at an offset of a shared pool), so mutations would pile up.
-  for (const c of mutations(new Uint8Array(Buffer.from(stringify(SEED))), 7, 60)) add(c.name, 'yaml', c.bytes);
-  for (const c of mutations(new Uint8Array(Buffer.from(JSON.stringify(SEED))), 8, 40)) add(c.name, 'json', c.bytes);
+  for (const c of mutations(new Uint8Array(Buffer.from(stringify(SEED))), base + 1, 60)) add(c.name, 'yaml', c.bytes);
+  for (const c of mutations(new Uint8Array(Buffer.from(JSON.stringify(SEED))), base + 2, 40)) add(c.name, 'json', c.bytes);
 
   const out = await runFuzz({ module: new URL('./targets/pipeline.js', import.meta.url), exportName: 'loadPipeline', cases, caseTimeoutMs: 15_000 });
   const t = tally(out);

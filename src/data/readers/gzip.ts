@@ -56,6 +56,24 @@ class ByteQueue {
     }
   }
 
+  /** Drops the zero bytes at the start; returns how many. */
+  skipZeros(): number {
+    let n = 0;
+    while (this.chunks.length > 0) {
+      const c = this.chunks[0]!;
+      let i = 0;
+      while (i < c.length && c[i] === 0) i++;
+      n += i;
+      this.length -= i;
+      if (i < c.length) {
+        this.chunks[0] = c.subarray(i);
+        break;
+      }
+      this.chunks.shift();
+    }
+    return n;
+  }
+
   /** Everything, up to `max` bytes at a time. */
   takeUpTo(max: number): Buffer {
     return this.take(Math.min(max, this.length));
@@ -138,10 +156,7 @@ export async function* gunzip(source: AsyncIterable<Buffer>, onTrailing: (e: Str
     let header = 0;
     for (;;) {
       // Zero bytes after a member are padding (Node's gunzip and gzip ignore them too).
-      while (members > 0 && q.length > 0 && q.peek(1)[0] === 0) {
-        q.skip(1);
-        offset++;
-      }
+      if (members > 0) offset += q.skipZeros();
       if (q.length > 0) {
         try {
           header = headerLength(q);
