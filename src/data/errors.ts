@@ -1,7 +1,9 @@
 // The cleaning pipeline's own errors: a pipeline that cannot be loaded, built or run, and (a kind
 // of it) a stage option that is unknown or out of range. Both name what was wrong and where.
 
-export class PipelineError extends Error {}
+export class PipelineError extends Error {
+  override name = 'PipelineError';
+}
 
 /**
  * A stage option that is unknown, of the wrong type or out of range. `option` is the option's
@@ -10,6 +12,7 @@ export class PipelineError extends Error {}
  * the pipeline file and the stage without repeating them.
  */
 export class StageOptionError extends PipelineError {
+  override name = 'StageOptionError';
   constructor(
     /** The stage the options are for: its type, or "type 'name'". */
     readonly stage: string,

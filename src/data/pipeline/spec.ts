@@ -1,5 +1,5 @@
 // A pipeline written down: stage types with options, in a JSON or YAML file or as a TypeScript
-// value. `{ stages: [{ type: 'gopher_quality', options: { min_words: 50 } }, ...] }`.
+// value. `{ stages: [{ type: 'gopher_quality', options: { min_doc_words: 50 } }, ...] }`.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
