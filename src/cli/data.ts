@@ -115,6 +115,7 @@ export function registerData(program: Command): Command {
       if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`--val-fraction must be a number in [0, 1) (got '${o.valFraction}')`);
       const { runPipeline } = await import('../data/pipeline/run.js');
       const rep = progressReporter(o.progress);
+      const warnings: string[] = [];
       let r;
       try {
         r = await runPipeline({
@@ -136,9 +137,11 @@ export function registerData(program: Command): Command {
           keepWork: o.keepWork ?? false,
           onProgress: rep.onProgress,
           onLog: rep.onLog,
+          onWarning: (w) => warnings.push(w),
         });
       } finally {
         rep.stop();
+        for (const w of warnings) console.error(`warning: ${w}`);
       }
       const who = r.rank.world > 1 ? `rank ${r.rank.rank} of ${r.rank.world} (${r.rank.from}): ` : '';
       console.log(`${who}${r.myTasks} of ${r.tasks} tasks (${r.tasksDone} done before): ${r.jobsRun} jobs run, ${r.records} records read in ${r.seconds.toFixed(1)} s`);

@@ -49,7 +49,7 @@ test('yi data run: unknown stage types, bad flags and a changed plan fail with o
   writeFileSync(bad, 'stages:\n  - type: no_such_stage\n');
   const a = run('data', 'run', bad, '--input', input, '--out', join(work, 'bad-out'));
   assert.equal(a.code, 1);
-  assert.match(a.err, /^yi: unknown stage type 'no_such_stage' \(stage 'no_such_stage'\); known types: /);
+  assert.match(a.err, /^yi: .*bad\.yaml: stages\[0\]: unknown stage type 'no_such_stage' \(known types: /);
   assert.equal(existsSync(join(work, 'bad-out')), false);
   assert.match(run('data', 'run', bad, '--input', input, '--out', join(work, 'x'), '--workers', 'two').err, /--workers must be a whole number >= 0 \(got 'two'\)/);
   const changed = run('data', 'run', join(work, 'p.yaml'), '--input', input, '--out', join(work, 'out'), '--tasks', '3');

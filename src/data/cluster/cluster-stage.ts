@@ -24,7 +24,9 @@
 // combined.json.
 import type { Doc, DocStage, GlobalStage, GlobalStageDirs, StageResult } from '../types.js';
 import { sha1Hash64 } from '../dedup/doc-ids.js';
-import { checkInt, checkOneOf, resolveOptions, StageOptionError } from '../dedup/options.js';
+import { StageOptionError } from '../errors.js';
+import { optionError, resolveOptions } from '../options/resolve.js';
+import { count, either, integer, list, oneOf, path, record, stageName, string, type OptionSchema } from '../options/schema.js';
 import {
   clearTaskFiles,
   readCombined,
@@ -91,29 +93,31 @@ export const CLUSTER_FILTER_DEFAULTS: ClusterFilterOptions = {
   examples: 5,
 };
 
+export const CLUSTER_FILTER_SCHEMA: OptionSchema<ClusterFilterOptions> = {
+  name: stageName,
+  k: integer(1, 4096),
+  dim: integer(2, 1 << 24),
+  maxChars: integer(1),
+  sampleSize: integer(1, 1 << 22),
+  iterations: integer(1, 10000),
+  restarts: integer(1, 100),
+  seed: integer(0, 0xffffffff),
+  cjk: oneOf(CJK_MODES),
+  drop: list(either(count, string({ nonEmpty: true })), 'a list of cluster numbers or names'),
+  names: record(string({ nonEmpty: true }), { pattern: /^\d+$/, expected: 'cluster numbers' }, 'an object of cluster numbers to names ({"3": "ads"})'),
+  field: string({ nonEmpty: true }),
+  model: path,
+  topTerms: integer(0, 1000),
+  examples: integer(0, 1000),
+};
+
 const TYPE = 'cluster_filter';
 const DF_KIND = 'cluster-df';
 const MODEL_KIND = 'cluster-model';
 
 export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalStage {
-  const o = resolveOptions(TYPE, CLUSTER_FILTER_DEFAULTS, options);
-  checkInt(TYPE, 'k', o.k, 1, 4096);
-  checkInt(TYPE, 'dim', o.dim, 2, 1 << 24);
-  if (o.k * o.dim > 1 << 27) throw new StageOptionError(`${TYPE}: k x dim = ${o.k * o.dim} floats of centroids is too many (at most 2^27)`);
-  checkInt(TYPE, 'maxChars', o.maxChars, 1);
-  checkInt(TYPE, 'sampleSize', o.sampleSize, 1, 1 << 22);
-  checkInt(TYPE, 'iterations', o.iterations, 1, 10000);
-  checkInt(TYPE, 'restarts', o.restarts, 1, 100);
-  checkInt(TYPE, 'seed', o.seed, 0, 0xffffffff);
-  checkInt(TYPE, 'topTerms', o.topTerms, 0, 1000);
-  checkInt(TYPE, 'examples', o.examples, 0, 1000);
-  checkOneOf(TYPE, 'cjk', o.cjk, CJK_MODES);
-  for (const [id, name] of Object.entries(o.names)) {
-    if (!/^\d+$/.test(id) || typeof name !== 'string' || !name) throw new StageOptionError(`${TYPE}: option 'names' maps cluster numbers to names ({"3": "ads"}), got ${JSON.stringify(id)}: ${JSON.stringify(name)}`);
-  }
-  for (const d of o.drop) {
-    if (typeof d !== 'string' && !(typeof d === 'number' && Number.isInteger(d) && d >= 0)) throw new StageOptionError(`${TYPE}: option 'drop' lists cluster numbers or names, got ${JSON.stringify(d)}`);
-  }
+  const o = resolveOptions(TYPE, CLUSTER_FILTER_DEFAULTS, CLUSTER_FILTER_SCHEMA, options);
+  if (o.k * o.dim > 1 << 27) throw optionError(TYPE, o, undefined, `k x dim = ${o.k * o.dim} floats of centroids is too many (at most 2^27)`);
   const cfg: EmbedConfig = { dim: o.dim, maxChars: o.maxChars, cjk: o.cjk };
   const fingerprint = JSON.stringify({ type: TYPE, dim: o.dim, maxChars: o.maxChars, cjk: o.cjk, sampleSize: o.sampleSize, seed: o.seed });
   const modelFingerprint = JSON.stringify({ index: fingerprint, k: o.k, iterations: o.iterations, restarts: o.restarts, model: o.model });
@@ -191,8 +195,8 @@ export function clusterFilter(options?: Partial<ClusterFilterOptions>): GlobalSt
       const drop = new Set<number>();
       for (const d of o.drop) {
         const id = typeof d === 'number' ? d : /^\d+$/.test(d) ? Number(d) : Number(Object.entries(o.names).find(([, n]) => n === d)?.[0] ?? NaN);
-        if (Number.isNaN(id)) throw new StageOptionError(`${TYPE}: option 'drop' names cluster '${d}', which 'names' does not define`);
-        if (id >= k) throw new StageOptionError(`${TYPE}: option 'drop' lists cluster ${id}, but the model has clusters 0..${k - 1}`);
+        if (Number.isNaN(id)) throw optionError(TYPE, o, 'drop', `names cluster '${d}', which 'names' does not define`);
+        if (id >= k) throw optionError(TYPE, o, 'drop', `lists cluster ${id}, but the model has clusters 0..${k - 1}`);
         drop.add(id);
       }
       const scratch = new Float64Array(Math.max(1, k));
@@ -229,7 +233,7 @@ function loadModel(path: string, cfg: EmbedConfig): { idf: Float64Array; centroi
   const t = readTableFile(path, MODEL_KIND);
   const m = t.meta as { dim: number; k: number; maxChars: number; cjk: string };
   if (m.dim !== cfg.dim || m.maxChars !== cfg.maxChars || m.cjk !== cfg.cjk) {
-    throw new StageOptionError(`${path}: a model for dim ${m.dim}, maxChars ${m.maxChars}, cjk ${m.cjk}; this stage has dim ${cfg.dim}, maxChars ${cfg.maxChars}, cjk ${cfg.cjk}`);
+    throw new StageOptionError(TYPE, 'model', `${path} is a model for dim ${m.dim}, maxChars ${m.maxChars}, cjk ${m.cjk}; this stage has dim ${cfg.dim}, maxChars ${cfg.maxChars}, cjk ${cfg.cjk}`);
   }
   const idf = t.get<Float64Array>('idf', 'f64');
   const centroids = t.get<Float64Array>('centroids', 'f64');

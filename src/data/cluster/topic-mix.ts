@@ -9,7 +9,8 @@
 // `expandCopies` (ids `id`, `id#2` ... `id#n`). Stats: counts `topic_<t>` = copies written.
 import type { Doc, DocStage, StageResult } from '../types.js';
 import { sha1Hash64 } from '../dedup/doc-ids.js';
-import { checkInt, resolveOptions, StageOptionError } from '../dedup/options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { integer, number, record, stageName, string, type OptionSchema } from '../options/schema.js';
 
 export interface TopicMixOptions {
   name: string;
@@ -33,17 +34,18 @@ export const TOPIC_MIX_DEFAULTS: TopicMixOptions = {
 const TYPE = 'topic_mix';
 const MAX_WEIGHT = 1000;
 
-function checkWeight(name: string, w: unknown): void {
-  if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > MAX_WEIGHT) {
-    throw new StageOptionError(`${TYPE}: ${name} must be a number in [0, ${MAX_WEIGHT}], got ${JSON.stringify(w)}`);
-  }
-}
+const weight = number(0, MAX_WEIGHT);
+
+export const TOPIC_MIX_SCHEMA: OptionSchema<TopicMixOptions> = {
+  name: stageName,
+  field: string({ nonEmpty: true }),
+  weights: record(weight, undefined, 'an object of topics to weights from 0 to 1000'),
+  defaultWeight: weight,
+  seed: integer(0, 0xffffffff),
+};
 
 export function topicMix(options?: Partial<TopicMixOptions>): DocStage {
-  const o = resolveOptions(TYPE, TOPIC_MIX_DEFAULTS, options);
-  for (const [t, w] of Object.entries(o.weights)) checkWeight(`weight of topic '${t}'`, w);
-  checkWeight(`option 'defaultWeight'`, o.defaultWeight);
-  checkInt(TYPE, 'seed', o.seed, 0, 0xffffffff);
+  const o = resolveOptions(TYPE, TOPIC_MIX_DEFAULTS, TOPIC_MIX_SCHEMA, options);
   const h = new Uint32Array(2);
   return {
     name: o.name,

@@ -25,7 +25,8 @@
 // per document. Speed: bench/dedup.ts (about 4 MB/s for the suffix array on one core).
 import type { Doc, DocStage, GlobalStage, GlobalStageDirs, StageResult } from '../types.js';
 import { DocIdTable, DocIdWriter } from './doc-ids.js';
-import { checkInt, resolveOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { integer, stageName, type OptionSchema } from '../options/schema.js';
 import { combineSubstrings, CUTS_KIND, DOCS_KIND } from './repeated-spans.js';
 import {
   AtomicFileWriter,
@@ -54,12 +55,16 @@ export const EXACT_SUBSTRING_DEFAULTS: ExactSubstringOptions = {
   maxBytes: 256 << 20,
 };
 
+export const EXACT_SUBSTRING_SCHEMA: OptionSchema<ExactSubstringOptions> = {
+  name: stageName,
+  minBytes: integer(1),
+  maxBytes: integer(2, 0x7fffffff),
+};
+
 const TYPE = 'exact_substring_dedup';
 
 export function exactSubstringDedup(options?: Partial<ExactSubstringOptions>): GlobalStage {
-  const o = resolveOptions(TYPE, EXACT_SUBSTRING_DEFAULTS, options);
-  checkInt(TYPE, 'minBytes', o.minBytes, 1);
-  checkInt(TYPE, 'maxBytes', o.maxBytes, 2, 0x7fffffff);
+  const o = resolveOptions(TYPE, EXACT_SUBSTRING_DEFAULTS, EXACT_SUBSTRING_SCHEMA, options);
   const fingerprint = JSON.stringify({ type: TYPE, unit: 'utf8-bytes' });
   const stage = o.name;
   const combineFingerprint = JSON.stringify({ type: TYPE, minBytes: o.minBytes, maxBytes: o.maxBytes });

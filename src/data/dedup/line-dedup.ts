@@ -33,7 +33,8 @@
 import type { Doc, DocStage, GlobalStage, GlobalStageDirs, StageResult } from '../types.js';
 import { DocIdTable, DocIdWriter, sha1Hash64 } from './doc-ids.js';
 import { ccnetNormalize } from './normalize.js';
-import { checkInt, resolveOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { integer, stageName, type OptionSchema } from '../options/schema.js';
 import { closeRuns, mergeRuns, openRuns } from './sorted-runs.js';
 import {
   clearTaskFiles,
@@ -62,6 +63,12 @@ export const LINE_DEDUP_DEFAULTS: LineDedupOptions = {
   combineEntries: 1 << 25,
 };
 
+export const LINE_DEDUP_SCHEMA: OptionSchema<LineDedupOptions> = {
+  name: stageName,
+  runEntries: integer(1, 1 << 28),
+  combineEntries: integer(1),
+};
+
 const TYPE = 'line_dedup';
 const RUN_KIND = 'line-run';
 const OWNERS_KIND = 'line-owners';
@@ -71,9 +78,7 @@ export const NOT_OWNED = 0xffffffff;
 const runPath = (dir: string, task: number, run: number) => taskPath(dir, task, `-r${String(run).padStart(4, '0')}.ldr`);
 
 export function lineDedup(options?: Partial<LineDedupOptions>): GlobalStage {
-  const o = resolveOptions(TYPE, LINE_DEDUP_DEFAULTS, options);
-  checkInt(TYPE, 'runEntries', o.runEntries, 1, 1 << 28);
-  checkInt(TYPE, 'combineEntries', o.combineEntries, 1);
+  const o = resolveOptions(TYPE, LINE_DEDUP_DEFAULTS, LINE_DEDUP_SCHEMA, options);
   const fingerprint = JSON.stringify({ type: TYPE, normalize: 'ccnet', hash: 'sha1-64' });
   const stage = o.name;
 

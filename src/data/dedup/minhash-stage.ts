@@ -21,7 +21,8 @@
 import type { Doc, DocStage, GlobalStage, GlobalStageDirs } from '../types.js';
 import { DocIdTable, DocIdWriter } from './doc-ids.js';
 import { bandKey, loadXxhash, MinHasher } from './minhash.js';
-import { checkInt, checkOneOf, resolveOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { integer, oneOf, stageName, type OptionSchema } from '../options/schema.js';
 import { closeRuns, mergeRuns, openRuns } from './sorted-runs.js';
 import {
   clearTaskFiles,
@@ -64,18 +65,22 @@ export const MINHASH_DEDUP_DEFAULTS: MinhashDedupOptions = {
   runDocs: 100_000,
 };
 
+export const MINHASH_DEDUP_SCHEMA: OptionSchema<MinhashDedupOptions> = {
+  name: stageName,
+  nGrams: integer(1, 64),
+  bands: integer(1, 1024),
+  rows: integer(1, 64),
+  seed: integer(0, 0xffffffff),
+  cjk: oneOf(CJK_MODES),
+  runDocs: integer(1),
+};
+
 const TYPE = 'minhash_dedup';
 const RUN_KIND = 'minhash-run';
 const REMOVE_KIND = 'minhash-remove';
 
 export function minhashDedup(options?: Partial<MinhashDedupOptions>): GlobalStage {
-  const o = resolveOptions(TYPE, MINHASH_DEDUP_DEFAULTS, options);
-  checkInt(TYPE, 'nGrams', o.nGrams, 1, 64);
-  checkInt(TYPE, 'bands', o.bands, 1, 1024);
-  checkInt(TYPE, 'rows', o.rows, 1, 64);
-  checkInt(TYPE, 'seed', o.seed, 0, 0xffffffff);
-  checkInt(TYPE, 'runDocs', o.runDocs, 1);
-  checkOneOf(TYPE, 'cjk', o.cjk, CJK_MODES);
+  const o = resolveOptions(TYPE, MINHASH_DEDUP_DEFAULTS, MINHASH_DEDUP_SCHEMA, options);
   const fingerprint = JSON.stringify({ type: TYPE, hash: 'xxh64', nGrams: o.nGrams, bands: o.bands, rows: o.rows, seed: o.seed, cjk: o.cjk });
   const stage = o.name;
 

@@ -5,7 +5,9 @@
 // ship in lists/; pass real ones through `files`.
 import type { Doc, DocStage, StageResult } from '../types.js';
 import { defaultListPath, readList } from './lists.js';
-import { checkRange, resolveOptions, StageOptionError, type StageOptions } from './options.js';
+import { optionError, resolveOptions } from '../options/resolve.js';
+import { boolean, path, ratio, record, string, words, type OptionSchema } from '../options/schema.js';
+import { stageName, type StageOptions } from './options.js';
 
 export interface BadWordsOptions extends StageOptions {
   /** The language of documents without metadata.language (datatrove: 'en'). */
@@ -61,21 +63,30 @@ export function idFraction(id: string): number {
   return (h >>> 0) / 4294967296;
 }
 
+const LANGUAGE_CODE = { pattern: /^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$/, expected: "language codes such as 'en'" };
+
+export const BAD_WORDS_SCHEMA: OptionSchema<BadWordsOptions> = {
+  name: stageName,
+  defaultLanguage: string({ nonEmpty: true }),
+  files: record(path, LANGUAGE_CODE, "an object of language codes such as 'en' to list files"),
+  useDefaultLists: boolean,
+  extraWords: record(words, LANGUAGE_CODE, "an object of language codes such as 'en' to word lists"),
+  substringLanguages: words,
+  allowlist: record(words, LANGUAGE_CODE, "an object of language codes such as 'en' to word lists"),
+  keepFraction: ratio,
+  failOnMissingLanguage: boolean,
+};
+
 /** The `bad_words` filter. */
 export function badWords(options?: Partial<BadWordsOptions>): DocStage {
-  const o = resolveOptions('bad_words', BAD_WORDS_DEFAULTS, options);
-  checkRange('bad_words', 'keepFraction', o.keepFraction, 0, 1);
-  const where = `bad_words '${o.name}'`;
+  const o = resolveOptions('bad_words', BAD_WORDS_DEFAULTS, BAD_WORDS_SCHEMA, options);
   const languages = new Set([...(o.useDefaultLists ? DEFAULT_BAD_WORD_LANGUAGES : []), ...Object.keys(o.files), ...Object.keys(o.extraWords)]);
   const regexps = new Map<string, RegExp | undefined>();
   for (const lang of languages) {
     const file = o.files[lang];
-    if (file !== undefined && typeof file !== 'string') throw new StageOptionError(`${where}: option 'files.${lang}' must be a file path`);
-    const words = file ? readList(file, `${where} files.${lang}`) : DEFAULT_BAD_WORD_LANGUAGES.includes(lang) && o.useDefaultLists ? readList(defaultListPath(`bad-words-${lang}.txt`), where) : [];
+    const words = file ? readList(file, 'bad_words', o, `files.${lang}`) : DEFAULT_BAD_WORD_LANGUAGES.includes(lang) && o.useDefaultLists ? readList(defaultListPath(`bad-words-${lang}.txt`), 'bad_words', o) : [];
     const extra = o.extraWords[lang] ?? [];
-    if (!Array.isArray(extra) || extra.some((w) => typeof w !== 'string')) throw new StageOptionError(`${where}: option 'extraWords.${lang}' must be a list of strings`);
     const allow = o.allowlist[lang] ?? [];
-    if (!Array.isArray(allow) || allow.some((w) => typeof w !== 'string')) throw new StageOptionError(`${where}: option 'allowlist.${lang}' must be a list of strings`);
     const allowed = new Set(allow.map((w) => w.toLowerCase()));
     const list = [...words, ...extra.map((w) => w.toLowerCase())].filter((w) => !allowed.has(w));
     regexps.set(lang, badWordsRegExp(list, o.substringLanguages.includes(lang)));
@@ -87,7 +98,7 @@ export function badWords(options?: Partial<BadWordsOptions>): DocStage {
       const label = doc.metadata.language;
       const lang = typeof label === 'string' && label ? label : o.defaultLanguage;
       if (!regexps.has(lang)) {
-        if (o.failOnMissingLanguage) throw new StageOptionError(`${where}: no bad-words list for language '${lang}' (document ${doc.id}); set failOnMissingLanguage to false to keep such documents`);
+        if (o.failOnMissingLanguage) throw optionError('bad_words', o, undefined, `no bad-words list for language '${lang}' (document ${doc.id}); set failOnMissingLanguage to false to keep such documents`);
         return { keep: true, doc, counts: { missing_badwords_lang: 1 } };
       }
       const re = regexps.get(lang);

@@ -12,7 +12,9 @@ import { documentLanguage, type LanguageChoice } from '../text/language.js';
 import { initSegmenter } from '../text/segmenter.js';
 import { countSentences } from '../text/sentences.js';
 import { isNonSymbolWord, primeWords, SEGMENTED_LANGUAGES, splitChinese, splitLatin, wordsOf } from '../text/words.js';
-import { forLanguage, resolveOptions, type StageOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { boolean, count, nullable, words, type OptionSchema } from '../options/schema.js';
+import { byLanguage, forLanguage, languageChoice, stageName, type StageOptions } from './options.js';
 
 export interface C4QualityRules {
   /** Remove Wikipedia citation marks ([1], [edit], [citation needed]) before the punctuation check. */
@@ -66,7 +68,26 @@ export const C4_QUALITY_DEFAULTS: C4QualityOptions = {
   },
 };
 
-const NULLABLE = ['minNumSentences', 'minWordsPerLine', 'maxWordLength'];
+const RULES: OptionSchema<C4QualityRules> = {
+  removeCitations: boolean,
+  filterNoTerminalPunct: boolean,
+  terminalPunctuation: words,
+  minNumSentences: nullable(count),
+  minWordsPerLine: nullable(count),
+  maxWordLength: nullable(count),
+  filterLoremIpsum: boolean,
+  filterJavascript: boolean,
+  filterCurlyBracket: boolean,
+  filterPolicy: boolean,
+  policySubstrings: words,
+};
+
+export const C4_QUALITY_SCHEMA: OptionSchema<C4QualityOptions> = {
+  name: stageName,
+  language: languageChoice,
+  byLanguage: byLanguage(RULES),
+  ...RULES,
+};
 
 const CITATION = /\[\p{Nd}*\]|\[edit\]|\[citation needed\]/gu;
 
@@ -176,7 +197,7 @@ export function c4Clean(text: string, language: string, r: C4QualityRules): C4Ou
 
 /** The `c4_quality` transform: rewrites the text to its kept lines, or drops the document. */
 export function c4Quality(options?: Partial<C4QualityOptions>): DocStage {
-  const o = resolveOptions('c4_quality', C4_QUALITY_DEFAULTS, options, { nullable: NULLABLE, perLanguage: 'byLanguage' });
+  const o = resolveOptions('c4_quality', C4_QUALITY_DEFAULTS, C4_QUALITY_SCHEMA, options, { merge: ['byLanguage'] });
   return {
     name: o.name,
     kind: 'transform',

@@ -7,7 +7,9 @@ import type { DocStage } from '../types.js';
 import { isBlank, flagsAt, charWidth, STERM } from '../text/chars.js';
 import { splitWords } from '../text/words.js';
 import { findDuplicates } from './gopher-repetition.js';
-import { resolveOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { boolean, count, nullable, number, ratio, words, type OptionSchema } from '../options/schema.js';
+import { byLanguage, languageChoice, stageName } from './options.js';
 import { languageRuleFilter, type LanguageRuleOptions } from './language-rules.js';
 
 export interface FineWebQualityThresholds {
@@ -52,7 +54,24 @@ export const FINEWEB_QUALITY_DEFAULTS: FineWebQualityOptions = {
   },
 };
 
-const NULLABLE = ['linePunctThr', 'shortLineThr', 'charDuplicatesRatio', 'newLineRatio'];
+const RULES: OptionSchema<Omit<FineWebQualityOptions, 'name' | 'language' | 'byLanguage'>> = {
+  linePunctThr: nullable(ratio),
+  linePunctExcludeZero: boolean,
+  shortLineThr: nullable(ratio),
+  shortLineLength: count,
+  charDuplicatesRatio: nullable(ratio),
+  // Newlines per word: a list of one-word lines passes 1.
+  newLineRatio: nullable(number(0)),
+  stopChars: words,
+  sentenceTerminals: boolean,
+};
+
+export const FINEWEB_QUALITY_SCHEMA: OptionSchema<FineWebQualityOptions> = {
+  name: stageName,
+  language: languageChoice,
+  byLanguage: byLanguage(RULES),
+  ...RULES,
+};
 
 /** Whether `line` ends with one of `stopChars` or (if `sentenceTerminals`) any Unicode sentence terminal. */
 export function endsWithTerminal(line: string, stopChars: readonly string[], sentenceTerminals: boolean): boolean {
@@ -99,6 +118,6 @@ export function fineWebQualityReason(text: string, language: string, t: Resolved
 
 /** The `fineweb_quality` filter. */
 export function fineWebQuality(options?: Partial<FineWebQualityOptions>): DocStage {
-  const o = resolveOptions('fineweb_quality', FINEWEB_QUALITY_DEFAULTS, options, { nullable: NULLABLE, perLanguage: 'byLanguage' });
+  const o = resolveOptions('fineweb_quality', FINEWEB_QUALITY_DEFAULTS, FINEWEB_QUALITY_SCHEMA, options, { merge: ['byLanguage'] });
   return languageRuleFilter<Resolved>(o, fineWebQualityReason);
 }

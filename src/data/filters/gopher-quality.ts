@@ -8,7 +8,9 @@
 import type { DocStage } from '../types.js';
 import { countOccurrences, pyLstrip, pyRstrip, pySplitLines } from '../text/chars.js';
 import { hasLetter, isNonSymbolWord, splitWords } from '../text/words.js';
-import { resolveOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { count, nullable, number, ratio, words, type OptionSchema } from '../options/schema.js';
+import { byLanguage, languageChoice, stageName } from './options.js';
 import { languageRuleFilter, type LanguageRuleOptions } from './language-rules.js';
 
 export interface GopherQualityThresholds {
@@ -65,17 +67,27 @@ export const GOPHER_QUALITY_DEFAULTS: GopherQualityOptions = {
   },
 };
 
-const NULLABLE = [
-  'minDocWords',
-  'maxDocWords',
-  'minAvgWordLength',
-  'maxAvgWordLength',
-  'maxSymbolWordRatio',
-  'maxBulletLinesRatio',
-  'maxEllipsisLinesRatio',
-  'minAlphaWordsRatio',
-  'minStopWords',
-];
+const THRESHOLDS: OptionSchema<GopherQualityThresholds> = {
+  minDocWords: nullable(count),
+  maxDocWords: nullable(count),
+  minAvgWordLength: nullable(number(0)),
+  maxAvgWordLength: nullable(number(0)),
+  // Occurrences per word: a page of '#' tags can pass 1.
+  maxSymbolWordRatio: nullable(number(0)),
+  maxBulletLinesRatio: nullable(ratio),
+  maxEllipsisLinesRatio: nullable(ratio),
+  minAlphaWordsRatio: nullable(ratio),
+  minStopWords: nullable(count),
+  stopWords: words,
+  stopWordLanguages: words,
+};
+
+export const GOPHER_QUALITY_SCHEMA: OptionSchema<GopherQualityOptions> = {
+  name: stageName,
+  language: languageChoice,
+  byLanguage: byLanguage(THRESHOLDS),
+  ...THRESHOLDS,
+};
 
 let lastStopList: string[] | undefined;
 let lastStopSet = new Set<string>();
@@ -144,5 +156,5 @@ export function gopherQualityReason(text: string, language: string, t: GopherQua
 
 /** The `gopher_quality` filter. */
 export function gopherQuality(options?: Partial<GopherQualityOptions>): DocStage {
-  return languageRuleFilter(resolveOptions('gopher_quality', GOPHER_QUALITY_DEFAULTS, options, { nullable: NULLABLE, perLanguage: 'byLanguage' }), gopherQualityReason);
+  return languageRuleFilter(resolveOptions('gopher_quality', GOPHER_QUALITY_DEFAULTS, GOPHER_QUALITY_SCHEMA, options, { merge: ['byLanguage'] }), gopherQualityReason);
 }

@@ -9,7 +9,9 @@ import type { DocStage } from '../types.js';
 import { pyStrip } from '../text/chars.js';
 import { WordSequence } from '../text/ngrams.js';
 import { splitWords } from '../text/words.js';
-import { resolveOptions, StageOptionError } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { integer, list, nullable, ratio, tuple, type OptionSchema } from '../options/schema.js';
+import { byLanguage, languageChoice, stageName } from './options.js';
 import { languageRuleFilter, type LanguageRuleOptions } from './language-rules.js';
 
 export interface GopherRepetitionThresholds {
@@ -70,7 +72,24 @@ export const GOPHER_REPETITION_DEFAULTS: GopherRepetitionOptions = {
   },
 };
 
-const NULLABLE = ['dupLineFrac', 'dupParaFrac', 'dupLineCharFrac', 'dupParaCharFrac'];
+/** [n, share]: n-grams of n words, and the share of the characters above which a document drops. */
+const nGramRules = list(tuple([integer(1, 100), ratio], '[n, share] with n a whole number from 1 to 100 and share from 0 to 1'), 'a list of [n, share] pairs');
+
+const THRESHOLDS: OptionSchema<GopherRepetitionThresholds> = {
+  dupLineFrac: nullable(ratio),
+  dupParaFrac: nullable(ratio),
+  dupLineCharFrac: nullable(ratio),
+  dupParaCharFrac: nullable(ratio),
+  topNGrams: nGramRules,
+  dupNGrams: nGramRules,
+};
+
+export const GOPHER_REPETITION_SCHEMA: OptionSchema<GopherRepetitionOptions> = {
+  name: stageName,
+  language: languageChoice,
+  byLanguage: byLanguage(THRESHOLDS),
+  ...THRESHOLDS,
+};
 
 /** datatrove's find_duplicates: how many elements repeat an earlier one, and their characters. */
 export function findDuplicates(items: readonly string[]): { count: number; chars: number } {
@@ -113,23 +132,8 @@ export function gopherRepetitionReason(text: string, language: string, t: Gopher
   return undefined;
 }
 
-function checkNGrams(key: string, list: unknown): void {
-  if (!Array.isArray(list)) return;
-  for (const e of list) {
-    if (!Array.isArray(e) || e.length !== 2 || !Number.isInteger(e[0]) || (e[0] as number) < 1 || typeof e[1] !== 'number' || !Number.isFinite(e[1])) {
-      throw new StageOptionError(`gopher_repetition: option '${key}' must be a list of [n, share] pairs with n a positive integer, got ${JSON.stringify(e)}`);
-    }
-  }
-}
-
 /** The `gopher_repetition` filter. */
 export function gopherRepetition(options?: Partial<GopherRepetitionOptions>): DocStage {
-  const o = resolveOptions('gopher_repetition', GOPHER_REPETITION_DEFAULTS, options, { nullable: NULLABLE, perLanguage: 'byLanguage' });
-  checkNGrams('topNGrams', o.topNGrams);
-  checkNGrams('dupNGrams', o.dupNGrams);
-  for (const [lang, t] of Object.entries(o.byLanguage)) {
-    checkNGrams(`byLanguage.${lang}.topNGrams`, t.topNGrams);
-    checkNGrams(`byLanguage.${lang}.dupNGrams`, t.dupNGrams);
-  }
+  const o = resolveOptions('gopher_repetition', GOPHER_REPETITION_DEFAULTS, GOPHER_REPETITION_SCHEMA, options, { merge: ['byLanguage'] });
   return languageRuleFilter(o, gopherRepetitionReason);
 }

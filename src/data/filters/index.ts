@@ -1,15 +1,16 @@
 // The per-document cleaning stages by type name, for the pipeline executor's registry and for
 // pipelines declared in JSON/YAML: `filterFactories[type](options)`.
+import type { OptionRule } from '../options/schema.js';
 import type { DocStage } from '../types.js';
-import { badWords } from './bad-words.js';
-import { c4Quality } from './c4-quality.js';
-import { fineWebQuality } from './fineweb-quality.js';
-import { gopherQuality } from './gopher-quality.js';
-import { gopherRepetition } from './gopher-repetition.js';
-import { languageId } from './language-id.js';
-import { pii } from './pii.js';
-import { urlBlocklist } from './url-blocklist.js';
-import { yiTextMetrics } from './yi-text-metrics.js';
+import { BAD_WORDS_SCHEMA, badWords } from './bad-words.js';
+import { C4_QUALITY_SCHEMA, c4Quality } from './c4-quality.js';
+import { FINEWEB_QUALITY_SCHEMA, fineWebQuality } from './fineweb-quality.js';
+import { GOPHER_QUALITY_SCHEMA, gopherQuality } from './gopher-quality.js';
+import { GOPHER_REPETITION_SCHEMA, gopherRepetition } from './gopher-repetition.js';
+import { LANGUAGE_ID_SCHEMA, languageId } from './language-id.js';
+import { PII_SCHEMA, pii } from './pii.js';
+import { URL_BLOCKLIST_SCHEMA, urlBlocklist } from './url-blocklist.js';
+import { YI_TEXT_METRICS_SCHEMA, yiTextMetrics } from './yi-text-metrics.js';
 
 export const filterFactories: Record<string, (opts?: any) => DocStage> = {
   language_id: languageId,
@@ -21,6 +22,19 @@ export const filterFactories: Record<string, (opts?: any) => DocStage> = {
   fineweb_quality: fineWebQuality,
   yi_text_metrics: yiTextMetrics,
   pii: pii,
+};
+
+/** Each type's option schema (what a pipeline file may set). */
+export const filterSchemas: Record<string, Record<string, OptionRule>> = {
+  language_id: LANGUAGE_ID_SCHEMA,
+  url_blocklist: URL_BLOCKLIST_SCHEMA,
+  bad_words: BAD_WORDS_SCHEMA,
+  gopher_quality: GOPHER_QUALITY_SCHEMA,
+  gopher_repetition: GOPHER_REPETITION_SCHEMA,
+  c4_quality: C4_QUALITY_SCHEMA,
+  fineweb_quality: FINEWEB_QUALITY_SCHEMA,
+  yi_text_metrics: YI_TEXT_METRICS_SCHEMA,
+  pii: PII_SCHEMA,
 };
 
 export { badWords, BAD_WORDS_DEFAULTS, type BadWordsOptions } from './bad-words.js';

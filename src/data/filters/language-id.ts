@@ -11,7 +11,9 @@
 // CCNet's threshold of 0.65 then reads "at least 65% of the text is in a kept language".
 import type { Doc, DocStage, StageResult } from '../types.js';
 import { charTable, flagsAt, LETTER } from '../text/chars.js';
-import { checkRange, resolveOptions, StageOptionError, type StageOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { boolean, integer, list, matching, oneOf, ratio, type OptionSchema } from '../options/schema.js';
+import { stageName, type StageOptions } from './options.js';
 
 export type EldDatabase = 'extrasmall' | 'small' | 'medium' | 'large';
 
@@ -152,17 +154,18 @@ export function identifyLanguage(eld: EldDetector, text: string, chunkChars = LA
   return { language, score: best, shares };
 }
 
+export const LANGUAGE_ID_SCHEMA: OptionSchema<LanguageIdOptions> = {
+  name: stageName,
+  languages: list(matching(/^[a-z]{2,3}$/, "an ISO 639 code such as 'en'"), "a list of ISO 639 codes such as 'en'"),
+  threshold: ratio,
+  database: oneOf(DATABASES),
+  labelOnly: boolean,
+  chunkChars: integer(1, ELD_MAX_CHARS),
+};
+
 /** The `language_id` filter: labels metadata.language / language_score and keeps the chosen languages. */
 export function languageId(options?: Partial<LanguageIdOptions>): DocStage {
-  const o = resolveOptions('language_id', LANGUAGE_ID_DEFAULTS, options);
-  checkRange('language_id', 'threshold', o.threshold, 0, 1);
-  checkRange('language_id', 'chunkChars', o.chunkChars, 1, ELD_MAX_CHARS);
-  if (!DATABASES.includes(o.database)) {
-    throw new StageOptionError(`language_id: option 'database' must be one of ${DATABASES.join(', ')}, got '${o.database}'`);
-  }
-  for (const l of o.languages) {
-    if (typeof l !== 'string' || !/^[a-z]{2,3}$/.test(l)) throw new StageOptionError(`language_id: option 'languages' must hold ISO 639-1 codes such as 'en', got ${JSON.stringify(l)}`);
-  }
+  const o = resolveOptions('language_id', LANGUAGE_ID_DEFAULTS, LANGUAGE_ID_SCHEMA, options);
   let eld: EldDetector | undefined;
   const decide = (doc: Doc): StageResult => {
     const r = identifyLanguage(eld!, doc.text, o.chunkChars);

@@ -6,7 +6,9 @@
 // a (NNN) NNN-NNNN layout), an IP address must parse as one.
 import { isIPv6 } from 'node:net';
 import type { Doc, DocStage, StageResult } from '../types.js';
-import { resolveOptions, type StageOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { boolean, string, type OptionSchema } from '../options/schema.js';
+import { stageName, type StageOptions } from './options.js';
 
 export interface PiiOptions extends StageOptions {
   emails: boolean;
@@ -141,9 +143,20 @@ export function anonymize(text: string, o: Omit<PiiOptions, 'name'> = PII_DEFAUL
   return { text, counts };
 }
 
+export const PII_SCHEMA: OptionSchema<PiiOptions> = {
+  name: stageName,
+  emails: boolean,
+  phones: boolean,
+  ips: boolean,
+  onlyPublicIps: boolean,
+  emailReplacement: string(),
+  phoneReplacement: string(),
+  ipReplacement: string(),
+};
+
 /** The `pii` transform. Counts: { email, phone, ip } replaced. */
 export function pii(options?: Partial<PiiOptions>): DocStage {
-  const o = resolveOptions('pii', PII_DEFAULTS, options);
+  const o = resolveOptions('pii', PII_DEFAULTS, PII_SCHEMA, options);
   return {
     name: o.name,
     kind: 'transform',

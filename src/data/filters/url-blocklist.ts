@@ -4,7 +4,9 @@
 // are datatrove's. The shipped lists are small samples (lists/README.md); pass real files.
 import type { Doc, DocStage, StageResult } from '../types.js';
 import { defaultListPath, readList } from './lists.js';
-import { resolveOptions, StageOptionError, type StageOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { boolean, integer, nullable, path, string, words, type OptionSchema } from '../options/schema.js';
+import { stageName, type StageOptions } from './options.js';
 
 export interface UrlBlocklistOptions extends StageOptions {
   /** The metadata field holding the URL. */
@@ -72,16 +74,30 @@ function normalizeListedUrl(entry: string): string {
   return parseUrl(entry)?.normalized ?? entry;
 }
 
+const listFile = nullable(path);
+
+export const URL_BLOCKLIST_SCHEMA: OptionSchema<UrlBlocklistOptions> = {
+  name: stageName,
+  urlField: string({ nonEmpty: true }),
+  useDefaultLists: boolean,
+  domainsFile: listFile,
+  urlsFile: listFile,
+  bannedWordsFile: listFile,
+  softBannedWordsFile: listFile,
+  bannedSubwordsFile: listFile,
+  extraDomains: words,
+  extraUrls: words,
+  extraBannedWords: words,
+  extraSoftBannedWords: words,
+  extraBannedSubwords: words,
+  softWordThreshold: integer(1),
+};
+
 /** The `url_blocklist` filter. Documents without a URL are kept and counted (no_url). */
 export function urlBlocklist(options?: Partial<UrlBlocklistOptions>): DocStage {
-  const o = resolveOptions('url_blocklist', URL_BLOCKLIST_DEFAULTS, options);
-  if (!Number.isInteger(o.softWordThreshold) || o.softWordThreshold < 1) {
-    throw new StageOptionError(`url_blocklist: option 'softWordThreshold' must be a positive integer, got ${o.softWordThreshold}`);
-  }
-  const where = `url_blocklist '${o.name}'`;
+  const o = resolveOptions('url_blocklist', URL_BLOCKLIST_DEFAULTS, URL_BLOCKLIST_SCHEMA, options);
   const load = (file: string | null, shipped: string | null, extra: string[], option: string): string[] => {
-    if (extra.some((x) => typeof x !== 'string')) throw new StageOptionError(`${where}: option '${option}' lists must hold strings`);
-    const base = file ? readList(file, `${where} ${option}`) : o.useDefaultLists && shipped ? readList(defaultListPath(shipped), where) : [];
+    const base = file ? readList(file, 'url_blocklist', o, option) : o.useDefaultLists && shipped ? readList(defaultListPath(shipped), 'url_blocklist', o) : [];
     return [...base, ...extra.map((x) => x.toLowerCase())];
   };
   const domains = new Set(load(o.domainsFile, 'url-domains.txt', o.extraDomains, 'domainsFile').map((d) => d.replace(/^www\./, '').replace(/\.$/, '')));

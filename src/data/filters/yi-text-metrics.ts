@@ -7,7 +7,9 @@
 // to mean something.
 import type { Doc, DocStage, StageResult } from '../types.js';
 import { CONTROL, flagsAt, charWidth, isBlank, isSpaceCode, STERM, SYMBOL, UNUSABLE } from '../text/chars.js';
-import { checkRange, resolveOptions, type StageOptions } from './options.js';
+import { resolveOptions } from '../options/resolve.js';
+import { count, integer, nullable, ratio, type OptionSchema } from '../options/schema.js';
+import { stageName, type StageOptions } from './options.js';
 
 export interface YiTextMetricsOptions extends StageOptions {
   /**
@@ -75,7 +77,18 @@ export const YI_TEXT_METRICS_DEFAULTS: YiTextMetricsOptions = {
   maxGarbledRatio: 0.01,
 };
 
-const NULLABLE = ['minChars', 'maxChars', 'maxSpecialSymbolRatio', 'maxShortLineRatio', 'maxConsecutiveLineRatio', 'maxIncompleteLineRatio', 'maxGarbledRatio'];
+export const YI_TEXT_METRICS_SCHEMA: OptionSchema<YiTextMetricsOptions> = {
+  name: stageName,
+  minChars: nullable(count),
+  maxChars: nullable(count),
+  maxSpecialSymbolRatio: nullable(ratio),
+  shortLineWidth: count,
+  maxShortLineRatio: nullable(ratio),
+  maxConsecutiveLineRatio: nullable(ratio),
+  maxIncompleteLineRatio: nullable(ratio),
+  minLinesForLineRules: integer(1),
+  maxGarbledRatio: nullable(ratio),
+};
 
 const SPECIAL_PUNCT = new Set([...'#*_\\@[]{}•※§¶†‡']);
 // UTF-8 bytes decoded as Latin-1 or cp1252: a lead byte (Â..ß, à..ï, ð..ô) then continuation bytes
@@ -179,12 +192,7 @@ export function yiMetricsReason(m: YiMetrics, o: YiTextMetricsOptions): string |
 
 /** The `yi_text_metrics` filter. */
 export function yiTextMetrics(options?: Partial<YiTextMetricsOptions>): DocStage {
-  const o = resolveOptions('yi_text_metrics', YI_TEXT_METRICS_DEFAULTS, options, { nullable: NULLABLE });
-  for (const k of ['maxSpecialSymbolRatio', 'maxShortLineRatio', 'maxConsecutiveLineRatio', 'maxIncompleteLineRatio', 'maxGarbledRatio'] as const) {
-    checkRange('yi_text_metrics', k, o[k], 0, 1);
-  }
-  checkRange('yi_text_metrics', 'shortLineWidth', o.shortLineWidth, 0, Number.MAX_SAFE_INTEGER);
-  checkRange('yi_text_metrics', 'minLinesForLineRules', o.minLinesForLineRules, 1, Number.MAX_SAFE_INTEGER);
+  const o = resolveOptions('yi_text_metrics', YI_TEXT_METRICS_DEFAULTS, YI_TEXT_METRICS_SCHEMA, options);
   return {
     name: o.name,
     kind: 'filter',

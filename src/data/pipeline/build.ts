@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { isGlobalStage, type Stage, type StageKind } from '../types.js';
 import { BUILTIN_PIPELINES } from '../pipelines/index.js';
 import { createStage } from './registry.js';
+import { unsafeName } from './names.js';
 import { loadPipelineFile, PipelineError, resolveImports, type PipelineSpec } from './spec.js';
 import './stage-types.js';
 
@@ -61,13 +62,18 @@ export function resolvePipeline(source: PipelineSource): { resolved: ResolvedPip
   return { resolved: { kind: 'spec', spec: source as PipelineSpec } };
 }
 
-/** Imports modules that register stage types or shard formats (each once per thread). */
-export async function importModules(modules: readonly string[]): Promise<void> {
+/**
+ * Imports modules that register stage types or shard formats (each once per thread). A module
+ * listed by the pipeline `from` is reported with the pipeline's file.
+ */
+export async function importModules(modules: readonly string[], from?: ResolvedPipeline): Promise<void> {
+  const listed = new Set(from ? specImports(from) : []);
   for (const m of modules) {
     try {
       await import(m.startsWith('/') || /^[A-Za-z]:[\\/]/.test(m) ? pathToFileURL(m).href : m);
     } catch (e) {
-      throw new PipelineError(`cannot import '${m}': ${(e as Error).message}`);
+      const where = from?.kind === 'spec' && listed.has(m) ? `${from.spec.file ?? 'pipeline'}: imports: ` : '';
+      throw new PipelineError(`${where}cannot import '${m}': ${(e as Error).message}`);
     }
   }
 }
@@ -88,31 +94,37 @@ export async function buildStages(r: ResolvedPipeline): Promise<PipelineStage[]>
     let value = mod[name];
     if (typeof value === 'function') value = await (value as () => unknown)();
     if (!Array.isArray(value)) throw new PipelineError(`pipeline module ${r.module}: export '${name}' is not a list of stages (or a function returning one)`);
-    return namedStages(value as Stage[]);
+    return namedStages(value as Stage[], `pipeline module ${r.module}`);
   }
   const baseDir = r.spec.baseDir ?? process.cwd();
+  const file = r.spec.file ?? 'pipeline';
   const out: PipelineStage[] = [];
-  for (const s of r.spec.stages) {
+  for (const [index, s] of r.spec.stages.entries()) {
     const name = s.name ?? s.type;
-    out.push({ name, type: s.type, stage: await createStage(s.type, s.options ?? {}, { name, baseDir }) });
+    // A spec built in code skips the file's checks: its names are checked here, before any is used.
+    const bad = unsafeName(name);
+    if (bad) throw new PipelineError(`${file}: stages[${index}].name: ${bad}`);
+    out.push({ name, type: s.type, stage: await createStage(s.type, s.options ?? {}, { name, baseDir, file, index }) });
   }
-  checkNames(out);
+  checkNames(out, file);
   return out;
 }
 
-export function namedStages(stages: readonly Stage[]): PipelineStage[] {
+export function namedStages(stages: readonly Stage[], where = 'pipeline'): PipelineStage[] {
   const out = stages.map((stage, i) => {
-    if (!stage || typeof stage.name !== 'string' || !stage.name) throw new PipelineError(`stage #${i}: has no name`);
+    if (!stage || typeof stage.name !== 'string' || !stage.name) throw new PipelineError(`${where}: stage #${i}: has no name`);
+    const bad = unsafeName(stage.name);
+    if (bad) throw new PipelineError(`${where}: stage #${i}: ${bad}`);
     return { name: stage.name, stage };
   });
-  checkNames(out);
+  checkNames(out, where);
   return out;
 }
 
-function checkNames(stages: readonly PipelineStage[]): void {
+function checkNames(stages: readonly PipelineStage[], where: string): void {
   const seen = new Set<string>();
   for (const s of stages) {
-    if (seen.has(s.name)) throw new PipelineError(`two stages are named '${s.name}': give one of them a different \`name\``);
+    if (seen.has(s.name)) throw new PipelineError(`${where}: two stages are named '${s.name}': give one of them a different \`name\``);
     seen.add(s.name);
   }
 }

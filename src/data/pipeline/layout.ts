@@ -9,8 +9,10 @@
 //   OUT/work/parts/...                  part files of unfinished tasks
 //   OUT/work/phase-<k>/<task>.jsonl.gz  documents between phases (before a global stage)
 //   OUT/work/stages/<name>/             a global stage's own files (indexes, clusters)
-import { join } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
+import { PipelineError } from '../errors.js';
 import { pad } from '../writers/parts.js';
+import { unsafeName } from './names.js';
 
 export class RunLayout {
   readonly work: string;
@@ -39,8 +41,19 @@ export class RunLayout {
   phaseOutput(phase: number, task: number): string {
     return join(this.work, `phase-${phase}`, `${pad(task)}.jsonl.gz`);
   }
+  /** A global stage's folder. Stage files are created and deleted there: it must lie inside work/stages. */
   stageDir(name: string): string {
-    return join(this.work, 'stages', name);
+    const bad = unsafeName(name);
+    if (bad) throw new PipelineError(`stage name: ${bad}`);
+    return this.inside(join(this.work, 'stages'), name);
+  }
+
+  /** `parent/name`, checked to resolve inside `parent` (no separator or '..' escapes it). */
+  private inside(parent: string, name: string): string {
+    const p = resolve(parent, name);
+    const rel = relative(resolve(parent), p);
+    if (rel === '' || rel.startsWith('..') || rel.includes(sep)) throw new PipelineError(`${JSON.stringify(name)} would leave ${parent}`);
+    return p;
   }
   dataFile(task: number, ext: string): string {
     return join(this.data, `${pad(task)}.${ext}`);

@@ -18,6 +18,7 @@ import { phasesOf, planTasks, recordPlan, type Plan } from './plan.js';
 import { InThreadExecutor, WorkerPool, type JobExecutor } from './pool.js';
 import { resolveRank, type RankInfo } from './rank.js';
 import { PipelineError } from './spec.js';
+import { damagedInputWarnings } from './stats.js';
 import { DEFAULT_VAL_FRACTION, tokenizeCorpus } from '../../train/tokenize.js';
 import { mergeRunStats, writeRunReport, type PhaseTaskResult, type ReportFiles, type RunStats } from '../report.js';
 
@@ -89,6 +90,8 @@ export interface RunPipelineOptions {
   onProgress?: (p: PipelineProgress) => void;
   /** Called for each line worth logging (task done, waiting...). */
   onLog?: (line: string) => void;
+  /** Called for what the run skips or keeps only in part: input files that are not regular files, damaged input files. */
+  onWarning?: (message: string) => void;
 }
 
 export interface PipelineRunResult {
@@ -137,7 +140,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
   const layout = new RunLayout(out);
   const source = resolvePipeline(o.pipeline);
   const imports = [...(o.imports ?? []).map((m) => (m.startsWith('.') || m.startsWith('/') ? resolve(m) : m)), ...('resolved' in source ? specImports(source.resolved) : [])];
-  await importModules(imports);
+  await importModules(imports, 'resolved' in source ? source.resolved : undefined);
   // The main thread's own instance: it tells the phases apart, and runs jobs when there are no workers.
   const stages = 'stages' in source ? namedStages(source.stages) : await buildStages(source.resolved);
   const infos: StageInfo[] = stageInfo(stages);
@@ -149,7 +152,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
   if (format !== 'jsonl.zst' && format !== 'jsonl.gz' && format !== 'parquet') throw new PipelineError(`format must be 'jsonl.zst', 'jsonl.gz' or 'parquet' (got '${format}')`);
   const gzipLevel = o.gzipLevel ?? 1;
   if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) throw new PipelineError(`gzipLevel must be a whole number from 1 to 9 (got ${gzipLevel})`);
-  const files = listInputFiles(o.input);
+  const files = listInputFiles(o.input, o.onWarning);
   const plan: Plan = {
     version: 1,
     pipeline: pipelineFingerprint('resolved' in source ? source.resolved : undefined, stages),
@@ -248,6 +251,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
     await waitFor(markers, 'the other ranks to finish', o, progress);
     const perPhase = phases.map((p) => plan.tasks.map((_, t) => JSON.parse(readFileSync(layout.phaseMarker(p.index, t), 'utf8')) as PhaseTaskResult));
     result.stats = mergeRunStats(plan, perPhase, out);
+    for (const w of damagedInputWarnings(result.stats.files)) o.onWarning?.(w);
     result.report = await writeRunReport(out, result.stats);
     if (o.tokens) {
       progress('tokenize', 0, 1);

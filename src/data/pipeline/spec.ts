@@ -1,10 +1,17 @@
 // A pipeline written down: stage types with options, in a JSON or YAML file or as a TypeScript
-// value. `{ stages: [{ type: 'gopher_quality', options: { min_words: 50 } }, ...] }`.
-import { readFileSync } from 'node:fs';
+// value. `{ stages: [{ type: 'gopher_quality', options: { min_doc_words: 50 } }, ...] }`.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { PipelineError } from '../errors.js';
+import { unsafeName } from './names.js';
 
-export class PipelineError extends Error {}
+export { PipelineError };
+
+/** A pipeline file is a page of YAML; anything this large is not one (and would be read whole). */
+const MAX_PIPELINE_BYTES = 1 << 20;
+/** Aliases a YAML file may expand (the yaml package's guard against "billion laughs"; its default, pinned). */
+const MAX_YAML_ALIASES = 100;
 
 export interface StageSpec {
   /** A registered stage type (see `stageTypes()`). */
@@ -24,6 +31,8 @@ export interface PipelineSpec {
   imports?: string[];
   /** Folder that relative paths in `imports` and in stage options resolve against (a file's own folder). */
   baseDir?: string;
+  /** The file the pipeline was read from, for errors. */
+  file?: string;
 }
 
 const STAGE_KEYS = new Set(['type', 'name', 'options']);
@@ -44,7 +53,10 @@ export function parsePipelineSpec(value: unknown, where: string, baseDir?: strin
     const o = s as Record<string, unknown>;
     for (const k of Object.keys(o)) if (!STAGE_KEYS.has(k)) fail(`${at}.${k}`, `unknown key (expected type, name, options)`);
     if (typeof o.type !== 'string' || !o.type) fail(`${at}.type`, 'expected a stage type name');
-    if (o.name !== undefined && (typeof o.name !== 'string' || !o.name)) fail(`${at}.name`, 'expected a non-empty string');
+    if (o.name !== undefined) {
+      const bad = unsafeName(o.name);
+      if (bad) fail(`${at}.name`, bad);
+    }
     if (o.options !== undefined && (o.options === null || typeof o.options !== 'object' || Array.isArray(o.options))) fail(`${at}.options`, 'expected an object');
     const spec: StageSpec = { type: o.type as string };
     if (o.name !== undefined) spec.name = o.name as string;
@@ -61,21 +73,44 @@ export function parsePipelineSpec(value: unknown, where: string, baseDir?: strin
   return out;
 }
 
-/** A pipeline from a .json, .yaml or .yml file. */
-export function loadPipelineFile(path: string): PipelineSpec {
-  let text: string;
+/** The file's text, refusing what is not a regular file of reasonable size (a FIFO would block, a device never end). */
+function readPipelineText(path: string): string {
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (e) {
     throw new PipelineError(`${path}: cannot read the pipeline file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new PipelineError(`${path}: not a regular file, so not a pipeline file`);
+    if (st.size > MAX_PIPELINE_BYTES) throw new PipelineError(`${path}: ${st.size} bytes is too large for a pipeline file (at most ${MAX_PIPELINE_BYTES})`);
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got).toString('utf8');
+  } catch (e) {
+    if (e instanceof PipelineError) throw e;
+    throw new PipelineError(`${path}: cannot read the pipeline file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A pipeline from a .json, .yaml or .yml file. */
+export function loadPipelineFile(path: string): PipelineSpec {
+  const text = readPipelineText(path);
   let value: unknown;
   try {
-    value = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    value = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
   } catch (e) {
     throw new PipelineError(`${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'} (${(e as Error).message})`);
   }
-  return parsePipelineSpec(value, path, dirname(resolve(path)));
+  return { ...parsePipelineSpec(value, path, dirname(resolve(path))), file: path };
 }
 
 export function pipelineToYaml(spec: PipelineSpec): string {

@@ -1,33 +1,18 @@
 // The stage types every pipeline can name: one registration per type. Imported by every worker
 // before it builds a pipeline. The stages' own folders (src/data/filters, dedup, cluster,
 // scorers) export the factories.
-import { isAbsolute, resolve } from 'node:path';
-import { clusterFactories } from '../cluster/index.js';
-import { dedupFactories } from '../dedup/index.js';
-import { filterFactories } from '../filters/index.js';
+import { clusterFactories, clusterSchemas } from '../cluster/index.js';
+import { dedupFactories, dedupSchemas } from '../dedup/index.js';
+import { filterFactories, filterSchemas } from '../filters/index.js';
+import type { OptionRule } from '../options/schema.js';
 import { cachedDefaultScorers, defaultScorerOptions } from '../scorers/defaults.js';
-import { scorerFactories } from '../scorers/index.js';
+import { scorerFactories, scorerSchemas } from '../scorers/index.js';
 import type { Stage } from '../types.js';
 import { registerStage, type StageContext } from './registry.js';
 
-/**
- * Options that name files (`...File`, `...Path`, `model`, and the values of `files`) are relative to
- * the pipeline file's folder, as a user reading the file expects; the stages themselves take paths as given.
- */
-export function resolveOptionPaths(options: Record<string, unknown>, baseDir: string): Record<string, unknown> {
-  const abs = (v: unknown) => (typeof v === 'string' && v !== '' && !isAbsolute(v) ? resolve(baseDir, v) : v);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(options)) {
-    if (/(File|Path)$/.test(k) || k === 'model') out[k] = abs(v);
-    else if (k === 'files' && v && typeof v === 'object' && !Array.isArray(v)) out[k] = Object.fromEntries(Object.entries(v).map(([lang, p]) => [lang, abs(p)]));
-    else out[k] = v;
-  }
-  return out;
-}
-
-/** Registers a stage factory that takes (options) with its name set from the pipeline and paths resolved. */
-function register(type: string, factory: (opts?: any) => Stage, description: string): void {
-  registerStage(type, (options: Record<string, unknown>, ctx: StageContext) => factory({ ...resolveOptionPaths(options, ctx.baseDir), name: ctx.name }), description);
+/** Registers a built-in type: its factory gets the checked options (paths already absolute) and the pipeline's name. */
+function register(type: string, factory: (opts?: any) => Stage, description: string, options: Record<string, OptionRule>): void {
+  registerStage(type, (opts: Record<string, unknown>, ctx: StageContext) => factory({ ...opts, name: ctx.name }), { description, options });
 }
 
 const FILTERS: Record<string, string> = {
@@ -41,7 +26,7 @@ const FILTERS: Record<string, string> = {
   yi_text_metrics: "Yi's text metrics: special symbols, short / repeated / incomplete lines, garbled text, length",
   pii: 'replaces emails, phone numbers and public IPs with <EMAIL>, <PHONE>, <IP> (transform)',
 };
-for (const [type, description] of Object.entries(FILTERS)) register(type, filterFactories[type]!, description);
+for (const [type, description] of Object.entries(FILTERS)) register(type, filterFactories[type]!, description, filterSchemas[type]!);
 
 const SCORERS: Record<string, string> = {
   perplexity: '5-gram Kneser-Ney perplexity (CCNet): head / middle / tail buckets, drops the tail (model from `yi data train-perplexity`)',
@@ -54,12 +39,11 @@ const SCORERS: Record<string, string> = {
 for (const [type, description] of Object.entries(SCORERS)) {
   registerStage(
     type,
-    async (options: Record<string, unknown>, ctx: StageContext) => {
-      const given = resolveOptionPaths(options, ctx.baseDir);
+    async (given: Record<string, unknown>, ctx: StageContext) => {
       const defaults = given.model === undefined && given.models === undefined ? defaultScorerOptions(await cachedDefaultScorers())[type] : {};
       return scorerFactories[type]!({ ...defaults, ...given, name: ctx.name });
     },
-    `${description}; without a model: the default one, trained on the bundled reference text into ${'$'}YI_CACHE or ~/.cache/yi-ts`,
+    { description: `${description}; without a model: the default one, trained on the bundled reference text into ${'$'}YI_CACHE or ~/.cache/yi-ts`, options: scorerSchemas[type]! },
   );
 }
 
@@ -70,4 +54,5 @@ const GLOBAL: Record<string, [(opts?: any) => Stage, string]> = {
   cluster_filter: [clusterFactories.cluster_filter!, 'hashed TF-IDF + k-means topics; drops or labels named clusters, statistics for the report'],
   topic_mix: [clusterFactories.topic_mix!, 'per-topic sampling weights (keep with probability w; w > 1 duplicates documents)'],
 };
-for (const [type, [factory, description]] of Object.entries(GLOBAL)) register(type, factory, description);
+const GLOBAL_SCHEMAS = { ...dedupSchemas, ...clusterSchemas };
+for (const [type, [factory, description]] of Object.entries(GLOBAL)) register(type, factory, description, GLOBAL_SCHEMAS[type]!);

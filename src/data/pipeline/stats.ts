@@ -128,3 +128,17 @@ export function addTaskStats(into: TaskStats, from: TaskStats): void {
     }
   }
 }
+
+/** Failures of a file as a whole (not of one record): the file is damaged and may have lost documents. */
+const DAMAGE: readonly string[] = ['truncated', 'corrupt', 'unreadable'];
+
+/** One warning per damaged input file: how, and what was kept from it. */
+export function damagedInputWarnings(files: Record<string, FileStats>): string[] {
+  const out: string[] = [];
+  for (const [source, f] of Object.entries(files)) {
+    const kinds = Object.entries(f.errors).filter(([k]) => DAMAGE.includes(k));
+    if (kinds.length === 0) continue;
+    out.push(`${source}: damaged (${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}); the ${f.docs} documents read before the damage are kept (details in stats.json and the report)`);
+  }
+  return out;
+}

@@ -3,61 +3,77 @@
 // read every line exactly once whatever the cut points.
 import { Decompress } from 'fzstd';
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { gunzip } from './gzip.js';
+import { StreamError } from './stream-error.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
-/** Why a file's stream stopped early: cut short, bytes that are not the declared format, or no access. */
-export type StreamFailure = 'truncated' | 'corrupt' | 'unreadable';
-
-export class StreamError extends Error {
-  constructor(
-    readonly failure: StreamFailure,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { StreamError, type StreamFailure } from './stream-error.js';
 
 const CHUNK = 1 << 20;
 
-/** Decompressed bytes of `path` from byte `start` of the (uncompressed) file, chunk by chunk. */
-export async function* fileChunks(path: string, compression: Compression, start = 0): AsyncGenerator<Buffer> {
+export interface ChunkOptions {
+  /** Byte of the (uncompressed) file to start at; compressed files are read from their start. */
+  start?: number;
+  /**
+   * Told about bytes after the end of the compressed data (the decoded data is kept, the rest of
+   * the file is not read). Without it, they fail the stream after the decoded data is handed out.
+   */
+  onTrailing?: (e: StreamError) => void;
+}
+
+/** zstd frames, decoded as they come; what decoded before a failure is handed out before it. */
+async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const pending: Uint8Array[] = [];
+  const z = new Decompress((chunk) => pending.push(chunk));
+  const out = function* () {
+    for (const c of pending.splice(0)) yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+  };
+  let bytes = 0;
+  for await (const buf of source) {
+    bytes += buf.length;
+    let failed: unknown;
+    try {
+      z.push(buf as Buffer);
+    } catch (e) {
+      failed = e;
+    }
+    yield* out();
+    if (failed) throw new StreamError('corrupt', `not a valid zstd stream (${(failed as Error).message})`);
+  }
+  // zstd -d says the same of an empty file: it holds no frame, so it is not a zstd file.
+  if (bytes === 0) throw new StreamError('truncated', 'empty file: no zstd frame (unexpected end of file)');
+  try {
+    z.push(new Uint8Array(0), true);
+  } catch (e) {
+    yield* out();
+    const msg = (e as Error).message;
+    throw new StreamError(/EOF|end/i.test(msg) ? 'truncated' : 'corrupt', `zstd stream ${/EOF|end/i.test(msg) ? 'cut short' : 'invalid'} (${msg})`);
+  }
+  yield* out();
+}
+
+/** Decompressed bytes of `path` (from byte `o.start` of a plain file), chunk by chunk. */
+export async function* fileChunks(path: string, compression: Compression, o: ChunkOptions = {}): AsyncGenerator<Buffer> {
+  const start = o.start ?? 0;
   if (compression !== 'none' && start !== 0) throw new Error(`${path}: a compressed file is read from its start`);
   const source = createReadStream(path, { start, highWaterMark: CHUNK });
+  let trailing: StreamError | undefined;
   try {
-    if (compression === 'zstd') {
-      const pending: Uint8Array[] = [];
-      const z = new Decompress((chunk) => pending.push(chunk));
-      for await (const buf of source) {
-        try {
-          z.push(buf as Buffer);
-        } catch (e) {
-          throw new StreamError('corrupt', `not a valid zstd stream (${(e as Error).message})`);
-        }
-        for (const c of pending.splice(0)) yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
-      }
-      try {
-        z.push(new Uint8Array(0), true);
-      } catch (e) {
-        const msg = (e as Error).message;
-        throw new StreamError(/EOF|end/i.test(msg) ? 'truncated' : 'corrupt', `zstd stream ${/EOF|end/i.test(msg) ? 'cut short' : 'invalid'} (${msg})`);
-      }
-      for (const c of pending.splice(0)) yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
-      return;
-    }
-    const stream = compression === 'gzip' ? source.pipe(createGunzip({ chunkSize: CHUNK })) : source;
-    // pipe() does not forward the source's errors to the gunzip stream.
-    if (compression === 'gzip') source.on('error', (e) => stream.destroy(e));
-    for await (const buf of stream) yield buf as Buffer;
+    if (compression === 'zstd') yield* unzstd(source as AsyncIterable<Buffer>);
+    else if (compression === 'gzip') yield* gunzip(source as AsyncIterable<Buffer>, (e) => (trailing = e));
+    else yield* source as AsyncIterable<Buffer>;
   } catch (e) {
     if (e instanceof StreamError) throw e;
     const err = e as NodeJS.ErrnoException;
     if (err.syscall) throw new StreamError('unreadable', `cannot read (${err.code ?? err.message})`);
-    if (err.code === 'Z_BUF_ERROR' || /unexpected end/i.test(err.message)) throw new StreamError('truncated', `gzip stream cut short (${err.message})`);
-    throw new StreamError('corrupt', `not a valid gzip stream (${err.message})`);
+    throw e;
   } finally {
     source.destroy();
+  }
+  if (trailing) {
+    if (!o.onTrailing) throw trailing;
+    o.onTrailing(trailing);
   }
 }
 

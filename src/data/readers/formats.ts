@@ -1,7 +1,7 @@
 // Which input formats the pipeline reads, and the list of input files of a run. A file's `source`
 // is its name relative to the inputs' root: the part of a document id that names the file, so ids
 // stay the same when the same corpus is read from another folder or machine.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 
 export class InputError extends Error {}
@@ -35,23 +35,45 @@ export const INPUT_EXTENSIONS = '.jsonl/.ndjson (optionally .gz or .zst), .parqu
 /**
  * Files under `paths`, folders walked in name order (so every rank and every rerun sees the same
  * list). Files of unknown formats inside folders are ignored; named directly they are an error.
+ * Only regular files are read: a FIFO or a device named like an input would block or never end,
+ * so inside a folder it is skipped with a warning (`onWarning`), and named directly it is an error.
  */
-export function listInputFiles(paths: readonly string[]): InputFile[] {
+export function listInputFiles(paths: readonly string[], onWarning: (message: string) => void = () => {}): InputFile[] {
   if (paths.length === 0) throw new InputError('no input given');
   const found: { path: string; format: InputFormat; size: number }[] = [];
   const roots: string[] = [];
+  // Folders already walked (by real path): a symbolic link to a parent folder is walked once.
+  const walked = new Set<string>();
   const walk = (p: string, top: boolean): void => {
     let st;
     try {
       st = statSync(p);
-    } catch {
-      throw new InputError(`${p}: no such file or folder`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (top) throw new InputError(`${p}: no such file or folder`);
+      // A dangling link inside a folder (or a file removed meanwhile): not an input, and not a reason to stop.
+      onWarning(`${p}: skipped: cannot be read (${code ?? (e as Error).message})`);
+      return;
     }
     if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) if (!name.startsWith('.')) walk(resolve(p, name), false);
+      const real = realpathSync(p);
+      if (walked.has(real)) return;
+      walked.add(real);
+      let names: string[];
+      try {
+        names = readdirSync(p).sort();
+      } catch (e) {
+        throw new InputError(`${p}: cannot list the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      for (const name of names) if (!name.startsWith('.')) walk(resolve(p, name), false);
       return;
     }
     const format = inputFormatOf(p);
+    if (!st.isFile()) {
+      if (top) throw new InputError(`${p}: not a regular file (a FIFO, socket or device is not an input file)`);
+      if (format) onWarning(`${p}: skipped: not a regular file (a FIFO, socket or device)`);
+      return;
+    }
     if (format) found.push({ path: p, format, size: st.size });
     else if (top) throw new InputError(`${p}: unknown input format (expected ${INPUT_EXTENSIONS})`);
   };

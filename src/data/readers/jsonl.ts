@@ -19,19 +19,25 @@ export function compressionOf(slice: Slice): Compression {
   return 'none';
 }
 
-/** Lines of a slice with their 0-based line index; stream failures end the slice with one error item. */
+/**
+ * Lines of a slice with their 0-based line index. A stream failure ends the slice with one error
+ * item; trailing garbage after compressed data ends it the same way, after every line before it.
+ */
 async function* sliceLines(slice: Slice): AsyncGenerator<{ bytes: Buffer; index: number } | { error: StreamError }> {
   const [start, end] = slice.bytes ?? [0, Infinity];
   let index = start > 0 ? (await countNewlines(slice.path, start - 1)) + 1 : 0;
+  let trailing: StreamError | undefined;
   try {
     const from = start > 0 ? start - 1 : 0;
-    for await (const line of splitLines(fileChunks(slice.path, compressionOf(slice), from), from, end, start > 0)) {
+    for await (const line of splitLines(fileChunks(slice.path, compressionOf(slice), { start: from, onTrailing: (e) => (trailing = e) }), from, end, start > 0)) {
       yield { bytes: line.bytes, index: index++ };
     }
   } catch (e) {
     if (!(e instanceof StreamError)) throw e;
     yield { error: e };
+    return;
   }
+  if (trailing) yield { error: trailing };
 }
 
 export async function* readJsonl(slice: Slice, opts: ReaderOptions, skip: number): AsyncGenerator<ReadItem> {

@@ -3,6 +3,7 @@
 // bounded by a row group whatever the file size.
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { rowGroupProblem } from './parquet-pages.js';
 import { plainValue, recordId, type ReadItem, type ReaderOptions, type Slice } from './items.js';
 
 /** Rows per row group, in file order (what the planner splits a large file by). */
@@ -48,7 +49,7 @@ export async function* readParquet(slice: Slice, opts: ReaderOptions, skip: numb
   const total = Number(meta.num_rows);
   const [rowStart, rowEnd] = slice.rows ?? [0, total];
   let groupStart = 0;
-  for (const group of meta.row_groups) {
+  for (const [gi, group] of meta.row_groups.entries()) {
     const groupEnd = groupStart + Number(group.num_rows);
     const from = Math.max(groupStart, rowStart + skip);
     const to = Math.min(groupEnd, rowEnd);
@@ -56,6 +57,8 @@ export async function* readParquet(slice: Slice, opts: ReaderOptions, skip: numb
     if (from >= to) continue;
     let rows: Record<string, unknown>[];
     try {
+      const problem = await rowGroupProblem(file, meta, gi);
+      if (problem) throw new Error(problem);
       rows = (await parquetReadObjects({ file, metadata: meta, rowStart: from, rowEnd: to, compressors })) as Record<string, unknown>[];
     } catch (e) {
       // The failure is the slice's last item, placed where its row group starts: a resumed reader may have passed it.

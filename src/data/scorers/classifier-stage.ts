@@ -1,5 +1,6 @@
 // A pipeline stage around a saved binary classifier: the score goes into the document's metadata,
 // documents scoring below the threshold are dropped, documents it cannot score are kept and counted.
+import { optionError } from '../options/resolve.js';
 import type { DocStage, StageResult } from '../types.js';
 import { TextClassifier } from './classifier-model.js';
 import { cachedModel } from './model-cache.js';
@@ -8,6 +9,8 @@ export interface ClassifierStageSpec {
   name: string;
   /** The scorer kind stored in the model file ('quality', 'coherence'). */
   scorer: 'quality' | 'coherence';
+  /** The stage type, for errors. */
+  scorerType: string;
   /** A model file path, or a loaded classifier. */
   model?: string | TextClassifier;
   threshold: number;
@@ -19,8 +22,8 @@ export interface ClassifierStageSpec {
 }
 
 export function classifierStage(o: ClassifierStageSpec): DocStage {
-  if (o.model === undefined) throw new Error(`${o.name}: option 'model' (a file from \`${o.trainCommand}\`) is required`);
-  if (!(o.threshold >= 0 && o.threshold <= 1)) throw new Error(`${o.name}: option 'threshold' must be in [0, 1] (got ${o.threshold})`);
+  if (o.model === undefined) throw optionError(o.scorerType, o, 'model', `(a file from \`${o.trainCommand}\`) is required`);
+  if (!(typeof o.threshold === 'number' && o.threshold >= 0 && o.threshold <= 1)) throw optionError(o.scorerType, o, 'threshold', `must be a number from 0 to 1, got ${o.threshold}`);
   let clf: TextClassifier | undefined;
   const ready = (): TextClassifier => (clf ??= typeof o.model === 'string' ? cachedModel(o.scorer, o.model, (p) => TextClassifier.load(p, o.scorer)) : o.model!);
   return {

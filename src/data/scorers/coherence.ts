@@ -10,6 +10,7 @@
 // most four tokens across a sentence boundary, so spliced documents, fluent sentence by sentence,
 // score almost the same as the originals; cohesion across sentences is what splicing breaks.
 import { mulberry32 } from '../../tensor/random.js';
+import { path, ratio, stageName, type OptionSchema } from '../options/schema.js';
 import type { DocStage } from '../types.js';
 import { classifierStage } from './classifier-stage.js';
 import { TextClassifier } from './classifier-model.js';
@@ -166,7 +167,10 @@ export interface CoherenceStageOptions {
   threshold: number;
 }
 
+/** The options a pipeline file can give (a model as a file path). */
+export const COHERENCE_STAGE_SCHEMA: OptionSchema<CoherenceStageOptions> = { name: stageName, model: path, threshold: ratio };
+
 export function coherenceStage(options: Partial<CoherenceStageOptions> = {}): DocStage {
   const o: CoherenceStageOptions = { name: 'coherence', threshold: 0.2, ...options };
-  return classifierStage({ ...o, scorer: 'coherence', trainCommand: 'yi data train-coherence', scoreKey: 'coherence_score', reason: 'incoherent' });
+  return classifierStage({ ...o, scorer: 'coherence', scorerType: 'coherence', trainCommand: 'yi data train-coherence', scoreKey: 'coherence_score', reason: 'incoherent' });
 }

@@ -1,10 +1,11 @@
 // The learned scorers of the cleaning pipeline: perplexity (5-gram Kneser-Ney), document quality,
 // coherence and safety; each trainable (train* functions, `yi data train-*`) and saved as a file.
+import type { OptionRule } from '../options/schema.js';
 import type { DocStage } from '../types.js';
-import { coherenceStage } from './coherence.js';
-import { perplexityStage } from './perplexity-stage.js';
-import { qualityStage } from './quality.js';
-import { safetyStage } from './safety.js';
+import { COHERENCE_STAGE_SCHEMA, coherenceStage } from './coherence.js';
+import { PERPLEXITY_STAGE_SCHEMA, perplexityStage } from './perplexity-stage.js';
+import { QUALITY_STAGE_SCHEMA, qualityStage } from './quality.js';
+import { SAFETY_STAGE_SCHEMA, safetyStage } from './safety.js';
 
 /** Stage factories by the type names pipeline files use. */
 export const scorerFactories: Record<string, (opts?: any) => DocStage> = {
@@ -12,6 +13,14 @@ export const scorerFactories: Record<string, (opts?: any) => DocStage> = {
   quality_classifier: qualityStage,
   coherence: coherenceStage,
   safety: safetyStage,
+};
+
+/** Each type's option schema for pipeline files (models and lists as file paths). */
+export const scorerSchemas: Record<string, Record<string, OptionRule>> = {
+  perplexity: PERPLEXITY_STAGE_SCHEMA,
+  quality_classifier: QUALITY_STAGE_SCHEMA,
+  coherence: COHERENCE_STAGE_SCHEMA,
+  safety: SAFETY_STAGE_SCHEMA,
 };
 
 export { TextClassifier, type ClassifierInfo, type FeatureSpec } from './classifier-model.js';

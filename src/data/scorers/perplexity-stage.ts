@@ -1,6 +1,8 @@
 // The perplexity stage (CCNet): adds metadata.perplexity (rounded to 0.1, as CCNet stores it) and
 // metadata.perplexity_bucket, and drops the buckets it is told to (default: the tail, "documents
 // far above the mean" in Yi's words). One model per language, as CCNet has, when `models` is given.
+import { optionError } from '../options/resolve.js';
+import { list, number, oneOf, path, record, shape, stageName, string, type OptionSchema } from '../options/schema.js';
 import type { DocStage, StageResult } from '../types.js';
 import { cachedModel } from './model-cache.js';
 import { PerplexityModel, type PerplexityBucket, type PerplexityCutoffs } from './perplexity-model.js';
@@ -24,14 +26,25 @@ export interface PerplexityStageOptions {
 
 const BUCKETS: readonly PerplexityBucket[] = ['head', 'middle', 'tail'];
 
+/** The options a pipeline file can give (models and the tokenizer as file paths). */
+export const PERPLEXITY_STAGE_SCHEMA: OptionSchema<PerplexityStageOptions> = {
+  name: stageName,
+  model: path,
+  models: record(path, undefined, 'an object of language codes to model files'),
+  languageField: string({ nonEmpty: true }),
+  tokenizer: path,
+  cutoffs: shape({ head: number(0), middle: number(0) }, 'an object { head, middle } of perplexities'),
+  drop: list(oneOf(BUCKETS), 'a list of buckets among head, middle, tail'),
+};
+
 export function perplexityStage(options: Partial<PerplexityStageOptions> = {}): DocStage {
   const o: PerplexityStageOptions = { name: 'perplexity', languageField: 'language', drop: ['tail'], ...options };
   const name = o.name;
   if (o.model === undefined && (o.models === undefined || Object.keys(o.models).length === 0)) {
-    throw new Error(`${name}: option 'model' (a file from \`yi data train-perplexity\`) or 'models' (one per language) is required`);
+    throw optionError('perplexity', o, 'model', `(a file from \`yi data train-perplexity\`) or 'models' (one per language) is required`);
   }
-  if (!Array.isArray(o.drop) || o.drop.some((b) => !BUCKETS.includes(b))) throw new Error(`${name}: option 'drop' must list buckets among head, middle, tail (got ${JSON.stringify(o.drop)})`);
-  if (o.cutoffs && !(o.cutoffs.head > 0 && o.cutoffs.middle >= o.cutoffs.head)) throw new Error(`${name}: option 'cutoffs' must satisfy 0 < head <= middle (got ${JSON.stringify(o.cutoffs)})`);
+  if (!Array.isArray(o.drop) || o.drop.some((b) => !BUCKETS.includes(b))) throw optionError('perplexity', o, 'drop', `must list buckets among head, middle, tail, got ${JSON.stringify(o.drop)}`);
+  if (o.cutoffs && !(o.cutoffs.head > 0 && o.cutoffs.middle >= o.cutoffs.head)) throw optionError('perplexity', o, 'cutoffs', `must satisfy 0 < head <= middle, got ${JSON.stringify(o.cutoffs)}`);
   const drop = new Set(o.drop);
 
   const load = (m: string | PerplexityModel): PerplexityModel =>

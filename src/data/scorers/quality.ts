@@ -2,6 +2,7 @@
 // of reference text (label 'reference') against web text (label 'web'); a document is kept when
 // p(reference) >= 0.25, RedPajama-V1's threshold. Without web text to train on, the negatives are
 // synthetic web junk built from the reference text's own words (web-junk.ts).
+import { path, ratio, stageName, type OptionSchema } from '../options/schema.js';
 import type { DocStage } from '../types.js';
 import { classifierStage } from './classifier-stage.js';
 import { TextClassifier } from './classifier-model.js';
@@ -43,7 +44,10 @@ export interface QualityStageOptions {
   threshold: number;
 }
 
+/** The options a pipeline file can give (a model as a file path). */
+export const QUALITY_STAGE_SCHEMA: OptionSchema<QualityStageOptions> = { name: stageName, model: path, threshold: ratio };
+
 export function qualityStage(options: Partial<QualityStageOptions> = {}): DocStage {
   const o: QualityStageOptions = { name: 'quality_classifier', threshold: 0.25, ...options };
-  return classifierStage({ ...o, scorer: 'quality', trainCommand: 'yi data train-quality', scoreKey: 'quality_score', reason: 'low_quality' });
+  return classifierStage({ ...o, scorer: 'quality', scorerType: 'quality_classifier', trainCommand: 'yi data train-quality', scoreKey: 'quality_score', reason: 'low_quality' });
 }

@@ -3,6 +3,8 @@
 // document is dropped with reason `unsafe_<category>` when a category's terms occur often enough
 // (count and density), else with `unsafe_classifier` when p(unsafe) >= threshold. The model file
 // stores the lists it was trained with, so a trained file is all a pipeline needs.
+import { optionError } from '../options/resolve.js';
+import { integer, path, ratio, stageName, type OptionSchema } from '../options/schema.js';
 import type { DocStage, StageResult } from '../types.js';
 import { TextClassifier } from './classifier-model.js';
 import { trainNgramClassifier, type ClassifierTrainingStats, type ClassifierTrainOptions } from './classifier-train.js';
@@ -49,11 +51,14 @@ export interface SafetyStageOptions {
   minDensity: number;
 }
 
+/** The options a pipeline file can give (a model and lists as paths). */
+export const SAFETY_STAGE_SCHEMA: OptionSchema<SafetyStageOptions> = { name: stageName, model: path, lists: path, threshold: ratio, minHits: integer(1), minDensity: ratio };
+
 export function safetyStage(options: Partial<SafetyStageOptions> = {}): DocStage {
   const o: SafetyStageOptions = { name: 'safety', threshold: 0.5, minHits: 3, minDensity: 0.005, ...options };
-  if (!(o.threshold >= 0 && o.threshold <= 1)) throw new Error(`${o.name}: option 'threshold' must be in [0, 1] (got ${o.threshold})`);
-  if (!(Number.isInteger(o.minHits) && o.minHits >= 1)) throw new Error(`${o.name}: option 'minHits' must be a positive integer (got ${o.minHits})`);
-  if (!(o.minDensity >= 0 && o.minDensity <= 1)) throw new Error(`${o.name}: option 'minDensity' must be in [0, 1] (got ${o.minDensity})`);
+  if (!(typeof o.threshold === 'number' && o.threshold >= 0 && o.threshold <= 1)) throw optionError('safety', o, 'threshold', `must be a number from 0 to 1, got ${o.threshold}`);
+  if (!(Number.isInteger(o.minHits) && o.minHits >= 1)) throw optionError('safety', o, 'minHits', `must be a whole number >= 1, got ${o.minHits}`);
+  if (!(typeof o.minDensity === 'number' && o.minDensity >= 0 && o.minDensity <= 1)) throw optionError('safety', o, 'minDensity', `must be a number from 0 to 1, got ${o.minDensity}`);
   let state: { clf?: TextClassifier; matcher: SafetyMatcher } | undefined;
   const ready = (): NonNullable<typeof state> => {
     if (state) return state;

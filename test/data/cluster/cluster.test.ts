@@ -127,8 +127,8 @@ test('factories are keyed by type name and check their options', () => {
   assert.deepEqual(Object.keys(clusterFactories).sort(), ['cluster_filter', 'topic_mix']);
   assert.deepEqual(Object.keys(dedupFactories).sort(), ['exact_substring_dedup', 'line_dedup', 'minhash_dedup']);
   assert.equal(clusterFactories.cluster_filter!({ k: 3 }).name, 'cluster_filter');
-  assert.throws(() => clusterFactories.cluster_filter!({ k: 0 }), /cluster_filter: option 'k' must be an integer in \[1, 4096\], got 0/);
-  assert.throws(() => clusterFilter({ names: { ads: '3' } }), /option 'names' maps cluster numbers to names/);
-  assert.throws(() => clusterFilter({ drop: [-1] }), /option 'drop' lists cluster numbers or names, got -1/);
+  assert.throws(() => clusterFactories.cluster_filter!({ k: 0 }), /cluster_filter: option 'k' must be a whole number from 1 to 4096, got 0/);
+  assert.throws(() => clusterFilter({ names: { ads: '3' } }), /option 'names' must be an object of cluster numbers to names \(\{"3": "ads"\}\), but has key "ads"/);
+  assert.throws(() => clusterFilter({ drop: [-1] }), /option 'drop' must be a list of cluster numbers or names, but item 0 is -1/);
   assert.throws(() => clusterFilter({ k: 4096, dim: 1 << 16 }), /too many/);
 });

@@ -41,7 +41,7 @@ test('expandCopies makes the copies with suffixed ids; another field can hold th
   assert.deepEqual(expandCopies(doc('b', 't', { copies: 1 })), [doc('b', 't', { copies: 1 })]);
   const run = await runStage(topicMix({ field: 'source', weights: { ads: 0 } }), [[doc('x', '', { source: 'ads' }), doc('y', '', { source: 'news' })]]);
   assert.deepEqual(run.kept[0]!.map((d) => d.id), ['y']);
-  assert.throws(() => topicMix({ weights: { a: -1 } }), /topic_mix: weight of topic 'a' must be a number in \[0, 1000\], got -1/);
+  assert.throws(() => topicMix({ weights: { a: -1 } }), /topic_mix: option 'weights.a' must be a number from 0 to 1000, got -1/);
   assert.throws(() => topicMix({ defaultWeight: Infinity }), /option 'defaultWeight' must be a number/);
-  assert.throws(() => topicMix({ weight: {} } as never), /unknown option 'weight'/);
+  assert.throws(() => topicMix({ weight: {} } as never), /option 'weight' is unknown; did you mean 'weights'\?/);
 });

@@ -155,5 +155,5 @@ test('filter refuses a document whose text changed; combine options can change w
   const f = await stage.filter({ dir, task: 0, tasks: 1 });
   assert.throws(() => f.process(doc('d0', docs[0]!.text + 'x')), /document 'd0' has another length than when it was indexed/);
   await assert.rejects(exactSubstringDedup({ minBytes: 50 }).filter({ dir, task: 0, tasks: 1 }), /was made with other options/);
-  assert.throws(() => exactSubstringDedup({ maxBytes: 2 ** 31 }), /option 'maxBytes' must be an integer in \[2, 2147483647\]/);
+  assert.throws(() => exactSubstringDedup({ maxBytes: 2 ** 31 }), /option 'maxBytes' must be a whole number from 2 to 2147483647/);
 });

@@ -117,5 +117,5 @@ test('filter refuses a document whose text changed after index', async () => {
   const f = await stage.filter({ dir, task: 0, tasks: 1 });
   assert.throws(() => f.process(doc('a', 'one\nfour')), /document 'a' has a line index never saw/);
   assert.deepEqual(f.process(docs[1]!), { keep: true, doc: doc('b', 'three'), counts: { lines_removed: 1, chars_removed: 4 } });
-  assert.throws(() => lineDedup({ runEntries: 0 }), /line_dedup: option 'runEntries' must be an integer/);
+  assert.throws(() => lineDedup({ runEntries: 0 }), /line_dedup: option 'runEntries' must be a whole number/);
 });

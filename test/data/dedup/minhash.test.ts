@@ -213,8 +213,8 @@ test('index reruns overwrite what a killed run left; combine and filter refuse m
 });
 
 test('bad options fail at construction, naming the option', () => {
-  assert.throws(() => minhashDedup({ bands: 0 }), /minhash_dedup: option 'bands' must be an integer in \[1, 1024\], got 0/);
+  assert.throws(() => minhashDedup({ bands: 0 }), /minhash_dedup: option 'bands' must be a whole number from 1 to 1024, got 0/);
   assert.throws(() => minhashDedup({ cjk: 'words' as never }), /option 'cjk' must be one of chars, jieba/);
-  assert.throws(() => minhashDedup({ ngrams: 5 } as never), /unknown option 'ngrams'/);
-  assert.throws(() => minhashDedup({ seed: '1' as never }), /option 'seed' must be a number, got string/);
+  assert.throws(() => minhashDedup({ ngrams: 5 } as never), /option 'ngrams' is unknown; did you mean 'nGrams'\?/);
+  assert.throws(() => minhashDedup({ seed: '1' as never }), /option 'seed' must be a whole number from 0 to 4294967295, got "1"/);
 });

@@ -20,21 +20,21 @@ test('one factory per stage type; names default to the type, kinds say what they
 test('misspelt or mistyped options are errors naming the stage and the option', () => {
   const fails = (type: string, opts: unknown, re: RegExp) =>
     assert.throws(() => filterFactories[type]!(opts), (e: unknown) => e instanceof StageOptionError && re.test(e.message), `${type} ${JSON.stringify(opts)}`);
-  fails('gopher_quality', { minDocWord: 10 }, /^gopher_quality: unknown option 'minDocWord' \(known: name, language, minDocWords/);
-  fails('gopher_quality', { name: 'gq', minDocWords: '50' }, /^gopher_quality 'gq': option 'minDocWords' must be a finite number, got a string/);
-  fails('fineweb_quality', { stopChars: '.' }, /option 'stopChars' must be an array/);
-  fails('c4_quality', { filterJavascript: 1 }, /option 'filterJavascript' must be a boolean/);
-  fails('pii', { emails: null }, /option 'emails' must be a boolean, got null/);
-  fails('gopher_repetition', { byLanguage: { zh: { dupLineFrac: 'x' } } }, /option 'byLanguage.zh.dupLineFrac' must be a finite number/);
-  fails('gopher_repetition', { byLanguage: { zh: { language: 'en' } } }, /unknown option 'byLanguage.zh.language'/);
-  fails('gopher_repetition', { topNGrams: [[2]] }, /option 'topNGrams' must be a list of \[n, share\] pairs/);
-  fails('url_blocklist', { domainsFile: 3 }, /option 'domainsFile' must be a string \(a file path\) or null/);
-  fails('url_blocklist', { softWordThreshold: 0 }, /'softWordThreshold' must be a positive integer/);
-  fails('yi_text_metrics', { maxGarbledRatio: 2 }, /'maxGarbledRatio' must be between 0 and 1/);
-  fails('bad_words', { keepFraction: -1 }, /'keepFraction' must be between 0 and 1/);
-  fails('bad_words', { allowlist: { zh: '性' } }, /option 'allowlist.zh' must be a list of strings/);
-  fails('yi_text_metrics', { minLinesForLineRules: 0 }, /'minLinesForLineRules' must be between 1 and/);
-  fails('language_id', 'en', /options must be an object, got a string/);
+  fails('gopher_quality', { minDocWord: 10 }, /^gopher_quality: option 'minDocWord' is unknown; did you mean 'minDocWords'\? \(known: name, language, byLanguage, minDocWords/);
+  fails('gopher_quality', { name: 'gq', minDocWords: '50' }, /^gopher_quality 'gq': option 'minDocWords' must be a whole number >= 0, or null, got "50"/);
+  fails('fineweb_quality', { stopChars: '.' }, /option 'stopChars' must be a list of non-empty strings, got "."/);
+  fails('c4_quality', { filterJavascript: 1 }, /option 'filterJavascript' must be true or false, got 1/);
+  fails('pii', { emails: null }, /option 'emails' must be true or false, got null/);
+  fails('gopher_repetition', { byLanguage: { zh: { dupLineFrac: 'x' } } }, /option 'byLanguage.zh.dupLineFrac' must be a number from 0 to 1, or null, got "x"/);
+  fails('gopher_repetition', { byLanguage: { zh: { language: 'en' } } }, /option 'byLanguage.zh.language' is unknown/);
+  fails('gopher_repetition', { topNGrams: [[2]] }, /option 'topNGrams' must be a list of \[n, share\] pairs, but item 0 is \[2\]/);
+  fails('url_blocklist', { domainsFile: 3 }, /option 'domainsFile' must be a file path \(a string\), or null, got 3/);
+  fails('url_blocklist', { softWordThreshold: 0 }, /option 'softWordThreshold' must be a whole number >= 1, got 0/);
+  fails('yi_text_metrics', { maxGarbledRatio: 2 }, /option 'maxGarbledRatio' must be a number from 0 to 1, or null, got 2/);
+  fails('bad_words', { keepFraction: -1 }, /option 'keepFraction' must be a number from 0 to 1, got -1/);
+  fails('bad_words', { allowlist: { zh: '性' } }, /option 'allowlist.zh' must be a list of non-empty strings, got "性"/);
+  fails('yi_text_metrics', { minLinesForLineRules: 0 }, /option 'minLinesForLineRules' must be a whole number >= 1, got 0/);
+  fails('language_id', 'en', /^language_id: options must be an object, got "en"/);
 });
 
 test('per-language overrides merge over the defaults language by language', async () => {

@@ -80,7 +80,7 @@ test('newlines become spaces: one word per line is still a sentence', async () =
 });
 
 test('bad options are errors that name the option', () => {
-  assert.throws(() => languageId({ threshold: 1.5 }), (e: unknown) => e instanceof StageOptionError && /'threshold' must be between 0 and 1/.test(e.message));
+  assert.throws(() => languageId({ threshold: 1.5 }), (e: unknown) => e instanceof StageOptionError && /option 'threshold' must be a number from 0 to 1, got 1.5/.test(e.message));
   assert.throws(() => languageId({ database: 'huge' as 'small' }), /'database' must be one of extrasmall, small, medium, large/);
-  assert.throws(() => languageId({ languages: ['english'] }), /ISO 639-1/);
+  assert.throws(() => languageId({ languages: ['english'] }), /option 'languages' must be a list of ISO 639 codes such as 'en', but item 0 is "english"/);
 });

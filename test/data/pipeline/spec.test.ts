@@ -19,8 +19,8 @@ test('pipeline files (YAML and JSON) give the same spec; imports resolve against
   const json = join(dir, 'p.json');
   writeFileSync(json, JSON.stringify({ imports: ['./stages.js'], stages: [{ type: 'test_min_words', options: { min: 4 } }, { type: 'test_upper', name: 'caps' }] }));
   const a = loadPipelineFile(yaml);
-  assert.deepEqual(a, { stages: [{ type: 'test_min_words', options: { min: 4 } }, { type: 'test_upper', name: 'caps' }], imports: ['./stages.js'], baseDir: dir });
-  assert.deepEqual(loadPipelineFile(json), a);
+  assert.deepEqual(a, { stages: [{ type: 'test_min_words', options: { min: 4 } }, { type: 'test_upper', name: 'caps' }], imports: ['./stages.js'], baseDir: dir, file: yaml });
+  assert.deepEqual(loadPipelineFile(json), { ...a, file: json });
   assert.deepEqual(parseYaml(pipelineToYaml(a)), { stages: a.stages, imports: a.imports });
 });
 
@@ -46,7 +46,7 @@ test('the registry builds stages by type; an unknown type lists the known ones; 
   assert.ok(types.includes('test_min_words') && types.includes('test_exact_dedup'));
   const built = await buildStages({ kind: 'spec', spec: { stages: [{ type: 'test_min_words', options: { min: 2 } }, { type: 'test_upper', name: 'caps' }] } });
   assert.deepEqual(built.map((s) => [s.name, s.type, s.stage.kind]), [['test_min_words', 'test_min_words', 'filter'], ['caps', 'test_upper', 'transform']]);
-  await assert.rejects(buildStages({ kind: 'spec', spec: { stages: [{ type: 'no_such_stage' }] } }), (e: Error) => e instanceof PipelineError && /unknown stage type 'no_such_stage' \(stage 'no_such_stage'\); known types: .*test_exact_dedup, test_hang, test_min_words, test_upper/.test(e.message));
+  await assert.rejects(buildStages({ kind: 'spec', spec: { stages: [{ type: 'no_such_stage' }] } }), (e: Error) => e instanceof PipelineError && /^pipeline: stages\[0\]: unknown stage type 'no_such_stage' \(known types: .*test_exact_dedup, test_hang, test_min_words, test_upper/.test(e.message));
   await assert.rejects(buildStages({ kind: 'spec', spec: { stages: [{ type: 'test_upper' }, { type: 'test_upper' }] } }), /two stages are named 'test_upper'/);
   assert.throws(() => namedStages([minWords('a', 1), minWords('a', 2)]), /two stages are named 'a'/);
   assert.throws(() => registerStage('test_upper', () => minWords('x', 1)), /registered twice/);

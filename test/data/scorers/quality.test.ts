@@ -37,7 +37,7 @@ test('the stage keeps p(reference) >= 0.25 with metadata.quality_score, drops th
   assert.equal((await qualityStage({ model, threshold: p }).process({ id: 'p', text: prose, metadata: {} })).keep, true);
   assert.equal((await qualityStage({ model, threshold: Math.min(1, p + 1e-6) }).process({ id: 'p', text: prose, metadata: {} })).keep, false);
   assert.throws(() => qualityStage({}), /quality_classifier: option 'model' .* is required/);
-  assert.throws(() => qualityStage({ model, threshold: 2 }), /option 'threshold' must be in \[0, 1\]/);
+  assert.throws(() => qualityStage({ model, threshold: 2 }), /quality_classifier: option 'threshold' must be a number from 0 to 1, got 2$/);
 });
 
 test('trained from files with given negatives; saved, reloaded and retrained to the same bytes', async () => {

@@ -88,5 +88,5 @@ test('the stage: list categories first (count and density), then the classifier,
   const listsOnly = safetyStage({ minHits: 1 });
   assert.deepEqual(await listsOnly.process({ id: 'p', text: 'free porn', metadata: {} }), { keep: false, reason: 'unsafe_pornography' });
   assert.deepEqual(await listsOnly.process({ id: 'q', text: 'a quiet day', metadata: {} }), { keep: true, doc: { id: 'q', text: 'a quiet day', metadata: {} } });
-  assert.throws(() => safetyStage({ minHits: 0 }), /option 'minHits' must be a positive integer/);
+  assert.throws(() => safetyStage({ minHits: 0 }), /safety: option 'minHits' must be a whole number >= 1, got 0$/);
 });
