@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readTokenizerConfig } from '../formats/hf-config.js';
 import { openGGUF } from '../formats/gguf.js';
 import { loadModel } from '../model/load.js';
+import { openWeights } from '../model/source.js';
 import type { YiModel } from '../model/model.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { DType } from '../tensor/dtype.js';
@@ -22,32 +23,35 @@ export interface ModelCliOptions {
 
 const TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
 
+/** A model command's flag that is malformed or does not fit the model. */
+export class ModelOptionError extends Error {}
+
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .requiredOption('-m, --model <path>', 'a Hugging Face model folder or a .gguf file')
     .option('--type <dtype>', `weights in memory: ${TYPES.join(', ')} (default: as stored)`)
     .option('-t, --threads <n>', 'threads (default: one per core)')
-    .option('-c, --ctx <n>', 'context length in tokens (default: the model maximum, at most 4096)')
+    .option('-c, --ctx <n>', 'context length in tokens, at most the model\'s maximum (default: that maximum, capped at 4096)')
     .option('--tokenizer <path>', 'tokenizer to use instead of the model\'s own');
 }
 
 export function intOption(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min) throw new ModelOptionError(`--${name} must be an integer >= ${min}, got '${v}'`);
   return n;
 }
 
 export function numberOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}, got '${v}'`);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ModelOptionError(`--${name} must be a number from ${min} to ${max}, got '${v}'`);
   return n;
 }
 
 export function parseType(v: string | undefined): DType | undefined {
   if (v === undefined) return undefined;
-  if (!TYPES.includes(v)) throw new Error(`--type must be one of ${TYPES.join(', ')}, got '${v}'`);
+  if (!TYPES.includes(v)) throw new ModelOptionError(`--type must be one of ${TYPES.join(', ')}, got '${v}'`);
   return v as DType;
 }
 
@@ -74,7 +78,29 @@ export interface LoadedModel {
   loadSeconds: number;
 }
 
+/**
+ * The context length to run with, checked against the model before anything loads: -m must be a
+ * model (a run folder or a tokenizer fails here, naming the model folder inside a run), and --ctx
+ * at most the positions the model was trained for. Refused rather than clamped: a longer context
+ * than the model knows gives garbage past its end and costs KV-cache memory for nothing.
+ */
+export function checkModelArgs(o: Pick<ModelCliOptions, 'model' | 'ctx'>): number | undefined {
+  const ctx = intOption('ctx', o.ctx, 1);
+  const src = openWeights(o.model);
+  try {
+    const max = src.config.maxPositions;
+    if (ctx !== undefined && ctx > max) {
+      const field = src.format === 'gguf' ? 'llama.context_length in its GGUF metadata' : 'max_position_embeddings in its config.json';
+      throw new ModelOptionError(`--ctx ${ctx} is more than ${o.model} can take: ${max} positions (${field}); give --ctx ${max} or less`);
+    }
+  } finally {
+    src.close();
+  }
+  return ctx;
+}
+
 export async function loadForCli(o: ModelCliOptions, extra: { batch?: number; quiet?: boolean } = {}): Promise<LoadedModel> {
+  const contextLength = checkModelArgs(o);
   const rt = await Runtime.create({ threads: intOption('threads', o.threads, 1) });
   const t0 = performance.now();
   const tokenizer = Tokenizer.load(o.tokenizer ?? o.model);
@@ -82,7 +108,7 @@ export async function loadForCli(o: ModelCliOptions, extra: { batch?: number; qu
   let started = false;
   const model = loadModel(rt, o.model, {
     dtype: parseType(o.type),
-    contextLength: intOption('ctx', o.ctx, 1),
+    contextLength,
     batch: extra.batch,
     onWarning: extra.quiet ? undefined : (m) => process.stderr.write(`warning: ${m}\n`),
     onProgress: (done, total) => {

@@ -82,8 +82,12 @@ export function registerTokenizer(program: Command): void {
     .requiredOption('--tokenizer <path>', 'tokenizer.model, tokenizer.json, a Hugging Face folder or a .gguf file')
     .option('--text <text>', 'the text to encode')
     .option('--file <path>', 'a UTF-8 file to encode')
-    .option('--bos', 'add the beginning-of-sequence token')
-    .option('--eos', 'add the end-of-sequence token')
+    // Unset flags leave the tokenizer's own default (add_bos_token / add_eos_token), so encode
+    // gives the ids the model saw in training; --bos / --no-bos override it either way.
+    .option('--bos', 'add the beginning-of-sequence token (default: as the tokenizer says: add_bos_token of tokenizer_config.json or the GGUF, the post-processor of tokenizer.json; a bare tokenizer.model adds none)')
+    .option('--no-bos', 'do not add the beginning-of-sequence token, whatever the tokenizer says')
+    .option('--eos', 'add the end-of-sequence token (default: as the tokenizer says, usually not)')
+    .option('--no-eos', 'do not add the end-of-sequence token')
     .option('--special', 'recognise special-token text such as <|im_start|>')
     .option('--json', 'print a JSON object with the ids and their pieces')
     .action((o: { tokenizer: string; text?: string; file?: string; bos?: boolean; eos?: boolean; special?: boolean; json?: boolean }) => {

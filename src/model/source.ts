@@ -1,8 +1,8 @@
 // Where weights come from: a Hugging Face folder (config.json + safetensors) or a GGUF file, both
 // seen the same way: a config and, per Hugging Face tensor name, a dtype, a shape and a way to read
 // whole rows in the file's own encoding. GGUF's q/k rows are permuted back to Hugging Face's order.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { FormatError } from '../formats/errors.js';
 import { dtypeOfGGMLType, ggmlTypeName } from '../formats/ggml-types.js';
 import { openGGUF } from '../formats/gguf.js';
@@ -10,6 +10,7 @@ import { readHFConfig } from '../formats/hf-config.js';
 import { canonicalHFName, ggufToHFName, ggufToHFRowOrder, isIgnoredHFTensor, ropePermutedKind } from '../formats/llama-names.js';
 import { openSafetensorsDir } from '../formats/safetensors.js';
 import { fromGGUFMetadata, fromHFConfig, type YiConfig } from './config.js';
+import { notAModelFile, notAModelFolder } from './model-path.js';
 
 /** Encodings a weight can have in a file that the loader understands. */
 export type SourceDType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
@@ -52,10 +53,13 @@ export function openWeights(path: string): WeightSource {
   } catch {
     throw new LoadError('load', path, 'no such file or folder (expected a Hugging Face model folder or a .gguf file)');
   }
-  if (st.isDirectory()) return openHF(path);
+  if (st.isDirectory()) {
+    if (!existsSync(join(path, 'config.json'))) throw new LoadError('load', path, notAModelFolder(path));
+    return openHF(path);
+  }
   if (path.endsWith('.gguf')) return openGGUFWeights(path);
-  if (path.endsWith('config.json')) return openHF(join(path, '..'));
-  throw new LoadError('load', path, 'expected a Hugging Face model folder or a .gguf file');
+  if (basename(path) === 'config.json') return openHF(join(path, '..'));
+  throw new LoadError('load', path, notAModelFile(path));
 }
 
 function openHF(dir: string): WeightSource {
