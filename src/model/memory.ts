@@ -11,6 +11,7 @@ import { byteSize, type DType } from '../tensor/dtype.js';
 import type { YiConfig } from './config.js';
 import { YiModel } from './model.js';
 import { layerBytes } from './weights.js';
+import { matrixType } from './weight-types.js';
 
 /** A config (or batch) whose memory exceeds what this machine or a wasm memory can hold. */
 export class InsufficientMemoryError extends Error {
@@ -115,9 +116,9 @@ export interface InferenceShape {
 /** Bytes of an inference model (YiModel.create's placement) and the arenas it spreads over. */
 export function inferenceMemory(cfg: YiConfig, shape: InferenceShape, limits: MemoryLimits = {}): MemoryEstimate & { arenas: number; largestGroup: number } {
   const { dtype, contextLength: ctx, batch } = shape;
-  const matrix = byteSize(dtype, [cfg.vocabSize, cfg.hidden]);
+  const matrix = byteSize(matrixType(dtype, cfg.hidden), [cfg.vocabSize, cfg.hidden]);
   const kvCache = 2 * f32(ctx * cfg.kvHeads * cfg.headDim);
-  const layer = layerBytes(cfg, dtype);
+  const layer = layerBytes(cfg, 0, (_name, [, cols]) => matrixType(dtype, cols));
   const workspace = YiModel.workspaceBytes(cfg, ctx, batch);
   const embedGroup = matrix + f32(batch * (cfg.hidden + 1));
   const headGroup = matrix + f32(3 * cfg.hidden + cfg.vocabSize);
