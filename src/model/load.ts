@@ -7,7 +7,9 @@ import { castInto } from '../tensor/ops/cast.js';
 import { quantBytes } from '../tensor/ops/quant.js';
 import { Tensor } from '../tensor/tensor.js';
 import { YiModel, type ModelOptions } from './model.js';
+import { describeNonFinite, scanningReads, type NonFinite } from './finite.js';
 import { defaultWeightDType, LoadError, openWeights, type SourceTensor, type WeightSource } from './source.js';
+import { listNames, selectTensors, unusedWarning } from './tensor-set.js';
 import { STAGING_ROWS } from './weights.js';
 
 export interface LoadOptions extends ModelOptions {
@@ -15,6 +17,12 @@ export interface LoadOptions extends ModelOptions {
   dtype?: DType;
   /** Called after each tensor with (done, total) for a progress display. */
   onProgress?: (done: number, total: number) => void;
+  /** Refuse a file with tensors the model does not read (default: warn and ignore them). */
+  strict?: boolean;
+  /** Scan every weight for NaN and infinite values as it is read (one more pass over the bytes); fail naming each tensor that has some. */
+  check?: boolean;
+  /** Receives warnings (ignored tensors, an lm_head kept untied); default: printed to stderr. */
+  onWarning?: (message: string) => void;
 }
 
 /** Opens `path` (a Hugging Face model folder or a .gguf file) and loads it. */
@@ -29,26 +37,51 @@ export function loadModel(rt: Runtime, path: string, opts: LoadOptions = {}): Yi
 
 export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions = {}): YiModel {
   const cfg = src.config;
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  // Every tensor is checked against the config before anything is allocated.
+  const { sources, unused, tiedHeadInFile } = selectTensors(src, { strict: opts.strict });
+  if (unused.length > 0) warn(unusedWarning(src, unused));
   const dtype = opts.dtype ?? defaultWeightDType(src);
   const total = 3 + cfg.layers * 9;
   let done = 0;
-  return YiModel.create(
+  const nonFinite = new Map<string, { n: NonFinite; dtype: SourceTensor['dtype'] }>();
+  let embed: Tensor | undefined;
+  const model = YiModel.create(
     rt,
     cfg,
     dtype,
     (name, t) => {
-      let s = src.tensors.get(name);
-      if (!s && name === 'lm_head.weight' && cfg.tieEmbeddings) s = src.tensors.get('model.embed_tokens.weight');
-      if (!s) throw new LoadError(src.format, src.path, `tensor ${name} is missing`);
-      const want = t.shape;
-      if (s.shape.length !== want.length || s.shape.some((d, i) => d !== want[i])) {
-        throw new LoadError(src.format, src.path, `tensor ${name} has shape [${s.shape.join(', ')}], the config needs [${want.join(', ')}]`);
+      let s = sources.get(name)!;
+      if (opts.check) {
+        const raw = s;
+        s = scanningReads(raw, (n) => nonFinite.set(name, { n, dtype: raw.dtype }));
       }
       fillFrom(s, t);
+      if (name === 'model.embed_tokens.weight') embed = t;
+      if (name === 'lm_head.weight' && tiedHeadInFile && embed && !sameBytes(embed, t)) {
+        warn(
+          `${src.path}: tie_word_embeddings is true but lm_head.weight differs from model.embed_tokens.weight; ` +
+            'both are used as stored (untied), as transformers does. Set tie_word_embeddings to false to silence this warning.',
+        );
+      }
       opts.onProgress?.(++done, total);
     },
     opts,
   );
+  if (nonFinite.size > 0) {
+    model.dispose();
+    const list = [...nonFinite].map(([name, { n, dtype: d }]) => `${name}: ${describeNonFinite(n, d)}`);
+    throw new LoadError(src.format, src.path, `${nonFinite.size} tensor${nonFinite.size > 1 ? 's have' : ' has'} NaN or infinite weights: ${listNames(list, 8)}`);
+  }
+  return model;
+}
+
+function sameBytes(a: Tensor, b: Tensor): boolean {
+  const x = a.bytes();
+  const y = b.bytes();
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** Copies a source tensor into `t`, converting its encoding when it differs. */
