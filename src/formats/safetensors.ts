@@ -163,12 +163,21 @@ function parseHeader(path: string, fd: number): { tensors: Map<string, Safetenso
     if (end - begin !== want) fail(`${at}: ${dtype} [${(shape as number[]).join(', ')}] needs ${want} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`);
     tensors.set(name, { name, dtype: dtype as SafetensorsDType, shape: [...(shape as number[])], offset: dataStart + begin, byteLength: want, file: path });
   }
-  const sorted = [...tensors.values()].filter((t) => t.byteLength > 0).sort((a, b) => a.offset - b.offset);
-  for (let i = 1; i < sorted.length; i++) {
-    const p = sorted[i - 1]!;
-    const t = sorted[i]!;
-    if (t.offset < p.offset + p.byteLength) fail(`tensor ${JSON.stringify(t.name)} data overlaps tensor ${JSON.stringify(p.name)}`);
+  // As the reference implementation requires (Metadata::validate, MetadataIncompleteBuffer): the
+  // tensors, in offset order, cover the data area exactly, without gaps, overlaps or trailing bytes;
+  // so data moved by a stray insertion or cut cannot be read as weights.
+  const sorted = [...tensors.values()].sort((a, b) => a.offset - b.offset || a.byteLength - b.byteLength);
+  let start = dataStart;
+  let prev: SafetensorsTensorInfo | undefined;
+  for (const t of sorted) {
+    if (t.offset !== start) {
+      const where = prev ? `where tensor ${JSON.stringify(prev.name)} ends` : 'the start of the data area';
+      fail(`tensor ${JSON.stringify(t.name)} data_offsets [${t.offset - dataStart}, ${t.offset - dataStart + t.byteLength}]: expected to begin at ${start - dataStart}, ${where} (${t.offset < start ? 'overlap' : 'gap'})`);
+    }
+    start += t.byteLength;
+    prev = t;
   }
+  if (start !== size) fail(`the tensors cover ${start - dataStart} bytes of the ${dataSize}-byte data area; the rest is not any tensor's data`);
   return { tensors, metadata };
 }
 
