@@ -22,39 +22,34 @@ function unitElements(dtype: SourceDType): number {
  * all are finite.
  */
 export function scanNonFinite(dtype: SourceDType, bytes: Uint8Array, rowBytes: number, firstRow: number, into?: NonFinite): NonFinite | undefined {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // Byte stride between the values checked, and their exponent mask: all ones means Inf or NaN.
-  let stride: number;
-  let read: (at: number) => boolean;
-  switch (dtype) {
-    case 'f32':
-      stride = 4;
-      read = (at) => (dv.getUint32(at, true) & 0x7f800000) === 0x7f800000;
-      break;
-    case 'f16':
-      stride = 2;
-      read = (at) => (dv.getUint16(at, true) & 0x7c00) === 0x7c00;
-      break;
-    case 'bf16':
-      stride = 2;
-      read = (at) => (dv.getUint16(at, true) & 0x7f80) === 0x7f80;
-      break;
-    case 'q8_0':
-    case 'q4_0':
-      // GGUF block: f16 scale, then the quants (small integers, always finite).
-      stride = dtype === 'q8_0' ? 34 : 18;
-      read = (at) => (dv.getUint16(at, true) & 0x7c00) === 0x7c00;
-      break;
-  }
+  // Each checked value is a 16- or 32-bit pattern whose exponent bits, all ones, mean Inf or NaN:
+  // every element of f32/f16/bf16, or the f16 scale at the start of each GGUF Q8_0/Q4_0 block.
+  const wide = dtype === 'f32';
+  const mask = wide ? 0x7f800000 : dtype === 'bf16' ? 0x7f80 : 0x7c00;
+  const stride = dtype === 'q8_0' ? 34 : dtype === 'q4_0' ? 18 : wide ? 4 : 2;
   const per = unitElements(dtype);
+  // Typed arrays read in host order: the readers accept little-endian hosts only, as the files are.
+  const aligned = bytes.byteOffset % 4 === 0 && bytes.byteLength % 4 === 0;
   let out = into;
-  for (let at = 0; at + stride <= bytes.byteLength; at += stride) {
-    if (!read(at)) continue;
+  const hit = (at: number) => {
     if (!out) {
       const row = Math.floor(at / rowBytes);
       out = { count: 0, row: firstRow + row, col: ((at - row * rowBytes) / stride) * per };
     }
     out.count += per;
+  };
+  if (wide && aligned) {
+    const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    for (let i = 0; i < u32.length; i++) if ((u32[i]! & mask) === mask) hit(i * 4);
+  } else if (stride === 2 && bytes.byteOffset % 2 === 0) {
+    const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1);
+    for (let i = 0; i < u16.length; i++) if ((u16[i]! & mask) === mask) hit(i * 2);
+  } else {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 0; at + stride <= bytes.byteLength; at += stride) {
+      const v = wide ? dv.getUint32(at, true) : dv.getUint16(at, true);
+      if ((v & mask) === mask) hit(at);
+    }
   }
   return out;
 }

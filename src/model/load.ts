@@ -79,9 +79,7 @@ export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions
 function sameBytes(a: Tensor, b: Tensor): boolean {
   const x = a.bytes();
   const y = b.bytes();
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
+  return Buffer.from(x.buffer, x.byteOffset, x.length).equals(Buffer.from(y.buffer, y.byteOffset, y.length));
 }
 
 /** Copies a source tensor into `t`, converting its encoding when it differs. */
