@@ -22,6 +22,8 @@ interface BenchCli {
   prompt: string;
   gen: string;
   reps: string;
+  strict?: boolean;
+  check?: boolean;
 }
 
 export function registerBench(program: Command): void {
@@ -38,6 +40,8 @@ export function registerBench(program: Command): void {
     .option('--prompt <n>', 'prompt tokens (pp)', '128')
     .option('--gen <n>', 'generated tokens (tg)', '64')
     .option('--reps <n>', 'repetitions (the median is reported)', '3')
+    .option('--strict', 'refuse a --model with tensors the model does not read (default: warn)')
+    .option('--check', 'scan the --model weights for NaN and infinite values while loading')
     .action(async (o: BenchCli) => {
       if (!o.model && !o.preset) {
         if (!o.json) console.log(`kernels: ${loadKernelModule().flavor}`);
@@ -50,7 +54,7 @@ export function registerBench(program: Command): void {
         const rt = await Runtime.create({ threads });
         try {
           const model = o.model
-            ? loadModel(rt, o.model, { dtype: parseType(o.type), batch: 128, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) })
+            ? loadModel(rt, o.model, { dtype: parseType(o.type), batch: 128, strict: o.strict, check: o.check, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) })
             : YiModel.random(rt, preset(o.preset!), parseType(o.type) ?? 'q8_0', 1, { contextLength: 1024, batch: 128 });
           benchModel(rep, model, {
             label: o.model ?? o.preset!,

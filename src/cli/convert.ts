@@ -17,11 +17,13 @@ export function registerConvert(program: Command): void {
     .option('--type <type>', `weight encoding: ${CONVERT_TYPES.join(', ')} (q8_0/q4_0: GGUF only; default: the input's)`, parseType)
     .option('--name <name>', 'general.name of a GGUF output')
     .option('--quiet', 'no progress on stderr')
-    .action(async (input: string, output: string, o: { type?: ConvertType; name?: string; quiet?: boolean }) => {
+    .option('--strict', 'refuse an input with tensors a Llama/Yi model does not read (default: leave them out, with a warning)')
+    .action(async (input: string, output: string, o: { type?: ConvertType; name?: string; quiet?: boolean; strict?: boolean }) => {
       const tty = process.stderr.isTTY;
       const res = await convertCheckpoint(input, output, {
         ...(o.type ? { type: o.type } : {}),
         ...(o.name ? { name: o.name } : {}),
+        strict: o.strict,
         onProgress: o.quiet
           ? undefined
           : (done, total, tensor) => {

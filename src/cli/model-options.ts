@@ -19,6 +19,8 @@ export interface ModelCliOptions {
   threads?: string;
   ctx?: string;
   tokenizer?: string;
+  strict?: boolean;
+  check?: boolean;
 }
 
 const TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
@@ -32,7 +34,9 @@ export function addModelOptions(cmd: Command): Command {
     .option('--type <dtype>', `weights in memory: ${TYPES.join(', ')} (default: as stored)`)
     .option('-t, --threads <n>', 'threads (default: one per core)')
     .option('-c, --ctx <n>', 'context length in tokens, at most the model\'s maximum (default: that maximum, capped at 4096)')
-    .option('--tokenizer <path>', 'tokenizer to use instead of the model\'s own');
+    .option('--tokenizer <path>', 'tokenizer to use instead of the model\'s own')
+    .option('--strict', 'refuse a checkpoint with tensors the model does not read (default: warn)')
+    .option('--check', 'scan the weights for NaN and infinite values while loading');
 }
 
 export function intOption(name: string, v: string | undefined, min: number): number | undefined {
@@ -110,7 +114,9 @@ export async function loadForCli(o: ModelCliOptions, extra: { batch?: number; qu
     dtype: parseType(o.type),
     contextLength,
     batch: extra.batch,
-    onWarning: extra.quiet ? undefined : (m) => process.stderr.write(`warning: ${m}\n`),
+    onWarning: extra.quiet ? () => {} : (m) => process.stderr.write(`warning: ${m}\n`),
+    strict: o.strict,
+    check: o.check,
     onProgress: (done, total) => {
       if (!bar) return;
       if (!started) bar.start(total, 0);

@@ -24,6 +24,10 @@ export class BoundedReader {
   ctx = '';
   /** Element index inside an array being read, or -1; kept apart from ctx so loops build no strings. */
   elem = -1;
+  /** Reads end here, at the file's end unless a section has a smaller budget (e.g. GGUF metadata). */
+  limit: number;
+  /** Names the limit in messages when it is below the file's end. */
+  limitWhat = '';
   private readonly buf = new Uint8Array(CHUNK);
   private readonly view = new DataView(this.buf.buffer);
   private bufStart = 0;
@@ -36,7 +40,9 @@ export class BoundedReader {
     readonly size: number,
     /** Throws the format's error type with this detail. */
     readonly fail: (detail: string) => never,
-  ) {}
+  ) {
+    this.limit = size;
+  }
 
   /** The current context for messages, e.g. "metadata key #3 (general.name) element 7". */
   where(): string {
@@ -47,11 +53,15 @@ export class BoundedReader {
     return this.size - this.pos;
   }
 
-  /** Fails unless n more bytes exist; `what` names the field ("string length 4294967295"). */
+  /** Fails unless n more bytes exist within the limit; `what` names the field ("string length 4294967295"). */
   need(n: number, what: string): void {
-    if (n > this.size - this.pos) {
-      this.fail(`${this.where()} ${what} runs past end of file (size ${this.size})`);
-    }
+    this.inFile(n, what);
+    if (n > this.limit - this.pos) this.fail(`${this.where()} ${what} runs past ${this.limitWhat}`);
+  }
+
+  /** Fails unless n more bytes exist in the file (whatever the limit). */
+  inFile(n: number, what: string): void {
+    if (n > this.size - this.pos) this.fail(`${this.where()} ${what} runs past end of file (size ${this.size})`);
   }
 
   /** Makes [pos, pos + n) available in buf (n <= CHUNK) and returns its index in buf. */

@@ -18,6 +18,23 @@ import {
 
 /** ggml tensors have at most 4 dimensions (GGML_MAX_DIMS). */
 const MAX_DIMS = 4;
+/** llama.cpp refuses tensor names of GGML_MAX_NAME (64) bytes or more. */
+const MAX_TENSOR_NAME_BYTES = 63;
+
+/**
+ * Bounds on metadata, checked before anything is allocated: a length that fits a large sparse file
+ * would otherwise make the reader allocate gigabytes (or hit V8's ~512 M-character string limit).
+ * The largest real files stay far below: vocabularies have up to ~256k tokens (merges a few hundred
+ * thousand), chat templates some hundred KB, an embedded tokenizer.json some tens of MB.
+ */
+export const GGUF_READ_LIMITS = {
+  /** One metadata string (key or value). */
+  maxStringBytes: 64 << 20,
+  /** Elements of one metadata array (nested arrays count each level's own elements). */
+  maxArrayLength: 1 << 24,
+  /** The whole key-value section. */
+  maxMetadataBytes: 256 << 20,
+} as const;
 /** Arrays of arrays are legal but nobody nests deeply; a bound keeps a crafted file from blowing the stack. */
 const MAX_ARRAY_DEPTH = 8;
 /** Smallest encodings, to bound counts before looping: a key-value pair (empty key, u32 type, 1-byte value) and a tensor info. */
@@ -86,6 +103,10 @@ function parse(path: string, fd: number): GGUFFile {
 
   const metadata = new Map<string, GGUFValue>();
   const metadataTypes = new Map<string, GGUFValueType>();
+  const metadataStart = r.pos;
+  // The section can only be as large as the file; a file larger than the limit is checked as it is read.
+  r.limit = Math.min(size, metadataStart + GGUF_READ_LIMITS.maxMetadataBytes);
+  r.limitWhat = `the metadata section's ${GGUF_READ_LIMITS.maxMetadataBytes}-byte limit`;
   for (let i = 0; i < kvCount; i++) {
     r.ctx = `metadata key #${i}`;
     const key = readString(r);
@@ -95,6 +116,7 @@ function parse(path: string, fd: number): GGUFFile {
     metadata.set(key, readValue(r, type, 0));
     metadataTypes.set(key, type as GGUFValueType);
   }
+  r.limit = size;
 
   let alignment = GGUF_DEFAULT_ALIGNMENT;
   if (metadata.has('general.alignment')) {
@@ -115,7 +137,7 @@ function parse(path: string, fd: number): GGUFFile {
   const names = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
     r.ctx = `tensor #${i}`;
-    const name = readString(r);
+    const name = readString(r, MAX_TENSOR_NAME_BYTES);
     r.ctx = `tensor #${i} (${name})`;
     if (names.has(name)) fail(`${r.ctx}: duplicate tensor name`);
     names.add(name);
@@ -135,6 +157,10 @@ function parse(path: string, fd: number): GGUFFile {
   }
   const dataOffset = alignUp(r.pos, alignment);
 
+  // Tensor data is laid out as llama.cpp's gguf.cpp requires: in table order, each tensor at the
+  // running sum of the previous tensors' sizes, each padded to the alignment. A type or shape that
+  // does not match the bytes stored (F32 data relabelled Q8_0) moves that sum off the next offset.
+  let expected = 0;
   const tensors: GGUFTensorInfo[] = raw.map((t, i) => {
     const ctx = `tensor #${i} (${t.name})`;
     const { blockSize, typeSize } = ggmlBlock(t.type);
@@ -147,17 +173,25 @@ function parse(path: string, fd: number): GGUFFile {
     if (rowLen % blockSize !== 0) fail(`${ctx} shape [${t.shape.join(', ')}]: ${typeName} rows must be a multiple of ${blockSize} elements`);
     const byteLength = (n / blockSize) * typeSize;
     if (t.rel % alignment !== 0) fail(`${ctx} offset ${t.rel}: expected a multiple of the alignment ${alignment}`);
+    if (t.rel !== expected) {
+      const prev = i > 0 ? tensorDesc(raw[i - 1]!, expected) : '';
+      fail(`${ctx} offset ${t.rel}: expected ${expected}${prev}; a type or shape does not match the data stored`);
+    }
     const offset = dataOffset + t.rel;
     if (offset + byteLength > size) {
       fail(`${ctx} data [${offset}, ${offset + byteLength}) (${typeName} [${t.shape.join(', ')}]) runs past end of file (size ${size})`);
     }
+    expected = alignUp(t.rel + byteLength, alignment);
     return { name: t.name, shape: t.shape, type: t.type, typeName, offset, byteLength };
   });
-  const byOffset = [...tensors].sort((a, b) => a.offset - b.offset);
-  for (let i = 1; i < byOffset.length; i++) {
-    const p = byOffset[i - 1]!;
-    const t = byOffset[i]!;
-    if (t.offset < p.offset + p.byteLength) fail(`tensor ${t.name} data at ${t.offset} overlaps tensor ${p.name} [${p.offset}, ${p.offset + p.byteLength})`);
+  const last = tensors[tensors.length - 1];
+  if (last && size - (last.offset + last.byteLength) >= alignment) {
+    // Writers pad the last tensor to the alignment and stop: more bytes mean it holds more data than
+    // its type and shape say (the next-offset check above cannot see this for the last one).
+    fail(
+      `tensor #${tensors.length - 1} (${last.name}) data ends at ${last.offset + last.byteLength} (${last.typeName} [${last.shape.join(', ')}]) ` +
+        `but the file has ${size - (last.offset + last.byteLength)} more bytes (size ${size}); a type or shape does not match the data stored`,
+    );
   }
 
   let closed = false;
@@ -188,13 +222,22 @@ function parse(path: string, fd: number): GGUFFile {
   };
 }
 
+/** ", where tensor p (Q8_0 [2, 32], 68 bytes) ends" for offset messages. */
+function tensorDesc(p: { name: string; shape: number[]; type: number }, end: number): string {
+  const { blockSize, typeSize } = ggmlBlock(p.type);
+  const bytes = (p.shape.reduce((a, b) => a * b, 1) / blockSize) * typeSize;
+  return `, where the previous tensor ${p.name} (${ggmlTypeName(p.type)} [${p.shape.join(', ')}], ${bytes} bytes) ends (padded to ${end})`;
+}
+
 export function alignUp(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
 }
 
-/** A gguf_string: u64 byte length, then UTF-8 bytes (no terminator). */
-function readString(r: BoundedReader): string {
+/** A gguf_string: u64 byte length, then UTF-8 bytes (no terminator); at most `max` bytes. */
+function readString(r: BoundedReader, max = GGUF_READ_LIMITS.maxStringBytes): string {
   const n = r.count('string length');
+  r.inFile(n, `string length ${n}`);
+  if (n > max) r.fail(`${r.where()} string length ${n}: more than the ${max}-byte limit`);
   r.need(n, `string length ${n}`);
   return r.utf8String(n, `string length ${n}`);
 }
@@ -244,6 +287,8 @@ function readArray(r: BoundedReader, depth: number): GGUFValue {
   const min = minValueBytes(type);
   if (min === undefined) return r.fail(`${r.where()} array element type: expected 0..12, got ${type}`);
   const n = r.count('array length');
+  r.inFile(n * min, `array length ${n}`);
+  if (n > GGUF_READ_LIMITS.maxArrayLength) r.fail(`${r.where()} array length ${n}: more than the ${GGUF_READ_LIMITS.maxArrayLength}-element limit`);
   r.need(n * min, `array length ${n}`);
   const outer = r.elem;
   try {

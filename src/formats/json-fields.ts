@@ -1,6 +1,6 @@
 // Typed access to the keys of a parsed JSON object, for config files written by other tools.
 // Every wrong type fails with a ConfigError naming the file, the key and the expected type.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -9,10 +9,25 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * The largest JSON file read (config.json, generation_config.json, tokenizer_config.json): real ones
+ * are at most a few MB. A larger (say, sparse) file would otherwise be read whole into a string past
+ * V8's length limit.
+ */
+export const MAX_JSON_BYTES = 64 << 20;
+
 /** Reads and parses a JSON file whose top level must be an object. */
 export function readJsonObject(path: string): JsonObject {
   // A missing file stays an ENOENT error (callers test for optional files); only bad JSON is ours.
-  const text = readFileSync(path, 'utf8');
+  const fd = openSync(path, 'r');
+  let text: string;
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_JSON_BYTES) throw new ConfigError(path, `the file has ${size} bytes, more than the ${MAX_JSON_BYTES}-byte limit for a JSON config`);
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -23,7 +38,23 @@ export function readJsonObject(path: string): JsonObject {
   return v;
 }
 
-const show = (v: unknown) => (v === undefined ? 'undefined' : JSON.stringify(v)?.slice(0, 80) ?? String(v));
+/** A short preview of a JSON value for messages; bounded in depth, so deeply nested input cannot overflow the stack. */
+export function show(v: unknown, depth = 0): string {
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) {
+    if (depth >= 2) return v.length ? '[...]' : '[]';
+    const items = v.slice(0, 4).map((x) => show(x, depth + 1));
+    return `[${items.join(',')}${v.length > 4 ? ',...' : ''}]`.slice(0, 80);
+  }
+  if (isObject(v)) {
+    const keys = Object.keys(v);
+    if (depth >= 2) return keys.length ? '{...}' : '{}';
+    const items = keys.slice(0, 4).map((k) => `${JSON.stringify(k)}:${show(v[k], depth + 1)}`);
+    return `{${items.join(',')}${keys.length > 4 ? ',...' : ''}}`.slice(0, 80);
+  }
+  return (JSON.stringify(v) ?? String(v)).slice(0, 80);
+}
 
 export class JsonFields {
   constructor(

@@ -10,6 +10,7 @@ import { isAbsolute, join, normalize } from 'node:path';
 import { BufferedWriter, dataByteLength, writeData, writeFileAtomic, type ByteStream } from './atomic.js';
 import { SafetensorsError } from './errors.js';
 import { readFully } from './file-reader.js';
+import { show } from './json-fields.js';
 
 /** Byte sizes of the dtypes we read and write. Sub-byte types (F4, F6_*) are not supported. */
 const DTYPE_BYTES = {
@@ -140,7 +141,7 @@ function parseHeader(path: string, fd: number): { tensors: Map<string, Safetenso
     if (name === '__metadata__') {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('__metadata__: expected an object of strings');
       for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof s !== 'string') fail(`__metadata__.${k}: expected a string, got ${JSON.stringify(s)}`);
+        if (typeof s !== 'string') fail(`__metadata__.${k}: expected a string, got ${show(s)}`);
         metadata[k] = s as string;
       }
       continue;
@@ -148,10 +149,10 @@ function parseHeader(path: string, fd: number): { tensors: Map<string, Safetenso
     const at = `tensor ${JSON.stringify(name)}`;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`${at}: expected an object with dtype, shape, data_offsets`);
     const { dtype, shape, data_offsets: offs } = v as Record<string, unknown>;
-    if (!isSafetensorsDType(dtype)) fail(`${at} dtype: expected one of ${DTYPE_ORDER.join(', ')}, got ${JSON.stringify(dtype)}`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${at} shape: expected an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    if (!isSafetensorsDType(dtype)) fail(`${at} dtype: expected one of ${DTYPE_ORDER.join(', ')}, got ${show(dtype)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${at} shape: expected an array of non-negative integers, got ${show(shape)}`);
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      fail(`${at} data_offsets: expected [begin, end] non-negative integers, got ${JSON.stringify(offs)}`);
+      fail(`${at} data_offsets: expected [begin, end] non-negative integers, got ${show(offs)}`);
     }
     const [begin, end] = offs as [number, number];
     if (end < begin) fail(`${at} data_offsets [${begin}, ${end}]: end before begin`);
@@ -162,12 +163,21 @@ function parseHeader(path: string, fd: number): { tensors: Map<string, Safetenso
     if (end - begin !== want) fail(`${at}: ${dtype} [${(shape as number[]).join(', ')}] needs ${want} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`);
     tensors.set(name, { name, dtype: dtype as SafetensorsDType, shape: [...(shape as number[])], offset: dataStart + begin, byteLength: want, file: path });
   }
-  const sorted = [...tensors.values()].filter((t) => t.byteLength > 0).sort((a, b) => a.offset - b.offset);
-  for (let i = 1; i < sorted.length; i++) {
-    const p = sorted[i - 1]!;
-    const t = sorted[i]!;
-    if (t.offset < p.offset + p.byteLength) fail(`tensor ${JSON.stringify(t.name)} data overlaps tensor ${JSON.stringify(p.name)}`);
+  // As the reference implementation requires (Metadata::validate, MetadataIncompleteBuffer): the
+  // tensors, in offset order, cover the data area exactly, without gaps, overlaps or trailing bytes;
+  // so data moved by a stray insertion or cut cannot be read as weights.
+  const sorted = [...tensors.values()].sort((a, b) => a.offset - b.offset || a.byteLength - b.byteLength);
+  let start = dataStart;
+  let prev: SafetensorsTensorInfo | undefined;
+  for (const t of sorted) {
+    if (t.offset !== start) {
+      const where = prev ? `where tensor ${JSON.stringify(prev.name)} ends` : 'the start of the data area';
+      fail(`tensor ${JSON.stringify(t.name)} data_offsets [${t.offset - dataStart}, ${t.offset - dataStart + t.byteLength}]: expected to begin at ${start - dataStart}, ${where} (${t.offset < start ? 'overlap' : 'gap'})`);
+    }
+    start += t.byteLength;
+    prev = t;
   }
+  if (start !== size) fail(`the tensors cover ${start - dataStart} bytes of the ${dataSize}-byte data area; the rest is not any tensor's data`);
   return { tensors, metadata };
 }
 
@@ -197,7 +207,7 @@ export function openSafetensorsDir(dir: string): SafetensorsFile {
   const metadata: Record<string, string> = {};
   if (meta !== undefined) {
     if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) fail('metadata: expected an object');
-    for (const [k, v] of Object.entries(meta as Record<string, unknown>)) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(meta as Record<string, unknown>)) metadata[k] = typeof v === 'string' ? v : jsonText(v);
   }
 
   const shards = new Map<string, SafetensorsFile>();
@@ -207,7 +217,7 @@ export function openSafetensorsDir(dir: string): SafetensorsFile {
     const listed = new Map<string, Set<string>>();
     for (const [name, file] of Object.entries(weightMap as Record<string, unknown>)) {
       if (typeof file !== 'string' || file === '' || isAbsolute(file) || normalize(file).startsWith('..')) {
-        fail(`weight_map.${name}: expected a shard file name inside ${dir}, got ${JSON.stringify(file)}`);
+        fail(`weight_map.${name}: expected a shard file name inside ${dir}, got ${show(file)}`);
       }
       const shardPath = join(dir, file as string);
       let shard = shards.get(file as string);
@@ -297,6 +307,15 @@ export function writeSafetensors(path: string, tensors: readonly SafetensorsWrit
     for (const t of order) writeData(w, t.data, fail, `tensor ${JSON.stringify(t.name)} data`);
     w.flush();
   });
+}
+
+/** A value back as JSON text; a value nested too deeply to serialize becomes its short preview. */
+function jsonText(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return show(v);
+  }
 }
 
 /** Byte-wise UTF-8 order equals code point order; JS's default compares UTF-16 units. */

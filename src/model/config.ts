@@ -3,6 +3,7 @@
 // Yi is a Llama decoder: pre-norm RMSNorm, GQA, SwiGLU, RoPE; values from YI-SPEC.md section 1.
 import { ConfigError } from '../formats/errors.js';
 import { parseHFConfig, type HFModelConfig } from '../formats/hf-config.js';
+import { show } from '../formats/json-fields.js';
 import { gguf, type GGUFTyped, type GGUFValue } from '../formats/gguf-types.js';
 
 export interface YiConfig {
@@ -57,41 +58,87 @@ export function preset(name: string): YiConfig {
 }
 
 /**
- * Upper bounds of the sizes: far above any released model (Yi-34B: hidden 7168, 60 layers, ffn 20480;
- * the largest vocabularies ~256K, contexts ~10M), so a value past one is a typo or a unit slip,
- * refused before any size is computed from it (the memory check then judges what is left).
+ * Sane bounds for the sizes (inclusive). Far above any released Llama-family model (the largest have
+ * ~256k-token vocabularies, hidden 16384, 126 layers, 128 heads, head dim 256, ffn 53248, 10M positions),
+ * and low enough that a corrupt value fails here, naming its key, instead of as an allocation later.
  */
-export const SIZE_LIMITS = {
-  vocabSize: 1 << 24,
-  hidden: 1 << 17,
-  layers: 1 << 14,
-  heads: 1 << 14,
-  kvHeads: 1 << 14,
-  headDim: 1 << 14,
+export const CONFIG_LIMITS = {
+  vocabSize: 1 << 22,
+  hidden: 1 << 16,
+  layers: 1024,
+  heads: 1024,
+  kvHeads: 1024,
+  headDim: 1024,
   ffn: 1 << 20,
-  maxPositions: 1 << 26,
-} as const satisfies Partial<Record<keyof YiConfig, number>>;
+  maxPositions: 1 << 24,
+} as const;
 
-/** Checks the invariants the model code relies on; errors name the field. Returns cfg. */
-export function validateConfig(cfg: YiConfig, source = 'YiConfig'): YiConfig {
+/** The same bounds under the name the memory check's tests use. */
+export const SIZE_LIMITS = CONFIG_LIMITS;
+
+/** The file's own key for each field, so that a message points at what to fix in the file. */
+export type ConfigKeyNames = Partial<Record<keyof YiConfig, string>>;
+
+/**
+ * Checks the invariants the model code relies on and the value ranges that make sense; errors name
+ * the field (and, given `keys`, the file's key for it). Returns cfg.
+ */
+export function validateConfig(cfg: YiConfig, source = 'YiConfig', keys: ConfigKeyNames = {}): YiConfig {
   const fail = (field: keyof YiConfig, expected: string): never => {
-    throw new ConfigError(source, `field ${field}: expected ${expected}, got ${JSON.stringify(cfg[field])}`);
+    const key = keys[field] ? ` (key ${keys[field]})` : '';
+    throw new ConfigError(source, `field ${field}: expected ${expected}, got ${show(cfg[field])}${key}`);
   };
-  for (const k of ['vocabSize', 'hidden', 'layers', 'heads', 'kvHeads', 'headDim', 'ffn', 'maxPositions'] as const) {
+  for (const k of Object.keys(CONFIG_LIMITS) as (keyof typeof CONFIG_LIMITS)[]) {
     if (!Number.isSafeInteger(cfg[k]) || cfg[k] <= 0) fail(k, 'a positive integer');
-    if (cfg[k] > SIZE_LIMITS[k]) fail(k, `at most ${SIZE_LIMITS[k]} (far above any released model)`);
+    if (cfg[k] > CONFIG_LIMITS[k]) fail(k, `a positive integer of at most ${CONFIG_LIMITS[k]}`);
   }
   if (cfg.heads % cfg.kvHeads !== 0) fail('kvHeads', `a divisor of heads (${cfg.heads})`);
   // RoPE rotates pairs of dimensions.
   if (cfg.headDim % 2 !== 0) fail('headDim', 'an even number');
-  if (!(Number.isFinite(cfg.ropeTheta) && cfg.ropeTheta > 0)) fail('ropeTheta', 'a positive number');
-  if (!(Number.isFinite(cfg.rmsEps) && cfg.rmsEps > 0)) fail('rmsEps', 'a positive number');
+  if (!(typeof cfg.ropeTheta === 'number' && Number.isFinite(cfg.ropeTheta) && cfg.ropeTheta > 0)) fail('ropeTheta', 'a positive finite number');
+  // An epsilon is added to a mean of squares to keep a division finite; 1 or more would swamp it.
+  if (!(typeof cfg.rmsEps === 'number' && cfg.rmsEps > 0 && cfg.rmsEps < 1)) fail('rmsEps', 'a number in (0, 1)');
   for (const k of ['bosId', 'eosId', 'padId'] as const) {
     if (!Number.isSafeInteger(cfg[k]) || cfg[k] < 0 || cfg[k] >= cfg.vocabSize) fail(k, `a token id below vocabSize (${cfg.vocabSize})`);
   }
   if (typeof cfg.tieEmbeddings !== 'boolean') fail('tieEmbeddings', 'true or false');
   return cfg;
 }
+
+/** config.json's key for each field. */
+const HF_KEYS: ConfigKeyNames = {
+  vocabSize: 'vocab_size',
+  hidden: 'hidden_size',
+  layers: 'num_hidden_layers',
+  heads: 'num_attention_heads',
+  kvHeads: 'num_key_value_heads',
+  headDim: 'head_dim',
+  ffn: 'intermediate_size',
+  maxPositions: 'max_position_embeddings',
+  ropeTheta: 'rope_theta',
+  rmsEps: 'rms_norm_eps',
+  bosId: 'bos_token_id',
+  eosId: 'eos_token_id',
+  padId: 'pad_token_id',
+  tieEmbeddings: 'tie_word_embeddings',
+};
+
+/** GGUF's key for each field (llama architecture). */
+const GGUF_KEYS: ConfigKeyNames = {
+  vocabSize: 'llama.vocab_size',
+  hidden: 'llama.embedding_length',
+  layers: 'llama.block_count',
+  heads: 'llama.attention.head_count',
+  kvHeads: 'llama.attention.head_count_kv',
+  headDim: 'llama.attention.key_length',
+  ffn: 'llama.feed_forward_length',
+  maxPositions: 'llama.context_length',
+  ropeTheta: 'llama.rope.freq_base',
+  rmsEps: 'llama.attention.layer_norm_rms_epsilon',
+  bosId: 'tokenizer.ggml.bos_token_id',
+  eosId: 'tokenizer.ggml.eos_token_id',
+  padId: 'tokenizer.ggml.padding_token_id',
+};
 
 /** headDim when a file does not give one: hidden / heads, which must divide evenly. */
 function impliedHeadDim(hidden: number, heads: number, source: string, keys: string): number {
@@ -129,7 +176,7 @@ export function fromHFConfig(json: unknown, source = 'config.json'): YiConfig {
     padId: hf.padTokenId ?? 0,
     tieEmbeddings: hf.tieWordEmbeddings,
   };
-  return validateConfig(cfg, source);
+  return validateConfig(cfg, source, HF_KEYS);
 }
 
 function isParsed(v: unknown): v is HFModelConfig {
@@ -233,6 +280,8 @@ export function fromGGUFMetadata(meta: Map<string, GGUFValue>, opts: { source?: 
   const heads = int('llama.attention.head_count', true)!;
   const keyLength = int('llama.attention.key_length', false);
   const headDim = keyLength ?? impliedHeadDim(hidden, heads, source, 'keys llama.embedding_length / llama.attention.head_count');
+  const valueLength = int('llama.attention.value_length', false);
+  if (valueLength !== undefined && valueLength !== headDim) fail(`key llama.attention.value_length: expected the key length ${headDim} (one head dimension for keys and values), got ${valueLength}`);
   const ropeDims = int('llama.rope.dimension_count', false);
   if (ropeDims !== undefined && ropeDims !== headDim) fail(`key llama.rope.dimension_count: expected the head dimension ${headDim} (partial RoPE is not supported), got ${ropeDims}`);
   const cfg: YiConfig = {
@@ -251,7 +300,7 @@ export function fromGGUFMetadata(meta: Map<string, GGUFValue>, opts: { source?: 
     padId: int('tokenizer.ggml.padding_token_id', false, 0) ?? 0,
     tieEmbeddings: opts.tensorNames ? !opts.tensorNames.includes('output.weight') : false,
   };
-  return validateConfig(cfg, source);
+  return validateConfig(cfg, source, GGUF_KEYS);
 }
 
 /** The shortest decimal that rounds to the same float32 (GGUF stores 1e-5 as 9.99999974e-6). */

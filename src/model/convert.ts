@@ -30,7 +30,9 @@ import { encodeModelProto, ModelType, PieceType } from '../tokenizer/sentencepie
 import { specFromGGUFMetadata } from '../tokenizer/sources/gguf.js';
 import type { TokenizerSpec } from '../tokenizer/spec.js';
 import { toGGUFMetadata, toHFConfig, type YiConfig } from './config.js';
-import { openWeights, type SourceDType, type SourceTensor, type WeightSource } from './source.js';
+import { describeNonFinite, scanningReads } from './finite.js';
+import { LoadError, openWeights, type SourceDType, type SourceTensor, type WeightSource } from './source.js';
+import { selectTensors, unusedWarning } from './tensor-set.js';
 import { fallbackSummary, matrixType, type WeightFallback } from './weight-types.js';
 
 export type ConvertType = SourceDType;
@@ -63,6 +65,8 @@ export interface ConvertOptions {
   name?: string;
   /** Called after each tensor is written with (done, total, output tensor name). */
   onProgress?: (done: number, total: number, tensor: string) => void;
+  /** Refuse an input with tensors a Llama/Yi model does not read (default: leave them out, with a warning). */
+  strict?: boolean;
 }
 
 export interface ConvertResult {
@@ -133,7 +137,10 @@ export async function convertCheckpoint(input: string, output: string, opts: Con
   let ownRuntime = false;
   try {
     const warnings: string[] = [];
-    const plan = makePlan(src, toGGUF, opts.type, warnings);
+    // The tensors a model of the config reads, checked as a load checks them; the rest are left out.
+    const { unused } = selectTensors(src, { strict: opts.strict });
+    if (unused.length > 0) warnings.push(unusedWarning(src, unused));
+    const plan = makePlan(src, toGGUF, opts.type, warnings, new Set(unused));
     const mainType = opts.type ?? commonMatrixType(plan);
     if (!rt && plan.some((p) => p.src.dtype !== p.to)) {
       rt = await Runtime.create({ threads: Math.min(2, availableParallelism()), arenaBytes: 256 << 20 });
@@ -169,12 +176,15 @@ function compareRanks(a: number[], b: number[]): number {
   return 0;
 }
 
-function makePlan(src: WeightSource, toGGUF: boolean, type: ConvertType | undefined, warnings: string[]): PlanItem[] {
+function makePlan(src: WeightSource, toGGUF: boolean, type: ConvertType | undefined, warnings: string[], unused: ReadonlySet<string>): PlanItem[] {
   const cfg = src.config;
-  const names = [...src.tensors.keys()].sort((a, b) => compareRanks(tensorRank(a), tensorRank(b)) || (a < b ? -1 : a > b ? 1 : 0));
+  const names = [...src.tensors.keys()].filter((n) => !unused.has(n)).sort((a, b) => compareRanks(tensorRank(a), tensorRank(b)) || (a < b ? -1 : a > b ? 1 : 0));
   const fallbacks: WeightFallback[] = [];
   const plan = names.map((hfName): PlanItem => {
-    const s = src.tensors.get(hfName)!;
+    // A NaN or Inf weight would be carried into the output unseen: refuse it, naming the tensor.
+    const s = scanningReads(src.tensors.get(hfName)!, (n) => {
+      throw new LoadError(src.format, src.path, `tensor ${hfName} has ${describeNonFinite(n, s.dtype)}; the output was not written`);
+    });
     if (s.shape.length < 1 || s.shape.length > 2) throw new ConvertError(`${src.path}: tensor ${hfName} has shape [${s.shape.join(', ')}]; expected a vector or a matrix`);
     const rows = s.shape.length === 2 ? s.shape[0]! : 1;
     const cols = s.shape[s.shape.length - 1]!;

@@ -8,7 +8,9 @@ import { quantBytes } from '../tensor/ops/quant.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkInferenceMemory } from './memory.js';
 import { YiModel, type ModelOptions } from './model.js';
+import { describeNonFinite, scanningReads, type NonFinite } from './finite.js';
 import { LoadError, openWeights, type SourceTensor, type WeightSource } from './source.js';
+import { listNames, selectTensors, unusedWarning } from './tensor-set.js';
 import { fallbackSummary, matrixType, type WeightFallback } from './weight-types.js';
 import { STAGING_ROWS, type MatrixTypes } from './weights.js';
 
@@ -20,7 +22,11 @@ export interface LoadOptions extends ModelOptions {
   dtype?: DType;
   /** Called after each tensor with (done, total) for a progress display. */
   onProgress?: (done: number, total: number) => void;
-  /** Called once with one line when some matrices could not take `dtype` and fell back. */
+  /** Refuse a file with tensors the model does not read (default: warn and ignore them). */
+  strict?: boolean;
+  /** Scan every weight for NaN and infinite values as it is read (one more pass over the bytes); fail naming each tensor that has some. */
+  check?: boolean;
+  /** Receives warnings (ignored tensors, an lm_head kept untied, matrices that fell back from `dtype`); default: printed to stderr. */
   onWarning?: (message: string) => void;
 }
 
@@ -36,40 +42,58 @@ export function loadModel(rt: Runtime, path: string, opts: LoadOptions = {}): Yi
 
 export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions = {}): YiModel {
   const cfg = src.config;
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  // Every tensor is checked against the config before anything is allocated.
+  const { sources, unused, tiedHeadInFile } = selectTensors(src, { strict: opts.strict });
+  if (unused.length > 0) warn(unusedWarning(src, unused));
   // Refused with the figure before the first byte is allocated (defaults as in YiModel.create); a
   // mixed file is estimated at the type of its first attention matrix.
-  const dtype = opts.dtype ?? src.tensors.get('model.layers.0.self_attn.q_proj.weight')?.dtype ?? 'f32';
+  const dtype = opts.dtype ?? sources.get('model.layers.0.self_attn.q_proj.weight')?.dtype ?? 'f32';
   checkInferenceMemory(cfg, { dtype, contextLength: opts.contextLength ?? Math.min(cfg.maxPositions, 4096), batch: opts.batch ?? 128 }, { arenaBytes: rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread });
   const total = 3 + cfg.layers * 9;
   let done = 0;
-  // Checked before a type is picked from it, so a file that disagrees with its config fails here.
-  const sourceOf = (name: string, shape: readonly number[]): SourceTensor => {
-    let s = src.tensors.get(name);
-    if (!s && name === 'lm_head.weight' && cfg.tieEmbeddings) s = src.tensors.get('model.embed_tokens.weight');
-    if (!s) throw new LoadError(src.format, src.path, `tensor ${name} is missing`);
-    if (s.shape.length !== shape.length || s.shape.some((d, i) => d !== shape[i])) {
-      throw new LoadError(src.format, src.path, `tensor ${name} has shape [${s.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
-    }
-    return s;
-  };
+  const nonFinite = new Map<string, { n: NonFinite; dtype: SourceTensor['dtype'] }>();
+  let embed: Tensor | undefined;
   const want = opts.dtype;
-  const typeOf: MatrixTypes = want ? (_name, [, cols]) => matrixType(want, cols) : (name, shape) => sourceOf(name, shape).dtype;
+  const typeOf: MatrixTypes = want ? (_name, [, cols]) => matrixType(want, cols) : (name) => sources.get(name)!.dtype;
   const fallbacks: WeightFallback[] = [];
   const model = YiModel.create(
     rt,
     cfg,
     typeOf,
     (name, t) => {
-      const s = sourceOf(name, t.shape);
+      let s = sources.get(name)!;
+      if (opts.check) {
+        const raw = s;
+        s = scanningReads(raw, (n) => nonFinite.set(name, { n, dtype: raw.dtype }));
+      }
       if (want && t.rank === 2 && t.dtype !== want) fallbacks.push({ name, cols: t.cols, wanted: want, got: t.dtype });
       fillFrom(s, t);
+      if (name === 'model.embed_tokens.weight') embed = t;
+      if (name === 'lm_head.weight' && tiedHeadInFile && embed && !sameBytes(embed, t)) {
+        warn(
+          `${src.path}: tie_word_embeddings is true but lm_head.weight differs from model.embed_tokens.weight; ` +
+            'both are used as stored (untied), as transformers does. Set tie_word_embeddings to false to silence this warning.',
+        );
+      }
       opts.onProgress?.(++done, total);
     },
     opts,
   );
+  if (nonFinite.size > 0) {
+    model.dispose();
+    const list = [...nonFinite].map(([name, { n, dtype: d }]) => `${name}: ${describeNonFinite(n, d)}`);
+    throw new LoadError(src.format, src.path, `${nonFinite.size} tensor${nonFinite.size > 1 ? 's have' : ' has'} NaN or infinite weights: ${listNames(list, 8)}`);
+  }
   const summary = fallbackSummary(fallbacks, 2 + cfg.layers * 7);
-  if (summary) opts.onWarning?.(summary);
+  if (summary) warn(summary);
   return model;
+}
+
+function sameBytes(a: Tensor, b: Tensor): boolean {
+  const x = a.bytes();
+  const y = b.bytes();
+  return Buffer.from(x.buffer, x.byteOffset, x.length).equals(Buffer.from(y.buffer, y.byteOffset, y.length));
 }
 
 /** Copies a source tensor into `t`, converting its encoding when it differs. */

@@ -31,6 +31,8 @@ export interface WeightSource {
   config: YiConfig;
   /** By Hugging Face name (model.layers.0.self_attn.q_proj.weight). */
   tensors: Map<string, SourceTensor>;
+  /** The file's tensors that have no Hugging Face name (GGUF: rope_freqs.weight ...), by their file names. */
+  unmapped?: string[];
   close(): void;
 }
 
@@ -72,19 +74,30 @@ function openHF(dir: string): WeightSource {
     return fd;
   };
   const tensors = new Map<string, SourceTensor>();
-  for (const [name, info] of st.tensors) {
-    if (isIgnoredHFTensor(name)) continue;
-    const dtype = ({ F32: 'f32', F16: 'f16', BF16: 'bf16' } as Record<string, SourceDType>)[info.dtype];
-    if (!dtype) throw new LoadError('safetensors', info.file, `tensor ${name} has dtype ${info.dtype}; weights must be F32, F16 or BF16`);
-    const rowBytes = (info.shape[info.shape.length - 1] ?? 1) * (dtype === 'f32' ? 4 : 2);
-    tensors.set(canonicalHFName(name), {
-      dtype,
-      shape: info.shape,
-      rowBytes,
-      readRows(row, count, dst) {
-        preadFully(fdOf(info.file), dst.subarray(0, count * rowBytes), info.offset + row * rowBytes, info.file);
-      },
-    });
+  const fileName = new Map<string, string>();
+  try {
+    for (const [name, info] of st.tensors) {
+      if (isIgnoredHFTensor(name)) continue;
+      const dtype = ({ F32: 'f32', F16: 'f16', BF16: 'bf16' } as Record<string, SourceDType>)[info.dtype];
+      if (!dtype) throw new LoadError('safetensors', info.file, `tensor ${name} has dtype ${info.dtype}; weights must be F32, F16 or BF16`);
+      const rowBytes = (info.shape[info.shape.length - 1] ?? 1) * (dtype === 'f32' ? 4 : 2);
+      const canonical = canonicalHFName(name);
+      // ln1 and input_layernorm are one tensor under two names: both in a file would leave one unread.
+      const other = fileName.get(canonical);
+      if (other !== undefined) throw new LoadError('safetensors', info.file, `tensors ${other} and ${name} are the same weight (${canonical}) under two names`);
+      fileName.set(canonical, name);
+      tensors.set(canonical, {
+        dtype,
+        shape: info.shape,
+        rowBytes,
+        readRows(row, count, dst) {
+          preadFully(fdOf(info.file), dst.subarray(0, count * rowBytes), info.offset + row * rowBytes, info.file);
+        },
+      });
+    }
+  } catch (e) {
+    st.close();
+    throw e;
   }
   return {
     path: dir,
@@ -100,43 +113,55 @@ function openHF(dir: string): WeightSource {
 
 function openGGUFWeights(path: string): WeightSource {
   const g = openGGUF(path);
-  const fd = openSync(path, 'r');
-  const config = fromGGUFMetadata(g.metadata, { source: path, tensorNames: g.tensors.map((t) => t.name) });
+  let config: YiConfig;
   const tensors = new Map<string, SourceTensor>();
-  for (const info of g.tensors) {
-    const name = ggufToHFName(info.name);
-    if (!name) continue; // rope_freqs and other tensors the forward pass does not read
-    const dtype = dtypeOfGGMLType(info.type) as SourceDType | undefined;
-    if (!dtype || !['f32', 'f16', 'bf16', 'q8_0', 'q4_0'].includes(dtype)) {
-      throw new LoadError('gguf', path, `tensor ${info.name} has type ${ggmlTypeName(info.type)}; supported: F32, F16, BF16, Q8_0, Q4_0`);
-    }
-    const rows = info.shape.length > 1 ? info.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
-    const rowBytes = info.byteLength / rows;
-    const kind = ropePermutedKind(name);
-    let order: Int32Array | undefined;
-    tensors.set(name, {
-      dtype,
-      shape: info.shape,
-      rowBytes,
-      readRows(row, count, dst) {
-        if (kind) {
-          // llama.cpp's converter interleaved q/k rows for its RoPE; undo it row by row (HF row r is
-          // GGUF row order[r]), so nothing beyond the rows asked for is read or kept.
-          order ??= ggufToHFRowOrder(rows, kind === 'q' ? config.heads : config.kvHeads);
-          for (let i = 0; i < count; i++) {
-            preadFully(fd, dst.subarray(i * rowBytes, (i + 1) * rowBytes), info.offset + order[row + i]! * rowBytes, path);
+  const unmapped: string[] = [];
+  let fd = -1;
+  try {
+    config = fromGGUFMetadata(g.metadata, { source: path, tensorNames: g.tensors.map((t) => t.name) });
+    for (const info of g.tensors) {
+      const name = ggufToHFName(info.name);
+      if (!name) {
+        unmapped.push(info.name); // rope_freqs and other tensors the forward pass does not read
+        continue;
+      }
+      const dtype = dtypeOfGGMLType(info.type) as SourceDType | undefined;
+      if (!dtype || !['f32', 'f16', 'bf16', 'q8_0', 'q4_0'].includes(dtype)) {
+        throw new LoadError('gguf', path, `tensor ${info.name} has type ${ggmlTypeName(info.type)}; supported: F32, F16, BF16, Q8_0, Q4_0`);
+      }
+      const rows = info.shape.length > 1 ? info.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
+      const rowBytes = info.byteLength / rows;
+      const kind = ropePermutedKind(name);
+      let order: Int32Array | undefined;
+      tensors.set(name, {
+        dtype,
+        shape: info.shape,
+        rowBytes,
+        readRows(row, count, dst) {
+          if (kind) {
+            // llama.cpp's converter interleaved q/k rows for its RoPE; undo it row by row (HF row r is
+            // GGUF row order[r]), so nothing beyond the rows asked for is read or kept.
+            order ??= ggufToHFRowOrder(rows, kind === 'q' ? config.heads : config.kvHeads);
+            for (let i = 0; i < count; i++) {
+              preadFully(fd, dst.subarray(i * rowBytes, (i + 1) * rowBytes), info.offset + order[row + i]! * rowBytes, path);
+            }
+            return;
           }
-          return;
-        }
-        preadFully(fd, dst.subarray(0, count * rowBytes), info.offset + row * rowBytes, path);
-      },
-    });
+          preadFully(fd, dst.subarray(0, count * rowBytes), info.offset + row * rowBytes, path);
+        },
+      });
+    }
+    fd = openSync(path, 'r');
+  } catch (e) {
+    g.close();
+    throw e;
   }
   return {
     path,
     format: 'gguf',
     config,
     tensors,
+    unmapped,
     close() {
       closeSync(fd);
       g.close();

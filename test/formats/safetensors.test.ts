@@ -134,13 +134,26 @@ test('malformed headers fail naming the field', () => {
   expectError(rawFile('size.st', { a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), /tensor "a": F32 \[3\] needs 12 bytes, data_offsets \[0, 8\] hold 8/);
   expectError(
     rawFile('overlap.st', { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12),
-    /tensor "b" data overlaps tensor "a"/,
+    /tensor "b" data_offsets \[4, 12\]: expected to begin at 8, where tensor "a" ends \(overlap\)/,
   );
   expectError(rawFile('meta.st', { __metadata__: { n: 1 } }, 0), /__metadata__.n: expected a string, got 1/);
   expectError(rawFile('entry.st', { a: 5 }, 0), /tensor "a": expected an object with dtype, shape, data_offsets/);
   const bad = rawFile('utf8.st', 'x', 0);
   writeFileSync(bad, Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0xff, 0xfe])]));
   expectError(bad, /header: not valid UTF-8/);
+});
+
+test('tensors must cover the data area exactly, as the reference requires (no gap, no trailing bytes)', () => {
+  const a = { dtype: 'F32', shape: [2], data_offsets: [0, 8] };
+  expectError(rawFile('gap.st', { a, b: { dtype: 'F32', shape: [1], data_offsets: [12, 16] } }, 16), /tensor "b" data_offsets \[12, 16\]: expected to begin at 8, where tensor "a" ends \(gap\)/);
+  expectError(rawFile('late.st', { a: { ...a, data_offsets: [4, 12] } }, 12), /tensor "a" data_offsets \[4, 12\]: expected to begin at 0, the start of the data area/);
+  // Bytes after the last tensor: data shifted by an insertion would otherwise load as weights.
+  expectError(rawFile('tail.st', { a }, 12), /the tensors cover 8 bytes of the 12-byte data area/);
+  // Zero-size tensors take no room anywhere in the order.
+  const ok = rawFile('zero.st', { z: { dtype: 'F32', shape: [0], data_offsets: [8, 8] }, a, y: { dtype: 'U8', shape: [0, 3], data_offsets: [0, 0] } }, 8);
+  const f = openSafetensors(ok);
+  assert.deepEqual([...f.tensors.keys()].sort(), ['a', 'y', 'z']);
+  f.close();
 });
 
 test('the writer rejects bad input before creating anything and replaces files atomically', () => {

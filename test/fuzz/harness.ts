@@ -4,7 +4,7 @@
 // suite. Each case ends in one of: ok, typed (a project error naming the file), untyped (anything
 // else: TypeError, RangeError, a plain Error, an error that does not name the file, a crash), hang.
 import assert from 'node:assert/strict';
-import { closeSync, openSync, ftruncateSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, ftruncateSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { mulberry32 } from '../../src/tensor/random.js';
@@ -190,4 +190,11 @@ export function assertNoUntypedOrHang(outcomes: Outcome[], what: string): void {
   const bad = outcomes.filter((o) => o.kind === 'untyped' || o.kind === 'hang');
   const lines = bad.slice(0, 12).map((o) => `  ${o.kind}: ${o.case} (${basename(o.path)}): ${o.error}`);
   assert.equal(bad.length, 0, `${what}: ${bad.length} of ${outcomes.length} cases failed badly:\n${lines.join('\n')}`);
+}
+
+/** With FUZZ_DUMP=<file> set, appends every outcome to that file as a JSON line (to see what a run did). */
+export function dumpOutcomes(outcomes: Outcome[]): void {
+  const file = process.env.FUZZ_DUMP;
+  if (!file) return;
+  appendFileSync(file, outcomes.map((o) => JSON.stringify(o)).join('\n') + '\n');
 }

@@ -42,7 +42,7 @@ test('validateConfig names the field and what was expected', () => {
   bad({ layers: 0 }, /field layers: expected a positive integer, got 0/);
   bad({ hidden: 64.5 }, /field hidden: expected a positive integer/);
   bad({ headDim: 15 }, /field headDim: expected an even number/);
-  bad({ ropeTheta: -1 }, /field ropeTheta: expected a positive number/);
+  bad({ ropeTheta: -1 }, /field ropeTheta: expected a positive finite number, got -1/);
   bad({ eosId: 512 }, /field eosId: expected a token id below vocabSize \(512\), got 512/);
   bad({ rmsEps: 0 }, /field rmsEps/);
   // An explicit head dim that differs from hidden / heads is allowed.
