@@ -114,7 +114,8 @@ export async function loadForCli(o: ModelCliOptions, extra: { batch?: number; qu
     dtype: parseType(o.type),
     contextLength,
     batch: extra.batch,
-    onWarning: extra.quiet ? () => {} : (m) => process.stderr.write(`warning: ${m}\n`),
+    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    onNotice: extra.quiet ? () => {} : (m) => process.stderr.write(`warning: ${m}\n`),
     strict: o.strict,
     check: o.check,
     onProgress: (done, total) => {

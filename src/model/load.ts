@@ -24,6 +24,8 @@ export interface LoadOptions extends ModelOptions {
   onProgress?: (done: number, total: number) => void;
   /** Refuse a file with tensors the model does not read (default: warn and ignore them). */
   strict?: boolean;
+  /** Receives notes that are not faults of the file (matrices that fell back from `dtype`); default: as warnings. */
+  onNotice?: (message: string) => void;
   /** Scan every weight for NaN and infinite values as it is read (one more pass over the bytes); fail naming each tensor that has some. */
   check?: boolean;
   /** Receives warnings (ignored tensors, an lm_head kept untied, matrices that fell back from `dtype`); default: printed to stderr. */
@@ -42,14 +44,14 @@ export function loadModel(rt: Runtime, path: string, opts: LoadOptions = {}): Yi
 
 export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions = {}): YiModel {
   const cfg = src.config;
+  // Refused with the figure before the first byte is allocated (defaults as in YiModel.create); a
+  // mixed file is estimated at the type of its first attention matrix.
+  const dtype = opts.dtype ?? src.tensors.get('model.layers.0.self_attn.q_proj.weight')?.dtype ?? 'f32';
+  checkInferenceMemory(cfg, { dtype, contextLength: opts.contextLength ?? Math.min(cfg.maxPositions, 4096), batch: opts.batch ?? 128 }, { arenaBytes: rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread });
   const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   // Every tensor is checked against the config before anything is allocated.
   const { sources, unused, tiedHeadInFile } = selectTensors(src, { strict: opts.strict });
   if (unused.length > 0) warn(unusedWarning(src, unused));
-  // Refused with the figure before the first byte is allocated (defaults as in YiModel.create); a
-  // mixed file is estimated at the type of its first attention matrix.
-  const dtype = opts.dtype ?? sources.get('model.layers.0.self_attn.q_proj.weight')?.dtype ?? 'f32';
-  checkInferenceMemory(cfg, { dtype, contextLength: opts.contextLength ?? Math.min(cfg.maxPositions, 4096), batch: opts.batch ?? 128 }, { arenaBytes: rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread });
   const total = 3 + cfg.layers * 9;
   let done = 0;
   const nonFinite = new Map<string, { n: NonFinite; dtype: SourceTensor['dtype'] }>();
@@ -86,7 +88,7 @@ export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions
     throw new LoadError(src.format, src.path, `${nonFinite.size} tensor${nonFinite.size > 1 ? 's have' : ' has'} NaN or infinite weights: ${listNames(list, 8)}`);
   }
   const summary = fallbackSummary(fallbacks, 2 + cfg.layers * 7);
-  if (summary) warn(summary);
+  if (summary) (opts.onNotice ?? warn)(summary);
   return model;
 }
 
