@@ -4,15 +4,16 @@
 // and a moving average of the measured seconds per step, and decides the step's learning rate on a WSD
 // schedule (schedule.ts):
 //   warmup   the first warmupSteps steps, linear from lr / warmup to lr;
-//   stable   the peak rate, for as long as the elapsed time is below (1 - decayFraction) of the budget
-//            (or the step cap's own decay point is reached);
+//   stable   the peak rate, for as long as the elapsed time is below (1 - decayFraction) of the time
+//            for steps (the budget less the final evaluation and checkpoint), or until the step cap's
+//            own decay point;
 //   decay    from then on, each step re-counts the steps that still fit in the time left (less the
 //            final evaluation and checkpoint, and the periodic ones' share) and moves the decay's
 //            progress p by (1 - p) / stepsLeft, linear from the rate at the decay's start to minLr.
 //            A slower machine makes stepsLeft smaller and the decay steeper; the run ends at the step
 //            where p reaches 1, so it ends on time whatever the throughput did.
-// Evaluations and checkpoints are spaced by time too: every budget / evaluations (checkpoints) seconds,
-// and further apart when one of them would take more than 10% (5%) of the time between them; the
+// Evaluations and checkpoints are spaced by time too: every budget / evaluations (checkpoints) seconds
+// (or the expected length of the run, when the step cap ends it first), and further apart when one of them would take more than 10% (5%) of the time between them; the
 // steps that fit are counted after the time of those still to come.
 //
 // Every decision is a function of the planner's state and the elapsed time it is given, and the state
@@ -141,28 +142,42 @@ export class TimeBudget {
     return this.s.evalSeconds ?? this.evalCostInSteps * (this.s.stepSeconds ?? 0);
   }
 
-  private evalEvery(): number {
-    return Math.max(this.seconds / this.evaluations, this.evalEstimate() / MAX_EVAL_SHARE);
+  /** When the run is expected to end: the budget, or sooner when the step cap comes first. */
+  private horizon(step: number, elapsed: number): number {
+    const tau = this.s.stepSeconds;
+    if (!Number.isFinite(this.maxSteps) || tau === undefined) return this.seconds;
+    return Math.min(this.seconds, elapsed + (this.maxSteps - step) * tau);
   }
 
-  private checkpointEvery(): number {
-    return Math.max(this.seconds / this.checkpoints, this.s.checkpointSeconds / MAX_CHECKPOINT_SHARE);
+  private evalEvery(step: number, elapsed: number): number {
+    return Math.max(this.horizon(step, elapsed) / this.evaluations, this.evalEstimate() / MAX_EVAL_SHARE);
+  }
+
+  private checkpointEvery(step: number, elapsed: number): number {
+    return Math.max(this.horizon(step, elapsed) / this.checkpoints, this.s.checkpointSeconds / MAX_CHECKPOINT_SHARE);
   }
 
   /** Steps that still fit after `elapsed` seconds (Infinity before any step time is known). */
-  private stepsThatFit(elapsed: number): number {
+  private stepsThatFit(step: number, elapsed: number): number {
     const tau = this.s.stepSeconds;
     if (tau === undefined) return Infinity;
-    // The final evaluation and checkpoint (and the model folder, about as costly as a checkpoint) come
-    // off first, then the periodic ones that will fall before the end.
+    // The final evaluation and checkpoint come off first, then the periodic ones that fall before the end.
     const evalCost = this.evalEstimate();
-    const end = this.seconds - evalCost - 2 * this.s.checkpointSeconds;
+    const end = this.stepsEnd();
     const periodic = (last: number, every: number) => {
       const next = last + every;
       return next < end ? Math.floor((end - next) / every) + 1 : 0;
     };
-    const left = end - elapsed - periodic(this.s.lastEvalAt, this.evalEvery()) * evalCost - periodic(this.s.lastCheckpointAt, this.checkpointEvery()) * this.s.checkpointSeconds;
+    const left = end - elapsed - periodic(this.s.lastEvalAt, this.evalEvery(step, elapsed)) * evalCost - periodic(this.s.lastCheckpointAt, this.checkpointEvery(step, elapsed)) * this.s.checkpointSeconds;
     return Math.floor(Math.max(0, left) / Math.max(1e-9, tau));
+  }
+
+  /**
+   * When the last step must end: the budget less the final evaluation and checkpoint (and the model
+   * folder, about as costly as a checkpoint).
+   */
+  private stepsEnd(): number {
+    return this.seconds - this.evalEstimate() - 2 * this.s.checkpointSeconds;
   }
 
   private rampedRate(step: number): number {
@@ -173,11 +188,11 @@ export class TimeBudget {
   /** The plan for step `step` (0-based, the steps done so far) after `elapsed` seconds of the run. */
   plan(step: number, elapsed: number): StepPlan {
     const s = this.s;
-    const fit = this.stepsThatFit(elapsed);
+    const fit = this.stepsThatFit(step, elapsed);
     let decayStarts = false;
     if (s.decayStart === undefined) {
       const capDecay = Number.isFinite(this.maxSteps) ? this.maxSteps - Math.max(1, Math.round(this.decayFraction * this.maxSteps)) : Infinity;
-      if (elapsed >= (1 - this.decayFraction) * this.seconds || step >= capDecay) {
+      if (elapsed >= (1 - this.decayFraction) * this.stepsEnd() || step >= capDecay) {
         s.decayStart = step;
         s.decayStartSeconds = elapsed;
         s.decayFrom = this.rampedRate(step);
@@ -201,9 +216,9 @@ export class TimeBudget {
     this.s.stepSeconds = tau === undefined ? seconds : tau + STEP_EMA * (seconds - tau);
   }
 
-  /** Whether to evaluate after a step that ended at `elapsed` (always after the last). */
-  shouldEvaluate(elapsed: number, last: boolean): boolean {
-    return last || elapsed - this.s.lastEvalAt >= this.evalEvery();
+  /** Whether to evaluate after `step` steps, `elapsed` seconds into the run (always after the last). */
+  shouldEvaluate(step: number, elapsed: number, last: boolean): boolean {
+    return last || elapsed - this.s.lastEvalAt >= this.evalEvery(step, elapsed);
   }
 
   evaluated(elapsed: number, seconds: number): void {
@@ -211,8 +226,8 @@ export class TimeBudget {
     this.s.evalSeconds = seconds;
   }
 
-  shouldCheckpoint(elapsed: number, last: boolean): boolean {
-    return last || elapsed - this.s.lastCheckpointAt >= this.checkpointEvery();
+  shouldCheckpoint(step: number, elapsed: number, last: boolean): boolean {
+    return last || elapsed - this.s.lastCheckpointAt >= this.checkpointEvery(step, elapsed);
   }
 
   /** Called before the checkpoint is written, so that the saved state already counts it. */

@@ -273,7 +273,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
       // The step's time includes reporting it: that is part of what each step costs.
       budget?.stepDone(elapsedSince() - stepStart);
       const afterStep = elapsedSince();
-      if (budget ? budget.shouldEvaluate(afterStep, finished) : (evalInterval > 0 && step % evalInterval === 0) || step === steps) {
+      if (budget ? budget.shouldEvaluate(step, afterStep, finished) : (evalInterval > 0 && step % evalInterval === 0) || step === steps) {
         valLoss = evaluate();
         if (valLoss !== undefined) {
           log({ type: 'val', step, tokens, val_loss: valLoss });
@@ -283,7 +283,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
       }
       const outOfTime = opts.maxSeconds !== undefined && elapsed >= opts.maxSeconds;
       const beforeCheckpoint = elapsedSince();
-      if (budget ? budget.shouldCheckpoint(beforeCheckpoint, finished) || outOfTime : step % checkpointInterval === 0 || step === steps || outOfTime) {
+      if (budget ? budget.shouldCheckpoint(step, beforeCheckpoint, finished) || outOfTime : step % checkpointInterval === 0 || step === steps || outOfTime) {
         budget?.checkpointStarts(beforeCheckpoint);
         save();
         budget?.checkpointed(elapsedSince() - beforeCheckpoint);

@@ -76,7 +76,7 @@ export function specImports(r: ResolvedPipeline): string[] {
   return r.kind === 'spec' ? resolveImports(r.spec.imports, r.spec.baseDir) : [];
 }
 
-export async function buildStages(r: ResolvedPipeline): Promise<PipelineStage[]> {
+export async function buildStages(r: ResolvedPipeline, o: { notice?: (line: string) => void } = {}): Promise<PipelineStage[]> {
   if (r.kind === 'module') {
     let mod: Record<string, unknown>;
     try {
@@ -94,7 +94,7 @@ export async function buildStages(r: ResolvedPipeline): Promise<PipelineStage[]>
   const out: PipelineStage[] = [];
   for (const s of r.spec.stages) {
     const name = s.name ?? s.type;
-    out.push({ name, type: s.type, stage: await createStage(s.type, s.options ?? {}, { name, baseDir }) });
+    out.push({ name, type: s.type, stage: await createStage(s.type, s.options ?? {}, { name, baseDir, notice: o.notice }) });
   }
   checkNames(out);
   return out;

@@ -9,6 +9,8 @@ export interface StageContext {
   name: string;
   /** Folder that relative paths in the options resolve against (the pipeline file's folder). */
   baseDir: string;
+  /** Tells the user about slow work a factory does on their behalf (training default models); absent in workers. */
+  notice?: (line: string) => void;
 }
 
 export type StageFactory = (options: Record<string, unknown>, ctx: StageContext) => Stage | Promise<Stage>;

@@ -38,9 +38,12 @@ export interface TokenOutputOptions {
 }
 
 export interface PipelineProgress {
-  /** 'phase 1/3', 'index minhash_dedup', 'combine minhash_dedup', 'waiting for other ranks'. */
+  /** 'phase 1/3', 'index minhash_dedup', 'combine minhash_dedup', 'waiting for other ranks' (phases count from 1, as in describeJob). */
   step: string;
-  /** Input records this process has read in this run (all phases). */
+  /**
+   * Input records this process has read in this run: counted where the input is read (the first
+   * phase); later phases reread the survivors and do not add to it.
+   */
   records: number;
   /** Jobs of the current step done, out of `jobs`. */
   done: number;
@@ -89,6 +92,8 @@ export interface RunPipelineOptions {
   onProgress?: (p: PipelineProgress) => void;
   /** Called for each line worth logging (task done, waiting...). */
   onLog?: (line: string) => void;
+  /** Called for what the user should hear about whatever the display (default scorer models trained into the cache). */
+  onNotice?: (line: string) => void;
 }
 
 export interface PipelineRunResult {
@@ -100,7 +105,7 @@ export interface PipelineRunResult {
   tasksDone: number;
   /** Jobs (task phases, indexes, combines) run now. */
   jobsRun: number;
-  /** Input records read by this process in this run. */
+  /** Input records read by this process in this run (the first phase's reads). */
   records: number;
   seconds: number;
   /** Merged stats and report (rank 0, once every task of every rank is done). */
@@ -139,7 +144,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
   const imports = [...(o.imports ?? []).map((m) => (m.startsWith('.') || m.startsWith('/') ? resolve(m) : m)), ...('resolved' in source ? specImports(source.resolved) : [])];
   await importModules(imports);
   // The main thread's own instance: it tells the phases apart, and runs jobs when there are no workers.
-  const stages = 'stages' in source ? namedStages(source.stages) : await buildStages(source.resolved);
+  const stages = 'stages' in source ? namedStages(source.stages) : await buildStages(source.resolved, { notice: o.onNotice });
   const infos: StageInfo[] = stageInfo(stages);
   const phases = phasesOf(infos);
 
@@ -181,6 +186,8 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
   const last = phases.length - 1;
 
   let records = 0;
+  // Only the first phase reads the input; the others read what it kept.
+  let readingInput = false;
   let step = '';
   let done = 0;
   let jobs = 0;
@@ -191,6 +198,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
     o.onProgress?.({ step, records, done, jobs });
   };
   const onRecords = (n: number): void => {
+    if (!readingInput) return;
     records += n;
     o.onProgress?.({ step, records, done, jobs });
   };
@@ -236,7 +244,9 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
           await waitFor([layout.combineMarker(p.index)], `rank 0 to combine ${name}`, o, progress);
         }
       }
+      readingInput = p.index === 0;
       await runJobs(`phase ${p.index + 1}/${phases.length}`, todo.map((task) => ({ kind: 'phase', phase: p.index, task })));
+      readingInput = false;
     }
   } finally {
     await executor?.close();

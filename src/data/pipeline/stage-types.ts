@@ -56,7 +56,7 @@ for (const [type, description] of Object.entries(SCORERS)) {
     type,
     async (options: Record<string, unknown>, ctx: StageContext) => {
       const given = resolveOptionPaths(options, ctx.baseDir);
-      const defaults = given.model === undefined && given.models === undefined ? defaultScorerOptions(await cachedDefaultScorers())[type] : {};
+      const defaults = given.model === undefined && given.models === undefined ? defaultScorerOptions(await cachedDefaultScorers({ notice: ctx.notice }))[type] : {};
       return scorerFactories[type]!({ ...defaults, ...given, name: ctx.name });
     },
     `${description}; without a model: the default one, trained on the bundled reference text into ${'$'}YI_CACHE or ~/.cache/yi-ts`,
