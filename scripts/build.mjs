@@ -1,7 +1,7 @@
 // Builds the WebAssembly kernels (AssemblyScript -> SIMD128 wasm) and the TypeScript sources.
 // Everything comes from node_modules: nothing is downloaded here.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,3 +41,6 @@ for (const b of builds) {
 // A clean output: files of deleted sources (tests above all) must not linger in dist/.
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run([tscBin, '-p', 'tsconfig.json'], 'tsc');
+// The `yi` bin must be executable: npm sets the bit when it links a bin, but a rebuild replaces the
+// file, and a link npx made earlier then points at one without it ("yi: Permission denied").
+chmodSync(join(root, 'dist', 'src', 'cli', 'yi.js'), 0o755);
