@@ -98,7 +98,7 @@ export class TimeBudget {
   readonly decayFraction: number;
   readonly evaluations: number;
   readonly checkpoints: number;
-  private readonly s: BudgetState;
+  private s: BudgetState;
 
   /**
    * `schedule`: the peak rate, its floor and the warmup steps. `evalCostInSteps`: an evaluation's
@@ -109,7 +109,6 @@ export class TimeBudget {
     o: TimeBudgetOptions,
     private readonly schedule: { lr: number; minLr: number; warmupSteps: number },
     private readonly evalCostInSteps: number,
-    state?: BudgetState,
   ) {
     const positive = (name: string, v: number | undefined, integer: boolean): void => {
       if (v !== undefined && !(v > 0 && (!integer || Number.isInteger(v)) && (integer || Number.isFinite(v)))) {
@@ -130,12 +129,40 @@ export class TimeBudget {
     this.decayFraction = o.decayFraction ?? DEFAULT_DECAY_FRACTION;
     this.evaluations = o.evaluations ?? 10;
     this.checkpoints = o.checkpoints ?? 10;
-    this.s = state ? { ...state } : { stepSeconds: o.stepSeconds, checkpointSeconds: 0, lastEvalAt: 0, lastCheckpointAt: 0, decayProgress: 0, minStepsBound: false };
+    this.s = { stepSeconds: o.stepSeconds, checkpointSeconds: 0, lastEvalAt: 0, lastCheckpointAt: 0, decayProgress: 0, minStepsBound: false };
   }
 
   /** The state to save with a checkpoint (a copy). */
   state(): BudgetState {
     return { ...this.s };
+  }
+
+  /** The last step has been planned (the decay reached its end). */
+  get finished(): boolean {
+    return this.s.decayProgress >= 1;
+  }
+
+  /** Continues from a saved state (read from `file`, named in errors). */
+  restore(state: unknown, file: string): void {
+    const st = state as Record<string, unknown>;
+    if (typeof st !== 'object' || st === null) throw new BudgetError(`${file}: field budget must be an object, got ${JSON.stringify(state)}`);
+    const num = (k: keyof BudgetState, optional: boolean, min = 0, max = Infinity): void => {
+      const v = st[k];
+      if (v === undefined && optional) return;
+      if (typeof v !== 'number' || !(v >= min && v <= max)) throw new BudgetError(`${file}: field budget.${k} must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    };
+    num('stepSeconds', true);
+    num('evalSeconds', true);
+    num('checkpointSeconds', false);
+    num('lastEvalAt', false);
+    num('lastCheckpointAt', false);
+    num('decayStart', true);
+    num('decayStartSeconds', true);
+    num('decayFrom', true);
+    num('decayProgress', false, 0, 1);
+    if (typeof st.minStepsBound !== 'boolean') throw new BudgetError(`${file}: field budget.minStepsBound must be true or false, got ${JSON.stringify(st.minStepsBound)}`);
+    if ((st.decayStart === undefined) !== (st.decayFrom === undefined)) throw new BudgetError(`${file}: fields budget.decayStart and budget.decayFrom must be given together`);
+    this.s = { ...(st as unknown as BudgetState) };
   }
 
   private evalEstimate(): number {

@@ -13,7 +13,7 @@ import { checkpointName, latestCheckpoint, loadCheckpoint, saveCheckpoint, write
 import { AdamW, PRETRAIN_ADAMW, type AdamWOptions } from './optimizer.js';
 import { PackedSequences, sequenceCount, validationBatches, type PackingState, type TokenBatch } from './packing.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
-import { BudgetError, TimeBudget, type BudgetState, type BudgetSummary, type TimeBudgetOptions } from './budget.js';
+import { BudgetError, TimeBudget, type BudgetSummary, type TimeBudgetOptions } from './budget.js';
 import { unigramBaseline } from './baseline.js';
 import { openTokenDataset, type TokenDataset } from './shards.js';
 
@@ -141,6 +141,8 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
   const evalTokens = intOpt('evalTokens', opts.evalTokens ?? 32768, 0);
   const checkpointInterval = intOpt('checkpointInterval', opts.checkpointInterval ?? 200, 1);
   const seed = opts.seed ?? 1;
+  // An evaluation is a forward pass over evalTokens, about a third of a training step's work per token.
+  const budget = timeBudget ? new TimeBudget(timeBudget, { lr, minLr: opts.minLr ?? lr / 10, warmupSteps }, evalTokens / (3 * batchTokens)) : undefined;
   // Everything that decides the trajectory: a resume refuses to continue when one of these changed.
   const settings: Record<string, unknown> = {
     model: cfg,
@@ -179,7 +181,6 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
   let step = 0;
   let tokens = 0;
   let elapsedBefore = 0;
-  let budgetState: BudgetState | undefined;
   try {
     if (resumeFrom) {
       const st = loadCheckpoint(resumeFrom, model, opt);
@@ -191,8 +192,11 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
       step = st.step;
       tokens = st.tokens;
       elapsedBefore = st.elapsedSeconds;
-      if (timeBudget && !st.budget) throw new BudgetError(`${join(resumeFrom, 'trainer_state.json')}: the run has a time budget but the checkpoint has no field budget (the planner's state)`);
-      budgetState = st.budget;
+      if (budget) {
+        const file = join(resumeFrom, 'trainer_state.json');
+        if (st.budget === undefined) throw new BudgetError(`${file}: the run has a time budget but the checkpoint has no field budget (the planner's state)`);
+        budget.restore(st.budget, file);
+      }
       truncateLog(logPath, step);
     } else if (existsSync(logPath) && readFileSync(logPath, 'utf8').length > 0 && !opts.resume) {
       throw new RangeError(`${opts.out} already holds a training run (log.jsonl); pass --resume to continue it or choose another --out`);
@@ -221,13 +225,12 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
     const now = opts.clock ?? (() => performance.now() / 1000);
     const t0 = now();
     const elapsedSince = () => elapsedBefore + (now() - t0);
-    // An evaluation is a forward pass over evalTokens, about a third of a training step's work per token.
-    const budget = timeBudget ? new TimeBudget(timeBudget, { lr, minLr: opts.minLr ?? lr / 10, warmupSteps }, evalTokens / (3 * batchTokens), budgetState) : undefined;
     const startStep = step;
     let finalLoss = NaN;
     let valLoss: number | undefined;
     let stoppedEarly = false;
-    let finished = false;
+    // A budgeted run resumed from its final checkpoint has nothing left to do.
+    let finished = budget?.finished ?? false;
     const save = () => {
       const state: TrainerState = {
         format: TRAINER_STATE_FORMAT,
@@ -337,7 +340,7 @@ function budgetWarmup(b: TimeBudgetOptions): number {
   return Math.min(1000, Math.floor(0.05 * budgetEstimate(b)));
 }
 
-/** The steps a budget is expected to hold before any is measured (0 without an estimate). */
+/** The steps a budget is expected to hold before any is measured (minSteps without an estimate). */
 function budgetEstimate(b: TimeBudgetOptions): number {
   const n = b.stepSeconds ? Math.floor(b.seconds / b.stepSeconds) : 0;
   return Math.max(b.minSteps ?? 1, Math.min(b.maxSteps ?? Infinity, n));

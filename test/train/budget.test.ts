@@ -144,10 +144,21 @@ test('the saved state continues the same decisions (a resumed run)', () => {
   const whole = simulate(new TimeBudget(options(), LR, 0.25), cost);
   for (const stopAfter of [30, 150]) {
     const first = simulate(new TimeBudget(options(), LR, 0.25), cost, { stopAfter });
-    const state = JSON.parse(JSON.stringify(first.budget.state())) as ReturnType<TimeBudget['state']>;
-    const rest = simulate(new TimeBudget(options(), LR, 0.25, state), cost, { start: { step: first.steps, elapsed: first.elapsed } });
+    const resumed = new TimeBudget(options(), LR, 0.25);
+    resumed.restore(JSON.parse(JSON.stringify(first.budget.state())), 'trainer_state.json');
+    const rest = simulate(resumed, cost, { start: { step: first.steps, elapsed: first.elapsed } });
     assert.deepEqual([...first.lrs, ...rest.lrs], whole.lrs, `stopped after ${stopAfter}`);
   }
+});
+
+test('a damaged saved state is refused, naming the file and the field', () => {
+  const b = new TimeBudget(options(), LR, 0.25);
+  const good = b.state();
+  assert.throws(() => b.restore(null, 'ckpt/trainer_state.json'), /ckpt\/trainer_state\.json: field budget must be an object, got null/);
+  assert.throws(() => b.restore({ ...good, decayProgress: 2 }, 'f.json'), (e: unknown) => e instanceof BudgetError && /f\.json: field budget\.decayProgress must be a number from 0 to 1, got 2/.test(e.message));
+  assert.throws(() => b.restore({ ...good, lastEvalAt: 'soon' }, 'f.json'), /field budget\.lastEvalAt must be a number from 0 to Infinity, got "soon"/);
+  assert.throws(() => b.restore({ ...good, minStepsBound: 1 }, 'f.json'), /field budget\.minStepsBound must be true or false/);
+  assert.throws(() => b.restore({ ...good, decayStart: 3 }, 'f.json'), /budget\.decayStart and budget\.decayFrom must be given together/);
 });
 
 test('bad budgets are refused with a BudgetError naming the field', () => {

@@ -2,7 +2,7 @@
 // follows the planner (fewer steps when steps get slower, a logged decay start, the last rate at minLr,
 // the end within the budget), and a run that crashes and resumes makes the same decisions, to the bit.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -115,6 +115,19 @@ test('a budgeted run that crashes and resumes makes the same decisions and ends 
   assert.ok(r.budget!.elapsedSeconds <= 40);
   assert.deepEqual(trajectory(out), trajectory(whole));
   assert.deepEqual(readFileSync(join(out, 'model', 'model.safetensors')), readFileSync(join(whole, 'model', 'model.safetensors')));
+});
+
+test('a finished budgeted run resumed does nothing more; a checkpoint without the planner state is refused', async () => {
+  const out = join(tmp, 'slowed');
+  const before = trajectory(out);
+  const r = await pretrain(rt, options(out, fakeClock(halving), { resume: true }));
+  assert.deepEqual(trajectory(out), before);
+  assert.equal(r.steps, before.filter((l) => l.includes('"type":"train"')).length);
+  const ckpt = join(out, 'checkpoints', readdirSync(join(out, 'checkpoints')).sort().at(-1)!, 'trainer_state.json');
+  const state = JSON.parse(readFileSync(ckpt, 'utf8')) as Record<string, unknown>;
+  delete state.budget;
+  writeFileSync(ckpt, JSON.stringify(state));
+  await assert.rejects(pretrain(rt, options(out, fakeClock(halving), { resume: true })), (e: unknown) => e instanceof BudgetError && /trainer_state\.json: the run has a time budget but the checkpoint has no field budget/.test(e.message));
 });
 
 test('a time budget with a step count, or with a schedule that cannot follow it, is refused', async () => {
