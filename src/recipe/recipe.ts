@@ -102,6 +102,8 @@ export interface PretrainPlan {
   warmupSteps?: number;
   minSteps?: number;
   maxSteps?: number;
+  /** Validation tokens per evaluation: the scale's, fewer when one evaluation would take over 3% of the budget. */
+  evalTokens?: number;
   batchTokens: number;
   seqLen: number;
   lr: number;
@@ -272,7 +274,7 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
       seqLen: p.seqLen,
       batchTokens: p.batchTokens,
       lr: p.lr,
-      evalTokens: scale.evalTokens,
+      evalTokens: p.evalTokens ?? scale.evalTokens,
       ...length,
       seed: settings.seed,
       resume: existsSync(join(P.train, 'log.jsonl')),
@@ -309,7 +311,8 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
 /**
  * The pretraining plan: the time the budget leaves after the stages so far (`stageSeconds` of this
  * stage included) and the samples' reserve, at least scale.minTrainSeconds; the probe's step time
- * sizes the warmup (5% of the steps it predicts). `steps` instead fixes the step count.
+ * sizes the warmup (5% of the steps it predicts) and the validation set. `steps` instead fixes the
+ * step count.
  */
 export function planPretraining(state: RecipeState, scale: RecipeScale, model: YiConfig, probeTokensPerSecond: number, stageSeconds: number, steps?: number): PretrainPlan {
   const common = { batchTokens: scale.batchTokens, seqLen: scale.seqLen, lr: scale.lr, model, probeTokensPerSecond };
@@ -322,7 +325,11 @@ export function planPretraining(state: RecipeState, scale: RecipeScale, model: Y
     ? `the ${secs(budget)} budget leaves ${secs(Math.max(0, left))} for pretraining after ${secs(spent)} of earlier stages and ${secs(scale.reserveSeconds)} kept for the samples; it trains for its minimum of ${secs(scale.minTrainSeconds)}`
     : undefined;
   const estimatedSteps = Math.max(scale.minSteps, Math.min(scale.maxSteps, Math.floor((budgetSeconds * probeTokensPerSecond) / scale.batchTokens)));
-  return { mode: 'time', budgetSeconds, estimatedSteps, steps: estimatedSteps, warmupSteps: Math.max(1, Math.floor(estimatedSteps * 0.05)), minSteps: scale.minSteps, maxSteps: scale.maxSteps, shortOf, ...common };
+  // An evaluation (forward only: about three times a training step's tokens per second) of at most 3%
+  // of the budget, whole sequences, at least eight of them.
+  const affordable = Math.floor((0.03 * budgetSeconds * 3 * probeTokensPerSecond) / scale.seqLen) * scale.seqLen;
+  const evalTokens = Math.min(scale.evalTokens, Math.max(8 * scale.seqLen, affordable));
+  return { mode: 'time', budgetSeconds, estimatedSteps, steps: estimatedSteps, warmupSteps: Math.max(1, Math.floor(estimatedSteps * 0.05)), minSteps: scale.minSteps, maxSteps: scale.maxSteps, evalTokens, shortOf, ...common };
 }
 
 /** The default cascade with the recipe's scorer models and scale-dependent cluster count. */

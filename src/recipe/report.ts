@@ -63,6 +63,7 @@ function budgetLines(state: RecipeState): { verdict: string; reasons: string[]; 
   } else if (p) {
     rows.push(['pretraining', `a fixed ${p.steps} steps (--steps), whatever the time`]);
   }
+  if (p?.evalTokens !== undefined) rows.push(['validation tokens per evaluation', p.evalTokens]);
   if (p) rows.push(['training tokens/s: probe / measured', `${Math.round(p.probeTokensPerSecond)} / ${p.tokensPerSecond ? Math.round(p.tokensPerSecond) : '-'}`]);
   return { verdict, reasons: b?.reasons ?? [], table: { head: ['figure', 'value'], rows } };
 }

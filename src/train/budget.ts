@@ -13,7 +13,7 @@
 //            A slower machine makes stepsLeft smaller and the decay steeper; the run ends at the step
 //            where p reaches 1, so it ends on time whatever the throughput did.
 // Evaluations and checkpoints are spaced by time too: every budget / evaluations (checkpoints) seconds
-// (or the expected length of the run, when the step cap ends it first), and further apart when one of them would take more than 10% (5%) of the time between them; the
+// (of the run's expected length, when the step cap or the minimum step count decides it), and further apart when one of them would take more than 10% (5%) of the time between them; the
 // steps that fit are counted after the time of those still to come.
 //
 // Every decision is a function of the planner's state and the elapsed time it is given, and the state
@@ -169,11 +169,11 @@ export class TimeBudget {
     return this.s.evalSeconds ?? this.evalCostInSteps * (this.s.stepSeconds ?? 0);
   }
 
-  /** When the run is expected to end: the budget, or sooner when the step cap comes first. */
+  /** When the run is expected to end: the budget, sooner when the step cap comes first, later when the minimum steps need longer. */
   private horizon(step: number, elapsed: number): number {
     const tau = this.s.stepSeconds;
-    if (!Number.isFinite(this.maxSteps) || tau === undefined) return this.seconds;
-    return Math.min(this.seconds, elapsed + (this.maxSteps - step) * tau);
+    if (tau === undefined) return this.seconds;
+    return Math.min(Math.max(this.seconds, elapsed + (this.minSteps - step) * tau), elapsed + (this.maxSteps - step) * tau);
   }
 
   private evalEvery(step: number, elapsed: number): number {

@@ -126,6 +126,8 @@ test('the minimum step count wins over the budget and says so; the step cap ends
   const s = b.summary(r.steps, r.elapsed, 4096);
   assert.ok(s.overSeconds > 20);
   assert.match(s.overReason!, /minimum of 30 steps did not fit in 10 s at the measured 4096 tokens\/s/);
+  // Past the budget the run's length is the minimum's: evaluations and checkpoints spread over it, not one per step.
+  assert.ok(r.checkpoints <= 12 && r.evals <= 12, `${r.checkpoints} checkpoints, ${r.evals} evaluations in 30 steps`);
 
   const capped = new TimeBudget(options({ maxSteps: 50 }), LR, 0.25);
   const c = simulate(capped, () => 0.5);
