@@ -2,12 +2,12 @@
 // the command line. `yi data train-...` commands of the learned scorers join through
 // DATA_SUBCOMMANDS below.
 import { registerDataTrainCommands } from './data-train.js';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { BUILTIN_PIPELINES } from '../data/pipelines/index.js';
 import { resolve } from 'node:path';
-import type { OutputFormat, PipelineProgress } from '../data/pipeline/run.js';
+import type { OutputFormat } from '../data/pipeline/run.js';
 import { pipelineToYaml } from '../data/pipeline/spec.js';
+import { pipelineProgress } from './pipeline-progress.js';
 
 // The pipeline's modules load only when a data command runs, so that `yi` starts fast.
 
@@ -41,50 +41,6 @@ interface RunFlags {
   progress: boolean;
 }
 
-/** A progress bar on a terminal; a log line every 10 s otherwise. */
-function progressReporter(enabled: boolean): { onProgress: (p: PipelineProgress) => void; onLog: (line: string) => void; stop: () => void } {
-  const t0 = performance.now();
-  const rate = (records: number): string => {
-    const s = (performance.now() - t0) / 1000;
-    return s > 0 ? Math.round(records / s).toString() : '0';
-  };
-  if (enabled && process.stderr.isTTY) {
-    const bar = new SingleBar({ format: '{step} {bar} {value}/{total} jobs | {records} docs | {rate} docs/s', hideCursor: true, stream: process.stderr });
-    let step = '';
-    let last = 0;
-    return {
-      onProgress(p) {
-        if (p.step !== step) {
-          if (step) bar.stop();
-          step = p.step;
-          bar.start(p.jobs, p.done, { step, records: p.records, rate: rate(p.records) });
-          return;
-        }
-        const now = performance.now();
-        if (now - last < 100 && p.done < p.jobs) return;
-        last = now;
-        bar.update(p.done, { records: p.records, rate: rate(p.records) });
-      },
-      onLog() {},
-      stop: () => bar.stop(),
-    };
-  }
-  let last = 0;
-  return {
-    onProgress(p) {
-      if (!enabled) return;
-      const now = performance.now();
-      if (now - last < 10_000) return;
-      last = now;
-      console.error(`[data] ${p.step}: ${p.done}/${p.jobs} jobs, ${p.records} docs, ${rate(p.records)} docs/s`);
-    },
-    onLog(line) {
-      if (enabled) console.error(`[data] ${line}`);
-    },
-    stop() {},
-  };
-}
-
 export function registerData(program: Command): Command {
   const data = program.command('data').description('clean, deduplicate and mix pretraining data (Yi\'s cascade)');
   data
@@ -114,7 +70,7 @@ export function registerData(program: Command): Command {
       const valFraction = Number(o.valFraction);
       if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`--val-fraction must be a number in [0, 1) (got '${o.valFraction}')`);
       const { runPipeline } = await import('../data/pipeline/run.js');
-      const rep = progressReporter(o.progress);
+      const rep = pipelineProgress(o.progress, { prefix: '[data] ', logJobs: true });
       const warnings: string[] = [];
       let r;
       try {
@@ -138,6 +94,7 @@ export function registerData(program: Command): Command {
           onProgress: rep.onProgress,
           onLog: rep.onLog,
           onWarning: (w) => warnings.push(w),
+          onNotice: rep.onNotice,
         });
       } finally {
         rep.stop();

@@ -10,6 +10,8 @@ import { pretrain, type TrainEvent } from '../train/pretrain.js';
 import { writeRunReport } from '../train/report.js';
 import { intOption, numberOption } from './model-options.js';
 import { trainProgress } from './train-progress.js';
+import { userCwd, yiCommand } from './invocation.js';
+import { shellPath } from '../report/shell.js';
 
 /** A preset name, a config.json, or a folder holding one. */
 export function resolveModelConfig(v: string): YiConfig {
@@ -64,9 +66,9 @@ export function registerPretrain(program: Command): void {
     .option('--steps <n>', 'optimizer steps')
     .option('--tokens <n>', 'token budget instead of --steps')
     .option('--lr <x>', 'peak learning rate', '3e-4')
-    .option('--min-lr <x>', 'floor of the cosine decay (default lr/10)')
+    .option('--min-lr <x>', 'floor of the cosine or wsd decay (default lr/10)')
     .option('--warmup <n>', 'linear warmup steps (default 5% of the steps, at most 1000)')
-    .option('--schedule <kind>', 'cosine or constant', 'cosine')
+    .option('--schedule <kind>', 'cosine, constant or wsd (warmup, constant, linear decay over the last 20% of the steps)', 'cosine')
     .option('--clip <x>', 'global gradient-norm clip (0: none)', '1.0')
     .option('--weight-decay <x>', 'AdamW decoupled weight decay (matrices only)', '0.1')
     .option('--beta1 <x>', 'AdamW beta1', '0.9')
@@ -92,7 +94,7 @@ export function registerPretrain(program: Command): void {
       }
       const num = (name: string, v: string | undefined, min: number, max = Infinity) => numberOption(name, v, min, max);
       if (o.steps === undefined && o.tokens === undefined) throw new Error('give --steps or --tokens');
-      if (o.schedule !== 'cosine' && o.schedule !== 'constant') throw new Error(`--schedule must be cosine or constant, got '${o.schedule}'`);
+      if (o.schedule !== 'cosine' && o.schedule !== 'constant' && o.schedule !== 'wsd') throw new Error(`--schedule must be cosine, constant or wsd, got '${o.schedule}'`);
       const rt = await Runtime.create({ threads: intOption('threads', o.threads, 1) });
       const display = trainProgress(rt, o.progress);
       try {
@@ -108,7 +110,7 @@ export function registerPretrain(program: Command): void {
           lr: num('lr', o.lr, 0)!,
           minLr: num('min-lr', o.minLr, 0),
           warmupSteps: intOption('warmup', o.warmup, 0),
-          schedule: o.schedule as 'cosine' | 'constant',
+          schedule: o.schedule as 'cosine' | 'constant' | 'wsd',
           clip: num('clip', o.clip, 0)!,
           adamw: { weightDecay: num('weight-decay', o.weightDecay, 0)!, beta1: num('beta1', o.beta1, 0, 0.999999)!, beta2: num('beta2', o.beta2, 0, 0.999999)! },
           evalInterval: intOption('eval-interval', o.evalInterval, 0)!,
@@ -129,7 +131,7 @@ export function registerPretrain(program: Command): void {
           `${r.stoppedEarly ? 'stopped (time limit) at' : 'done:'} step ${r.steps}, ${r.tokens} tokens, train loss ${r.finalLoss.toFixed(4)}` +
             `${r.valLoss !== undefined ? `, validation loss ${r.valLoss.toFixed(4)}` : ''}, ${Math.round(r.tokensPerSecond)} tokens/s`,
         );
-        if (!r.stoppedEarly) console.log(`model: ${r.modelDir}  (try: yi generate --model ${r.modelDir} --prompt "The")`);
+        if (!r.stoppedEarly) console.log(`model: ${r.modelDir}  (try: ${yiCommand()} generate -m ${shellPath(r.modelDir, userCwd())} -p "The" -n 40)`);
         else console.log(`continue with the same command and --resume`);
         console.log(`log: ${r.logPath}\nreport: ${report.html}`);
       } finally {

@@ -1,7 +1,8 @@
 // The Yi recipe end to end at laptop scale: raw corpora -> learned scorers -> the cleaning cascade ->
 // a bilingual BPE tokenizer -> token shards -> pretraining a scaled-down Yi -> samples -> one report.
 // Each stage records itself as done in recipe.json; --resume skips finished stages and continues an
-// interrupted pretraining from its last checkpoint.
+// interrupted pretraining from its last checkpoint. The whole run keeps a wall-clock budget: the
+// pretraining gets what the stages before it leave, and trains by the clock (train/budget.ts).
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../formats/atomic.js';
@@ -20,12 +21,18 @@ import type { Runtime } from '../runtime/runtime.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { trainTokenizer } from '../tokenizer/train.js';
 import { writeTokenizerFiles } from '../tokenizer/train-files.js';
+import type { BudgetSummary } from '../train/budget.js';
 import { pretrain, type TrainEvent } from '../train/pretrain.js';
 import { openTokenDataset } from '../train/shards.js';
 import { tokenizeCorpus } from '../train/tokenize.js';
 import { countBySource, rawCorpus } from './corpus.js';
+import { recipeBudget, secs, type RecipeBudget } from './budget.js';
 import { writeRecipeReport } from './report.js';
 import { SCALES, type RecipeScale, type ScaleName } from './scales.js';
+
+export class RecipeError extends Error {
+  override name = 'RecipeError';
+}
 
 export const RECIPE_STAGES = ['corpus', 'scorers', 'clean', 'tokenizer', 'tokens', 'pretrain', 'samples'] as const;
 export type RecipeStage = (typeof RECIPE_STAGES)[number];
@@ -36,6 +43,11 @@ export interface RecipeOptions {
   scale?: ScaleName;
   /** Wall-clock budget for the whole recipe in minutes; pretraining gets what the other stages leave. */
   minutes?: number;
+  /**
+   * Train exactly this many steps (WSD over the steps) instead of for the time the budget leaves: the
+   * same run on any machine, for tests and comparisons. Decided when pretraining starts; a resume keeps it.
+   */
+  steps?: number;
   /** The user's own raw corpus (files or folders: JSONL, Parquet, text) instead of the bundled one. */
   data?: string[];
   /** Worker threads for the pipeline, tokenizer and training (default: all cores). */
@@ -43,6 +55,8 @@ export interface RecipeOptions {
   seed?: number;
   /** Continue an interrupted recipe in `out`: finished stages are skipped, pretraining resumes. */
   resume?: boolean;
+  /** How the user runs yi (`npx yi`, `yi`, `node dist/src/cli/yi.js`), for the commands the report suggests. Default `npx yi`. */
+  command?: string;
   onEvent?: (e: RecipeEvent) => void;
 }
 
@@ -68,9 +82,40 @@ export interface RecipeState {
   scorers?: { files: DefaultScorerFiles; stats: Record<string, unknown> };
   tokenizer?: { vocabSize: number; merges: number; characters: number; sentences: number; seconds: number; tokensPerByte?: number };
   tokens?: { train: number; val: number; documents: number };
-  pretrain?: { steps: number; batchTokens: number; seqLen: number; lr: number; model: YiConfig; probeTokensPerSecond: number; finalLoss?: number; valLoss?: number; tokensPerSecond?: number };
+  pretrain?: PretrainPlan;
+  /** Whether the run kept its budget, and why not (written at the end). */
+  budget?: RecipeBudget;
   samples?: Sample[];
   startedAt: string;
+}
+
+/** How pretraining was planned (decided once, before its first step; a resume follows it) and how it went. */
+export interface PretrainPlan {
+  /** 'time': the steps follow the clock within budgetSeconds; 'steps': a fixed count. Absent in runs from before time budgets (fixed, cosine). */
+  mode?: 'time' | 'steps';
+  /** Seconds of pretraining (its evaluations and checkpoints included). */
+  budgetSeconds?: number;
+  /** Steps the throughput probe predicted for the budget. */
+  estimatedSteps?: number;
+  /** The fixed step count, or (time) the estimate until the steps trained are known. */
+  steps: number;
+  warmupSteps?: number;
+  minSteps?: number;
+  maxSteps?: number;
+  /** Validation tokens per evaluation: the scale's, fewer when one evaluation would take over 3% of the budget. */
+  evalTokens?: number;
+  batchTokens: number;
+  seqLen: number;
+  lr: number;
+  model: YiConfig;
+  probeTokensPerSecond: number;
+  /** Why pretraining got less time than its minimum needs (then the whole run goes over budget). */
+  shortOf?: string;
+  finalLoss?: number;
+  valLoss?: number;
+  tokensPerSecond?: number;
+  /** A time-budgeted run: when the decay started, and whether it kept its budget. */
+  budget?: BudgetSummary;
 }
 
 export interface RecipeResult {
@@ -99,18 +144,20 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
   const P = recipePaths(out);
   const scaleName = o.scale ?? 'small';
   const scale: RecipeScale | undefined = SCALES[scaleName];
-  if (!scale) throw new RangeError(`unknown scale '${scaleName}' (known: ${Object.keys(SCALES).join(', ')})`);
-  const minutes = o.minutes ?? scale.minutes;
-  if (!(minutes > 0)) throw new RangeError(`minutes must be > 0, got ${minutes}`);
-  const settings: RecipeState['settings'] = { scale: scaleName, minutes, data: o.data ? o.data.map((p) => resolve(p)) : null, seed: o.seed ?? 1, threads: rt.threads };
+  if (!scale) throw new RecipeError(`unknown scale '${scaleName}' (known: ${Object.keys(SCALES).join(', ')})`);
+  if (o.minutes !== undefined && !(o.minutes > 0)) throw new RecipeError(`minutes must be > 0, got ${o.minutes}`);
+  if (o.steps !== undefined && !(Number.isInteger(o.steps) && o.steps > 0)) throw new RecipeError(`steps must be a whole number > 0, got ${o.steps}`);
+  const settings: RecipeState['settings'] = { scale: scaleName, minutes: o.minutes ?? scale.minutes, data: o.data ? o.data.map((p) => resolve(p)) : null, seed: o.seed ?? 1, threads: rt.threads };
   const emit = (e: RecipeEvent) => o.onEvent?.(e);
 
   let state: RecipeState;
   if (existsSync(P.state)) {
-    if (!o.resume) throw new RangeError(`${out} already holds a recipe run (recipe.json); pass --resume to continue it or choose another --out`);
+    if (!o.resume) throw new RecipeError(`${out} already holds a recipe run (recipe.json); pass --resume to continue it or choose another --out`);
     state = JSON.parse(readFileSync(P.state, 'utf8')) as RecipeState;
     const changed = (Object.keys(settings) as (keyof typeof settings)[]).filter((k) => k !== 'minutes' && JSON.stringify(state.settings[k]) !== JSON.stringify(settings[k]));
-    if (changed.length > 0) throw new RangeError(`${P.state}: cannot resume with different ${changed.join(', ')} (the run used ${changed.map((k) => `${k}=${JSON.stringify(state.settings[k])}`).join(', ')})`);
+    if (changed.length > 0) throw new RecipeError(`${P.state}: cannot resume with different ${changed.join(', ')} (the run used ${changed.map((k) => `${k}=${JSON.stringify(state.settings[k])}`).join(', ')})`);
+    // A new budget given on resume replaces the old one; without one the run keeps its own.
+    if (o.minutes !== undefined) state.settings.minutes = o.minutes;
   } else {
     mkdirSync(out, { recursive: true });
     state = { format: 'yi-ts-recipe', version: 1, settings, done: {}, startedAt: new Date().toISOString() };
@@ -197,38 +244,46 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
     return `${m.splits.train.tokens} training tokens, ${m.splits.val.tokens} validation tokens`;
   });
 
-  // 6. Pretraining: the steps follow from the time left and a short throughput probe, decided once.
+  // 6. Pretraining: for the time the stages before it leave (or a fixed step count), planned once and
+  // recorded; the steps then follow the clock (train/budget.ts).
   await stage('pretrain', async () => {
+    const s0 = performance.now();
     const ds = openTokenDataset(P.tokens);
     const model: YiConfig = { ...preset(scale.model), ...scale.modelOverrides, vocabSize: ds.meta.vocabSize };
     ds.close();
     if (!state.pretrain) {
-      const tps = probeTokensPerSecond(rt, model, scale.seqLen, scale.batchTokens);
-      const spent = Object.values(state.done).reduce((s, x) => s + x, 0);
-      const left = Math.max(scale.minTrainSeconds, minutes * 60 - spent - scale.reserveSeconds);
-      const steps = Math.max(scale.minSteps, Math.min(scale.maxSteps, Math.floor((left * tps) / scale.batchTokens)));
-      state.pretrain = { steps, batchTokens: scale.batchTokens, seqLen: scale.seqLen, lr: scale.lr, model, probeTokensPerSecond: tps };
+      state.pretrain = planPretraining(state, scale, model, probeTokensPerSecond(rt, model, scale.seqLen, scale.batchTokens), (performance.now() - s0) / 1000, o.steps);
       save();
+      if (state.pretrain.shortOf) emit({ type: 'log', line: `over budget: ${state.pretrain.shortOf}` });
     }
     const p = state.pretrain;
+    const length = p.mode === 'time'
+      ? { timeBudget: { seconds: p.budgetSeconds!, minSteps: p.minSteps, maxSteps: p.maxSteps, stepSeconds: p.batchTokens / p.probeTokensPerSecond }, schedule: 'wsd' as const, warmupSteps: p.warmupSteps }
+      : {
+          steps: p.steps,
+          // Runs from before time budgets continue with the schedule they started with.
+          schedule: p.mode === 'steps' ? ('wsd' as const) : ('cosine' as const),
+          warmupSteps: p.warmupSteps ?? Math.max(1, Math.floor(p.steps * 0.05)),
+          evalInterval: Math.max(1, Math.floor(p.steps / 10)),
+          checkpointInterval: Math.max(1, Math.floor(p.steps / 10)),
+        };
     const r = await pretrain(rt, {
       model: p.model,
       data: P.tokens,
       out: P.train,
       seqLen: p.seqLen,
       batchTokens: p.batchTokens,
-      steps: p.steps,
       lr: p.lr,
-      warmupSteps: Math.max(1, Math.floor(p.steps * 0.05)),
-      evalInterval: Math.max(1, Math.floor(p.steps / 10)),
-      evalTokens: scale.evalTokens,
-      checkpointInterval: Math.max(1, Math.floor(p.steps / 10)),
+      evalTokens: p.evalTokens ?? scale.evalTokens,
+      ...length,
       seed: settings.seed,
       resume: existsSync(join(P.train, 'log.jsonl')),
       onEvent: (event) => emit({ type: 'train', event }),
     });
-    Object.assign(p, { finalLoss: r.finalLoss, valLoss: r.valLoss, tokensPerSecond: r.tokensPerSecond });
-    return `${r.steps} steps, ${r.tokens} tokens, train loss ${r.finalLoss.toFixed(3)}, validation loss ${r.valLoss?.toFixed(3) ?? '-'}`;
+    Object.assign(p, { steps: r.steps, finalLoss: r.finalLoss, valLoss: r.valLoss, tokensPerSecond: r.tokensPerSecond, budget: r.budget });
+    const decay = r.budget?.decayStart !== undefined ? `, decay from step ${r.budget.decayStart + 1} at ${secs(r.budget.decayStartSeconds!)}` : '';
+    const time = r.budget ? ` in ${secs(r.budget.elapsedSeconds)} of ${secs(r.budget.seconds)}${decay}` : '';
+    return `${r.steps} steps, ${r.tokens} tokens${time}, train loss ${r.finalLoss.toFixed(3)}, validation loss ${r.valLoss?.toFixed(3) ?? '-'}`;
   });
 
   // 7. What the model says.
@@ -247,21 +302,47 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
     }
   });
 
-  const report = await writeRecipeReport(out, state);
+  state.budget = recipeBudget(state, scale);
+  save();
+  const report = await writeRecipeReport(out, state, { command: o.command });
   return { out, modelDir: P.model, report, state };
+}
+
+/**
+ * The pretraining plan: the time the budget leaves after the stages so far (`stageSeconds` of this
+ * stage included) and the samples' reserve, at least scale.minTrainSeconds; the probe's step time
+ * sizes the warmup (5% of the steps it predicts) and the validation set. `steps` instead fixes the
+ * step count.
+ */
+export function planPretraining(state: RecipeState, scale: RecipeScale, model: YiConfig, probeTokensPerSecond: number, stageSeconds: number, steps?: number): PretrainPlan {
+  const common = { batchTokens: scale.batchTokens, seqLen: scale.seqLen, lr: scale.lr, model, probeTokensPerSecond };
+  if (steps !== undefined) return { mode: 'steps', steps, warmupSteps: Math.max(1, Math.floor(steps * 0.05)), ...common };
+  const budget = state.settings.minutes * 60;
+  const spent = Object.values(state.done).reduce((s, x) => s + x, 0) + stageSeconds;
+  const left = budget - spent - scale.reserveSeconds;
+  const budgetSeconds = Math.max(scale.minTrainSeconds, left);
+  const shortOf = left < scale.minTrainSeconds
+    ? `the ${secs(budget)} budget leaves ${secs(Math.max(0, left))} for pretraining after ${secs(spent)} of earlier stages and ${secs(scale.reserveSeconds)} kept for the samples; it trains for its minimum of ${secs(scale.minTrainSeconds)}`
+    : undefined;
+  const estimatedSteps = Math.max(scale.minSteps, Math.min(scale.maxSteps, Math.floor((budgetSeconds * probeTokensPerSecond) / scale.batchTokens)));
+  // An evaluation (forward only: about three times a training step's tokens per second) of at most 3%
+  // of the budget, whole sequences, at least eight of them.
+  const affordable = Math.floor((0.03 * budgetSeconds * 3 * probeTokensPerSecond) / scale.seqLen) * scale.seqLen;
+  const evalTokens = Math.min(scale.evalTokens, Math.max(8 * scale.seqLen, affordable));
+  return { mode: 'time', budgetSeconds, estimatedSteps, steps: estimatedSteps, warmupSteps: Math.max(1, Math.floor(estimatedSteps * 0.05)), minSteps: scale.minSteps, maxSteps: scale.maxSteps, evalTokens, shortOf, ...common };
 }
 
 /** The default cascade with the recipe's scorer models and scale-dependent cluster count. */
 export function recipePipeline(state: RecipeState, scale: RecipeScale): PipelineSpec {
-  if (!state.scorers) throw new Error('the scorers stage has not run');
+  if (!state.scorers) throw new RecipeError('the scorers stage has not run');
   const options: Record<string, Record<string, unknown>> = { ...defaultScorerOptions(state.scorers.files), cluster_filter: { k: scale.clusters } };
   return { stages: DEFAULT_PIPELINE.stages.map((st) => (options[st.type] ? { ...st, options: { ...st.options, ...options[st.type] } } : st)) };
 }
 
 /**
  * Tokens per second of whole optimizer steps (forward, backward, AdamW) of `model` on random tokens,
- * discounted for what a run adds (evaluations, checkpoints): a small recipe sustained 0.95 of the
- * probe's bare step rate on a quiet 2-core machine (3170 against 3340 tokens/s, evaluations included).
+ * discounted a little for what a run adds: only a first estimate (the warmup's length, the first
+ * plan); the budget planner then measures the real steps.
  */
 function probeTokensPerSecond(rt: Runtime, model: YiConfig, seqLen: number, batchTokens: number): number {
   const m = YiTrainable.create(rt, model, { kind: 'random', seed: 1 }, { maxSeqLen: seqLen });

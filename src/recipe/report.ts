@@ -1,13 +1,17 @@
 // One report for a whole recipe run (report.html, self-contained, and report.md): the raw corpus, what
 // each cleaning stage removed (with its bar chart), the tokenizer, the loss curves, the samples, the
-// timings and the exact settings.
+// timings against the time budget and the exact settings.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { writeTextAtomic } from '../formats/atomic.js';
 import type { RunStats } from '../data/report.js';
 import { escapeHtml, htmlPage, settingsMarkdown } from '../report/html.js';
+import { shellPath } from '../report/shell.js';
 import { writeRunReport } from '../train/report.js';
+import { secs } from './budget.js';
+import { generateCommand, modelKind, parameterCount } from './next-steps.js';
 import type { RecipeState } from './recipe.js';
+import { SCALES } from './scales.js';
 
 const esc = escapeHtml;
 
@@ -39,7 +43,44 @@ function stageTable(stats: RunStats): Table {
   return { head: ['stage', 'in', 'kept', 'dropped', 'main reasons'], rows };
 }
 
-export async function writeRecipeReport(out: string, state: RecipeState): Promise<{ html: string; markdown: string }> {
+/** The time budget: asked, used, over by how much and why; how pretraining was planned and ran. */
+function budgetLines(state: RecipeState): { verdict: string; reasons: string[]; table: Table } {
+  const b = state.budget;
+  const p = state.pretrain;
+  const verdict = !b
+    ? ''
+    : b.overSeconds > 0
+      ? `Over budget: ${secs(b.usedSeconds)} against the ${secs(b.seconds)} asked for (--minutes ${state.settings.minutes}), ${secs(b.overSeconds)} more, because:`
+      : `Within budget: ${secs(b.usedSeconds)} of the ${secs(b.seconds)} asked for (--minutes ${state.settings.minutes}).`;
+  const rows: (string | number)[][] = [];
+  if (p?.mode === 'time') {
+    rows.push(['pretraining budget', `${secs(p.budgetSeconds!)} (what the stages before it left, less ${secs(SCALES[state.settings.scale].reserveSeconds)} for the samples)`]);
+    rows.push(['steps: estimated by the probe / trained', `${p.estimatedSteps ?? '-'} / ${p.budget ? p.steps : '-'}`]);
+    if (p.budget) {
+      rows.push(['pretraining time', `${secs(p.budget.elapsedSeconds)} of ${secs(p.budget.seconds)}${p.budget.overReason ? `: ${p.budget.overReason}` : ''}`]);
+      if (p.budget.decayStart !== undefined) rows.push(['learning-rate decay started', `step ${p.budget.decayStart + 1}, at ${secs(p.budget.decayStartSeconds!)}`]);
+    }
+  } else if (p) {
+    rows.push(['pretraining', `a fixed ${p.steps} steps (--steps), whatever the time`]);
+  }
+  if (p?.evalTokens !== undefined) rows.push(['validation tokens per evaluation', p.evalTokens]);
+  if (p) rows.push(['training tokens/s: probe / measured', `${Math.round(p.probeTokensPerSecond)} / ${p.tokensPerSecond ? Math.round(p.tokensPerSecond) : '-'}`]);
+  return { verdict, reasons: b?.reasons ?? [], table: { head: ['figure', 'value'], rows } };
+}
+
+/** The learning-rate schedule as it ran. */
+function scheduleText(state: RecipeState): string {
+  const p = state.pretrain!;
+  const warmup = `warmup ${p.warmupSteps ?? '-'} steps, peak ${p.lr}`;
+  if (p.mode === 'time') {
+    const d = p.budget?.decayStart;
+    return `WSD: ${warmup}, constant, then linear decay to ${p.lr / 10}${d !== undefined ? ` from step ${d + 1} (started by the clock at ${secs(p.budget!.decayStartSeconds!)})` : ' over the last 20% of the time'}`;
+  }
+  if (p.mode === 'steps') return `WSD: ${warmup}, constant, then linear decay to ${p.lr / 10} over the last 20% of the steps`;
+  return `${warmup}, cosine decay to ${p.lr / 10}`;
+}
+
+export async function writeRecipeReport(out: string, state: RecipeState, o: { command?: string } = {}): Promise<{ html: string; markdown: string }> {
   const statsPath = join(out, 'clean', 'stats.json');
   const stats = existsSync(statsPath) ? (JSON.parse(readFileSync(statsPath, 'utf8')) as RunStats) : undefined;
   const stagesSvgPath = join(out, 'clean', 'report-stages.svg');
@@ -70,7 +111,7 @@ export async function writeRecipeReport(out: string, state: RecipeState): Promis
         ]
       : [],
   };
-  const params = p ? p.model.vocabSize * p.model.hidden * 2 + p.model.layers * (2 * p.model.hidden + p.model.hidden * p.model.headDim * (2 * p.model.heads + 2 * p.model.kvHeads) + 3 * p.model.hidden * p.model.ffn) + p.model.hidden : 0;
+  const params = p ? parameterCount(p.model) : 0;
   const trainTable: Table = {
     head: ['figure', 'value'],
     rows: p
@@ -78,7 +119,7 @@ export async function writeRecipeReport(out: string, state: RecipeState): Promis
           ['architecture', `hidden ${p.model.hidden}, ${p.model.layers} layers, ${p.model.heads}/${p.model.kvHeads} heads (GQA), head dim ${p.model.headDim}, SwiGLU ffn ${p.model.ffn}, RoPE base ${p.model.ropeTheta}, RMSNorm, vocab ${p.model.vocabSize}`],
           ['parameters', `${(params / 1e6).toFixed(2)} M`],
           ['steps x tokens per step', `${p.steps} x ${p.batchTokens} (sequences of ${p.seqLen})`],
-          ['peak learning rate (warmup + cosine)', p.lr],
+          ['learning rate', scheduleText(state)],
           ['final train loss', p.finalLoss?.toFixed(4) ?? '-'],
           ['final validation loss', p.valLoss?.toFixed(4) ?? '-'],
           ['training tokens/s', p.tokensPerSecond ? Math.round(p.tokensPerSecond) : '-'],
@@ -86,13 +127,26 @@ export async function writeRecipeReport(out: string, state: RecipeState): Promis
       : [],
   };
   const samples = state.samples ?? [];
-  const next = `yi chat --model ${relative(process.cwd(), modelDir) || modelDir}`;
+  const scale = SCALES[state.settings.scale];
+  const next = generateCommand(o.command ?? 'npx yi', shellPath(modelDir, process.cwd()), state.samples?.[0]?.prompt ?? scale.prompts[0]!, scale.sampleTokens);
+  const kind = modelKind(state);
+  const budget = budgetLines(state);
   const settingsJson = JSON.stringify({ settings: state.settings, pretrain: p, startedAt: state.startedAt }, null, 2);
 
   const md = [
     '# Yi recipe run',
     '',
-    `Raw text -> cleaning cascade -> tokenizer -> token shards -> pretraining -> samples, in ${total.toFixed(0)} s. Next: \`${next}\``,
+    `Raw text -> cleaning cascade -> tokenizer -> token shards -> pretraining -> samples, in ${total.toFixed(0)} s.`,
+    '',
+    `The model (\`train/model\`, a Hugging Face folder) is ${kind}. Try it: \`${next}\``,
+    '',
+    '## Time budget',
+    '',
+    budget.verdict,
+    '',
+    ...budget.reasons.map((r) => `- ${r}`),
+    ...(budget.reasons.length ? [''] : []),
+    mdTable(budget.table),
     '',
     '## Timings',
     '',
@@ -128,7 +182,12 @@ export async function writeRecipeReport(out: string, state: RecipeState): Promis
 
   const html = htmlPage(
     'Yi recipe run',
-    `<p>Raw text &rarr; cleaning cascade &rarr; tokenizer &rarr; token shards &rarr; pretraining &rarr; samples, in ${total.toFixed(0)} s. Next: <code>${esc(next)}</code></p>
+    `<p>Raw text &rarr; cleaning cascade &rarr; tokenizer &rarr; token shards &rarr; pretraining &rarr; samples, in ${total.toFixed(0)} s.</p>
+<p>The model (<code>train/model</code>, a Hugging Face folder) is ${esc(kind)}. Try it: <code>${esc(next)}</code></p>
+<h2>Time budget</h2>
+<p>${state.budget && state.budget.overSeconds > 0 ? `<strong>${esc(budget.verdict)}</strong>` : esc(budget.verdict)}</p>
+${budget.reasons.length ? `<ul>${budget.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+${htmlTable(budget.table)}
 <h2>Timings</h2>
 ${htmlTable(timings)}
 <h2>Data</h2>

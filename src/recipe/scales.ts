@@ -24,8 +24,11 @@ export interface RecipeScale {
   minutes: number;
   /** Seconds kept for the samples and the report. */
   reserveSeconds: number;
+  /** Pretraining gets at least this long, even when the stages before it used up the budget. */
   minTrainSeconds: number;
+  /** Steps trained even when they do not fit the time (a model worth sampling); the run then reports going over. */
   minSteps: number;
+  /** Steps at most: a fast machine ends early instead of training longer than the scale is meant for. */
   maxSteps: number;
   evalTokens: number;
   prompts: string[];
@@ -49,8 +52,8 @@ export const SCALES = {
     lr: 3e-3,
     minutes: 1.5,
     reserveSeconds: 10,
-    minTrainSeconds: 10,
-    minSteps: 20,
+    minTrainSeconds: 3,
+    minSteps: 10,
     maxSteps: 60,
     evalTokens: 4096,
     prompts: PROMPTS,
@@ -71,7 +74,7 @@ export const SCALES = {
     minutes: 10,
     reserveSeconds: 30,
     minTrainSeconds: 60,
-    minSteps: 50,
+    minSteps: 20,
     maxSteps: 5000,
     evalTokens: 32768,
     prompts: PROMPTS,
@@ -92,7 +95,7 @@ export const SCALES = {
     minutes: 60,
     reserveSeconds: 60,
     minTrainSeconds: 300,
-    minSteps: 100,
+    minSteps: 50,
     maxSteps: 20000,
     evalTokens: 65536,
     prompts: PROMPTS,

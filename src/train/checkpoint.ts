@@ -16,6 +16,7 @@ import { parseModelProto } from '../tokenizer/sentencepiece-proto.js';
 import { tokenizerJson } from '../tokenizer/train-files.js';
 import type { AdamW } from './optimizer.js';
 import { crashPoint, publishFolder, tempFolder } from './run-folder.js';
+import type { BudgetState } from './budget.js';
 
 export const TRAINER_STATE_FORMAT = 'yi-ts-trainer-state';
 export const TRAINER_STATE_VERSION = 1;
@@ -34,6 +35,8 @@ export interface TrainerState {
   elapsedSeconds: number;
   /** The run's settings; a resume checks that the ones that change the trajectory did not change. */
   settings: Record<string, unknown>;
+  /** A time-budgeted run's planner state (budget.ts): the decisions a resume continues from. */
+  budget?: BudgetState;
 }
 
 export class CheckpointError extends Error {}

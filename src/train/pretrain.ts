@@ -1,6 +1,7 @@
 // Pretraining from scratch (or continued pretraining): packed token sequences -> YiTrainable -> AdamW,
-// with gradient accumulation to an effective batch in tokens, warmup + cosine schedule, clipping,
+// with gradient accumulation to an effective batch in tokens, warmup + cosine (or WSD) schedule, clipping,
 // periodic validation, atomic checkpoints and an exact resume. One loop, one place for each thing.
+// The run's length is a step count, or a wall-clock budget that the planner of budget.ts keeps.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeTextAtomic } from '../formats/atomic.js';
@@ -14,6 +15,7 @@ import { AdamW, PRETRAIN_ADAMW, type AdamWOptions } from './optimizer.js';
 import { PackedSequences, sequenceCount, validationBatches, type PackingState, type TokenBatch } from './packing.js';
 import { removeStaleWrites } from './run-folder.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
+import { BudgetError, TimeBudget, type BudgetSummary, type TimeBudgetOptions } from './budget.js';
 import { unigramBaseline } from './baseline.js';
 import { openTokenDataset, type TokenDataset } from './shards.js';
 
@@ -30,13 +32,21 @@ export interface PretrainOptions {
   batchTokens?: number;
   /** Tokens per forward/backward pass; batchTokens / microBatchTokens passes are accumulated (default min(batchTokens, 8192)). */
   microBatchTokens?: number;
-  /** Optimizer steps of the run (or give tokenBudget). */
+  /** Optimizer steps of the run (or give tokenBudget, or timeBudget). */
   steps?: number;
   /** Total training tokens; steps = ceil(tokenBudget / batchTokens). */
   tokenBudget?: number;
+  /**
+   * Train for this much wall-clock time instead of a step count: the steps, the WSD decay's start and
+   * the evaluation and checkpoint times follow the clock (budget.ts). The schedule must be 'wsd' (the
+   * default here); warmupSteps defaults to 5% of the steps that timeBudget.stepSeconds predicts.
+   */
+  timeBudget?: TimeBudgetOptions;
+  /** The time source in seconds (default performance.now() / 1000); tests give a fake one. */
+  clock?: () => number;
   /** Peak learning rate (default 3e-4, Yi-6B's [YI-SPEC 1]; small models like more, e.g. 1e-3). */
   lr?: number;
-  /** Floor of the cosine decay (default lr / 10). */
+  /** Floor of the cosine or WSD decay (default lr / 10). */
   minLr?: number;
   /** Linear warmup steps (default: 5% of the steps, at most 1000). */
   warmupSteps?: number;
@@ -67,8 +77,10 @@ export interface PretrainOptions {
 }
 
 export type TrainEvent =
-  | { type: 'start'; step: number; steps: number; parameters: number; batchTokens: number; microBatches: number; resumedFrom?: string; unigramLoss: number }
+  | { type: 'start'; step: number; steps: number; budgetSeconds?: number; parameters: number; batchTokens: number; microBatches: number; resumedFrom?: string; unigramLoss: number }
   | { type: 'train'; step: number; steps: number; tokens: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; elapsedSeconds: number }
+  /** A time-budgeted run starts its learning-rate decay (after `step` steps, `elapsedSeconds` into the run). */
+  | { type: 'decay'; step: number; plannedSteps: number; elapsedSeconds: number; budgetSeconds: number }
   | { type: 'val'; step: number; tokens: number; valLoss: number }
   | { type: 'checkpoint'; step: number; path: string }
   /** What a start removed or put back from writers killed mid-write (run-folder.ts), one note each. */
@@ -86,6 +98,8 @@ export interface PretrainResult {
   logPath: string;
   /** True when maxSeconds stopped the run before its last step (resume continues it). */
   stoppedEarly: boolean;
+  /** A time-budgeted run: how the budget went (over it, and why). */
+  budget?: BudgetSummary;
 }
 
 export async function pretrain(rt: Runtime, opts: PretrainOptions): Promise<PretrainResult> {
@@ -117,17 +131,22 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
   const accum = batchSeqs / microSeqs;
   const batchTokens = batchSeqs * seqLen;
   const steps = opts.steps ?? (opts.tokenBudget !== undefined ? Math.ceil(opts.tokenBudget / batchTokens) : undefined);
-  if (steps === undefined) throw new RangeError('give steps or tokenBudget');
-  intOpt('steps', steps, 1);
+  const timeBudget = opts.timeBudget;
+  if (timeBudget && steps !== undefined) throw new BudgetError('give a step count (steps or tokenBudget) or a timeBudget, not both');
+  if (!timeBudget && steps === undefined) throw new RangeError('give steps, tokenBudget or timeBudget');
+  if (steps !== undefined) intOpt('steps', steps, 1);
   const lr = opts.lr ?? 3e-4;
-  const warmupSteps = opts.warmupSteps ?? Math.min(1000, Math.floor(steps * 0.05));
-  const schedule = { kind: opts.schedule ?? 'cosine', lr, warmupSteps, totalSteps: steps, minLr: opts.minLr } as const;
+  const warmupSteps = opts.warmupSteps ?? (steps !== undefined ? Math.min(1000, Math.floor(steps * 0.05)) : budgetWarmup(timeBudget!));
+  const schedule = { kind: opts.schedule ?? (timeBudget ? 'wsd' : 'cosine'), lr, warmupSteps, totalSteps: steps ?? 0, minLr: opts.minLr } as const;
+  if (timeBudget && schedule.kind !== 'wsd') throw new BudgetError(`a time budget needs the wsd schedule (its decay starts when the clock says so), got '${schedule.kind}'`);
   const clip = opts.clip ?? 1.0;
   const adamwOpts = { ...PRETRAIN_ADAMW, ...opts.adamw };
   const evalInterval = intOpt('evalInterval', opts.evalInterval ?? 100, 0);
   const evalTokens = intOpt('evalTokens', opts.evalTokens ?? 32768, 0);
   const checkpointInterval = intOpt('checkpointInterval', opts.checkpointInterval ?? 200, 1);
   const seed = opts.seed ?? 1;
+  // An evaluation is a forward pass over evalTokens, about a third of a training step's work per token.
+  const budget = timeBudget ? new TimeBudget(timeBudget, { lr, minLr: opts.minLr ?? lr / 10, warmupSteps }, evalTokens / (3 * batchTokens)) : undefined;
   // Everything that decides the trajectory: a resume refuses to continue when one of these changed.
   const settings: Record<string, unknown> = {
     model: cfg,
@@ -136,6 +155,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
     batchTokens,
     microBatchTokens: microSeqs * seqLen,
     steps,
+    timeBudget,
     lr,
     minLr: opts.minLr,
     warmupSteps,
@@ -178,6 +198,11 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
       step = st.step;
       tokens = st.tokens;
       elapsedBefore = st.elapsedSeconds;
+      if (budget) {
+        const file = join(resumeFrom, 'trainer_state.json');
+        if (st.budget === undefined) throw new BudgetError(`${file}: the run has a time budget but the checkpoint has no field budget (the planner's state)`);
+        budget.restore(st.budget, file);
+      }
       truncateLog(logPath, step);
     } else if (existsSync(logPath) && readFileSync(logPath, 'utf8').length > 0 && !opts.resume) {
       throw new RangeError(`${opts.out} already holds a training run (log.jsonl); pass --resume to continue it or choose another --out`);
@@ -186,7 +211,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
     // The loss of a context-free model of the same tokens: what "learning" must beat.
     const unigram = unigramBaseline(dataset);
     if (!resumeFrom) log({ type: 'baseline', step: 0, unigram_loss: unigram.crossEntropy, on: unigram.split });
-    opts.onEvent?.({ type: 'start', step, steps, parameters: model.parameterCount, batchTokens, microBatches: accum, resumedFrom: resumeFrom, unigramLoss: unigram.crossEntropy });
+    opts.onEvent?.({ type: 'start', step, steps: steps ?? budgetEstimate(timeBudget!), budgetSeconds: timeBudget?.seconds, parameters: model.parameterCount, batchTokens, microBatches: accum, resumedFrom: resumeFrom, unigramLoss: unigram.crossEntropy });
 
     // The same validation sequences at every evaluation, spread over the whole val split.
     const val: TokenBatch[] = evalTokens > 0 && sequenceCount(dataset.split('val').tokens, seqLen) > 0
@@ -203,11 +228,15 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
       }
       return sum / Math.max(1, count);
     };
-    const t0 = performance.now();
+    const now = opts.clock ?? (() => performance.now() / 1000);
+    const t0 = now();
+    const elapsedSince = () => elapsedBefore + (now() - t0);
     const startStep = step;
     let finalLoss = NaN;
     let valLoss: number | undefined;
     let stoppedEarly = false;
+    // A budgeted run resumed from its final checkpoint has nothing left to do.
+    let finished = budget?.finished ?? false;
     const save = () => {
       const state: TrainerState = {
         format: TRAINER_STATE_FORMAT,
@@ -215,14 +244,23 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
         step,
         tokens,
         data: data.state(),
-        elapsedSeconds: elapsedBefore + (performance.now() - t0) / 1000,
+        elapsedSeconds: elapsedSince(),
         settings,
+        ...(budget ? { budget: budget.state() } : {}),
       };
       const path = saveCheckpoint(ckptDir, model, opt, state, { tokenizerPath: dataset.meta.tokenizer.path, keep: opts.keepCheckpoints ?? 2 });
       opts.onEvent?.({ type: 'checkpoint', step, path });
     };
 
-    while (step < steps) {
+    while (budget ? !finished : step < steps!) {
+      const stepStart = elapsedSince();
+      // A budgeted run decides the step's rate (and whether it is the last) from the clock; a fixed one from the step.
+      const plan = budget ? budget.plan(step, stepStart) : { lr: learningRate(schedule, step), last: step + 1 === steps, plannedSteps: steps!, decayStarts: false };
+      if (plan.decayStarts) {
+        // Numbered like the step it starts with, so that a resume from an earlier checkpoint drops and re-decides it.
+        log({ type: 'decay', step: step + 1, planned_steps: plan.plannedSteps, elapsed_s: round(stepStart) });
+        opts.onEvent?.({ type: 'decay', step, plannedSteps: plan.plannedSteps, elapsedSeconds: stepStart, budgetSeconds: budget!.seconds });
+      }
       model.zeroGrad();
       let sum = 0;
       for (let a = 0; a < accum; a++) {
@@ -231,25 +269,35 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
         const r = model.lossAndGrad(b.inputs, b.targets, microSeqs, seqLen, { normalizer: batchTokens, recompute: opts.recompute });
         sum += r.sum;
       }
-      const rate = learningRate(schedule, step);
+      const rate = plan.lr;
       const { gradNorm } = opt.update(rate, clip);
       step++;
       tokens += batchTokens;
       finalLoss = sum / batchTokens;
-      const elapsed = (performance.now() - t0) / 1000;
+      finished = plan.last;
+      const elapsed = now() - t0;
       const tps = ((step - startStep) * batchTokens) / Math.max(1e-9, elapsed);
-      log({ type: 'train', step, tokens, loss: finalLoss, lr: rate, grad_norm: gradNorm, tokens_per_s: round(tps), elapsed_s: round(elapsedBefore + elapsed) });
-      opts.onEvent?.({ type: 'train', step, steps, tokens, loss: finalLoss, lr: rate, gradNorm, tokensPerSecond: tps, elapsedSeconds: elapsedBefore + elapsed });
-      if ((evalInterval > 0 && step % evalInterval === 0) || step === steps) {
+      log({ type: 'train', step, tokens, loss: finalLoss, lr: rate, grad_norm: gradNorm, ...(budget ? { planned_steps: plan.plannedSteps } : {}), tokens_per_s: round(tps), elapsed_s: round(elapsedBefore + elapsed) });
+      opts.onEvent?.({ type: 'train', step, steps: plan.plannedSteps, tokens, loss: finalLoss, lr: rate, gradNorm, tokensPerSecond: tps, elapsedSeconds: elapsedBefore + elapsed });
+      // The step's time includes reporting it: that is part of what each step costs.
+      budget?.stepDone(elapsedSince() - stepStart);
+      const afterStep = elapsedSince();
+      if (budget ? budget.shouldEvaluate(step, afterStep, finished) : (evalInterval > 0 && step % evalInterval === 0) || step === steps) {
         valLoss = evaluate();
         if (valLoss !== undefined) {
           log({ type: 'val', step, tokens, val_loss: valLoss });
           opts.onEvent?.({ type: 'val', step, tokens, valLoss });
         }
+        budget?.evaluated(afterStep, elapsedSince() - afterStep);
       }
       const outOfTime = opts.maxSeconds !== undefined && elapsed >= opts.maxSeconds;
-      if (step % checkpointInterval === 0 || step === steps || outOfTime) save();
-      if (outOfTime && step < steps) {
+      const beforeCheckpoint = elapsedSince();
+      if (budget ? budget.shouldCheckpoint(step, beforeCheckpoint, finished) || outOfTime : step % checkpointInterval === 0 || step === steps || outOfTime) {
+        budget?.checkpointStarts(beforeCheckpoint);
+        save();
+        budget?.checkpointed(elapsedSince() - beforeCheckpoint);
+      }
+      if (outOfTime && !(budget ? finished : step === steps)) {
         stoppedEarly = true;
         break;
       }
@@ -258,7 +306,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
     }
     const modelDir = join(opts.out, 'model');
     if (!stoppedEarly) publishModelFolder(modelDir, model, dataset.meta.tokenizer.path);
-    const elapsed = (performance.now() - t0) / 1000;
+    const elapsed = now() - t0;
     return {
       steps: step,
       tokens,
@@ -268,6 +316,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
       modelDir,
       logPath,
       stoppedEarly,
+      budget: budget && !stoppedEarly ? budget.summary(step, elapsedBefore + elapsed, batchTokens) : undefined,
     };
   } finally {
     opt.dispose();
@@ -300,6 +349,18 @@ function truncateLog(path: string, step: number): void {
       }
     });
   writeTextAtomic(path, kept.map((l) => l + '\n').join(''));
+}
+
+/** Warmup of a budgeted run: 5% of the steps the estimated step time predicts, at most 1000. */
+function budgetWarmup(b: TimeBudgetOptions): number {
+  if (b.stepSeconds === undefined) throw new BudgetError('a time budget needs warmupSteps, or timeBudget.stepSeconds (an estimate of the step time) to size the warmup');
+  return Math.min(1000, Math.floor(0.05 * budgetEstimate(b)));
+}
+
+/** The steps a budget is expected to hold before any is measured (minSteps without an estimate). */
+function budgetEstimate(b: TimeBudgetOptions): number {
+  const n = b.stepSeconds ? Math.floor(b.seconds / b.stepSeconds) : 0;
+  return Math.max(b.minSteps ?? 1, Math.min(b.maxSteps ?? Infinity, n));
 }
 
 function round(x: number): number {

@@ -32,7 +32,9 @@ test('yi data run: a YAML pipeline with its own stage module, 2 workers; a rerun
   assert.match(a.out, /4 of 4 tasks \(0 done before\): 13 jobs run/);
   assert.match(a.out, new RegExp(`${corpus.docs.length} documents read, \\d+ written`));
   // Not a terminal: plain log lines instead of a bar.
-  assert.match(a.err, /\[data\] phase 0 task 0 done: \d+ documents in, \d+ out/);
+  assert.match(a.err, /\[data\] phase 1 task 0 done: \d+ documents in, \d+ out/);
+  assert.match(a.err, /\[data\] phase 2 task 3 done: /, 'phases count from 1, as in the progress labels');
+  assert.doesNotMatch(a.err, /phase 0/);
   for (const f of ['stats.json', 'report.md', 'report.html', 'data/00003.jsonl.zst', 'dropped/00003-1.jsonl.gz']) assert.ok(existsSync(join(out, f)), f);
   const b = run('data', 'run', pipeline, '--input', input, '--out', out, '--tasks', '4', '--workers', '2', '--write-dropped', '--checkpoint-every', '5', '--no-progress');
   assert.equal(b.code, 0, b.err);
@@ -73,6 +75,8 @@ test('yi data run default: every stage of the cascade runs as it is, the learned
   const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { stages: Record<string, { total: number }> };
   for (const s of DEFAULT_PIPELINE.stages) assert.ok(stats.stages[s.type], `stage ${s.type} ran`);
   for (const f of ['perplexity-en.bin', 'perplexity-zh.bin', 'quality.bin', 'coherence.bin', 'safety.bin']) assert.ok(existsSync(join(cache, 'scorers-v1', f)), f);
+  // Training them is announced (even with --no-progress: it writes to the cache and takes seconds).
+  assert.match(r.stderr, new RegExp(`\\[data\\] training the default scorer models \\(perplexity, quality, coherence, safety\\) on the bundled reference text into ${join(cache, 'scorers-v1').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: once, a few seconds`));
   // A model that does not exist is an error naming it, not a silent fallback.
   const p = join(work, 'bad.yaml');
   writeFileSync(p, 'stages:\n  - type: quality_classifier\n    options: { model: missing.bin }\n');

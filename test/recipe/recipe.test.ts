@@ -1,9 +1,11 @@
 // The recipe end to end at the `tiny` scale (seconds): every stage's outputs exist and load, the loss
-// falls, the report covers each stage; and a recipe killed in the middle of pretraining continues
-// from its checkpoint on --resume instead of starting over.
+// falls, the report covers each stage; a recipe killed in the middle of pretraining continues from its
+// checkpoint on --resume instead of starting over (a fixed step count, so that the two runs compare
+// bit for bit); a budget too small to keep is reported as exceeded, with why, in the console and the
+// report; and the command the recipe suggests at the end works when pasted.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { decompress } from 'fzstd';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ const stages: string[] = [];
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'yi-recipe-'));
   rt = await Runtime.create({ threads: 2 });
-  result = await runRecipe(rt, { out: join(tmp, 'whole'), scale: 'tiny', seed: 1, onEvent: (e) => e.type === 'stage' && e.status === 'done' && stages.push(e.stage) });
+  result = await runRecipe(rt, { out: join(tmp, 'whole'), scale: 'tiny', seed: 1, steps: 60, onEvent: (e) => e.type === 'stage' && e.status === 'done' && stages.push(e.stage) });
 });
 after(async () => {
   await rt.close();
@@ -92,12 +94,14 @@ test('the report has every stage: data with its chart, tokenizer, loss curves, s
   for (const stage of ['gopher_quality', 'minhash_dedup', 'perplexity', 'cluster_filter']) assert.ok(html.includes(stage), stage);
   const md = readFileSync(result.report.markdown, 'utf8');
   assert.match(md, /## Samples/);
-  assert.match(md, /yi chat --model/);
+  assert.match(md, /is a small base model \(0\.\d\d M parameters\) pretrained on 61 K tokens: it continues text, it does not follow instructions or chat\. Try it: `npx yi generate -m \S+ -p "The" -n 24`/);
+  assert.match(md, /a fixed 60 steps \(--steps\)/);
+  assert.doesNotMatch(md, /yi chat/);
 });
 
 test('a recipe interrupted during pretraining continues with --resume', async () => {
   const out = join(tmp, 'killed');
-  const args = [yi, 'recipe', '--scale', 'tiny', '--out', out, '--threads', '2', '--seed', '1', '--no-progress'];
+  const args = [yi, 'recipe', '--scale', 'tiny', '--out', out, '--threads', '2', '--seed', '1', '--steps', '60', '--no-progress'];
   const log = join(out, 'train', 'log.jsonl');
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -123,7 +127,53 @@ test('a recipe interrupted during pretraining continues with --resume', async ()
   assert.match(r.stderr, /resuming from .*step-/);
   // It continued: same steps, same numbers as the uninterrupted run (same seed and threads).
   assert.deepEqual(trainLog(out), trainLog(result.out));
-  assert.match(r.stdout, /next: {3}yi chat --model/);
+  assert.match(r.stdout, /model: {2}\S+ is a small base model/);
+});
+
+/** The environment of a command started by `npm start` (npm sets these; INIT_CWD is the caller's folder). */
+function npmEnv(cwd: string): NodeJS.ProcessEnv {
+  return { ...process.env, npm_command: 'start', npm_lifecycle_event: 'start', INIT_CWD: cwd };
+}
+
+test('a budget too small to keep: the console and the report say so and why; the suggested command works', () => {
+  // The finished stages of the whole run, then pretraining and the samples again under a budget of
+  // 0.6 s that the stages before pretraining alone have overrun.
+  const out = join(tmp, 'over');
+  cpSync(result.out, out, { recursive: true });
+  rmSync(join(out, 'train'), { recursive: true, force: true });
+  const state = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8')) as Record<string, any>;
+  delete state.done.pretrain;
+  delete state.done.samples;
+  delete state.pretrain;
+  delete state.samples;
+  delete state.budget;
+  writeFileSync(join(out, 'recipe.json'), JSON.stringify(state));
+  const r = spawnSync(process.execPath, [yi, 'recipe', '--scale', 'tiny', '--out', out, '--threads', '2', '--seed', '1', '--minutes', '0.01', '--resume', '--no-progress'], { encoding: 'utf8', cwd: repoRoot, env: npmEnv(repoRoot) });
+  assert.equal(r.status, 0, r.stderr);
+  const why = /the 0\.6 s budget leaves 0\.0 s for pretraining after \d+(\.\d)? s of earlier stages and 10 s kept for the samples; it trains for its minimum of 3\.0 s/;
+  assert.match(r.stderr, new RegExp(`over budget: ${why.source}`), 'warned when pretraining starts');
+  assert.match(r.stdout, /over budget: \d+(\.\d)? s against the 0\.6 s asked for \(--minutes 0\.01\), because:\n {2}- /);
+  assert.match(r.stdout, why);
+  const md = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(md, /Over budget: \d+(\.\d)? s against the 0\.6 s asked for/);
+  assert.match(md, why);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<strong>Over budget: /);
+  const saved = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8')) as { pretrain: { mode: string; budgetSeconds: number; budget: { decayStart: number } }; budget: { overSeconds: number } };
+  assert.equal(saved.pretrain.mode, 'time');
+  assert.equal(saved.pretrain.budgetSeconds, 3);
+  assert.ok(saved.pretrain.budget.decayStart >= 1, 'a time-budgeted pretraining with its decay');
+  assert.ok(saved.budget.overSeconds > 0);
+
+  // The last lines name the model's kind and give a command that runs as printed from the user's shell.
+  assert.match(r.stdout, /model: {2}\S+ is a small base model \(0\.\d\d M parameters\) pretrained on \d+ K tokens: it continues text, it does not follow instructions or chat/);
+  const command = /^try: {4}(.+)$/m.exec(r.stdout)?.[1];
+  assert.ok(command?.startsWith('npx yi generate -m '), `suggested: ${command}`);
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('npm_') || k === 'INIT_CWD') delete env[k];
+  const g = spawnSync('sh', ['-c', command!], { encoding: 'utf8', cwd: repoRoot, env });
+  assert.equal(g.status, 0, `${command}: ${g.stderr}`);
+  assert.ok(g.stdout.startsWith('The'), g.stdout);
+  assert.match(g.stderr, /generated: \d+ tokens/);
 });
 
 test('an existing recipe folder is not overwritten without --resume', async () => {

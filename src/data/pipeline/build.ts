@@ -82,7 +82,7 @@ export function specImports(r: ResolvedPipeline): string[] {
   return r.kind === 'spec' ? resolveImports(r.spec.imports, r.spec.baseDir) : [];
 }
 
-export async function buildStages(r: ResolvedPipeline): Promise<PipelineStage[]> {
+export async function buildStages(r: ResolvedPipeline, o: { notice?: (line: string) => void } = {}): Promise<PipelineStage[]> {
   if (r.kind === 'module') {
     let mod: Record<string, unknown>;
     try {
@@ -104,7 +104,7 @@ export async function buildStages(r: ResolvedPipeline): Promise<PipelineStage[]>
     // A spec built in code skips the file's checks: its names are checked here, before any is used.
     const bad = unsafeName(name);
     if (bad) throw new PipelineError(`${file}: stages[${index}].name: ${bad}`);
-    out.push({ name, type: s.type, stage: await createStage(s.type, s.options ?? {}, { name, baseDir, file, index }) });
+    out.push({ name, type: s.type, stage: await createStage(s.type, s.options ?? {}, { name, baseDir, file, index, notice: o.notice }) });
   }
   checkNames(out, file);
   return out;

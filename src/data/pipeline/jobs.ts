@@ -60,8 +60,10 @@ interface DroppedRecord {
   reason: string;
 }
 
+/** A job in words, with phases counted from 1 as in the progress labels ('phase 2/3'); work/phase-N folders count from 0. */
 export function describeJob(j: Job): string {
-  return j.kind === 'combine' ? `combine (phase ${j.phase})` : `${j.kind === 'phase' ? 'phase' : 'index (phase'} ${j.phase}${j.kind === 'index' ? ')' : ''} task ${j.task}`;
+  const phase = j.phase + 1;
+  return j.kind === 'combine' ? `combine (phase ${phase})` : j.kind === 'index' ? `index (phase ${phase}) task ${j.task}` : `phase ${phase} task ${j.task}`;
 }
 
 function writeJson(path: string, value: unknown): void {

@@ -18,6 +18,8 @@ export interface StageContext {
   file?: string;
   /** The stage's position in the pipeline's `stages`, for errors. */
   index?: number;
+  /** Tells the user about slow work a factory does on their behalf (training default models); absent in workers. */
+  notice?: (line: string) => void;
 }
 
 export type StageFactory = (options: Record<string, unknown>, ctx: StageContext) => Stage | Promise<Stage>;

@@ -39,9 +39,12 @@ export interface TokenOutputOptions {
 }
 
 export interface PipelineProgress {
-  /** 'phase 1/3', 'index minhash_dedup', 'combine minhash_dedup', 'waiting for other ranks'. */
+  /** 'phase 1/3', 'index minhash_dedup', 'combine minhash_dedup', 'waiting for other ranks' (phases count from 1, as in describeJob). */
   step: string;
-  /** Input records this process has read in this run (all phases). */
+  /**
+   * Input records this process has read in this run: counted where the input is read (the first
+   * phase); later phases reread the survivors and do not add to it.
+   */
   records: number;
   /** Jobs of the current step done, out of `jobs`. */
   done: number;
@@ -92,6 +95,8 @@ export interface RunPipelineOptions {
   onLog?: (line: string) => void;
   /** Called for what the run skips or keeps only in part: input files that are not regular files, damaged input files. */
   onWarning?: (message: string) => void;
+  /** Called for what the user should hear about whatever the display (default scorer models trained into the cache). */
+  onNotice?: (line: string) => void;
 }
 
 export interface PipelineRunResult {
@@ -103,7 +108,7 @@ export interface PipelineRunResult {
   tasksDone: number;
   /** Jobs (task phases, indexes, combines) run now. */
   jobsRun: number;
-  /** Input records read by this process in this run. */
+  /** Input records read by this process in this run (the first phase's reads). */
   records: number;
   seconds: number;
   /** Merged stats and report (rank 0, once every task of every rank is done). */
@@ -142,7 +147,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
   const imports = [...(o.imports ?? []).map((m) => (m.startsWith('.') || m.startsWith('/') ? resolve(m) : m)), ...('resolved' in source ? specImports(source.resolved) : [])];
   await importModules(imports, 'resolved' in source ? source.resolved : undefined);
   // The main thread's own instance: it tells the phases apart, and runs jobs when there are no workers.
-  const stages = 'stages' in source ? namedStages(source.stages) : await buildStages(source.resolved);
+  const stages = 'stages' in source ? namedStages(source.stages) : await buildStages(source.resolved, { notice: o.onNotice });
   const infos: StageInfo[] = stageInfo(stages);
   const phases = phasesOf(infos);
 
@@ -184,6 +189,8 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
   const last = phases.length - 1;
 
   let records = 0;
+  // Only the first phase reads the input; the others read what it kept.
+  let readingInput = false;
   let step = '';
   let done = 0;
   let jobs = 0;
@@ -194,6 +201,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
     o.onProgress?.({ step, records, done, jobs });
   };
   const onRecords = (n: number): void => {
+    if (!readingInput) return;
     records += n;
     o.onProgress?.({ step, records, done, jobs });
   };
@@ -239,7 +247,9 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRunRes
           await waitFor([layout.combineMarker(p.index)], `rank 0 to combine ${name}`, o, progress);
         }
       }
+      readingInput = p.index === 0;
       await runJobs(`phase ${p.index + 1}/${phases.length}`, todo.map((task) => ({ kind: 'phase', phase: p.index, task })));
+      readingInput = false;
     }
   } finally {
     await executor?.close();

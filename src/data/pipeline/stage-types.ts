@@ -40,7 +40,7 @@ for (const [type, description] of Object.entries(SCORERS)) {
   registerStage(
     type,
     async (given: Record<string, unknown>, ctx: StageContext) => {
-      const defaults = given.model === undefined && given.models === undefined ? defaultScorerOptions(await cachedDefaultScorers())[type] : {};
+      const defaults = given.model === undefined && given.models === undefined ? defaultScorerOptions(await cachedDefaultScorers({ notice: ctx.notice }))[type] : {};
       return scorerFactories[type]!({ ...defaults, ...given, name: ctx.name });
     },
     { description: `${description}; without a model: the default one, trained on the bundled reference text into ${'$'}YI_CACHE or ~/.cache/yi-ts`, options: scorerSchemas[type]! },

@@ -88,14 +88,19 @@ let cached: Promise<DefaultScorerFiles> | undefined;
 
 /**
  * The default models, trained into the cache on first use (a few seconds; atomic, so processes that
- * race train the same bytes and the last rename wins).
+ * race train the same bytes and the last rename wins). `notice` hears when that training starts and
+ * ends: it writes to the user's home folder and takes seconds, so the user should know.
  */
-export function cachedDefaultScorers(): Promise<DefaultScorerFiles> {
+export function cachedDefaultScorers(o: { notice?: (line: string) => void } = {}): Promise<DefaultScorerFiles> {
   cached ??= (async () => {
     const dir = defaultScorerCacheDir();
     const files = defaultScorerFiles(dir);
     if (Object.values(files).every((f) => existsSync(f))) return files;
-    return (await trainDefaultScorers(dir)).files;
+    o.notice?.(`training the default scorer models (perplexity, quality, coherence, safety) on the bundled reference text into ${dir}: once, a few seconds`);
+    const t0 = performance.now();
+    const r = await trainDefaultScorers(dir);
+    o.notice?.(`default scorer models ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return r.files;
   })();
   return cached;
 }

@@ -99,7 +99,7 @@ test('a failing stage stops the run naming stage, document and task; the rerun r
     },
   };
   const pipeline = [minWords('min_words', 3), flaky, upper('upper')];
-  await assert.rejects(runPipeline({ pipeline, input: [input], out: join(dir, 'flaky'), checkpointEvery: 4, writeDropped: true }), /phase 0 task 0: stage 'flaky' failed on document 'part-0\.jsonl:30' \(task 0\): model file vanished/);
+  await assert.rejects(runPipeline({ pipeline, input: [input], out: join(dir, 'flaky'), checkpointEvery: 4, writeDropped: true }), /phase 1 task 0: stage 'flaky' failed on document 'part-0\.jsonl:30' \(task 0\): model file vanished/);
   assert.ok(existsSync(join(dir, 'flaky', 'work', 'checkpoints', 'phase-0', '00000.json')));
   armed = false;
   const r = await runPipeline({ pipeline, input: [input], out: join(dir, 'flaky'), checkpointEvery: 4, writeDropped: true });
