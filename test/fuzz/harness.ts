@@ -38,7 +38,8 @@ export function* mutations(valid: Uint8Array, seed: number, count: number): Gene
   const n = valid.length;
   for (let i = 0; i < count; i++) {
     const kind = r(7);
-    const b = valid.slice();
+    // A copy of its own (at offset 0): slice() of a Node Buffer is a view, and edits would reach the seed.
+    const b = new Uint8Array(valid);
     if (kind === 0 || n < 8) {
       const at = r(n);
       yield { name: `truncate at ${at} of ${n}`, bytes: valid.slice(0, at) };
