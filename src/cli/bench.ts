@@ -54,7 +54,7 @@ export function registerBench(program: Command): void {
         const rt = await Runtime.create({ threads });
         try {
           const model = o.model
-            ? loadModel(rt, o.model, { dtype: parseType(o.type), batch: 128, strict: o.strict, check: o.check, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) })
+            ? loadModel(rt, o.model, { dtype: parseType(o.type), batch: 128, strict: o.strict, check: o.check })
             : YiModel.random(rt, preset(o.preset!), parseType(o.type) ?? 'q8_0', 1, { contextLength: 1024, batch: 128 });
           benchModel(rep, model, {
             label: o.model ?? o.preset!,

@@ -1,6 +1,6 @@
 // The `yi chat` conversation loop over plain streams, so that it runs (and is tested) without a terminal:
 // lines in, streamed replies out, notices on a second stream, and Ctrl-C from a signal source. Ctrl-C
-// works as in llama-cli: during a reply it stops that reply and returns to the prompt; at the prompt
+// works as in llama-cli: during a reply (or the prompt before it) it stops that reply and returns to the prompt; at the prompt
 // (or a second time before the stopped reply has returned) it ends the session.
 import { createInterface } from 'node:readline';
 import { generateAsync, type GenerateOptions } from '../model/generate.js';
@@ -41,7 +41,7 @@ export const CHAT_HELP = [
   '  /system TEXT    set the system prompt (/system alone removes it)',
   '  /exit, /quit    leave (so do Ctrl-D and Ctrl-C at the prompt)',
   '  //TEXT          send TEXT starting with one /',
-  'Ctrl-C during a reply stops the reply.',
+  'Ctrl-C during a reply (or while the message is read) stops the reply.',
 ].join('\n');
 
 /** A warning for models that do not look like chat models, or undefined. */
@@ -135,9 +135,17 @@ export async function runChatSession(o: ChatSessionOptions): Promise<ChatSession
         reply = undefined;
       }
       output.write('\n');
+      if (quitRequested) return 'interrupt';
+      if (r.finishReason === 'aborted' && r.tokens.length === 0) {
+        // Stopped before the first token (during a long prompt): the message is dropped, so the
+        // conversation is as before it; the cache was rolled back by generate, or holds the prompt,
+        // which the next turn's prefix match trims either way.
+        turns.pop();
+        notices.write(`(stopped before the reply, ${r.promptDone} of ${r.promptTokens} prompt tokens read; the message was dropped. Ctrl-C at the prompt quits)\n`);
+        continue;
+      }
       // A stopped reply stays in the conversation as far as it got (the KV cache holds it too).
       turns.push({ role: 'assistant', content: r.text });
-      if (quitRequested) return 'interrupt';
       if (r.finishReason === 'aborted') notices.write('(reply stopped; Ctrl-C at the prompt quits)\n');
       if (r.finishReason === 'context') notices.write('(the context is full: /reset to start a new conversation)\n');
     }

@@ -18,6 +18,7 @@ export interface ModelCliOptions {
   type?: string;
   threads?: string;
   ctx?: string;
+  batch?: string;
   tokenizer?: string;
   strict?: boolean;
   check?: boolean;
@@ -34,6 +35,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--type <dtype>', `weights in memory: ${TYPES.join(', ')} (default: as stored)`)
     .option('-t, --threads <n>', 'threads (default: one per core)')
     .option('-c, --ctx <n>', 'context length in tokens, at most the model\'s maximum (default: that maximum, capped at 4096)')
+    .option('-b, --batch <n>', 'prompt tokens run per step (default 128); Ctrl-C is seen between steps, so a smaller batch answers it sooner')
     .option('--tokenizer <path>', 'tokenizer to use instead of the model\'s own')
     .option('--strict', 'refuse a checkpoint with tensors the model does not read (default: warn)')
     .option('--check', 'scan the weights for NaN and infinite values while loading');
@@ -105,6 +107,7 @@ export function checkModelArgs(o: Pick<ModelCliOptions, 'model' | 'ctx'>): numbe
 
 export async function loadForCli(o: ModelCliOptions, extra: { batch?: number; quiet?: boolean } = {}): Promise<LoadedModel> {
   const contextLength = checkModelArgs(o);
+  const batch = intOption('batch', o.batch, 1) ?? extra.batch;
   const rt = await Runtime.create({ threads: intOption('threads', o.threads, 1) });
   const t0 = performance.now();
   const tokenizer = Tokenizer.load(o.tokenizer ?? o.model);
@@ -113,9 +116,10 @@ export async function loadForCli(o: ModelCliOptions, extra: { batch?: number; qu
   const model = loadModel(rt, o.model, {
     dtype: parseType(o.type),
     contextLength,
-    batch: extra.batch,
-    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-    onNotice: extra.quiet ? () => {} : (m) => process.stderr.write(`warning: ${m}\n`),
+    batch,
+    onMessage: (m, level) => {
+      if (level === 'warning' || !extra.quiet) process.stderr.write(`warning: ${m}\n`);
+    },
     strict: o.strict,
     check: o.check,
     onProgress: (done, total) => {

@@ -73,9 +73,6 @@ export const CONFIG_LIMITS = {
   maxPositions: 1 << 24,
 } as const;
 
-/** The same bounds under the name the memory check's tests use. */
-export const SIZE_LIMITS = CONFIG_LIMITS;
-
 /** The file's own key for each field, so that a message points at what to fix in the file. */
 export type ConfigKeyNames = Partial<Record<keyof YiConfig, string>>;
 

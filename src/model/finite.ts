@@ -1,7 +1,8 @@
 // Finds NaN and infinite weights in a file's own encoding, before any conversion can hide or spread
 // them: a non-finite weight turns every logit downstream into NaN, and a quantized block's f16 scale
 // can be Inf while its integer quants look fine. Used by `--check` on load and always by `yi convert`.
-import type { SourceDType, SourceTensor } from './source.js';
+import { LoadError, type SourceDType, type SourceTensor, type WeightSource } from './source.js';
+import { listNames } from './tensor-set.js';
 
 /** Non-finite values in one tensor: how many, and where the first one is. */
 export interface NonFinite {
@@ -72,4 +73,16 @@ export function scanningReads(s: SourceTensor, found: (n: NonFinite) => void): S
 export function describeNonFinite(n: NonFinite, dtype: SourceDType): string {
   const what = dtype === 'q8_0' || dtype === 'q4_0' ? `weights with a NaN/Inf block scale (the first block at row ${n.row}, column ${n.col})` : `NaN/Inf values (the first at row ${n.row}, column ${n.col})`;
   return `${n.count} ${what}`;
+}
+
+/** What a scan found in one tensor, with the encoding it was found in. */
+export interface TensorNonFinite {
+  n: NonFinite;
+  dtype: SourceDType;
+}
+
+/** The error for a file whose tensors have NaN or infinite weights, naming them (`--check`). */
+export function nonFiniteError(src: WeightSource, found: ReadonlyMap<string, TensorNonFinite>): LoadError {
+  const list = [...found].map(([name, { n, dtype }]) => `${name}: ${describeNonFinite(n, dtype)}`);
+  return new LoadError(src.format, src.path, `${found.size} tensor${found.size > 1 ? 's have' : ' has'} NaN or infinite weights: ${listNames(list, 8)}`);
 }

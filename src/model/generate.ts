@@ -1,7 +1,9 @@
 // Text generation: prompt -> tokens, prefill (reusing the KV cache's common prefix), then one
 // token at a time until a stop token, a stop string or the token limit; text is streamed without
-// ever cutting a UTF-8 character or showing the start of a stop string. generateAsync is the same
-// loop, handing the event loop a turn between tokens so that a signal (Ctrl-C in `yi chat`) can stop it.
+// ever cutting a UTF-8 character or showing the start of a stop string. The prompt runs in chunks of
+// the model's batch. generateAsync is the same loop, handing the event loop a turn between prompt
+// chunks and between tokens: the forward pass is synchronous, so only there can a signal (Ctrl-C in
+// `yi chat` and `yi generate`) be seen, even during a prompt of thousands of tokens.
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { YiModel } from './model.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
@@ -18,7 +20,8 @@ export interface GenerateOptions extends SamplerOptions {
   onText?: (text: string) => void;
   /** Add the tokenizer's BOS before a text prompt (default: the tokenizer's own setting). */
   addBos?: boolean;
-  /** Stops the answer where it is (finish reason 'aborted'); looked at before every token. */
+  /** Stops the answer where it is (finish reason 'aborted'); looked at before every prompt chunk and
+   *  every token. Stopped during the prompt, the cache is rolled back to what it held before the call. */
   signal?: AbortSignal;
 }
 
@@ -26,6 +29,9 @@ export interface GenerateResult {
   text: string;
   tokens: number[];
   promptTokens: number;
+  /** Prompt tokens that had been run (reused ones included) when generation ended: promptTokens, or
+   *  fewer when the signal stopped it during the prompt (then no token was generated). */
+  promptDone: number;
   /** Prompt tokens whose cached keys/values were reused from the previous call. */
   reusedTokens: number;
   finishReason: 'stop' | 'length' | 'context' | 'aborted';
@@ -55,7 +61,7 @@ export function generate(model: YiModel, tokenizer: Tokenizer, prompt: string | 
   }
 }
 
-/** generate(), yielding to the event loop after every token (so `opts.signal` can be aborted meanwhile). */
+/** generate(), yielding to the event loop after every prompt chunk and every token (so `opts.signal` can be aborted meanwhile). */
 export async function generateAsync(model: YiModel, tokenizer: Tokenizer, prompt: string | readonly number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
   const steps = generationSteps(model, tokenizer, prompt, opts);
   for (;;) {
@@ -65,7 +71,7 @@ export async function generateAsync(model: YiModel, tokenizer: Tokenizer, prompt
   }
 }
 
-/** The generation loop; it yields once per generated token. */
+/** The generation loop; it yields after each prompt chunk but the last and after each generated token. */
 function* generationSteps(model: YiModel, tokenizer: Tokenizer, prompt: string | readonly number[], opts: GenerateOptions): Generator<void, GenerateResult> {
   const maxTokens = opts.maxTokens ?? 256;
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`generate: maxTokens must be an integer >= 0, got ${maxTokens}`);
@@ -86,7 +92,18 @@ function* generationSteps(model: YiModel, tokenizer: Tokenizer, prompt: string |
   model.truncate(common);
 
   const t0 = performance.now();
-  let logits = model.forward(ids.slice(common));
+  const stoppedInPrompt = (done: number): GenerateResult => {
+    model.truncate(common);
+    const t = (performance.now() - t0) / 1e3;
+    return { text: '', tokens: [], promptTokens: ids.length, promptDone: done, reusedTokens: common, finishReason: 'aborted', promptSeconds: t, generateSeconds: 0 };
+  };
+  // One forward() per batch-sized chunk: the same steps forward() takes inside, with a turn between them.
+  let logits!: ReturnType<YiModel['forward']>;
+  for (let at = common; at < ids.length; at += model.batch) {
+    if (opts.signal?.aborted) return stoppedInPrompt(at);
+    logits = model.forward(ids.slice(at, Math.min(at + model.batch, ids.length)));
+    if (at + model.batch < ids.length) yield;
+  }
   const t1 = performance.now();
 
   const out: number[] = [];
@@ -134,6 +151,7 @@ function* generationSteps(model: YiModel, tokenizer: Tokenizer, prompt: string |
     text,
     tokens: out,
     promptTokens: ids.length,
+    promptDone: ids.length,
     reusedTokens: common,
     finishReason,
     promptSeconds: (t1 - t0) / 1e3,

@@ -8,9 +8,9 @@ import { quantBytes } from '../tensor/ops/quant.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkInferenceMemory } from './memory.js';
 import { YiModel, type ModelOptions } from './model.js';
-import { describeNonFinite, scanningReads, type NonFinite } from './finite.js';
-import { LoadError, openWeights, type SourceTensor, type WeightSource } from './source.js';
-import { listNames, selectTensors, unusedWarning } from './tensor-set.js';
+import { nonFiniteError, scanningReads, type TensorNonFinite } from './finite.js';
+import { openWeights, type SourceTensor, type WeightSource } from './source.js';
+import { selectTensors, unusedWarning } from './tensor-set.js';
 import { fallbackSummary, matrixType, type WeightFallback } from './weight-types.js';
 import { STAGING_ROWS, type MatrixTypes } from './weights.js';
 
@@ -24,13 +24,15 @@ export interface LoadOptions extends ModelOptions {
   onProgress?: (done: number, total: number) => void;
   /** Refuse a file with tensors the model does not read (default: warn and ignore them). */
   strict?: boolean;
-  /** Receives notes that are not faults of the file (matrices that fell back from `dtype`); default: as warnings. */
-  onNotice?: (message: string) => void;
   /** Scan every weight for NaN and infinite values as it is read (one more pass over the bytes); fail naming each tensor that has some. */
   check?: boolean;
-  /** Receives warnings (ignored tensors, an lm_head kept untied, matrices that fell back from `dtype`); default: printed to stderr. */
-  onWarning?: (message: string) => void;
+  /** Receives what loading has to say: warnings about the file (ignored tensors, an lm_head kept untied) and
+   *  notes that are no fault of the file (matrices that fell back from `dtype`); default: printed to stderr. */
+  onMessage?: (message: string, level: LoadMessageLevel) => void;
 }
+
+/** A load message's weight: 'warning' is about the file; a 'note' is about choices made for it (`--quiet` silences notes). */
+export type LoadMessageLevel = 'warning' | 'note';
 
 /** Opens `path` (a Hugging Face model folder or a .gguf file) and loads it. */
 export function loadModel(rt: Runtime, path: string, opts: LoadOptions = {}): YiModel {
@@ -48,13 +50,14 @@ export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions
   // mixed file is estimated at the type of its first attention matrix.
   const dtype = opts.dtype ?? src.tensors.get('model.layers.0.self_attn.q_proj.weight')?.dtype ?? 'f32';
   checkInferenceMemory(cfg, { dtype, contextLength: opts.contextLength ?? Math.min(cfg.maxPositions, 4096), batch: opts.batch ?? 128 }, { arenaBytes: rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread });
-  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const say = opts.onMessage ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const warn = (m: string) => say(m, 'warning');
   // Every tensor is checked against the config before anything is allocated.
   const { sources, unused, tiedHeadInFile } = selectTensors(src, { strict: opts.strict });
   if (unused.length > 0) warn(unusedWarning(src, unused));
   const total = 3 + cfg.layers * 9;
   let done = 0;
-  const nonFinite = new Map<string, { n: NonFinite; dtype: SourceTensor['dtype'] }>();
+  const nonFinite = new Map<string, TensorNonFinite>();
   let embed: Tensor | undefined;
   const want = opts.dtype;
   const typeOf: MatrixTypes = want ? (_name, [, cols]) => matrixType(want, cols) : (name) => sources.get(name)!.dtype;
@@ -84,11 +87,10 @@ export function loadFromSource(rt: Runtime, src: WeightSource, opts: LoadOptions
   );
   if (nonFinite.size > 0) {
     model.dispose();
-    const list = [...nonFinite].map(([name, { n, dtype: d }]) => `${name}: ${describeNonFinite(n, d)}`);
-    throw new LoadError(src.format, src.path, `${nonFinite.size} tensor${nonFinite.size > 1 ? 's have' : ' has'} NaN or infinite weights: ${listNames(list, 8)}`);
+    throw nonFiniteError(src, nonFinite);
   }
   const summary = fallbackSummary(fallbacks, 2 + cfg.layers * 7);
-  if (summary) (opts.onNotice ?? warn)(summary);
+  if (summary) say(summary, 'note');
   return model;
 }
 

@@ -1,31 +1,21 @@
-// The `yi chat` loop without a terminal: commands, Ctrl-C (stops a reply; at the prompt or twice, quits),
+// The `yi chat` loop without a terminal: commands, Ctrl-C (stops a reply, also while its prompt is read;
+// at the prompt or twice, quits),
 // Ctrl-D, notices for models that are not chat models, and messages that try to forge a turn.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { CHAT_HELP, runChatSession, type ChatSessionEnd, type ChatSessionOptions } from '../../src/cli/chat-session.js';
 import { generate } from '../../src/model/generate.js';
-import { loadModel } from '../../src/model/load.js';
 import type { YiModel } from '../../src/model/model.js';
-import { Runtime } from '../../src/runtime/runtime.js';
 import { encodeChat } from '../../src/tokenizer/chat.js';
 import { encodeModelProto } from '../../src/tokenizer/sentencepiece-proto.js';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
-import { repoRoot } from '../paths.js';
 import { tinyTokenizer, tinyTokenizerProto } from '../model/tiny-tokenizer.js';
+import { useTinyModel } from '../model/tiny-model.js';
 
 const tok = tinyTokenizer();
-let rt: Runtime;
-let model: YiModel;
-before(async () => {
-  rt = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });
-  model = loadModel(rt, join(repoRoot, 'test', 'fixtures', 'yi-tiny'), { dtype: 'f32', contextLength: 256, batch: 16 });
-});
-after(async () => {
-  model.dispose();
-  await rt.close();
-});
+let model!: YiModel;
+useTinyModel({ contextLength: 256, batch: 16 }, (m) => (model = m));
 
 /** A writable that records writes as they happen (synchronously) and lets a test react to each. */
 function recorder(onWrite: (chunk: string, all: string) => void = () => {}): Writable & { text: () => string; chunks: string[] } {
@@ -138,6 +128,43 @@ test('Ctrl-C during a reply stops that reply and returns to the prompt', async (
     { role: 'user', content: 'again' },
   ]);
   assert.equal(second, generate(model, tok, prompt, sampling).text);
+});
+
+test('Ctrl-C while a long message is read (before the first token) stops that reply; the message is dropped and the next turn works', async () => {
+  const long = 'tell me about '.repeat(8).trim(); // a prompt of several chunks of the batch of 16
+  const forward = model.forward;
+  let stopped = false;
+  let interruptNow: (() => void) | undefined;
+  model.forward = (tokens) => {
+    const out = forward.call(model, tokens);
+    // After the first prompt chunk of the long message, as a SIGINT arriving then would.
+    if (!stopped && tokens.length > 1 && interruptNow) {
+      stopped = true;
+      setImmediate(interruptNow);
+    }
+    return out;
+  };
+  let r;
+  try {
+    r = await chat([long, 'hello', '/exit'], {
+      onOutput: (chunk, _all, interrupt) => {
+        if (chunk === '> ') interruptNow = interrupt;
+      },
+    });
+  } finally {
+    model.forward = forward;
+  }
+  assert.ok(stopped);
+  assert.equal(r.end, 'exit');
+  const m = /\(stopped before the reply, (\d+) of (\d+) prompt tokens read; the message was dropped\. Ctrl-C at the prompt quits\)/.exec(r.notices);
+  assert.ok(m, r.notices);
+  assert.ok(Number(m[1]) < Number(m[2]), `${m[1]} of ${m[2]}`);
+  assert.equal(r.replies[0], '\n', 'no reply text to the stopped message');
+  // The conversation the model sees is the second message alone, and its reply is the one a fresh session gives.
+  assert.doesNotMatch(r.cache, /tell me/);
+  model.reset();
+  const fresh = generate(model, tok, encodeChat(tok, [{ role: 'user', content: 'hello' }]), sampling).text;
+  assert.equal(r.replies[1], `${fresh}\n`);
 });
 
 test('two Ctrl-Cs in a row during a reply, or one at the prompt, end the session', async () => {

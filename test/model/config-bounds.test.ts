@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/formats/errors.js';
-import { fromHFConfig, preset, SIZE_LIMITS, toHFConfig, validateConfig, type YiConfig } from '../../src/model/config.js';
+import { fromHFConfig, preset, CONFIG_LIMITS, toHFConfig, validateConfig, type YiConfig } from '../../src/model/config.js';
 
 test('sizes past the bounds are refused, naming the field and the bound', () => {
   const bad = (patch: Partial<YiConfig>, re: RegExp) =>
@@ -16,7 +16,7 @@ test('sizes past the bounds are refused, naming the field and the bound', () => 
   // Every released shape is well inside.
   for (const name of ['yi-6b', 'yi-9b', 'yi-34b', 'yi-34b-200k']) {
     const c = preset(name);
-    for (const [k, limit] of Object.entries(SIZE_LIMITS)) assert.ok(c[k as keyof typeof SIZE_LIMITS] * 8 <= limit, `${name} ${k}`);
+    for (const [k, limit] of Object.entries(CONFIG_LIMITS)) assert.ok(c[k as keyof typeof CONFIG_LIMITS] * 8 <= limit, `${name} ${k}`);
   }
 });
 

@@ -44,7 +44,7 @@ function ggufFile(edit: (meta: ReturnType<typeof ggufSeedMetadata>, tensors: GGU
 /** Loads, returning the warnings given; the model is disposed. */
 function load(path: string, opts: LoadOptions = {}): { warnings: string[]; lmHead: Uint8Array; embed: Uint8Array } {
   const warnings: string[] = [];
-  const model = loadModel(rt, path, { ...opts, onWarning: (w) => warnings.push(w) });
+  const model = loadModel(rt, path, { ...opts, onMessage: (w) => warnings.push(w) });
   try {
     return { warnings, lmHead: model.weights.lmHead.bytes().slice(), embed: model.weights.embed.bytes().slice() };
   } finally {

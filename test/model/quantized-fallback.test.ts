@@ -142,7 +142,7 @@ for (const [ci, c] of cases.entries()) {
       const expected = Object.fromEntries(Object.entries(c.fits).map(([f, fits]) => [f, fits ? type : 'f16']));
       const fromGGUF = loadModel(rt, gguf, { contextLength: 32, batch: 8 });
       const warnings: string[] = [];
-      const atLoad = loadModel(rt, folder, { dtype: type, contextLength: 32, batch: 8, onWarning: (m) => warnings.push(m) });
+      const atLoad = loadModel(rt, folder, { dtype: type, contextLength: 32, batch: 8, onMessage: (m) => warnings.push(m) });
       const f32 = loadModel(rt, folder, { dtype: 'f32', contextLength: 32, batch: 8 });
       try {
         assert.deepEqual(matrixTypes(fromGGUF), expected);

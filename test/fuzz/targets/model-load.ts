@@ -11,14 +11,14 @@ let rt: Promise<Runtime> | undefined;
 /** Loads a model (folder or .gguf) into the engine and frees it; warnings are expected and dropped. */
 export async function loadCheckpoint(path: string): Promise<void> {
   rt ??= Runtime.create({ threads: 1, arenaBytes: 64 << 20 });
-  const model = loadModel(await rt, path, { check: true, onWarning: () => {} });
+  const model = loadModel(await rt, path, { check: true, onMessage: () => {} });
   model.dispose();
 }
 
 /** The same load with --strict: unused tensors are refused. */
 export async function loadCheckpointStrict(path: string): Promise<void> {
   rt ??= Runtime.create({ threads: 1, arenaBytes: 64 << 20 });
-  const model = loadModel(await rt, path, { check: true, strict: true, onWarning: () => {} });
+  const model = loadModel(await rt, path, { check: true, strict: true, onMessage: () => {} });
   model.dispose();
 }
 
