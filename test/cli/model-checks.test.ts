@@ -1,25 +1,19 @@
 // The load checks as a user meets them on the command line: --strict and --check on the model
-// commands, and yi convert refusing NaN/Inf weights (always) and unused tensors (with --strict).
+// commands and on yi info -m, and yi convert refusing NaN/Inf weights (always) and unused tensors (with --strict).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openSafetensors, writeSafetensors, type SafetensorsWriteTensor } from '../../src/formats/safetensors.js';
-import { encodeModelProto } from '../../src/tokenizer/sentencepiece-proto.js';
-import { tinyTokenizerProto } from '../model/tiny-tokenizer.js';
-import { repoRoot } from '../paths.js';
+import { runYi, tinyModelFolder, yiEnv } from './yi-cli.js';
 
-const yi = join(repoRoot, 'dist', 'src', 'cli', 'yi.js');
 const work = mkdtempSync(join(tmpdir(), 'yi-cli-checks-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** The yi-tiny fixture with a tokenizer, its tensors passed through `edit`. */
 function model(name: string, edit: (ts: SafetensorsWriteTensor[]) => SafetensorsWriteTensor[]): string {
-  const dir = join(work, name);
-  cpSync(join(repoRoot, 'test', 'fixtures', 'yi-tiny'), dir, { recursive: true });
-  writeFileSync(join(dir, 'tokenizer.model'), encodeModelProto(tinyTokenizerProto()));
+  const dir = tinyModelFolder(join(work, name));
   const st = openSafetensors(join(dir, 'model.safetensors'));
   const ts = [...st.tensors.values()].map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: st.readTensorBytes(t.name) }));
   st.close();
@@ -27,10 +21,7 @@ function model(name: string, edit: (ts: SafetensorsWriteTensor[]) => Safetensors
   return dir;
 }
 
-function run(...args: string[]): { code: number | null; err: string } {
-  const r = spawnSync(process.execPath, [yi, ...args], { encoding: 'utf8', input: '', env: { ...process.env, YI_THREADS: '1' } });
-  return { code: r.status, err: r.stderr };
-}
+const run = (...args: string[]) => runYi(args, { env: yiEnv(1) });
 
 const extra = model('extra', (ts) => [...ts, { name: 'mm_projector.weight', dtype: 'F32', shape: [4], data: new Uint8Array(16) }]);
 const nan = model('nan', (ts) =>
@@ -69,4 +60,35 @@ test('yi convert --strict refuses unused tensors; without it they are left out w
   const ok = run('convert', extra, join(work, 'x.gguf'), '--quiet');
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.err, /warning: .*mm_projector.weight/);
+});
+
+test('yi info -m checks a checkpoint as the model commands do: unused tensors warned, refused with --strict; --check names NaN weights', () => {
+  const ok = run('info', '-m', extra);
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.err, /^warning: .*extra: 1 tensor in the file is not read by a Llama\/Yi model and ignored \(refused with --strict\): mm_projector.weight\n$/);
+  assert.match(ok.out, /^layers +2$/m);
+  assert.match(ok.out, /^unused +1 tensors \(not read\)$/m);
+  const strict = run('info', '-m', extra, '--strict');
+  assert.equal(strict.code, 1);
+  assert.match(strict.err, /extra: strict: 1 tensor is in the file but not read by a Llama\/Yi model: mm_projector.weight/);
+
+  // Without --check the NaN goes unseen, as on load; with it, the same message as yi generate --check.
+  const unchecked = run('info', '-m', nan);
+  assert.equal(unchecked.code, 0, unchecked.err);
+  assert.match(unchecked.out, /^checked +not scanned for NaN\/Inf/m);
+  const checked = run('info', '-m', nan, '--check');
+  assert.equal(checked.code, 1);
+  assert.match(checked.err, /nan: 1 tensor has NaN or infinite weights: model.layers.1.self_attn.v_proj.weight: 1 NaN\/Inf values \(the first at row 1, column 6\)/);
+  const clean = run('info', '-m', extra, '--check', '--json');
+  assert.equal(clean.code, 0, clean.err);
+  const info = JSON.parse(clean.out) as { model: { checked: boolean; parameters: number; tensorTypes: Record<string, number>; unused: string[] } };
+  assert.equal(info.model.checked, true);
+  assert.deepEqual(info.model.tensorTypes, { f32: 21 });
+  assert.deepEqual(info.model.unused, ['mm_projector.weight']);
+});
+
+test('yi info: --strict and --check without -m are refused, naming -m', () => {
+  const r = run('info', '--check');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--strict and --check describe a checkpoint: give it with -m/);
 });

@@ -1,26 +1,16 @@
 // The model commands end to end, as a user runs them: a child process per command.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { encodeModelProto } from '../../src/tokenizer/sentencepiece-proto.js';
-import { repoRoot } from '../paths.js';
-import { tinyTokenizerProto } from '../model/tiny-tokenizer.js';
+import { runYi, tinyModelFolder } from './yi-cli.js';
 
-const yi = join(repoRoot, 'dist', 'src', 'cli', 'yi.js');
 const work = mkdtempSync(join(tmpdir(), 'yi-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-// The PyTorch-made fixture plus a tokenizer that fits its 96-token vocabulary: a complete HF folder.
-const model = join(work, 'yi-tiny');
-cpSync(join(repoRoot, 'test', 'fixtures', 'yi-tiny'), model, { recursive: true });
-writeFileSync(join(model, 'tokenizer.model'), encodeModelProto(tinyTokenizerProto()));
+const model = tinyModelFolder(join(work, 'yi-tiny'));
 
-function run(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [yi, ...args], { encoding: 'utf8', input: '', env: { ...process.env, YI_THREADS: '2' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => runYi(args);
 
 test('yi generate streams a greedy continuation and reports speeds', () => {
   const a = run('generate', '-m', model, '-p', 'hello', '--temperature', '0', '-n', '6');
@@ -33,17 +23,16 @@ test('yi generate streams a greedy continuation and reports speeds', () => {
 });
 
 test('yi chat answers turns read from stdin and keeps the conversation', () => {
-  const r = spawnSync(process.execPath, [yi, 'chat', '-m', model, '--temperature', '0', '-n', '3', '-s', 'be'], {
-    encoding: 'utf8',
+  const r = runYi(['chat', '-m', model, '--temperature', '0', '-n', '3', '-s', 'be'], {
     input: 'hi\nok\n' + 'a very long message that cannot fit\n'.repeat(2) + '/reset\nhi\n/exit\n',
   });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /chatting with .* \(ChatML\)/);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /chatting with .* \(ChatML\)/);
   // Six prompts before /exit; the long turns are refused, not fatal; /reset starts over, so the
   // last answer to 'hi' is the first one again.
-  const turns = r.stdout.split('> ');
-  assert.equal(turns.length, 8, r.stdout);
-  assert.match(r.stderr, /no longer fits the context of 64 tokens/);
+  const turns = r.out.split('> ');
+  assert.equal(turns.length, 8, r.out);
+  assert.match(r.err, /no longer fits the context of 64 tokens/);
   assert.equal(turns[6], turns[1]);
 });
 
