@@ -2,7 +2,7 @@
 // gradient norm, tokens/s and ETA on a terminal; without one (or with --no-progress), a line every 10
 // steps or every 10 seconds, whichever comes first, so that slow steps still show signs of life.
 import type { Runtime } from '../runtime/runtime.js';
-import type { TrainEvent } from '../train/pretrain.js';
+import type { ResumedTime, TrainEvent } from '../train/pretrain.js';
 import { bar, duration, StatusLine } from './status-line.js';
 
 /** Seconds between log lines when steps are slow. */
@@ -23,8 +23,9 @@ export function trainProgress(rt: Pick<Runtime, 'threads' | 'flavor'>, progress:
     switch (e.type) {
       case 'start': {
         const budget = e.budgetSeconds !== undefined ? `; time budget ${duration(e.budgetSeconds)} (about ${e.steps} steps, re-planned as it runs)` : '';
+        const from = e.resumedFrom ? `resuming from ${e.resumedFrom}` : e.resumedSeconds ? 'starting over (the run stopped before its first checkpoint)' : 'training from scratch';
         line.log(
-          `${e.resumedFrom ? `resuming from ${e.resumedFrom}` : 'training from scratch'}: ${(e.parameters / 1e6).toFixed(2)}M parameters, ` +
+          `${from}${resumedTime(e.resumedSeconds)}: ${(e.parameters / 1e6).toFixed(2)}M parameters, ` +
             `${e.batchTokens} tokens per step (${e.microBatches} micro-batch${e.microBatches > 1 ? 'es' : ''}), ${rt.threads} thread(s), kernels ${rt.flavor}; ` +
             `unigram baseline ${e.unigramLoss.toFixed(3)} nats/token${budget}`,
         );
@@ -61,4 +62,14 @@ export function trainProgress(rt: Pick<Runtime, 'threads' | 'flavor'>, progress:
     }
   };
   return { onEvent, stop: () => line.done() };
+}
+
+/** The time a resume counts as spent, and where it came from: " (12s of training spent: ...)". */
+export function resumedTime(t: ResumedTime | undefined): string {
+  if (!t) return '';
+  const after = t.heartbeatSeconds !== undefined && t.heartbeatSeconds > t.checkpointSeconds;
+  const why = after
+    ? `${t.checkpointSeconds > 0 ? `${duration(t.checkpointSeconds)} at the checkpoint and ` : ''}${duration(t.heartbeatSeconds! - t.checkpointSeconds)} trained after it before the run stopped (${t.heartbeatFile})`
+    : 'as at the checkpoint';
+  return ` (${duration(t.seconds)} of training counted as spent: ${why})`;
 }

@@ -165,15 +165,17 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
   const save = () => writeJsonAtomic(P.state, state);
   save();
 
-  const stage = async (name: RecipeStage, run: () => Promise<string | void>) => {
+  // A stage's seconds are this process's, plus what an interrupted earlier run of it spent (`earlierSeconds`).
+  const stage = async (name: RecipeStage, run: () => Promise<string | void | { detail: string; earlierSeconds: number }>) => {
     if (state.done[name] !== undefined) {
       emit({ type: 'stage', stage: name, status: 'skip' });
       return;
     }
     emit({ type: 'stage', stage: name, status: 'start' });
     const s0 = performance.now();
-    const detail = await run();
-    state.done[name] = (performance.now() - s0) / 1000;
+    const r = await run();
+    const detail = typeof r === 'object' ? r.detail : r;
+    state.done[name] = (performance.now() - s0) / 1000 + (typeof r === 'object' ? r.earlierSeconds : 0);
     save();
     emit({ type: 'stage', stage: name, status: 'done', seconds: state.done[name], detail: detail ?? undefined });
   };
@@ -283,7 +285,8 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
     Object.assign(p, { steps: r.steps, finalLoss: r.finalLoss, valLoss: r.valLoss, tokensPerSecond: r.tokensPerSecond, budget: r.budget });
     const decay = r.budget?.decayStart !== undefined ? `, decay from step ${r.budget.decayStart + 1} at ${secs(r.budget.decayStartSeconds!)}` : '';
     const time = r.budget ? ` in ${secs(r.budget.elapsedSeconds)} of ${secs(r.budget.seconds)}${decay}` : '';
-    return `${r.steps} steps, ${r.tokens} tokens${time}, train loss ${r.finalLoss.toFixed(3)}, validation loss ${r.valLoss?.toFixed(3) ?? '-'}`;
+    // Training time before a kill (up to its last heartbeat) counts against the recipe's budget too.
+    return { detail: `${r.steps} steps, ${r.tokens} tokens${time}, train loss ${r.finalLoss.toFixed(3)}, validation loss ${r.valLoss?.toFixed(3) ?? '-'}`, earlierSeconds: r.resumedSeconds };
   });
 
   // 7. What the model says.

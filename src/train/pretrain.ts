@@ -17,6 +17,7 @@ import { removeStaleWrites } from './run-folder.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
 import { BudgetError, TimeBudget, type BudgetSummary, type TimeBudgetOptions } from './budget.js';
 import { unigramBaseline } from './baseline.js';
+import { HEARTBEAT_FILE, Heartbeats, readHeartbeat } from './heartbeat.js';
 import { openTokenDataset, type TokenDataset } from './shards.js';
 
 export interface PretrainOptions {
@@ -77,7 +78,7 @@ export interface PretrainOptions {
 }
 
 export type TrainEvent =
-  | { type: 'start'; step: number; steps: number; budgetSeconds?: number; parameters: number; batchTokens: number; microBatches: number; resumedFrom?: string; unigramLoss: number }
+  | { type: 'start'; step: number; steps: number; budgetSeconds?: number; parameters: number; batchTokens: number; microBatches: number; resumedFrom?: string; resumedSeconds?: ResumedTime; unigramLoss: number }
   | { type: 'train'; step: number; steps: number; tokens: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; elapsedSeconds: number }
   /** A time-budgeted run starts its learning-rate decay (after `step` steps, `elapsedSeconds` into the run). */
   | { type: 'decay'; step: number; plannedSteps: number; elapsedSeconds: number; budgetSeconds: number }
@@ -85,6 +86,21 @@ export type TrainEvent =
   | { type: 'checkpoint'; step: number; path: string }
   /** What a start removed or put back from writers killed mid-write (run-folder.ts), one note each. */
   | { type: 'cleanup'; notes: string[] };
+
+/**
+ * The training time a resume counts as spent: the larger of the checkpoint's and the heartbeat's
+ * (heartbeat.ts), so that the time trained after the last checkpoint before a kill is not lost to the budget.
+ */
+export interface ResumedTime {
+  /** What is counted: max(checkpoint, heartbeat). */
+  seconds: number;
+  /** Elapsed seconds saved in the checkpoint resumed from (0 when the run restarts before its first). */
+  checkpointSeconds: number;
+  /** Elapsed seconds of the run's last heartbeat, when it left one. */
+  heartbeatSeconds?: number;
+  /** The heartbeat's file. */
+  heartbeatFile: string;
+}
 
 export interface PretrainResult {
   steps: number;
@@ -100,6 +116,8 @@ export interface PretrainResult {
   stoppedEarly: boolean;
   /** A time-budgeted run: how the budget went (over it, and why). */
   budget?: BudgetSummary;
+  /** Seconds of training counted from before this process (a resume), 0 for a fresh run. */
+  resumedSeconds: number;
 }
 
 export async function pretrain(rt: Runtime, opts: PretrainOptions): Promise<PretrainResult> {
@@ -174,6 +192,9 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
   const ckptDir = join(opts.out, 'checkpoints');
   const logPath = join(opts.out, 'log.jsonl');
   const resumeFrom = opts.resume ? latestCheckpoint(ckptDir) : undefined;
+  // Read before anything can overwrite it: the time the killed run trained since its last checkpoint.
+  const heartbeat = opts.resume ? readHeartbeat(opts.out) : undefined;
+  const heartbeats = new Heartbeats(opts.out);
   if (opts.resume && resumeFrom === undefined && existsSync(logPath)) {
     // A run killed before its first checkpoint: start over.
     writeTextAtomic(logPath, '');
@@ -187,6 +208,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
   let step = 0;
   let tokens = 0;
   let elapsedBefore = 0;
+  let resumedSeconds: ResumedTime | undefined;
   try {
     if (resumeFrom) {
       const st = loadCheckpoint(resumeFrom, model, opt);
@@ -207,11 +229,16 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
     } else if (existsSync(logPath) && readFileSync(logPath, 'utf8').length > 0 && !opts.resume) {
       throw new RangeError(`${opts.out} already holds a training run (log.jsonl); pass --resume to continue it or choose another --out`);
     }
+    if (opts.resume && (resumeFrom || heartbeat)) {
+      // A run killed before its first checkpoint starts over, but the time it trained is spent too.
+      resumedSeconds = { seconds: Math.max(elapsedBefore, heartbeat?.elapsedSeconds ?? 0), checkpointSeconds: elapsedBefore, heartbeatSeconds: heartbeat?.elapsedSeconds, heartbeatFile: join(opts.out, HEARTBEAT_FILE) };
+      elapsedBefore = resumedSeconds.seconds;
+    }
     const log = (record: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify(record) + '\n');
     // The loss of a context-free model of the same tokens: what "learning" must beat.
     const unigram = unigramBaseline(dataset);
     if (!resumeFrom) log({ type: 'baseline', step: 0, unigram_loss: unigram.crossEntropy, on: unigram.split });
-    opts.onEvent?.({ type: 'start', step, steps: steps ?? budgetEstimate(timeBudget!), budgetSeconds: timeBudget?.seconds, parameters: model.parameterCount, batchTokens, microBatches: accum, resumedFrom: resumeFrom, unigramLoss: unigram.crossEntropy });
+    opts.onEvent?.({ type: 'start', step, steps: steps ?? budgetEstimate(timeBudget!), budgetSeconds: timeBudget?.seconds, parameters: model.parameterCount, batchTokens, microBatches: accum, resumedFrom: resumeFrom, resumedSeconds, unigramLoss: unigram.crossEntropy });
 
     // The same validation sequences at every evaluation, spread over the whole val split.
     const val: TokenBatch[] = evalTokens > 0 && sequenceCount(dataset.split('val').tokens, seqLen) > 0
@@ -301,6 +328,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
         stoppedEarly = true;
         break;
       }
+      heartbeats.beat({ step, elapsedSeconds: elapsedSince() });
       // Let timers and signals run between steps (progress bars, Ctrl-C).
       await new Promise((r) => setImmediate(r));
     }
@@ -317,6 +345,7 @@ async function run(rt: Runtime, cfg: YiConfig, dataset: TokenDataset, opts: Pret
       logPath,
       stoppedEarly,
       budget: budget && !stoppedEarly ? budget.summary(step, elapsedBefore + elapsed, batchTokens) : undefined,
+      resumedSeconds: elapsedBefore,
     };
   } finally {
     opt.dispose();

@@ -38,3 +38,16 @@ test('the start line tells a time budget and its first estimate', () => {
   p.onEvent({ type: 'start', step: 0, steps: 438, budgetSeconds: 540, parameters: 1e6, batchTokens: 1024, microBatches: 1, unigramLoss: 5 });
   assert.match(log.text, /time budget 9m00s \(about 438 steps, re-planned as it runs\)/);
 });
+
+test('a resume says how much training time it counts as spent, the heartbeat\'s when the run trained past its checkpoint', () => {
+  const log = new FakeLog();
+  const p = trainProgress({ threads: 1, flavor: 'simd128' }, true, new StatusLine(log, { now: () => 0 }));
+  const resumedSeconds = { seconds: 130, checkpointSeconds: 118, heartbeatSeconds: 130, heartbeatFile: 'run/heartbeat.json' };
+  p.onEvent({ type: 'start', step: 40, steps: 438, budgetSeconds: 540, parameters: 1e6, batchTokens: 1024, microBatches: 1, resumedFrom: 'run/checkpoints/step-00000040', resumedSeconds, unigramLoss: 5 });
+  assert.match(log.text, /resuming from run\/checkpoints\/step-00000040 \(2m10s of training counted as spent: 1m58s at the checkpoint and 12s trained after it before the run stopped \(run\/heartbeat\.json\)\): /);
+  const atCheckpoint = new FakeLog();
+  trainProgress({ threads: 1, flavor: 'simd128' }, true, new StatusLine(atCheckpoint, { now: () => 0 })).onEvent({
+    type: 'start', step: 40, steps: 438, parameters: 1e6, batchTokens: 1024, microBatches: 1, resumedFrom: 'ckpt', resumedSeconds: { ...resumedSeconds, seconds: 118, heartbeatSeconds: 100 }, unigramLoss: 5,
+  });
+  assert.match(atCheckpoint.text, /resuming from ckpt \(1m58s of training counted as spent: as at the checkpoint\): /);
+});

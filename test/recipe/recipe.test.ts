@@ -124,7 +124,12 @@ test('a recipe interrupted during pretraining continues with --resume', async ()
   const r = spawnSync(process.execPath, [...args, '--resume'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /1\/7 raw corpus: done in an earlier run/);
-  assert.match(r.stderr, /resuming from .*step-/);
+  assert.match(r.stderr, /resuming from .*step-\d+ \([\d.ms]+ of training counted as spent: /);
+  // The pretraining stage counts the training time of the killed run too (up to its last heartbeat).
+  const after = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8')) as { done: Record<string, number> };
+  const ckpts = join(out, 'train', 'checkpoints');
+  const last = JSON.parse(readFileSync(join(ckpts, readdirSync(ckpts).sort().at(-1)!, 'trainer_state.json'), 'utf8')) as { elapsedSeconds: number };
+  assert.ok(after.done.pretrain! >= last.elapsedSeconds, `pretrain stage ${after.done.pretrain} s, training ${last.elapsedSeconds} s`);
   // It continued: same steps, same numbers as the uninterrupted run (same seed and threads).
   assert.deepEqual(trainLog(out), trainLog(result.out));
   assert.match(r.stdout, /model: {2}\S+ is a small base model/);

@@ -1,15 +1,17 @@
 // Pretraining for a time budget, on a fake clock (seconds charged per step and per evaluation): the run
 // follows the planner (fewer steps when steps get slower, a logged decay start, the last rate at minLr,
-// the end within the budget), and a run that crashes and resumes makes the same decisions, to the bit.
+// the end within the budget), a run that crashes at a checkpoint and resumes makes the same decisions, to
+// the bit, and a run killed after its checkpoint counts the time it trained since (its heartbeat).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { preset } from '../../src/model/config.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { BudgetError } from '../../src/train/budget.js';
-import { pretrain, type PretrainOptions, type TrainEvent } from '../../src/train/pretrain.js';
+import { HEARTBEAT_FILE } from '../../src/train/heartbeat.js';
+import { pretrain, type PretrainOptions, type ResumedTime, type TrainEvent } from '../../src/train/pretrain.js';
 import { tokenizeCorpus } from '../../src/train/tokenize.js';
 import { corpusTexts, writeCorpus, writeTinyTokenizer } from './tokenize-fixtures.js';
 
@@ -91,10 +93,8 @@ test('a time budget: steps follow the clock, the decay starts by time, the run e
   }
 });
 
-test('a budgeted run that crashes and resumes makes the same decisions and ends with the same bits', async () => {
-  const whole = join(tmp, 'whole');
-  await pretrain(rt, options(whole, fakeClock(halving)));
-  const out = join(tmp, 'crashed');
+/** Runs to a crash two steps after the second checkpoint (the log runs ahead of the checkpoint); returns the crashed run's clock. */
+async function crashAfterCheckpoint(out: string): Promise<ReturnType<typeof fakeClock>> {
   const first = fakeClock(halving);
   let checkpoints = 0;
   await assert.rejects(
@@ -102,12 +102,27 @@ test('a budgeted run that crashes and resumes makes the same decisions and ends 
       onEvent: (e) => {
         first.onEvent(e);
         if (e.type === 'checkpoint') checkpoints++;
-        // Crash two steps after the second checkpoint: the log runs ahead of the checkpoint.
         if (checkpoints === 2 && e.type === 'train' && e.step % 2 === 0) throw new Error('crash');
       },
     })),
     /crash/,
   );
+  return first;
+}
+
+/** The elapsed seconds saved in the newest checkpoint of a run. */
+function checkpointElapsed(out: string): number {
+  const dir = join(out, 'checkpoints', readdirSync(join(out, 'checkpoints')).sort().at(-1)!);
+  return (JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as { elapsedSeconds: number }).elapsedSeconds;
+}
+
+test('a budgeted run that crashes and resumes makes the same decisions and ends with the same bits', async () => {
+  const whole = join(tmp, 'whole');
+  await pretrain(rt, options(whole, fakeClock(halving)));
+  const out = join(tmp, 'crashed');
+  await crashAfterCheckpoint(out);
+  // No time lost after the checkpoint (as when the kill comes right at it): the run continues as if never stopped.
+  unlinkSync(join(out, HEARTBEAT_FILE));
   const again = fakeClock(halving);
   const events: string[] = [];
   const r = await pretrain(rt, options(out, again, { resume: true, onEvent: (e) => (again.onEvent(e), events.push(e.type)) }));
@@ -115,6 +130,42 @@ test('a budgeted run that crashes and resumes makes the same decisions and ends 
   assert.ok(r.budget!.elapsedSeconds <= 40);
   assert.deepEqual(trajectory(out), trajectory(whole));
   assert.deepEqual(readFileSync(join(out, 'model', 'model.safetensors')), readFileSync(join(whole, 'model', 'model.safetensors')));
+});
+
+test('a resume counts the time trained after the last checkpoint (the heartbeat), so a killed run still keeps its budget', async () => {
+  const out = join(tmp, 'heartbeat');
+  const first = await crashAfterCheckpoint(out);
+  const atCheckpoint = checkpointElapsed(out);
+  const beat = JSON.parse(readFileSync(join(out, HEARTBEAT_FILE), 'utf8')) as { step: number; elapsedSeconds: number };
+  // The heartbeat is at most HEARTBEAT_SECONDS behind the crash, and past the checkpoint.
+  assert.ok(beat.elapsedSeconds > atCheckpoint && beat.elapsedSeconds <= first.now(), `checkpoint ${atCheckpoint} s, heartbeat ${beat.elapsedSeconds} s, crash at ${first.now()} s`);
+
+  const again = fakeClock(halving);
+  let resumed: ResumedTime | undefined;
+  const r = await pretrain(rt, options(out, again, {
+    resume: true,
+    onEvent: (e) => {
+      again.onEvent(e);
+      if (e.type === 'start') resumed = e.resumedSeconds;
+    },
+  }));
+  assert.deepEqual(resumed, { seconds: beat.elapsedSeconds, checkpointSeconds: atCheckpoint, heartbeatSeconds: beat.elapsedSeconds, heartbeatFile: join(out, HEARTBEAT_FILE) });
+  assert.equal(r.resumedSeconds, beat.elapsedSeconds);
+  // The budget's clock went on from the heartbeat, not from the checkpoint, and the run ended within it.
+  assert.equal(r.budget!.elapsedSeconds, beat.elapsedSeconds + again.now());
+  assert.ok(r.budget!.elapsedSeconds <= 40, `ended at ${r.budget!.elapsedSeconds} s of 40`);
+  // Counting the lost time leaves fewer steps than the same crash resumed as if none was lost.
+  const uncounted = join(tmp, 'heartbeat-lost');
+  await crashAfterCheckpoint(uncounted);
+  unlinkSync(join(uncounted, HEARTBEAT_FILE));
+  const lost = await pretrain(rt, options(uncounted, fakeClock(halving), { resume: true }));
+  assert.ok(r.steps < lost.steps, `${r.steps} steps with the lost time counted, ${lost.steps} without`);
+});
+
+test('a damaged heartbeat is refused on resume, naming the file and the field', async () => {
+  const out = join(tmp, 'heartbeat');
+  writeFileSync(join(out, HEARTBEAT_FILE), JSON.stringify({ format: 'yi-ts-heartbeat', step: 3, elapsedSeconds: -1 }));
+  await assert.rejects(pretrain(rt, options(out, fakeClock(halving), { resume: true })), /heartbeat\.json: field elapsedSeconds must be a number of seconds >= 0, got -1; delete the file/);
 });
 
 test('a finished budgeted run resumed does nothing more; a checkpoint without the planner state is refused', async () => {
