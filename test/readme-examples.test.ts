@@ -82,6 +82,16 @@ test('every pipeline file of the README is run by a later example', () => {
   });
 });
 
+test('the README converts its tiny model to q8_0 (matrices whose rows are not whole blocks fall back to f16) and runs the result', () => {
+  const convert = blocks.filter((b) => b.marker?.kind === 'run' && /npx yi convert runs\/tiny\//.test(b.text));
+  assert.equal(convert.length, 1, 'one example converts the tiny recipe model');
+  const text = convert[0]!.text;
+  const out = /npx yi convert runs\/tiny\/\S+ (\S+\.gguf) --type (\S+)/.exec(text);
+  assert.ok(out, text);
+  assert.equal(out[2], 'q8_0');
+  assert.match(text, new RegExp(`npx yi generate -m ${out[1]!.replaceAll('.', '\\.')} `), 'and generates with the quantized file');
+});
+
 // The scratch folder where the examples run, with `npx` answering only for `yi`, and dist/ where
 // the README's `node dist/src/cli/yi.js` expects it.
 const work = mkdtempSync(join(tmpdir(), 'yi-readme-'));
@@ -98,6 +108,9 @@ symlinkSync(join(repoRoot, 'dist'), join(work, 'dist'));
 const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, YI_CACHE: join(work, '.cache'), NO_COLOR: '1' };
 // Generous: the tiny recipe takes about 10 s on a quiet 2-core machine, much longer on a busy one.
 const COMMAND_TIMEOUT_MS = 10 * 60_000;
+
+/** What the README's tiny recipe example printed (stderr, then stdout), for the transcript check below. */
+let recipeOutput: string | undefined;
 
 /** Command lines of a shell block: comment-only and empty lines dropped, `\` continuations joined. */
 function commands(text: string): { line: number; command: string }[] {
@@ -133,9 +146,43 @@ for (const b of blocks) {
       const line = b.line + 1 + c.line;
       test(`README.md:${line}: ${c.command.replace(/\s+#.*$/, '').trim()}`, () => {
         const r = spawnSync('bash', ['-o', 'pipefail', '-c', c.command], { cwd: work, env, input: '', encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, maxBuffer: 64 << 20 });
+        if (/^npx yi recipe --scale tiny\b/.test(c.command.trim())) recipeOutput = `${r.stderr}\n${r.stdout}`;
         const tail = (s: string) => s.split('\n').slice(-15).join('\n');
         assert.equal(r.status, 0, `README.md:${line} exited with ${r.status ?? r.signal}:\n$ ${c.command}\n${tail(r.stdout)}\n${tail(r.stderr)}`);
       });
     }
   }
 }
+
+/**
+ * A transcript line with its figures, paths and the way yi is called made alike: what remains is the
+ * wording the code prints (`…` in the README stands for a figure the measured run did not have).
+ */
+function lineShape(line: string): string {
+  return line
+    .replace(/(node \S+yi\.js|npx yi|yi) generate/, 'YI generate')
+    .replace(/\S*\/\S+/g, 'PATH')
+    .replace(/(\d[\d.]*(e[-+]?\d+)?|…)( ?(s|min|M|K)\b|m\d+s)?/g, 'N')
+    .replace(/^(within|over) budget/, 'VERDICT budget');
+}
+
+test('the recipe transcripts of the README and docs/recipe.md say what yi recipe prints now: the time budget, the verdict and the final lines', () => {
+  assert.ok(recipeOutput !== undefined, 'the README runs the tiny recipe before this test');
+  const actual = recipeOutput.split('\n');
+  const transcripts = [
+    { file: 'README.md', block: blocks.find((b) => b.marker?.kind === 'output' && b.text.startsWith('$ npm start')) },
+    { file: 'docs/recipe.md', block: readmeBlocks(readFileSync(join(repoRoot, 'docs', 'recipe.md'), 'utf8')).find((b) => b.marker?.kind === 'output' && / recipe /.test(b.text.split('\n')[0]!)) },
+  ];
+  for (const { file, block } of transcripts) {
+    assert.ok(block, `${file} shows a transcript of the recipe`);
+    const shown = block.text.split('\n');
+    for (const label of [/^training from scratch: /, /^validation loss /, /^(within|over) budget: /, /^report: /, /^model: /, /^try: /]) {
+      const want = actual.find((l) => label.test(l));
+      assert.ok(want, `yi recipe printed a line like ${label}`);
+      const got = shown.find((l) => label.test(l));
+      assert.ok(got, `${file}:${block.line}: the transcript has no line like ${label} (yi recipe prints: ${want})`);
+      assert.equal(lineShape(got), lineShape(want), `${file}:${block.line}: a transcript line differs from what yi recipe prints:\n  ${file}: ${got}\n  yi: ${want}`);
+    }
+    assert.ok(!shown.some((l) => /^next: /.test(l)), `${file}: the transcript has a line yi recipe no longer prints (next:)`);
+  }
+});
