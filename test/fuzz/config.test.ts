@@ -4,12 +4,9 @@
 // 100000 deep, whole files that are not objects) and generic byte mutations of the text, plus files
 // made huge but sparse. Every case must load or fail with a typed error naming the file.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '../formats/helpers.js';
 import { assertNoUntypedOrHang, dumpOutcomes, mutations, runFuzz, seeded, tally, writeCase, type FuzzCase } from './harness.js';
-import { writeHFSeed } from './seeds.js';
+import { hfSeed, ModelFolderCases } from './model-folder-cases.js';
 
 /** JSON texts of values a key might wrongly hold (text, so that 1e999 and deep nesting survive). */
 const VALUES: readonly string[] = [
@@ -66,20 +63,13 @@ function* sparseCases(text: Uint8Array): Generator<FuzzCase> {
 }
 
 test('fuzz config.json: mutated configs of a model folder load or fail with a typed error, never crash or hang', async () => {
-  const dir = tempDir();
-  const seedDir = join(dir, 'seed');
-  writeHFSeed(seedDir);
-  const text = new Uint8Array(readFileSync(join(seedDir, 'config.json')));
-  const seed = JSON.parse(new TextDecoder().decode(text)) as Record<string, unknown>;
-  const cases: { name: string; path: string }[] = [];
-  const add = (c: FuzzCase) => {
-    const folder = join(dir, `case${cases.length}`);
-    mkdirSync(folder);
-    // The weights stay valid (one shared file); only config.json varies.
-    symlinkSync(join(seedDir, 'model.safetensors'), join(folder, 'model.safetensors'));
-    writeCase(folder, 'config.json', c);
-    cases.push({ name: c.name, path: folder });
-  };
+  const hf = hfSeed('config.json');
+  const text = hf.bytes;
+  const seed = JSON.parse(text.toString('utf8')) as Record<string, unknown>;
+  // The weights stay valid (one shared file); only config.json varies.
+  const folders = new ModelFolderCases(hf, 'config.json', ['model.safetensors']);
+  const cases = folders.cases;
+  const add = (c: FuzzCase) => folders.add(c);
   add({ name: 'seed, unchanged', bytes: text });
   for (const c of jsonMutations(seed, ['head_dim', 'rope_scaling', 'num_key_value_heads', 'dtype'], 21, 260)) add(c);
   for (const c of mutations(text, 22, 50)) add(c);
@@ -93,11 +83,8 @@ test('fuzz config.json: mutated configs of a model folder load or fail with a ty
 });
 
 test('fuzz generation_config.json: mutated files parse or fail with a typed error', async () => {
-  const dir = tempDir();
-  const seedDir = join(dir, 'seed');
-  writeHFSeed(seedDir);
-  const text = new Uint8Array(readFileSync(join(seedDir, 'generation_config.json')));
-  const seed = JSON.parse(new TextDecoder().decode(text)) as Record<string, unknown>;
+  const { dir, bytes: text } = hfSeed('generation_config.json');
+  const seed = JSON.parse(text.toString('utf8')) as Record<string, unknown>;
   const cases: { name: string; path: string }[] = [];
   const add = (c: FuzzCase) => cases.push({ name: c.name, path: writeCase(dir, `case${cases.length}.json`, c) });
   add({ name: 'seed, unchanged', bytes: text });

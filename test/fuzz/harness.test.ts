@@ -28,3 +28,19 @@ test('fuzz mutations are the same for the same seed and sparse cases take their 
   const p = writeCase(dir, 'sparse.bin', { name: 'sparse', bytes: valid, sparseSize: 1 << 30 });
   assert.equal(statSync(p).size, 1 << 30);
 });
+
+test('mutations of a Buffer seed (a view into Node\'s shared pool) leave the seed and its neighbours as they were, so suites pass Buffers as they are', () => {
+  // Small Buffer.from() results share one pool: a mutation written through the seed's .buffer at its own
+  // offsets would land in (and corrupt) whatever else lives there.
+  const before = Buffer.from('a'.repeat(40));
+  const seed = Buffer.from(JSON.stringify({ seed: 'x'.repeat(64), n: 1 }));
+  const after = Buffer.from('b'.repeat(40));
+  assert.ok(seed.byteOffset > 0 || before.buffer === seed.buffer, 'the seed is a view into a shared buffer');
+  const copy = Uint8Array.from(seed);
+  const pool = new Uint8Array(seed.buffer.slice(0));
+  for (const c of mutations(seed, 5, 200)) assert.ok(c.bytes.length >= 0);
+  assert.deepEqual(Uint8Array.from(seed), copy, 'the seed is unchanged');
+  assert.deepEqual(new Uint8Array(seed.buffer), pool, 'nothing else in its buffer changed');
+  assert.equal(before.toString(), 'a'.repeat(40));
+  assert.equal(after.toString(), 'b'.repeat(40));
+});

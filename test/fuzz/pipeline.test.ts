@@ -202,8 +202,8 @@ test('pipeline files: no untyped errors and no hangs over structural, YAML-level
   for (const [name, text] of YAML_TEXTS) add(name, 'yaml', text);
   for (const [name, text] of JSON_TEXTS) add(name, 'json', text);
   // Fresh Uint8Arrays: a Buffer's slice() is a view (and may sit at an offset of a shared pool), so mutations would pile up.
-  for (const c of mutations(new Uint8Array(Buffer.from(stringify(SEED))), base + 1, 60)) add(c.name, 'yaml', c.bytes);
-  for (const c of mutations(new Uint8Array(Buffer.from(JSON.stringify(SEED))), base + 2, 40)) add(c.name, 'json', c.bytes);
+  for (const c of mutations(Buffer.from(stringify(SEED)), base + 1, 60)) add(c.name, 'yaml', c.bytes);
+  for (const c of mutations(Buffer.from(JSON.stringify(SEED)), base + 2, 40)) add(c.name, 'json', c.bytes);
 
   const out = await runFuzz({ module: new URL('./targets/pipeline.js', import.meta.url), exportName: 'loadPipeline', cases, caseTimeoutMs: 15_000 });
   const t = tally(out);

@@ -4,12 +4,9 @@
 // __metadata__ and deeply nested values. Each case is a folder (config.json + the mutated file) loaded
 // as `yi generate -m <folder> --check` loads it: loaded, or a typed error naming the file.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '../formats/helpers.js';
-import { assertNoUntypedOrHang, dumpOutcomes, mutations, runFuzz, seeded, tally, writeCase, type FuzzCase } from './harness.js';
-import { writeHFSeed } from './seeds.js';
+import { assertNoUntypedOrHang, dumpOutcomes, mutations, runFuzz, seeded, tally, type FuzzCase } from './harness.js';
+import { hfSeed, ModelFolderCases } from './model-folder-cases.js';
 
 /** The header object and the data area of a valid file. */
 function split(file: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } {
@@ -100,18 +97,11 @@ function* safetensorsMutations(file: Uint8Array, rseed: number, count: number): 
 }
 
 test('fuzz safetensors: mutated model.safetensors in a model folder loads or fails with a typed error, never crashes or hangs', async () => {
-  const dir = tempDir();
-  const seedDir = join(dir, 'seed');
-  writeHFSeed(seedDir);
-  const seed = new Uint8Array(readFileSync(join(seedDir, 'model.safetensors')));
-  const cases: { name: string; path: string }[] = [];
-  const add = (c: FuzzCase) => {
-    const folder = join(dir, `case${cases.length}`);
-    mkdirSync(folder);
-    copyFileSync(join(seedDir, 'config.json'), join(folder, 'config.json'));
-    writeCase(folder, 'model.safetensors', c);
-    cases.push({ name: c.name, path: folder });
-  };
+  const hf = hfSeed('model.safetensors');
+  const seed = hf.bytes;
+  const folders = new ModelFolderCases(hf, 'model.safetensors', ['config.json']);
+  const cases = folders.cases;
+  const add = (c: FuzzCase) => folders.add(c);
   add({ name: 'seed, unchanged', bytes: seed });
   for (const c of mutations(seed, 11, 110)) add(c);
   for (const c of safetensorsMutations(seed, 12, 190)) add(c);

@@ -6,15 +6,6 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { assertNoUntypedOrHang, runFuzz, tally, writeCase, type FuzzCase } from './harness.js';
 
-/**
- * A copy of `bytes` as a plain Uint8Array. The harness's mutations copy with .slice() and write through
- * .buffer: on a Node Buffer (readFileSync, Buffer.from, protobufjs output) slice() is a view, so the seed
- * itself would be mutated.
- */
-export function plainBytes(bytes: Uint8Array | string): Uint8Array {
-  return typeof bytes === 'string' ? new TextEncoder().encode(bytes) : Uint8Array.from(bytes);
-}
-
 export class CaseFolders {
   readonly cases: { name: string; path: string }[] = [];
 

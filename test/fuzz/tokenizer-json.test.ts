@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import { tempDir } from '../formats/helpers.js';
 import { mutations } from './harness.js';
-import { CaseFolders, plainBytes, runTokenizerFuzz } from './tokenizer-cases.js';
+import { CaseFolders, runTokenizerFuzz } from './tokenizer-cases.js';
 import { jsonMutations, TOKENIZER_JSON_EDITS } from './tokenizer-json-edits.js';
 import { tokenizerSeeds } from './tokenizer-seeds.js';
 
@@ -13,12 +13,12 @@ test('fuzz tokenizer.json: byte and JSON-level mutations give typed errors, neve
   const seeds = await tokenizerSeeds();
   const folders = new CaseFolders(tempDir(), 'tokenizer.json');
   seeds.forEach((s, i) => {
-    const bytes = plainBytes(JSON.stringify(s.json));
+    const bytes = Buffer.from(JSON.stringify(s.json));
     folders.add({ name: `seed ${s.name}`, bytes });
     for (const c of mutations(bytes, 400 + i, 30)) folders.add(c);
     for (const c of jsonMutations(s.json, 500 + i, 70, TOKENIZER_JSON_EDITS)) folders.add(c);
   });
-  const bytes = plainBytes(JSON.stringify(seeds[0]!.json));
+  const bytes = Buffer.from(JSON.stringify(seeds[0]!.json));
   folders.add({ name: 'trained with 4 MiB of zeros after it', bytes, sparseSize: 4 << 20 });
   folders.add({ name: 'trained in a sparse 257 MiB file', bytes, sparseSize: 257 << 20 });
   await runTokenizerFuzz(t, 'tokenizer.json', folders);

@@ -9,14 +9,14 @@ import { tempDir } from '../formats/helpers.js';
 import { llama2Model } from '../paths.js';
 import { mutations } from './harness.js';
 import { modelProtoMutations } from './model-proto-edits.js';
-import { CaseFolders, plainBytes, runTokenizerFuzz } from './tokenizer-cases.js';
+import { CaseFolders, runTokenizerFuzz } from './tokenizer-cases.js';
 import { tokenizerSeeds } from './tokenizer-seeds.js';
 
 test('fuzz tokenizer.model: byte and protobuf-level mutations give typed errors, never hangs', async (t) => {
   const seeds = (await tokenizerSeeds()).filter((s) => s.name === 'trained' || s.name === 'tiny');
   const folders = new CaseFolders(tempDir(), 'tokenizer.model');
   seeds.forEach((s, i) => {
-    const bytes = plainBytes(s.model);
+    const bytes = s.model;
     folders.add({ name: `seed ${s.name}`, bytes });
     for (const c of mutations(bytes, 100 + i, 60)) folders.add(c);
     for (const c of modelProtoMutations(bytes, 200 + i, 110)) folders.add(c);
@@ -27,7 +27,7 @@ test('fuzz tokenizer.model: byte and protobuf-level mutations give typed errors,
 });
 
 test('fuzz tokenizer.model: the Llama 2 tokenizer.model (when ../shared/data has it)', { skip: existsSync(llama2Model) ? false : 'no ../shared/data/llama2-tokenizer' }, async (t) => {
-  const bytes = plainBytes(readFileSync(llama2Model));
+  const bytes = readFileSync(llama2Model);
   const folders = new CaseFolders(tempDir(), 'tokenizer.model');
   folders.add({ name: 'seed llama2', bytes });
   for (const c of mutations(bytes, 300, 10)) folders.add(c);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/formats/errors.js';
+import * as configModule from '../../src/model/config.js';
 import { fromHFConfig, preset, CONFIG_LIMITS, toHFConfig, validateConfig, type YiConfig } from '../../src/model/config.js';
 
 test('sizes past the bounds are refused, naming the field and the bound', () => {
@@ -23,4 +24,9 @@ test('sizes past the bounds are refused, naming the field and the bound', () => 
 test('a config.json with 1e9 layers is refused by the reader, before any allocation', () => {
   const json = { ...toHFConfig(preset('yi-6b')), num_hidden_layers: 1e9 };
   assert.throws(() => fromHFConfig(json, 'big/config.json'), (e: unknown) => e instanceof ConfigError && /big\/config\.json: field layers: expected a positive integer of at most 1024/.test(e.message));
+});
+
+test('the size bounds have one name (CONFIG_LIMITS), not an alias beside it', () => {
+  const limitTables = Object.entries(configModule).filter(([, v]) => v === CONFIG_LIMITS).map(([k]) => k);
+  assert.deepEqual(limitTables, ['CONFIG_LIMITS']);
 });

@@ -42,11 +42,12 @@ function ggufFile(edit: (meta: ReturnType<typeof ggufSeedMetadata>, tensors: GGU
 }
 
 /** Loads, returning the warnings given; the model is disposed. */
-function load(path: string, opts: LoadOptions = {}): { warnings: string[]; lmHead: Uint8Array; embed: Uint8Array } {
+function load(path: string, opts: LoadOptions = {}): { warnings: string[]; levels: string[]; lmHead: Uint8Array; embed: Uint8Array } {
   const warnings: string[] = [];
-  const model = loadModel(rt, path, { ...opts, onMessage: (w) => warnings.push(w) });
+  const levels: string[] = [];
+  const model = loadModel(rt, path, { ...opts, onMessage: (w, level) => (warnings.push(w), levels.push(level)) });
   try {
-    return { warnings, lmHead: model.weights.lmHead.bytes().slice(), embed: model.weights.embed.bytes().slice() };
+    return { warnings, levels, lmHead: model.weights.lmHead.bytes().slice(), embed: model.weights.embed.bytes().slice() };
   } finally {
     model.dispose();
   }
@@ -72,8 +73,9 @@ test('tensors the model does not read are listed in a warning, and refused with 
   extra.push({ name: 'vision_tower.proj.weight', dtype: 'F32', shape: [2], data: new Uint8Array(8) });
   extra.push({ name: 'model.layers.0.self_attn.q_proj.bias', dtype: 'F32', shape: [32], data: new Uint8Array(128) });
   const hf = hfFolder({ tensors: extra });
-  const { warnings } = load(hf);
+  const { warnings, levels } = load(hf);
   assert.equal(warnings.length, 1);
+  assert.deepEqual(levels, ['warning'], 'a fault of the file: a warning, which --quiet does not silence');
   assert.match(warnings[0]!, /2 tensors in the file are not read by a Llama\/Yi model and ignored \(refused with --strict\): (vision_tower.proj.weight|model.layers.0.self_attn.q_proj.bias), /);
   refused(hf, { strict: true }, /strict: 2 tensors are in the file but not read by a Llama\/Yi model: /);
   // GGUF: a tensor with no Hugging Face name at all, listed under its own name.

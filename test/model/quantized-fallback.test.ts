@@ -142,12 +142,15 @@ for (const [ci, c] of cases.entries()) {
       const expected = Object.fromEntries(Object.entries(c.fits).map(([f, fits]) => [f, fits ? type : 'f16']));
       const fromGGUF = loadModel(rt, gguf, { contextLength: 32, batch: 8 });
       const warnings: string[] = [];
-      const atLoad = loadModel(rt, folder, { dtype: type, contextLength: 32, batch: 8, onMessage: (m) => warnings.push(m) });
+      const levels: string[] = [];
+      const atLoad = loadModel(rt, folder, { dtype: type, contextLength: 32, batch: 8, onMessage: (m, level) => (warnings.push(m), levels.push(level)) });
       const f32 = loadModel(rt, folder, { dtype: 'f32', contextLength: 32, batch: 8 });
       try {
         assert.deepEqual(matrixTypes(fromGGUF), expected);
         assert.deepEqual(matrixTypes(atLoad), expected);
         assert.equal(warnings.length, 1, warnings.join('\n'));
+        // A choice made for the file, not a fault of it: a note, which --quiet silences.
+        assert.deepEqual(levels, ['note']);
         assert.ok(warnings[0]!.includes(c.fellBack[1]!), warnings[0]);
         // The converter and load-time quantization hold the same types and bytes: same logits.
         assert.deepEqual(run(fromGGUF), run(atLoad));

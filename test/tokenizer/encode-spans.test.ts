@@ -2,9 +2,10 @@
 // control piece or a marker (Yi's <|im_start|> is a user-defined piece, matched even without parseSpecial).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeModelProto, ModelType, PieceType, type ModelProtoInit } from '../../src/tokenizer/sentencepiece-proto.js';
+import { encodeModelProto, ModelType, PieceType } from '../../src/tokenizer/sentencepiece-proto.js';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { fixture } from '../paths.js';
+import { IDENTITY_NORMALIZER, specialPieces } from './small-proto.js';
 import { tinyTokenizer, tinyTokenizerProto } from '../model/tiny-tokenizer.js';
 
 const yiLike = Tokenizer.fromSentencePiece(Buffer.from(fixture<{ model_base64: string }>('sentencepiece-yi-like.json').model_base64, 'base64'));
@@ -69,19 +70,13 @@ test('trusted spans encode as encode() with parseSpecial, markers included, and 
 
 test('text that BPE would merge up to a marker is encoded character by character instead', () => {
   // '<' + 'ab' -> '<ab', then '<ab' + '>' -> the user-defined marker '<ab>': merges alone can build it.
-  const pieces: ModelProtoInit['pieces'] = [
-    { piece: '<unk>', type: PieceType.UNKNOWN },
-    { piece: '<s>', type: PieceType.CONTROL },
-    { piece: '</s>', type: PieceType.CONTROL },
-    { piece: '<ab>', type: PieceType.USER_DEFINED },
-    { piece: 'ba', type: PieceType.USER_DEFINED },
-  ];
+  const pieces = specialPieces('<s>', '</s>', ['<ab>', 'ba']);
   for (const [piece, score] of [['<', -1], ['a', -2], ['b', -3], ['>', -4], ['ab', -5], ['<ab', -6]] as const) pieces.push({ piece, score });
   const tok = Tokenizer.fromSentencePiece(
     encodeModelProto({
       pieces,
       trainerSpec: { modelType: ModelType.BPE, vocabSize: pieces.length, unkId: 0, bosId: 1, eosId: 2, padId: -1 },
-      normalizerSpec: { name: 'identity', addDummyPrefix: false, removeExtraWhitespaces: false, escapeWhitespaces: true },
+      normalizerSpec: IDENTITY_NORMALIZER,
     }),
   );
   const id = (p: string) => tok.pieceToId(p)!;

@@ -6,17 +6,11 @@ import { test } from 'node:test';
 import { encodeModelProto, ModelType, parseModelProto, PieceType, type ModelProtoInit } from '../../src/tokenizer/sentencepiece-proto.js';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { bytePiece } from '../../src/tokenizer/utf8.js';
+import { IDENTITY_NORMALIZER, specialPieces } from './small-proto.js';
 
 /** A Yi-shaped model: <unk> 0, bos 1, eos 2, ChatML markers, 256 byte pieces, then scored pieces. */
 function yiLikeProto(extra: Array<[string, number]> = []): ModelProtoInit {
-  const pieces: ModelProtoInit['pieces'] = [
-    { piece: '<unk>', type: PieceType.UNKNOWN },
-    { piece: '<|startoftext|>', type: PieceType.CONTROL },
-    { piece: '<|endoftext|>', type: PieceType.CONTROL },
-    { piece: '<|im_start|>', type: PieceType.USER_DEFINED },
-    { piece: '<|im_end|>', type: PieceType.USER_DEFINED },
-    { piece: '<|im_sep|>', type: PieceType.CONTROL },
-  ];
+  const pieces = specialPieces('<|startoftext|>', '<|endoftext|>', ['<|im_start|>', '<|im_end|>'], ['<|im_sep|>']);
   for (let b = 0; b < 256; b++) pieces.push({ piece: bytePiece(b), type: PieceType.BYTE });
   const scored: Array<[string, number]> = [
     ['▁', -1], ['h', -2], ['e', -3], ['l', -4], ['o', -5], ['w', -6], ['r', -7], ['d', -8],
@@ -28,7 +22,7 @@ function yiLikeProto(extra: Array<[string, number]> = []): ModelProtoInit {
   return {
     pieces,
     trainerSpec: { modelType: ModelType.BPE, vocabSize: pieces.length, byteFallback: true, splitDigits: true, unkId: 0, bosId: 1, eosId: 2, padId: 0, bosPiece: '<|startoftext|>', eosPiece: '<|endoftext|>', unkPiece: '<unk>' },
-    normalizerSpec: { name: 'identity', addDummyPrefix: false, removeExtraWhitespaces: false, escapeWhitespaces: true },
+    normalizerSpec: IDENTITY_NORMALIZER,
   };
 }
 
