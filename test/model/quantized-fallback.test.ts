@@ -18,6 +18,7 @@ import { Runtime } from '../../src/runtime/runtime.js';
 import { writeModelFolder } from '../../src/train/checkpoint.js';
 import { encodeModelProto } from '../../src/tokenizer/sentencepiece-proto.js';
 import { tinyTokenizer, tinyTokenizerProto } from './tiny-tokenizer.js';
+import { relativeError } from './relative-error.js';
 
 const tok = tinyTokenizer();
 const PROMPT = tok.encode('hello world, it is');
@@ -53,18 +54,6 @@ function randomFolder(name: string, cfg: YiConfig, seed: number): string {
   }
   writeFileSync(join(dir, 'tokenizer.model'), encodeModelProto(tinyTokenizerProto()));
   return dir;
-}
-
-/** max |got - want| / max |want|. */
-function relativeError(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < got.length; i++) {
-    err = Math.max(err, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return err / scale;
 }
 
 /** Logits of the prompt, then of 3 greedy steps of generate() replayed through forward(). */

@@ -12,6 +12,7 @@ import { YiTrainable } from '../../src/model/trainable.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { AdamW } from '../../src/train/optimizer.js';
 import { repoRoot } from '../paths.js';
+import { relativeError } from './relative-error.js';
 
 const modelDir = join(repoRoot, 'test', 'fixtures', 'yi-tiny');
 const dir = join(repoRoot, 'test', 'fixtures', 'yi-tiny-train');
@@ -60,18 +61,6 @@ function reference(file: string): Map<string, Float32Array> {
   return out;
 }
 
-/** max |a - b| / max |b|: a relative error that tiny entries cannot blow up. */
-function relError(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < got.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return num / den;
-}
-
 test('loss and every parameter gradient match PyTorch within 1e-4 relative', () => {
   const m = load(rt2);
   const r = m.lossAndGrad(inputs, targets, B, T);
@@ -82,7 +71,7 @@ test('loss and every parameter gradient match PyTorch within 1e-4 relative', () 
   assert.equal(grads.size, m.params.length);
   let worst = 0;
   for (const p of m.params) {
-    const e = relError(p.grad.toArray(), grads.get(p.name)!);
+    const e = relativeError(p.grad.toArray(), grads.get(p.name)!);
     worst = Math.max(worst, e);
     assert.ok(e < 1e-4, `${p.name}: relative error ${e}`);
   }
@@ -153,7 +142,7 @@ test('gradients accumulate over micro-batches into the full batch\'s gradient', 
     m.lossAndGrad(inputs.slice(b * T, (b + 1) * T), targets.slice(b * T, (b + 1) * T), 1, T, { normalizer: count });
   }
   m.params.forEach((p, i) => {
-    const e = relError(p.grad.toArray(), whole[i]!);
+    const e = relativeError(p.grad.toArray(), whole[i]!);
     assert.ok(e < 1e-5, `${p.name}: accumulated vs whole-batch relative error ${e}`);
   });
   m.dispose();
