@@ -6,8 +6,8 @@
 // A preset is written once as a GGUF (preset-gguf.ts) that both sides load, so that both run the same
 // weights. Our runtime (and its copy of the model) is closed before each llama-bench run, so only
 // one copy of a large model is in memory at a time.
-import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { preset } from '../src/model/config.js';
 import { loadModel } from '../src/model/load.js';
@@ -41,6 +41,12 @@ export interface ModelRunOptions {
   llamaBench?: string;
   /** Rounds of (ours, llama-bench) per thread count (default 2). */
   rounds?: number;
+  /**
+   * How the two sides alternate: 'case' (ours then llama-bench for each case; our model stays loaded)
+   * or 'round' (all our cases, our model closed, then llama-bench). Default: 'case' for a model of up
+   * to 1/16 of the machine's memory, else 'round' (one copy of a large model in memory at a time).
+   */
+  interleave?: 'case' | 'round';
   /** Cache folder of the preset GGUFs (default ~/.cache/yi-ts/bench). */
   cacheDir?: string;
   /** Progress lines (writing the GGUF, each round); default none. */
@@ -117,6 +123,9 @@ interface LlamaCase {
   info: LlamaBenchResult;
 }
 
+/** Models up to this share of the machine's memory alternate with llama-bench case by case (see interleave). */
+const KEEP_LOADED_SHARE = 1 / 16;
+
 async function compareWithLlama(rep: Reporter, opts: ModelRunOptions): Promise<void> {
   const exe = findLlamaBench(opts.llamaBench!);
   if (opts.model && !opts.model.endsWith('.gguf')) {
@@ -141,44 +150,81 @@ async function compareWithLlama(rep: Reporter, opts: ModelRunOptions): Promise<v
       await rt.close();
     }
   }
-  const label = opts.preset ?? basename(file, '.gguf');
+  const gguf = file;
+  const label = opts.preset ?? basename(gguf, '.gguf');
+  const perCase = (opts.interleave ?? (statSync(gguf).size <= totalmem() * KEEP_LOADED_SHARE ? 'case' : 'round')) === 'case';
+  // The cases both sides run, as llama-bench names them; batched decode is ours only.
+  const shared = [...prompts.map((p) => ({ prompts: [p], gen: 0 })), ...(opts.gen > 0 ? [{ prompts: [] as number[], gen: opts.gen }] : [])];
 
   let announced = false;
   for (const threads of opts.threads) {
     const ours = new Map<string, ModelCase>();
     const llama = new Map<string, LlamaCase>();
-    let typesLabel = '';
-    let nThreads = threads ?? 0;
-    for (let round = 0; round < rounds; round++) {
+    let session: { rt: Runtime; model: YiModel } | undefined;
+    const open = async () => {
       const rt = await Runtime.create({ threads });
       try {
-        nThreads = rt.threads;
-        if (!announced) {
-          const m = machineFigure(rt.flavor);
-          rep.add({ bench: 'machine', case: m.case, value: m.cores, unit: 'cores', note: m.note });
-          announced = true;
-        }
-        info(`threads ${nThreads}, round ${round + 1}/${rounds}: yi-ts on ${file}`);
-        const model = loadModel(rt, file, { batch, contextLength, strict: opts.strict, check: opts.check, onWarning: opts.onWarning });
-        typesLabel = weightTypesLabel(model.weights);
-        for (const c of measureModel(model, { promptTokens: prompts, genTokens: opts.gen, decodeBatches: opts.decodeBatches, reps: opts.reps })) {
-          const prev = ours.get(c.name);
-          if (prev) prev.rates.push(...c.rates);
-          else ours.set(c.name, c);
-        }
-        model.dispose();
-      } finally {
+        const model = loadModel(rt, gguf, { batch, contextLength, strict: opts.strict, check: opts.check, onWarning: opts.onWarning });
+        session = { rt, model };
+      } catch (e) {
         await rt.close();
+        throw e;
       }
-      info(`threads ${nThreads}, round ${round + 1}/${rounds}: llama-bench`);
-      for (const r of runLlamaBench(exe, { model: file, prompts, gen: opts.gen, threads: nThreads, reps: opts.reps })) {
+      if (!announced) {
+        const m = machineFigure(rt.flavor);
+        rep.add({ bench: 'machine', case: m.case, value: m.cores, unit: 'cores', note: m.note });
+        announced = true;
+      }
+      return session;
+    };
+    const close = async () => {
+      session?.model.dispose();
+      await session?.rt.close();
+      session = undefined;
+    };
+    const runOurs = (s: { model: YiModel }, o: { prompts: number[]; gen: number; decode?: readonly number[]; kinds?: ModelCase['kind'][] }) => {
+      for (const c of measureModel(s.model, { promptTokens: o.prompts, genTokens: o.gen, decodeBatches: o.decode, reps: opts.reps, kinds: o.kinds })) {
+        const prev = ours.get(c.name);
+        if (prev) prev.rates.push(...c.rates);
+        else ours.set(c.name, c);
+      }
+    };
+    const runLlama = (o: { prompts: number[]; gen: number }, nThreads: number) => {
+      for (const r of runLlamaBench(exe, { model: gguf, prompts: o.prompts, gen: o.gen, threads: nThreads, reps: opts.reps })) {
         const name = llamaCaseName(r);
         const prev = llama.get(name);
         if (prev) prev.samples.push(...r.samplesTs);
         else llama.set(name, { samples: [...r.samplesTs], info: r });
       }
+    };
+    try {
+      let nThreads = 0;
+      let typesLabel = '';
+      for (let round = 0; round < rounds; round++) {
+        const s = session ?? (await open());
+        nThreads = s.rt.threads;
+        typesLabel = weightTypesLabel(s.model.weights);
+        const at = `threads ${nThreads}, round ${round + 1}/${rounds}`;
+        if (perCase) {
+          for (const c of shared) {
+            const name = c.gen > 0 ? `tg${c.gen}` : `pp${c.prompts[0]}`;
+            info(`${at}: ${name} yi-ts, then llama-bench`);
+            runOurs(s, c);
+            runLlama(c, nThreads);
+          }
+          if (opts.decodeBatches?.length) runOurs(s, { prompts: [], gen: opts.gen, decode: opts.decodeBatches, kinds: ['decode'] });
+        } else {
+          info(`${at}: yi-ts on ${gguf}`);
+          runOurs(s, { prompts, gen: opts.gen, decode: opts.decodeBatches });
+          await close();
+          info(`${at}: llama-bench`);
+          runLlama({ prompts, gen: opts.gen }, nThreads);
+        }
+      }
+      addOurs(rep, `${label} ${typesLabel}`, nThreads, [...ours.values()], llama);
+    } finally {
+      await close();
     }
-    addOurs(rep, `${label} ${typesLabel}`, nThreads, [...ours.values()], llama);
   }
 }
 

@@ -13,6 +13,8 @@ export interface ModelBenchOptions {
   /** Tokens per step of the batched-decode cases (e.g. [2, 4, 8, 16]); none by default. */
   decodeBatches?: readonly number[];
   reps?: number;
+  /** Kinds of cases to run (default all the options ask for). */
+  kinds?: readonly ModelCase['kind'][];
 }
 
 /** One case's measurements: tokens/s of each repetition. */
@@ -54,6 +56,7 @@ export function measureModel(model: YiModel, opts: Omit<ModelBenchOptions, 'labe
   const prompts = promptList(opts.promptTokens);
   const tg = opts.genTokens ?? 64;
   const reps = opts.reps ?? 3;
+  const kinds = new Set(opts.kinds ?? ['pp', 'tg', 'decode']);
   const vocab = model.config.vocabSize;
   const maxPrompt = Math.max(1, ...prompts);
   const tokens = Array.from({ length: maxPrompt }, (_, i) => (i * 7919 + 13) % vocab);
@@ -62,7 +65,7 @@ export function measureModel(model: YiModel, opts: Omit<ModelBenchOptions, 'labe
   model.reset();
   model.forward(tokens.slice(0, Math.min(8, tokens.length)));
   model.forward([1]);
-  for (const pp of prompts) {
+  for (const pp of kinds.has('pp') ? prompts : []) {
     const rates: number[] = [];
     for (let r = 0; r < reps; r++) {
       model.reset();
@@ -91,8 +94,8 @@ export function measureModel(model: YiModel, opts: Omit<ModelBenchOptions, 'labe
     }
     return rates;
   };
-  if (tg > 0) out.push({ name: `tg${tg}`, kind: 'tg', tokens: tg, rates: decodeRates(1, tg), note: 'single-token decode' });
-  for (const m of opts.decodeBatches ?? []) {
+  if (tg > 0 && kinds.has('tg')) out.push({ name: `tg${tg}`, kind: 'tg', tokens: tg, rates: decodeRates(1, tg), note: 'single-token decode' });
+  for (const m of kinds.has('decode') ? (opts.decodeBatches ?? []) : []) {
     if (m < 1) continue;
     const steps = decodeSteps(tg, m);
     out.push({

@@ -24,6 +24,7 @@ interface BenchCli {
   check?: boolean;
   llamaBench?: string;
   rounds: string;
+  interleave?: string;
   cache?: string;
 }
 
@@ -50,6 +51,7 @@ export function registerBench(program: Command): void {
     .option('--reps <n>', 'repetitions (the median is reported)', '3')
     .option('--llama-bench <path>', "run llama.cpp's llama-bench on the same GGUF in the same run and print ours / llama.cpp")
     .option('--rounds <n>', 'with --llama-bench: rounds of (ours, llama-bench) per thread count', '2')
+    .option('--interleave <how>', 'with --llama-bench: case (ours then llama-bench per case) or round (all ours, then llama-bench); default: case unless the model is large')
     .option('--cache <dir>', 'with --llama-bench and --preset: folder of the preset GGUF files (default ~/.cache/yi-ts/bench)')
     .option('--strict', 'refuse a --model with tensors the model does not read (default: warn)')
     .option('--check', 'scan the --model weights for NaN and infinite values while loading')
@@ -63,6 +65,7 @@ export function registerBench(program: Command): void {
       if (o.model && o.preset) throw new ModelOptionError('give --model or --preset, not both');
       // A preset with --llama-bench takes the GGUF writer's types (checked there); the rest, the loader's.
       if (!(o.preset && o.llamaBench)) parseType(o.type);
+      if (o.interleave !== undefined && o.interleave !== 'case' && o.interleave !== 'round') throw new ModelOptionError(`--interleave must be case or round, got '${o.interleave}'`);
       const rep = reporter(!!o.json);
       await runModelBench(rep, {
         model: o.model,
@@ -77,6 +80,7 @@ export function registerBench(program: Command): void {
         check: o.check,
         llamaBench: o.llamaBench,
         rounds: intOption('rounds', o.rounds, 1),
+        interleave: o.interleave as 'case' | 'round' | undefined,
         cacheDir: o.cache,
         onInfo: (m) => process.stderr.write(`${m}\n`),
         onWarning: (m) => process.stderr.write(`warning: ${m}\n`),

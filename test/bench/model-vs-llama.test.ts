@@ -24,43 +24,75 @@ function bench(...args: string[]): { code: number | null; out: string; err: stri
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('--llama-bench runs llama-bench on the preset GGUF we load, same sizes and threads, rounds interleaved, with ratios', () => {
-  const exe = join(work, 'llama-bench');
-  writeFakeLlamaBench(exe, 1000);
-  const cache = join(work, 'cache');
-  const r = bench('--preset', 'tiny', '--type', 'q4_0', '--threads', '1,2', '--prompt', '16,32', '--gen', '8', '--reps', '2', '--rounds', '2', '--cache', cache, '--llama-bench', exe, '--json');
-  assert.equal(r.code, 0, r.err);
-  const gguf = join(cache, 'tiny-q4_0-seed1.gguf');
-  assert.match(r.err, new RegExp(`writing the tiny q4_0 model \\(random weights\\) to ${gguf}`));
-  // ours, llama, ours, llama per thread count: the progress lines say which ran when.
-  const order = r.err.split('\n').filter((l) => l.startsWith('threads ')).map((l) => l.replace(/ on .*/, ''));
-  assert.deepEqual(order, [1, 2].flatMap((t) => [1, 2].flatMap((k) => [`threads ${t}, round ${k}/2: yi-ts`, `threads ${t}, round ${k}/2: llama-bench`])));
-  const calls = readFileSync(exe + '.calls', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
-  assert.deepEqual(calls.map((a) => a.slice(0, 10)), [1, 1, 2, 2].map((t) => ['-m', gguf, '-p', '16,32', '-n', '8', '-t', String(t), '-r', '2']));
+function figuresOf(out: string): Figure[] {
+  return out.trim().split('\n').map((l) => JSON.parse(l) as Figure);
+}
 
-  const figs = r.out.trim().split('\n').map((l) => JSON.parse(l) as Figure);
+/** Ours, llama.cpp and the ratio for every case at every thread count, the stand-in reporting 1000 tokens/s. */
+function checkPairs(figs: Figure[], cases: string[], threads: number[], samples: number): void {
   assert.equal(figs[0]!.bench, 'machine');
   assert.match(figs[0]!.note!, /kernels (relaxed-simd|simd128)/);
-  for (const threads of [1, 2]) {
-    for (const c of ['pp16', 'pp32', 'tg8']) {
-      const at = (bench: string) => figs.find((f) => f.bench === bench && f.threads === threads && f.case === `tiny q4_0+f16 ${c}`);
+  for (const t of threads) {
+    for (const c of cases) {
+      const at = (bench: string) => figs.find((f) => f.bench === bench && f.threads === t && f.case === `tiny q4_0+f16 ${c}`);
       const ours = at('model')!;
       const theirs = at('llama.cpp')!;
       const ratio = at('ratio')!;
-      assert.ok(ours && theirs && ratio, `${c} at ${threads} threads: ${JSON.stringify(figs)}`);
+      assert.ok(ours && theirs && ratio, `${c} at ${t} threads: ${JSON.stringify(figs)}`);
       assert.equal(theirs.value, 1000);
       assert.equal(theirs.unit, 'tokens/s');
-      assert.match(theirs.note!, /llama-bench build unknown \(0\), CPU, AMD EPYC; llama \?B Q8_0; median of 4/);
+      assert.match(theirs.note!, new RegExp(`llama-bench build unknown \\(0\\), CPU, AMD EPYC; llama \\?B Q8_0; median of ${samples}`));
       assert.ok(ours.value > 0);
       assert.equal(ratio.value, ours.value / 1000);
       assert.equal(ratio.unit, 'x llama.cpp');
-      assert.match(ours.note!, new RegExp(`^${(ours.value / 1000).toFixed(2)}x llama.cpp \\(1000 tokens/s\\);.*median of 4$`));
+      assert.match(ours.note!, new RegExp(`^${(ours.value / 1000).toFixed(2)}x llama.cpp \\(1000 tokens/s\\);.*median of ${samples}$`));
     }
   }
+}
+
+test('--llama-bench alternates with llama-bench case by case on the preset GGUF we load, same sizes and threads, with ratios', () => {
+  const exe = join(work, 'llama-bench');
+  writeFakeLlamaBench(exe, 1000);
+  const cache = join(work, 'cache');
+  const r = bench('--preset', 'tiny', '--type', 'q4_0', '--threads', '1,2', '--prompt', '16,32', '--gen', '8', '--decode-batch', '4', '--reps', '2', '--rounds', '2', '--cache', cache, '--llama-bench', exe, '--json');
+  assert.equal(r.code, 0, r.err);
+  const gguf = join(cache, 'tiny-q4_0-seed1.gguf');
+  assert.match(r.err, new RegExp(`writing the tiny q4_0 model \\(random weights\\) to ${gguf}`));
+  const cases = ['pp16', 'pp32', 'tg8'];
+  const progress = r.err.split('\n').filter((l) => l.startsWith('threads '));
+  assert.deepEqual(progress, [1, 2].flatMap((t) => [1, 2].flatMap((k) => cases.map((c) => `threads ${t}, round ${k}/2: ${c} yi-ts, then llama-bench`))));
+  const calls = readFileSync(exe + '.calls', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  const sizes = [['16', '0'], ['32', '0'], ['0', '8']];
+  assert.deepEqual(
+    calls.map((a) => a.slice(0, 10)),
+    [1, 2].flatMap((t) => [1, 2].flatMap(() => sizes.map(([p, n]) => ['-m', gguf, '-p', p!, '-n', n!, '-t', String(t), '-r', '2']))),
+  );
+  const figs = figuresOf(r.out);
+  checkPairs(figs, cases, [1, 2], 4);
+  // Batched decode is ours only, next to our M = 1 figure.
+  const m4 = figs.filter((f) => f.case === 'tiny q4_0+f16 decode M=4');
+  assert.deepEqual(m4.map((f) => [f.bench, f.threads]), [['model', 1], ['model', 2]]);
+  assert.match(m4[0]!.note!, /x the tokens\/s of M=1; median of 4$/);
   // A second run reuses the file.
   const again = bench('--preset', 'tiny', '--type', 'q4_0', '--threads', '1', '--prompt', '16', '--gen', '0', '--reps', '1', '--rounds', '1', '--cache', cache, '--llama-bench', exe, '--json');
   assert.equal(again.code, 0, again.err);
   assert.doesNotMatch(again.err, /writing/);
+});
+
+test('--interleave round runs all our cases, then one llama-bench call for them, each round', () => {
+  const exe = join(work, 'llama-bench-rounds');
+  writeFakeLlamaBench(exe, 1000);
+  const cache = join(work, 'cache');
+  const r = bench('--preset', 'tiny', '--type', 'q4_0', '--threads', '2', '--prompt', '16,32', '--gen', '8', '--reps', '3', '--rounds', '2', '--interleave', 'round', '--cache', cache, '--llama-bench', exe, '--json');
+  assert.equal(r.code, 0, r.err);
+  const gguf = join(cache, 'tiny-q4_0-seed1.gguf');
+  const progress = r.err.split('\n').filter((l) => l.startsWith('threads '));
+  assert.deepEqual(progress, [1, 2].flatMap((k) => [`threads 2, round ${k}/2: yi-ts on ${gguf}`, `threads 2, round ${k}/2: llama-bench`]));
+  const calls = readFileSync(exe + '.calls', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  assert.deepEqual(calls.map((a) => a.slice(0, 10)), [1, 2].map(() => ['-m', gguf, '-p', '16,32', '-n', '8', '-t', '2', '-r', '3']));
+  checkPairs(figuresOf(r.out), ['pp16', 'pp32', 'tg8'], [2], 6);
+  const bad = bench('--preset', 'tiny', '--interleave', 'sometimes', '--llama-bench', exe);
+  assert.match(bad.err, /--interleave must be case or round, got 'sometimes'/);
 });
 
 test('--llama-bench errors name the executable or say what to give instead', () => {
