@@ -87,9 +87,14 @@ export function runLlamaBench(exe: string, run: LlamaBenchRun): LlamaBenchResult
     throw new LlamaBenchError(`llama-bench ${exe} ${why} on ${run.model} (${cmd})${tail(r.stderr)}`);
   }
   const results = parseLlamaBenchOutput(r.stdout, exe);
-  const want = run.prompts.length + (run.gen > 0 ? 1 : 0);
+  const want = [...run.prompts.map((p) => `pp${p}`), ...(run.gen > 0 ? [`tg${run.gen}`] : [])];
   // llama-bench drops a case it cannot run (e.g. a model it fails to load) with a message, exit code 0.
-  if (results.length !== want) throw new LlamaBenchError(`llama-bench ${exe} returned ${results.length} results, expected ${want} (${cmd})${tail(r.stderr)}`);
+  if (results.length !== want.length) throw new LlamaBenchError(`llama-bench ${exe} returned ${results.length} results, expected ${want.length} (${cmd})${tail(r.stderr)}`);
+  // A ratio is only meaningful for the case and thread count we asked for (an old llama-bench may read options differently).
+  results.forEach((res, i) => {
+    const got = `${llamaCaseName(res)} at ${res.nThreads} threads`;
+    if (got !== `${want[i]} at ${run.threads} threads`) throw new LlamaBenchError(`llama-bench ${exe} result #${i} is ${got}, expected ${want[i]} at ${run.threads} threads (${cmd})`);
+  });
   return results;
 }
 

@@ -66,6 +66,9 @@ export function measureModel(model: YiModel, opts: Omit<ModelBenchOptions, 'labe
   model.forward(tokens.slice(0, Math.min(8, tokens.length)));
   model.forward([1]);
   for (const pp of kinds.has('pp') ? prompts : []) {
+    // An untimed prompt of the same size first, as llama-bench warms up each pp test.
+    model.reset();
+    model.forward(tokens.slice(0, pp));
     const rates: number[] = [];
     for (let r = 0; r < reps; r++) {
       model.reset();

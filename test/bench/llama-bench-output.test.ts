@@ -78,6 +78,19 @@ test('a llama-bench that fails, or returns fewer cases than asked, gives an erro
     () => runLlamaBench(exe, { model: '/m.gguf', prompts: [16], gen: 8, threads: 1, reps: 1 }),
     (e: Error) => e instanceof LlamaBenchError && e.message.includes(`llama-bench ${exe} exited with code 1 on /m.gguf`) && e.message.includes('error: failed to load model'),
   );
+  // Results for other sizes or threads than asked (e.g. an llama-bench that reads -t differently) are refused.
+  const other = join(work, 'llama-bench-other');
+  writeFileSync(other, `#!/bin/sh\ncat ${JSON.stringify(join(fixtureDir, 'tiny-q8_0.jsonl'))}\n`);
+  chmodSync(other, 0o755);
+  assert.deepEqual(runLlamaBench(other, { model: '/m.gguf', prompts: [16], gen: 8, threads: 1, reps: 2 }).map(llamaCaseName), ['pp16', 'tg8']);
+  assert.throws(
+    () => runLlamaBench(other, { model: '/m.gguf', prompts: [16], gen: 8, threads: 2, reps: 2 }),
+    (e: Error) => e instanceof LlamaBenchError && e.message.includes(`llama-bench ${other} result #0 is pp16 at 1 threads, expected pp16 at 2 threads`),
+  );
+  assert.throws(
+    () => runLlamaBench(other, { model: '/m.gguf', prompts: [32], gen: 8, threads: 1, reps: 2 }),
+    (e: Error) => e instanceof LlamaBenchError && e.message.includes('result #0 is pp16 at 1 threads, expected pp32 at 1 threads'),
+  );
   const short = join(work, 'llama-bench-short');
   writeFileSync(short, `#!/bin/sh\ncat ${JSON.stringify(join(fixtureDir, 'tiny-q8_0.jsonl'))}\n`);
   chmodSync(short, 0o755);
