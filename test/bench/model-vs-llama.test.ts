@@ -95,6 +95,21 @@ test('--interleave round runs all our cases, then one llama-bench call for them,
   assert.match(bad.err, /--interleave must be case or round, got 'sometimes'/);
 });
 
+test('--model FILE.gguf --llama-bench times that file on both sides, labelled by its name', () => {
+  const exe = join(work, 'llama-bench-model');
+  writeFakeLlamaBench(exe, 1000);
+  const cache = join(work, 'cache');
+  const w = bench('--preset', 'tiny', '--type', 'q4_0', '--prompt', '0', '--gen', '0', '--cache', cache, '--llama-bench', exe);
+  assert.equal(w.code, 0, w.err);
+  const gguf = join(cache, 'tiny-q4_0-seed1.gguf');
+  const r = bench('--model', gguf, '--threads', '1', '--prompt', '16', '--gen', '4', '--reps', '1', '--rounds', '1', '--llama-bench', exe, '--json');
+  assert.equal(r.code, 0, r.err);
+  const figs = figuresOf(r.out);
+  assert.deepEqual(figs.filter((f) => f.bench === 'ratio').map((f) => f.case), ['tiny-q4_0-seed1 q4_0+f16 pp16', 'tiny-q4_0-seed1 q4_0+f16 tg4']);
+  const calls = readFileSync(exe + '.calls', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  assert.ok(calls.length >= 2 && calls.every((a) => a[1] === gguf));
+});
+
 test('--llama-bench errors name the executable or say what to give instead', () => {
   const failing = join(work, 'llama-bench-fails');
   writeFailingLlamaBench(failing, 2, 'llama_model_load: error loading model');
