@@ -198,8 +198,10 @@ export function isCachedPresetGGUF(path: string, cfg: YiConfig, key: PresetGGUFK
       const m = f.metadata;
       if (m.get('yi_ts.bench.version') !== PRESET_GGUF_VERSION || m.get('yi_ts.bench.preset') !== key.preset) return false;
       if (m.get('yi_ts.bench.type') !== key.type || m.get('yi_ts.bench.seed') !== key.seed) return false;
-      const stored = fromGGUFMetadata(m, { source: path, tensorNames: f.tensors.map((t) => t.name) });
-      return JSON.stringify(stored) === JSON.stringify(cfg);
+      const stored: Record<string, unknown> = { ...fromGGUFMetadata(m, { source: path, tensorNames: f.tensors.map((t) => t.name) }) };
+      // Field by field: a preset's keys may come in another order than the reader's (spread defaults).
+      const want = Object.entries(cfg);
+      return want.length === Object.keys(stored).length && want.every(([k, v]) => stored[k] === v);
     } finally {
       f.close();
     }

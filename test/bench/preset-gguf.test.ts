@@ -101,6 +101,9 @@ test('presetGGUF writes the file once into the cache folder and reuses it; a tru
   assert.equal(statSync(first.path).mtimeMs, st.mtimeMs);
   assert.equal(isCachedPresetGGUF(first.path, preset('tiny'), { preset: 'tiny', type: 'q4_0', seed: 2 }), false);
   assert.equal(isCachedPresetGGUF(first.path, preset('yi-mini'), { preset: 'tiny', type: 'q4_0', seed: 1 }), false);
+  // The same config with its keys in another order (yi-174m's spread defaults) is the same config.
+  const reordered = Object.fromEntries(Object.entries(preset('tiny')).reverse()) as unknown as ReturnType<typeof preset>;
+  assert.equal(isCachedPresetGGUF(first.path, reordered, { preset: 'tiny', type: 'q4_0', seed: 1 }), true);
   truncateSync(first.path, st.size - 100);
   const repaired = presetGGUF(rt, { preset: 'tiny', type: 'q4_0', cacheDir: dir });
   assert.equal(repaired.written, true);
