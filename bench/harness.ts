@@ -64,7 +64,7 @@ export function reporter(json: boolean, out: (s: string) => void = (s) => proces
 }
 
 function fmt(v: number): string {
-  if (v >= 100) return v.toFixed(0);
+  if (Number.isInteger(v) || v >= 100) return v.toFixed(0);
   if (v >= 10) return v.toFixed(1);
   return v.toFixed(2);
 }

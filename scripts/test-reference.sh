@@ -18,6 +18,9 @@ pick() { # the first Python that can import every module named
 npm run build
 command -v spm_train >/dev/null && "$(pick sentencepiece)" test/reference/spm_train_compare.py || echo "test:reference: spm_train comparison skipped (apt-get install sentencepiece)"
 node --test --test-concurrency=1 dist/test/model dist/test/tokenizer dist/test/data/dedup
+# llama.cpp's llama-bench loads and times the preset GGUFs `yi bench --llama-bench` writes (skipped, saying
+# so, unless YI_LLAMA_BENCH names a llama-bench executable).
+node --test --test-concurrency=1 dist/test/bench/llama-bench-real.test.js
 # Interop: what `yi convert` writes loads in transformers and in llama.cpp's gguf-py (pip install
 # torch transformers safetensors gguf). Skipped, saying so, when those are missing.
 py=$(pick transformers 2>/dev/null) && "$py" -c "import gguf, safetensors" 2>/dev/null || { echo "test:reference: interop check skipped (needs python3 with transformers, gguf, safetensors)"; exit 0; }
