@@ -39,7 +39,7 @@ for (const type of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as ConvertType[]) {
     const cfg = preset('tiny');
     const path = join(work, `tiny-${type}.gguf`);
     writePresetGGUF(rt, path, cfg, { preset: 'tiny', type, seed: 7 });
-    const fromFile = loadModel(rt, path, { contextLength: 16, batch: 4, onWarning: (m) => assert.fail(`unexpected warning: ${m}`) });
+    const fromFile = loadModel(rt, path, { contextLength: 16, batch: 4, onMessage: (m, level) => assert.fail(`unexpected ${level}: ${m}`) });
     const generated = loadFromSource(rt, presetWeights(rt, cfg, type, 7), { contextLength: 16, batch: 4 });
     try {
       const a = weightsOf(fromFile);
