@@ -397,3 +397,158 @@ export function qgemm_q8_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i3
 export function qgemm_q4_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, ts: i32, kb: i32, start: i32, end: i32, scratch: usize): void {
   qgemm(w, act, y, M, N, K, ts, kb, start, end, scratch, true);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Few tokens (batched decode): packing a panel does not pay off below about 6 tokens. This path
+// reads the x4 weights in place with gemv's per-row integer dots on quantize_act's 176-byte records
+// (gemv.ts), decoding each block's scales once for all tokens and keeping the group's weights in
+// L1 while the tokens reuse them. Same integer sums and f32 steps as gemv: the same bits.
+
+const ACT_BLOCK: usize = 176; // quantize_act's record (gemv.ts)
+
+@inline
+function hsum4i(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
+}
+
+@inline
+function hsum4w(a: v128, b: v128, c: v128, d: v128, ones: v128): v128 {
+  const ab = i16x8.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = i16x8.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  return i32x4.dot_i16x8_s(i16x8.add(v128.shuffle<i64>(ab, cd, 0, 2), v128.shuffle<i64>(ab, cd, 1, 3)), ones);
+}
+
+@inline
+function q8dotB(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128, hi8: v128): v128 {
+  const w0 = v128.load(p);
+  const w1 = v128.load(p, 16);
+  const a = i32x4.dot_i16x8_s(i16x8.shl(w0, 8), xe0);
+  const b = i32x4.dot_i16x8_s(v128.and(w0, hi8), xo0);
+  const c = i32x4.dot_i16x8_s(i16x8.shl(w1, 8), xe1);
+  const d = i32x4.dot_i16x8_s(v128.and(w1, hi8), xo1);
+  return i32x4.add(i32x4.add(a, b), i32x4.add(c, d));
+}
+
+@inline
+function q8dotR(p: usize, a0: v128, a1: v128, s0: v128, s1: v128, ones: v128): v128 {
+  const w0 = v128.xor(v128.load(p), s0);
+  const w1 = v128.xor(v128.load(p, 16), s1);
+  return i32x4.add(i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w0, a0), ones), i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w1, a1), ones));
+}
+
+@inline
+function q4B(p: usize, xe0: v128, xe1: v128, xo0: v128, xo1: v128, m: v128): v128 {
+  const v = v128.load(p);
+  const a = i16x8.mul(v128.and(v, m), xe0);
+  const b = i16x8.mul(v128.and(i16x8.shr_u(v, 4), m), xe1);
+  const c = i16x8.mul(v128.and(i16x8.shr_u(v, 8), m), xo0);
+  const d = i16x8.mul(i16x8.shr_u(v, 12), xo1);
+  return i16x8.add(i16x8.add(a, b), i16x8.add(c, d));
+}
+
+@inline
+function q4R(p: usize, xl: v128, xh: v128, m: v128): v128 {
+  const v = v128.load(p);
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, v128.and(v, m)), i16x8.relaxed_dot_i8x16_i7x16_s(xh, v128.and(i16x8.shr_u(v, 4), m)));
+}
+
+const C_HI8: u32 = 112; // 0xff00 i16 lanes
+const C_NIB16: u32 = 128; // 0x000f i16 lanes
+
+/** gemv's integer sum of one x4 group block at wp against the record at ap: [isum r0..r3]. */
+@inline
+function groupDot(wp: usize, ap: usize, c: usize, q4: bool): v128 {
+  const ones = v128.load(c, C_ONES);
+  if (q4) {
+    let s: v128;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      const m = v128.load(c, C_NIB);
+      const xl = v128.load(ap);
+      const xh = v128.load(ap, 16);
+      s = hsum4w(q4R(wp + 8, xl, xh, m), q4R(wp + 24, xl, xh, m), q4R(wp + 40, xl, xh, m), q4R(wp + 56, xl, xh, m), ones);
+    } else {
+      const m = v128.load(c, C_NIB16);
+      const xe0 = v128.load(ap, 96), xe1 = v128.load(ap, 112), xo0 = v128.load(ap, 128), xo1 = v128.load(ap, 144);
+      s = hsum4w(q4B(wp + 8, xe0, xe1, xo0, xo1, m), q4B(wp + 24, xe0, xe1, xo0, xo1, m), q4B(wp + 40, xe0, xe1, xo0, xo1, m), q4B(wp + 56, xe0, xe1, xo0, xo1, m), ones);
+    }
+    return i32x4.sub(s, v128.load32_splat(ap, 164));
+  }
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const a0 = v128.load(ap, 32), a1 = v128.load(ap, 48), s0 = v128.load(ap, 64), s1 = v128.load(ap, 80);
+    const s = hsum4i(q8dotR(wp + 8, a0, a1, s0, s1, ones), q8dotR(wp + 40, a0, a1, s0, s1, ones), q8dotR(wp + 72, a0, a1, s0, s1, ones), q8dotR(wp + 104, a0, a1, s0, s1, ones));
+    return i32x4.add(s, v128.load32_splat(ap, 168));
+  }
+  const hi8 = v128.load(c, C_HI8);
+  const xe0 = v128.load(ap, 96), xe1 = v128.load(ap, 112), xo0 = v128.load(ap, 128), xo1 = v128.load(ap, 144);
+  const s = hsum4i(q8dotB(wp + 8, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 40, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 72, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 104, xe0, xe1, xo0, xo1, hi8));
+  return i32x4.shr_s(s, 8);
+}
+
+@inline
+function storeRow4(o: usize, row0: i32, N: i32, acc: v128): void {
+  if (row0 + 4 <= N) {
+    v128.store(o, acc);
+  } else {
+    if (row0 < N) store<f32>(o, f32x4.extract_lane(acc, 0));
+    if (row0 + 1 < N) store<f32>(o, f32x4.extract_lane(acc, 1), 4);
+    if (row0 + 2 < N) store<f32>(o, f32x4.extract_lane(acc, 2), 8);
+  }
+}
+
+@inline
+function fewTokens(w: usize, act: usize, y: usize, N: i32, nb: i32, g: i32, c: usize, q4: bool, NT: i32): void {
+  const gbytes: usize = q4 ? 72 : 136;
+  const tstride = <usize>nb * ACT_BLOCK;
+  let wp = w + <usize>g * <usize>nb * gbytes;
+  let ap = act;
+  let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const dw = scales4(wp, c);
+    f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap, c, q4)), f32x4.mul(dw, v128.load32_splat(ap, 160))));
+    if (NT > 1) f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap + tstride, c, q4)), f32x4.mul(dw, v128.load32_splat(ap + tstride, 160))));
+    if (NT > 2) f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap + 2 * tstride, c, q4)), f32x4.mul(dw, v128.load32_splat(ap + 2 * tstride, 160))));
+    if (NT > 3) f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap + 3 * tstride, c, q4)), f32x4.mul(dw, v128.load32_splat(ap + 3 * tstride, 160))));
+    wp += gbytes;
+    ap += ACT_BLOCK;
+  }
+  const r0 = g << 2;
+  const ys = <usize>N << 2;
+  const o = y + (<usize>r0 << 2);
+  storeRow4(o, r0, N, f0);
+  if (NT > 1) storeRow4(o + ys, r0, N, f1);
+  if (NT > 2) storeRow4(o + 2 * ys, r0, N, f2);
+  if (NT > 3) storeRow4(o + 3 * ys, r0, N, f3);
+}
+
+@inline
+function few(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize, q4: bool): void {
+  const nb = K >> 5;
+  writeConsts(scratch);
+  v128.store(scratch, i16x8.splat(<i16>0xff00), C_HI8);
+  v128.store(scratch, i16x8.splat(0x000f), C_NIB16);
+  const tstride = <usize>nb * ACT_BLOCK;
+  for (let g = start; g < end; g++) {
+    for (let t = 0; t < M; t += 4) {
+      const a = act + <usize>t * tstride;
+      const yt = y + ((<usize>t * <usize>N) << 2);
+      const nt = min(4, M - t);
+      if (nt == 4) fewTokens(w, a, yt, N, nb, g, scratch, q4, 4);
+      else if (nt == 3) fewTokens(w, a, yt, N, nb, g, scratch, q4, 3);
+      else if (nt == 2) fewTokens(w, a, yt, N, nb, g, scratch, q4, 2);
+      else fewTokens(w, a, yt, N, nb, g, scratch, q4, 1);
+    }
+  }
+}
+
+/** Y[M, N] = X W^T for few tokens, W Q8_0 (x4): act holds quantize_act records of the M tokens;
+ *  units [start, end) are row groups of 4. */
+export function qgemm_few_q8_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  few(w, act, y, M, N, K, start, end, scratch, false);
+}
+
+/** As qgemm_few_q8_0 for Q4_0. */
+export function qgemm_few_q4_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  few(w, act, y, M, N, K, start, end, scratch, true);
+}

@@ -79,7 +79,7 @@ export function matvec(w: Tensor, x: Tensor, out?: Tensor): Tensor {
 
 /** Target bytes of the activation panel (tokens x blocks of K) that every row group re-reads:
  *  well inside a core's L2, next to the packed weights and the output tile. */
-const PANEL_TARGET = Number(process.env.QG_PANEL ?? 384 * 1024);
+const PANEL_TARGET = 384 * 1024;
 
 /** Work (multiply-adds) per thread below which a product stays on the calling thread. */
 const MIN_MACS_PER_THREAD = 1 << 17;
@@ -134,13 +134,25 @@ export function qmatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   }
   const rt = w.rt;
   const dtype = w.dtype as 'q8_0' | 'q4_0';
+  const groups = Math.ceil(N / QROWS);
+  if (M <= FEW_TOKENS[dtype]) {
+    // Batched decode: gemv's dots on quantize_act records, each weight block read once for all tokens.
+    const act = actScratch(w, actBytes(M, K));
+    rt.parallel('quantize_act', arena, [x.offset, act, K], M, 1, 8);
+    const minUnits = Math.max(1, Math.ceil(MIN_MACS_PER_THREAD / (QROWS * M * K)));
+    rt.parallel(`qgemm_few_${dtype}`, arena, [w.offset, act, out.offset, M, N, K], groups, 1, minUnits);
+    return out;
+  }
   const plan = qgemmPlan(rt, arena, dtype, M, N, K);
   const act = actScratch(w, Math.ceil(M / TILE) * TILE * (K / QK) * plan.recordBytes);
   rt.parallel('qgemm_quantize', arena, [x.offset, act, M, K, plan.recordBytes === ACT_WIDE ? 1 : 0], M, 1, 8);
-  const units = Math.ceil(N / QROWS) * plan.splits;
+  const units = groups * plan.splits;
   rt.parallel(`qgemm_${dtype}`, arena, [w.offset, act, out.offset, M, N, K, plan.splits, plan.kb], units, 1, plan.minUnits);
   return out;
 }
+
+/** Up to this many tokens qmatmul reads the weights in place (qgemm_few_*); above, it packs them. */
+const FEW_TOKENS = { q8_0: 4, q4_0: 2 } as const;
 
 /** Tokens per activation tile of qgemm (NT_MAX in src/kernels/qgemm.ts). */
 const TILE = 6;
