@@ -103,13 +103,18 @@ export function qgemmPlan(rt: Runtime, arena: Arena, dtype: 'q8_0' | 'q4_0', M: 
   const want = 4 * rt.threads;
   let splits = groups >= want ? 1 : Math.min(Math.ceil(want / groups), Math.ceil(M / 6));
   const budget = rt.scratchBytesPerThread;
-  // The partial-group tile takes 16 bytes per token of a split: keep it under half the scratch.
-  splits = Math.max(splits, Math.ceil((M * 16) / (budget / 2)));
-  const mc = Math.ceil(Math.ceil(M / splits) / TILE) * TILE;
+  const tokensPer = (n: number): number => Math.ceil(Math.ceil(M / n) / TILE) * TILE;
+  // The partial-group tile takes 16 bytes per token of a split, the panel at least one block.
+  while (call('qgemm_scratch_bytes', tokensPer(splits), 1, q4) > budget) {
+    if (tokensPer(splits) <= TILE) {
+      throw new RangeError(`qmatmul: the runtime's scratchBytesPerThread (${budget}) is too small for a quantized GEMM (needs ${call('qgemm_scratch_bytes', TILE, 1, q4)} bytes)`);
+    }
+    splits *= 2;
+  }
+  const mc = tokensPer(splits);
   let kb = Math.max(1, Math.min(nb, Math.floor(PANEL_TARGET / (mc * recordBytes))));
-  while (kb > 1 && call('qgemm_scratch_bytes', mc, kb, q4) > budget) kb >>= 1;
-  const perUnit = QROWS * mc * K;
-  return { splits, kb, minUnits: Math.max(1, Math.ceil(MIN_MACS_PER_THREAD / perUnit)), recordBytes };
+  while (kb > 1 && call('qgemm_scratch_bytes', mc, kb, q4) > budget) kb = Math.max(1, kb >> 1);
+  return { splits, kb, minUnits: Math.max(1, Math.ceil(MIN_MACS_PER_THREAD / (QROWS * mc * K))), recordBytes };
 }
 
 /** Returns out[M, N] = x[M, K] w[N, K]^T for quantized w (prompt processing, batched decode).
