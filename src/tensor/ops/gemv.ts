@@ -1,6 +1,7 @@
 // Matrix-vector and quantized matrix-matrix products with weights stored like a Hugging Face linear
 // layer (W [N, K], y = W x). Quantized weights use integer dot products against x quantized to int8
-// per 32-block once per call (src/kernels/gemv.ts).
+// per 32-block once per call: matvec runs src/kernels/gemv.ts, qmatmul src/kernels/qgemm.ts (its
+// README section says which path takes which M).
 import type { Arena } from '../../runtime/arena.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { elementBytes, isQuantized, QK, QROWS, blockBytes } from '../dtype.js';
