@@ -158,7 +158,7 @@ export function qmatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
 }
 
 /** Up to this many tokens qmatmul reads the weights in place (qgemm_few_*); above, it packs them. */
-const FEW_TOKENS = { q8_0: 4, q4_0: 2 } as const;
+const FEW_TOKENS = { q8_0: 4, q4_0: 4 } as const;
 
 /** Tokens per activation tile of qgemm (NT_MAX in src/kernels/qgemm.ts). */
 const TILE = 6;
