@@ -113,7 +113,7 @@ after(async () => {
   for (const r of runtimes) await r.close();
 });
 
-// M = 1..3 and 5 reach the few-token path or the packed one depending on the type; 7 and 13 leave
+// M <= 4 take the few-token path, M >= 5 the packed one; 5, 7 and 13 leave
 // partial 6-token tiles; N = 37 leaves a partial row group.
 const cases: [number, number, number][] = [
   [1, 37, 32],
