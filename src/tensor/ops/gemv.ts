@@ -1,7 +1,9 @@
 // Matrix-vector and quantized matrix-matrix products with weights stored like a Hugging Face linear
 // layer (W [N, K], y = W x). Quantized weights use integer dot products against x quantized to int8
-// per 32-block once per call (src/kernels/gemv.ts).
+// per 32-block once per call: matvec runs src/kernels/gemv.ts, qmatmul src/kernels/qgemm.ts (its
+// README section says which path takes which M).
 import type { Arena } from '../../runtime/arena.js';
+import type { Runtime } from '../../runtime/runtime.js';
 import { elementBytes, isQuantized, QK, QROWS, blockBytes } from '../dtype.js';
 import { sameArena, Tensor } from '../tensor.js';
 
@@ -76,8 +78,48 @@ export function matvec(w: Tensor, x: Tensor, out?: Tensor): Tensor {
   }
 }
 
-/** Returns out[M, N] = x[M, K] w[N, K]^T for quantized w (prompt processing). Row m of out equals
- *  matvec(w, x[m]) bit for bit. */
+/** Target bytes of the activation panel (tokens x blocks of K) that every row group re-reads:
+ *  well inside a core's L2, next to the packed weights and the output tile. */
+const PANEL_TARGET = 384 * 1024;
+
+/** Work (multiply-adds) per thread below which a product stays on the calling thread. */
+const MIN_MACS_PER_THREAD = 1 << 17;
+
+/** How qgemm cuts a product: token splits, K blocks per panel, units per thread at least. */
+export interface QgemmPlan {
+  splits: number;
+  kb: number;
+  minUnits: number;
+  recordBytes: number;
+}
+
+/** Token splits keep both threads busy when W has few row groups; the K panel keeps one split's
+ *  activations in cache; everything fits the thread's scratch. */
+export function qgemmPlan(rt: Runtime, arena: Arena, dtype: 'q8_0' | 'q4_0', M: number, N: number, K: number): QgemmPlan {
+  const q4 = dtype === 'q4_0' ? 1 : 0;
+  const call = (name: string, ...a: number[]): number => rt.call(name, arena, ...a);
+  const recordBytes = call('qgemm_record_bytes', q4);
+  const groups = Math.ceil(N / QROWS);
+  const nb = K / QK;
+  const want = 4 * rt.threads;
+  let splits = groups >= want ? 1 : Math.min(Math.ceil(want / groups), Math.ceil(M / 6));
+  const budget = rt.scratchBytesPerThread;
+  const tokensPer = (n: number): number => Math.ceil(Math.ceil(M / n) / TILE) * TILE;
+  // The partial-group tile takes 16 bytes per token of a split, the panel at least one block.
+  while (call('qgemm_scratch_bytes', tokensPer(splits), 1, q4) > budget) {
+    if (tokensPer(splits) <= TILE) {
+      throw new RangeError(`qmatmul: the runtime's scratchBytesPerThread (${budget}) is too small for a quantized GEMM (needs ${call('qgemm_scratch_bytes', TILE, 1, q4)} bytes)`);
+    }
+    splits *= 2;
+  }
+  const mc = tokensPer(splits);
+  let kb = Math.max(1, Math.min(nb, Math.floor(PANEL_TARGET / (mc * recordBytes))));
+  while (kb > 1 && call('qgemm_scratch_bytes', mc, kb, q4) > budget) kb = Math.max(1, kb >> 1);
+  return { splits, kb, minUnits: Math.max(1, Math.ceil(MIN_MACS_PER_THREAD / (QROWS * mc * K))), recordBytes };
+}
+
+/** Returns out[M, N] = x[M, K] w[N, K]^T for quantized w (prompt processing, batched decode).
+ *  Row m of out equals matvec(w, x[m]) bit for bit, at any thread count. */
 export function qmatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   const op = 'qmatmul';
   if (!isQuantized(w.dtype)) throw new TypeError(`${op}: w must be q8_0 or q4_0, got ${w.dtype}`);
@@ -92,10 +134,34 @@ export function qmatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   }
   const arena = sameArena(op, out, x, w);
   if (M === 0 || N === 0) return out;
+  if (K === 0) {
+    out.arena.f32.fill(0, out.offset / 4, out.offset / 4 + M * N);
+    return out;
+  }
   const rt = w.rt;
-  const act = actScratch(w, actBytes(M, K));
-  rt.parallel('quantize_act', arena, [x.offset, act, K], M, 1, 8);
-  const qb = blockBytes[w.dtype] - 2;
-  rt.parallel('gemm_q', arena, [w.offset, act, out.offset, M, N, K, qb], N, QROWS, QROWS);
+  const dtype = w.dtype as 'q8_0' | 'q4_0';
+  const groups = Math.ceil(N / QROWS);
+  if (M <= FEW_TOKENS[dtype]) {
+    // Batched decode: gemv's dots on quantize_act records, each weight block read once for all tokens.
+    const act = actScratch(w, actBytes(M, K));
+    rt.parallel('quantize_act', arena, [x.offset, act, K], M, 1, 8);
+    const minUnits = Math.max(1, Math.ceil(MIN_MACS_PER_THREAD / (QROWS * M * K)));
+    rt.parallel(`qgemm_few_${dtype}`, arena, [w.offset, act, out.offset, M, N, K], groups, 1, minUnits);
+    return out;
+  }
+  const plan = qgemmPlan(rt, arena, dtype, M, N, K);
+  const act = actScratch(w, Math.ceil(M / TILE) * TILE * (K / QK) * plan.recordBytes);
+  rt.parallel('qgemm_quantize', arena, [x.offset, act, M, K, plan.recordBytes === ACT_WIDE ? 1 : 0], M, 1, 8);
+  const units = groups * plan.splits;
+  rt.parallel(`qgemm_${dtype}`, arena, [w.offset, act, out.offset, M, N, K, plan.splits, plan.kb], units, 1, plan.minUnits);
   return out;
 }
+
+/** Up to this many tokens qmatmul reads the weights in place (qgemm_few_*); above, it packs them. */
+const FEW_TOKENS = { q8_0: 4, q4_0: 4 } as const;
+
+/** Tokens per activation tile of qgemm (NT_MAX in src/kernels/qgemm.ts). */
+const TILE = 6;
+
+/** Bytes of qgemm's wide activation record (i16 q, f32 d; see src/kernels/qgemm.ts). */
+const ACT_WIDE = 68;
