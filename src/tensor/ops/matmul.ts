@@ -54,7 +54,8 @@ export function gemm(rt: Runtime, g: GemmArgs, minUnitsPerThread?: number): void
   const args = [g.a, g.lda, +transA, g.b, g.ldb, +transB, B_TYPES[btype], g.c, g.ldc, m, n, k, g.alpha ?? 1, g.beta ?? 0];
   // Each chunk packs its own panels of A, so chunks are few and wide (GEMM calls last milliseconds:
   // a late worker wake-up costs little).
-  rt.parallel('gemm_f32', g.arena, args, n, nr, minUnits, GEMM_CHUNKS_PER_THREAD);
+  const label = rt.profile ? `gemm A${transA ? '^T' : ''}B${transB ? '^T' : ''} ${m}x${n}x${k}` : undefined;
+  rt.parallel('gemm_f32', g.arena, args, n, nr, minUnits, GEMM_CHUNKS_PER_THREAD, label);
 }
 
 /** Measured on 1024^3 at 2 threads: 1 chunk per thread 118 GFLOP/s, 2: 111, 4: 105. */
