@@ -73,6 +73,29 @@ export function gemm_f32(
   }
 }
 
+/**
+ * gemm_f32 for rows [start, end) of C and every column: the split for products with more rows than
+ * columns (training's M = tokens), where each chunk re-packs only B (the smaller operand) instead of
+ * all of A. Rows are computed with the same arithmetic wherever a chunk starts: same bits.
+ */
+export function gemm_f32_rows(
+  a: usize, lda: i32, transA: i32,
+  b: usize, ldb: i32, transB: i32, btype: i32,
+  c: usize, ldc: i32,
+  m: i32, n: i32, k: i32, alpha: f32, beta: f32,
+  start: i32, end: i32, scratch: usize,
+): void {
+  end = min(end, m);
+  if (start >= end) return;
+  const aRow = transA ? <usize>start << 2 : (<usize>start * <usize>lda) << 2;
+  gemm_f32(a + aRow, lda, transA, b, ldb, transB, btype, c + ((<usize>start * <usize>ldc) << 2), ldc, end - start, n, k, alpha, beta, 0, n, scratch);
+}
+
+/** MC, the row granularity of gemm_f32_rows splits (a multiple of both register tile heights). */
+export function gemm_f32_mc(): i32 {
+  return MC;
+}
+
 /** Runs the register tile over a packed A block [mc, kc] and B panel [kc, nc]. */
 function macroKernel(pa: usize, pb: usize, c: usize, ldc: i32, mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, tile: usize): void {
   const ldcBytes = <usize>ldc << 2;
