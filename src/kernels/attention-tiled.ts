@@ -198,21 +198,49 @@ function packRows(src: usize, stride: usize, rows: i32, dim: i32, dimP: i32, dst
   }
 }
 
-/** Up to QB rows (stride bytes) into [dim][QB] (missing rows zero) and, if rowsDst, into [QB][dimP]. */
+/**
+ * Up to QB rows (stride bytes) into [dim][QB] (missing rows zero) and, if rowsDst, into [QB][dimP]
+ * (zero padded). Whole vectors through 4 x 4 transposes; a dim not a multiple of 4 ends in scalars.
+ */
 function packBlock(src: usize, stride: usize, nrows: i32, dim: i32, dimP: i32, dst: usize, rowsDst: usize): void {
-  for (let i = 0; i < QB; i++) {
-    const row = src + <usize>i * stride;
-    const col = dst + (<usize>i << 2);
-    if (i < nrows) {
-      for (let j = 0; j < dim; j++) store<f32>(col + (<usize>(j * QB) << 2), load<f32>(row + (<usize>j << 2)));
-    } else {
-      for (let j = 0; j < dim; j++) store<f32>(col + (<usize>(j * QB) << 2), 0);
-    }
+  const r1 = src + stride;
+  const r2 = src + 2 * stride;
+  const r3 = src + 3 * stride;
+  const zero = f32x4.splat(0);
+  const d4 = dim & ~3;
+  for (let j = 0; j < d4; j += 4) {
+    const o = <usize>j << 2;
+    const x0 = v128.load(src + o);
+    const x1 = nrows > 1 ? v128.load(r1 + o) : zero;
+    const x2 = nrows > 2 ? v128.load(r2 + o) : zero;
+    const x3 = nrows > 3 ? v128.load(r3 + o) : zero;
+    const a = f32x4.shuffle(x0, x1, 0, 4, 1, 5);
+    const b = f32x4.shuffle(x2, x3, 0, 4, 1, 5);
+    const c = f32x4.shuffle(x0, x1, 2, 6, 3, 7);
+    const d = f32x4.shuffle(x2, x3, 2, 6, 3, 7);
+    const p = dst + (<usize>j << 4);
+    v128.store(p, f32x4.shuffle(a, b, 0, 1, 4, 5));
+    v128.store(p, f32x4.shuffle(a, b, 2, 3, 6, 7), 16);
+    v128.store(p, f32x4.shuffle(c, d, 0, 1, 4, 5), 32);
+    v128.store(p, f32x4.shuffle(c, d, 2, 3, 6, 7), 48);
   }
-  if (rowsDst != 0) {
-    const rowBytes = <usize>dimP << 2;
-    memory.fill(rowsDst, 0, <usize>QB * rowBytes);
-    for (let i = 0; i < nrows; i++) memory.copy(rowsDst + <usize>i * rowBytes, src + <usize>i * stride, <usize>dim << 2);
+  for (let j = d4; j < dim; j++) {
+    const o = <usize>j << 2;
+    const p = dst + (<usize>j << 4);
+    for (let i = 0; i < QB; i++) store<f32>(p + (<usize>i << 2), i < nrows ? load<f32>(src + <usize>i * stride + o) : 0);
+  }
+  if (rowsDst == 0) return;
+  const rowBytes = <usize>dimP << 2;
+  for (let i = 0; i < QB; i++) {
+    const d = rowsDst + <usize>i * rowBytes;
+    if (i < nrows) {
+      const r = src + <usize>i * stride;
+      for (let j = 0; j < d4; j += 4) v128.store(d + (<usize>j << 2), v128.load(r + (<usize>j << 2)));
+      for (let j = d4; j < dim; j++) store<f32>(d + (<usize>j << 2), load<f32>(r + (<usize>j << 2)));
+      for (let j = dim; j < dimP; j++) store<f32>(d + (<usize>j << 2), 0);
+    } else {
+      for (let j = 0; j < dimP; j += 4) v128.store(d + (<usize>j << 2), zero);
+    }
   }
 }
 
