@@ -91,9 +91,10 @@ export function gemm_f32_rows(
   gemm_f32(a + aRow, lda, transA, b, ldb, transB, btype, c + ((<usize>start * <usize>ldc) << 2), ldc, end - start, n, k, alpha, beta, 0, n, scratch);
 }
 
-/** MC, the row granularity of gemm_f32_rows splits (a multiple of both register tile heights). */
-export function gemm_f32_mc(): i32 {
-  return MC;
+/** Row granularity of gemm_f32_rows splits: a multiple of both register tile heights (4 and 5), fine
+ *  enough that a few chunks of 688 rows balance over 2 threads (blocks of 120 gave 240 + 240 + 208). */
+export function gemm_f32_row_align(): i32 {
+  return 20;
 }
 
 /** Runs the register tile over a packed A block [mc, kc] and B panel [kc, nc]. */

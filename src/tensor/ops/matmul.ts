@@ -34,7 +34,7 @@ export interface GemmArgs {
 
 /**
  * Runs gemm_f32 over the thread pool, split by rows of C (M > N) at multiples of the kernel's row
- * block or by columns at multiples of its tile width, so the result is bit-identical whatever the
+ * alignment or by columns at multiples of its tile width, so the result is bit-identical whatever the
  * thread count. `minUnitsPerThread` overrides the row or column count below which fewer threads are
  * used (tests force a split with 1).
  */
@@ -50,15 +50,15 @@ export function gemm(rt: Runtime, g: GemmArgs, minUnitsPerThread?: number): void
   checkStride('ldc', g.ldc, n);
   const btype = g.btype ?? 'f32';
   if (!(btype in B_TYPES)) throw new TypeError(`gemm: B must be f32, f16 or bf16, got ${btype}`);
-  const { nr, mc } = kernelShape(rt, g.arena);
+  const { nr, rows } = kernelShape(rt, g.arena);
   const args = [g.a, g.lda, +transA, g.b, g.ldb, +transB, B_TYPES[btype], g.c, g.ldc, m, n, k, g.alpha ?? 1, g.beta ?? 0];
   const label = rt.profile ? `gemm A${transA ? '^T' : ''}B${transB ? '^T' : ''} ${m}x${n}x${k}` : undefined;
   // Every chunk packs the whole of the operand it does not split, so split the larger side: rows
   // when M > N (training: M = tokens; the lm_head's dY is 32x its weight), columns otherwise
   // (prompt processing). The choice depends on the shape only, never on the thread count: same bits.
   if (m > n) {
-    const minUnits = minUnitsPerThread ?? Math.max(mc, Math.ceil(MIN_FLOPS_PER_THREAD / (2 * n * k)));
-    rt.parallel('gemm_f32_rows', g.arena, args, m, mc, minUnits, ROW_CHUNKS_PER_THREAD, label);
+    const minUnits = minUnitsPerThread ?? Math.max(rows, Math.ceil(MIN_FLOPS_PER_THREAD / (2 * n * k)));
+    rt.parallel('gemm_f32_rows', g.arena, args, m, rows, minUnits, ROW_CHUNKS_PER_THREAD, label);
     return;
   }
   const minUnits = minUnitsPerThread ?? Math.max(nr, Math.ceil(MIN_FLOPS_PER_THREAD / (2 * m * k)));
@@ -73,16 +73,16 @@ const GEMM_CHUNKS_PER_THREAD = 1;
  *  that was descheduled for a while hand its second chunk to the other. */
 const ROW_CHUNKS_PER_THREAD = 2;
 
-/** The kernel's tile width and row block, checked once per runtime against its scratch size. */
-const tileShape = new WeakMap<Runtime, { nr: number; mc: number }>();
-function kernelShape(rt: Runtime, arena: Arena): { nr: number; mc: number } {
+/** The kernel's tile width and row alignment, checked once per runtime against its scratch size. */
+const tileShape = new WeakMap<Runtime, { nr: number; rows: number }>();
+function kernelShape(rt: Runtime, arena: Arena): { nr: number; rows: number } {
   let shape = tileShape.get(rt);
   if (shape === undefined) {
     const need = rt.call('gemm_f32_scratch_bytes', arena);
     if (rt.scratchBytesPerThread < need) {
       throw new RangeError(`gemm: needs ${need} bytes of scratch per thread, the runtime has ${rt.scratchBytesPerThread}`);
     }
-    shape = { nr: rt.call('gemm_f32_nr', arena), mc: rt.call('gemm_f32_mc', arena) };
+    shape = { nr: rt.call('gemm_f32_nr', arena), rows: rt.call('gemm_f32_row_align', arena) };
     tileShape.set(rt, shape);
   }
   return shape;
