@@ -1,5 +1,7 @@
 // GEMM throughput: the f32 kernel at 1 and 2 threads on a square product and on a linear layer
-// (A * W^T, W stored [N, K]), f16 weights, and a plain TypeScript triple loop as the baseline.
+// (A * W^T, W stored [N, K]), f16 weights, the three products of a training step's linear layers
+// (bench/train.ts's model: 16 x 256 tokens, hidden 256, ffn 688, vocab 8000), and a plain
+// TypeScript triple loop as the baseline.
 import { Runtime } from '../src/runtime/runtime.js';
 import { gemm, type GemmBType } from '../src/tensor/ops/matmul.js';
 import { timeIt, type Reporter } from './harness.js';
@@ -9,6 +11,7 @@ interface GemmCase {
   m: number;
   n: number;
   k: number;
+  transA?: boolean;
   transB: boolean;
   btype: GemmBType;
 }
@@ -22,6 +25,18 @@ function cases(quick: boolean): GemmCase[] {
     { name: `f32 ${sq}x${sq}x${sq}`, m: sq, n: sq, k: sq, transB: false, btype: 'f32' },
     { name: `f32 ${m}x${w}x${w} A*W^T`, m, n: w, k: w, transB: true, btype: 'f32' },
     { name: `f16 W ${m}x${w}x${w} A*W^T`, m, n: w, k: w, transB: true, btype: 'f16' },
+    ...trainingCases(quick),
+  ];
+}
+
+/** Forward x W^T, backward dY W and dY^T x of the MLP's up projection, and the lm_head's dY^T x. */
+function trainingCases(quick: boolean): GemmCase[] {
+  const [tokens, h, f, v] = quick ? [256, 64, 172, 500] : [4096, 256, 688, 8000];
+  return [
+    { name: `train x*W^T ${tokens}x${f}x${h}`, m: tokens, n: f, k: h, transB: true, btype: 'f32' },
+    { name: `train dY*W ${tokens}x${h}x${f}`, m: tokens, n: h, k: f, transB: false, btype: 'f32' },
+    { name: `train dY^T*x ${f}x${h}x${tokens}`, m: f, n: h, k: tokens, transA: true, transB: false, btype: 'f32' },
+    { name: `train lm_head dY^T*x ${v}x${h}x${tokens}`, m: v, n: h, k: tokens, transA: true, transB: false, btype: 'f32' },
   ];
 }
 
@@ -38,7 +53,7 @@ function timeCase(rt: Runtime, c: GemmCase, quick: boolean): number {
     if (esz === 4) for (let i = 0; i < c.k * c.n; i++) f[pb.offset / 4 + i] = Math.random() - 0.5;
     // 0x3800 = 0.5 in f16; vary the mantissa so conversion sees ordinary values.
     else for (let i = 0; i < c.k * c.n; i++) arena.u16[pb.offset / 2 + i] = 0x3800 | ((i * 7919) & 0x3ff);
-    const args = { arena, a: pa.offset, lda: c.k, b: pb.offset, ldb: c.transB ? c.k : c.n, transB: c.transB, btype: c.btype, c: pc.offset, ldc: c.n, m: c.m, n: c.n, k: c.k };
+    const args = { arena, a: pa.offset, lda: c.transA ? c.m : c.k, transA: c.transA ?? false, b: pb.offset, ldb: c.transB ? c.k : c.n, transB: c.transB, btype: c.btype, c: pc.offset, ldc: c.n, m: c.m, n: c.n, k: c.k };
     return timeIt(() => gemm(rt, args), quick ? { warmup: 1, runs: 3, minSeconds: 0 } : { warmup: 3, runs: 7, minSeconds: 0.5 });
   } finally {
     rt.release(pc);

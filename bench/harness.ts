@@ -43,22 +43,38 @@ export interface Reporter {
   add(f: Figure): void;
   /** Prints what was collected (tables are printed once, JSON lines as they come). */
   flush(title?: string): void;
+  /** A table of its own (a breakdown), printed after the figures: one JSON object per row with --json. */
+  table(bench: string, title: string, head: string[], rows: (string | number)[][]): void;
 }
 
 export function reporter(json: boolean, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Reporter {
   let rows: Figure[] = [];
+  let tables: string[] = [];
   return {
     add(f) {
       if (json) out(JSON.stringify(f));
       else rows.push(f);
     },
     flush(title) {
-      if (json || rows.length === 0) return;
+      if (json) return;
+      const extra = tables;
+      tables = [];
+      if (rows.length === 0) return extra.forEach((t) => out(t));
       const table = new Table({ head: ['bench', 'case', 'threads', 'value', 'unit', 'note'], style: { head: [], border: [] } });
       for (const r of rows) table.push([r.bench, r.case, r.threads ?? '', fmt(r.value), r.unit, r.note ?? '']);
       if (title) out(title);
       out(table.toString());
       rows = [];
+      for (const t of extra) out(t);
+    },
+    table(bench, title, head, body) {
+      if (json) {
+        for (const r of body) out(JSON.stringify({ bench, table: title, ...Object.fromEntries(head.map((h, i) => [h, r[i]])) }));
+        return;
+      }
+      const table = new Table({ head, style: { head: [], border: [], compact: true } });
+      for (const r of body) table.push(r.map((x) => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : fmt(x)) : x)));
+      tables.push(`${title}\n${table.toString()}`);
     },
   };
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --quick] [-- --only gemm,gemv]`: every benchmark, as tables or JSON lines.
+// `npm run bench [-- --json] [-- --quick] [-- --only gemm,gemv] [-- --torch-python PATH]`: every benchmark, as tables or JSON lines.
 import { fileURLToPath } from 'node:url';
 import { benchDataPipeline } from './data-pipeline.js';
 import { benchDataFilters } from './data-filters.js';
@@ -21,10 +21,12 @@ export interface BenchOptions {
   quick?: boolean;
   /** Names of the benchmarks to run (default: all). */
   only?: string[];
+  /** Python with PyTorch for the training baseline (else YI_TORCH_PYTHON, else python3 on PATH). */
+  torchPython?: string;
   out?: (line: string) => void;
 }
 
-type Bench = (rep: Reporter, opts: { quick?: boolean }) => Promise<void>;
+type Bench = (rep: Reporter, opts: { quick?: boolean; torchPython?: string }) => Promise<void>;
 
 const benches: Record<string, { title: string; run: Bench }> = {
   gemm: { title: 'f32 GEMM (prefill and training)', run: benchGemm },
@@ -52,7 +54,7 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<void> {
   }
   for (const n of names) {
     const b = benches[n]!;
-    await b.run(rep, { quick: opts.quick });
+    await b.run(rep, { quick: opts.quick, torchPython: opts.torchPython });
     rep.flush(b.title);
   }
 }
@@ -60,7 +62,9 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<void> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   const onlyAt = argv.indexOf('--only');
+  const torchAt = argv.indexOf('--torch-python');
   await runBenchmarks({
+    torchPython: torchAt >= 0 ? argv[torchAt + 1] : undefined,
     json: argv.includes('--json'),
     quick: argv.includes('--quick'),
     only: onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : undefined,

@@ -2,7 +2,7 @@
 """Training tokens/s of the same Yi/Llama model in PyTorch on CPU: the baseline of `npm run bench -- --only train`.
 
 Usage: torch_train.py HIDDEN LAYERS HEADS KV_HEADS FFN VOCAB SEQ BATCH_SEQS THREADS STEPS
-Prints one JSON line: {"tokens_per_s": ..., "torch": version, "threads": n}.
+Prints one JSON line: {"tokens_per_s": ..., "torch": version, "threads": n, "python": sys.executable}.
 A plain PyTorch implementation (the one transformers' LlamaForCausalLM uses: separate q/k/v/o, SwiGLU,
 RMSNorm, rotate-half RoPE, causal softmax attention), f32, AdamW, the same batch shape as ours.
 """
@@ -92,4 +92,4 @@ t0 = time.perf_counter()
 for _ in range(STEPS):
     step()
 dt = time.perf_counter() - t0
-print(json.dumps({"tokens_per_s": B * T * STEPS / dt, "torch": torch.__version__, "threads": torch.get_num_threads()}))
+print(json.dumps({"tokens_per_s": B * T * STEPS / dt, "torch": torch.__version__, "threads": torch.get_num_threads(), "python": sys.executable}))

@@ -1,12 +1,12 @@
 // Training throughput: tokens/s of a full optimizer step (forward, backward, clipping, AdamW) of the
 // issue's fixed small config (hidden 256, 4 layers, 8/2 heads, ffn 688, vocab 8000, seq 256), at 1 and
-// 2 threads, next to the same model and batch in PyTorch on CPU (python3-torch, same thread count) in
-// the same run when torch is installed.
+// 2 threads, next to the same model and batch in PyTorch on CPU (bench/torch_train.py, same thread
+// count, same run), and a per-kernel breakdown of one step at both thread counts.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { preset } from '../src/model/config.js';
 import { YiTrainable } from '../src/model/trainable.js';
+import { KernelProfile, type ProfileRow } from '../src/runtime/profile.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { AdamW, PRETRAIN_ADAMW } from '../src/train/optimizer.js';
 import { mulberry32 } from '../src/tensor/random.js';
@@ -14,7 +14,18 @@ import type { Reporter } from './harness.js';
 
 const script = fileURLToPath(new URL('../../bench/torch_train.py', import.meta.url));
 
-export async function benchTrain(rep: Reporter, opts: { quick?: boolean }): Promise<void> {
+export interface TrainBenchOptions {
+  quick?: boolean;
+  /** Python with torch for the baseline; else YI_TORCH_PYTHON, else `python3` on PATH. */
+  torchPython?: string;
+}
+
+interface Breakdown {
+  rows: Map<string, ProfileRow>;
+  stepMs: number;
+}
+
+export async function benchTrain(rep: Reporter, opts: TrainBenchOptions): Promise<void> {
   const cfg = preset('yi-mini');
   const T = opts.quick ? 64 : 256;
   const B = opts.quick ? 2 : 16;
@@ -28,6 +39,8 @@ export async function benchTrain(rep: Reporter, opts: { quick?: boolean }): Prom
     targets.push(...ids.slice(b * (T + 1) + 1, (b + 1) * (T + 1)));
   }
   const name = `yi-mini (h256 l4 8/2 heads ffn688 v8000), ${B}x${T} tokens/step`;
+  const python = opts.torchPython ?? process.env.YI_TORCH_PYTHON ?? 'python3';
+  const breakdowns = new Map<number, Breakdown>();
   for (const threads of [1, 2]) {
     const rt = await Runtime.create({ threads });
     const model = YiTrainable.create(rt, cfg, { kind: 'random', seed: 1 }, { maxSeqLen: T });
@@ -41,23 +54,54 @@ export async function benchTrain(rep: Reporter, opts: { quick?: boolean }): Prom
     const t0 = performance.now();
     for (let s = 0; s < steps; s++) step();
     const ours = (B * T * steps) / ((performance.now() - t0) / 1000);
+    // The breakdown comes from separate steps, so its timers never touch the figure above.
+    const profile = new KernelProfile();
+    rt.profile = profile;
+    const p0 = performance.now();
+    for (let s = 0; s < steps; s++) step();
+    const stepMs = (performance.now() - p0) / steps;
+    rt.profile = undefined;
+    for (const r of profile.rows.values()) {
+      r.ms /= steps;
+      r.calls /= steps;
+    }
+    breakdowns.set(threads, { rows: profile.rows, stepMs });
+    const flavor = rt.flavor;
     opt.dispose();
     model.dispose();
     await rt.close();
     const args = [cfg.hidden, cfg.layers, cfg.heads, cfg.kvHeads, cfg.ffn, cfg.vocabSize, T, B, threads, steps];
-    const baselines = PYTHONS.map((py) => torchTokensPerSecond(py, args)).filter((b): b is Baseline => b !== undefined);
+    const base = torchTokensPerSecond(python, args);
     rep.add({
       bench: 'train',
       case: name,
       threads,
       value: ours,
       unit: 'tokens/s',
-      note: baselines.length
-        ? baselines.map((t) => `${(ours / t.tps).toFixed(2)}x PyTorch ${t.version} (${Math.round(t.tps)} tokens/s)`).join('; ') + ', same run'
-        : 'no python3 with torch: no baseline',
+      note: 'ok' in base ? `${(ours / base.ok.tps).toFixed(2)}x ${label(base.ok)}, same run; ${flavor}` : `no baseline: ${base.error}; ${flavor}`,
     });
-    for (const t of baselines) rep.add({ bench: 'train', case: `${name}, PyTorch ${t.version} CPU (${t.python})`, threads, value: t.tps, unit: 'tokens/s' });
+    if ('ok' in base) rep.add({ bench: 'train', case: `${name}, ${label(base.ok)}`, threads, value: base.ok.tps, unit: 'tokens/s' });
   }
+  reportBreakdown(rep, breakdowns.get(1)!, breakdowns.get(2)!);
+}
+
+/** One row per kernel (GEMMs by transposes and shape), largest first, then the time outside kernels. */
+function reportBreakdown(rep: Reporter, one: Breakdown, two: Breakdown): void {
+  const labels = [...new Set([...one.rows.keys(), ...two.rows.keys()])];
+  const ms = (b: Breakdown, l: string) => b.rows.get(l)?.ms ?? 0;
+  labels.sort((a, b) => ms(one, b) - ms(one, a));
+  const speedup = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : '');
+  const share = (a: number) => `${((100 * a) / one.stepMs).toFixed(1)}%`;
+  const rows: (string | number)[][] = labels.map((l) => [l, one.rows.get(l)?.calls ?? two.rows.get(l)!.calls, ms(one, l), ms(two, l), share(ms(one, l)), speedup(ms(one, l), ms(two, l))]);
+  const outside = (b: Breakdown) => b.stepMs - [...b.rows.values()].reduce((s, r) => s + r.ms, 0);
+  rows.push(['outside kernels (JS: tape, gradient zeroing, loss sum)', '', outside(one), outside(two), share(outside(one)), speedup(outside(one), outside(two))]);
+  rows.push(['whole step', '', one.stepMs, two.stepMs, '100%', speedup(one.stepMs, two.stepMs)]);
+  rep.table(
+    'train',
+    'One training step by kernel (gemm AB^T = x W^T forward, AB = dY W, A^TB = dY^T x; M x N x K)',
+    ['kernel', 'calls', 'ms 1 thread', 'ms 2 threads', 'share (1 thread)', '2-thread speedup'],
+    rows,
+  );
 }
 
 interface Baseline {
@@ -66,22 +110,22 @@ interface Baseline {
   python: string;
 }
 
-/** Debian's python3-torch (the issue's baseline) and, when another python3 on PATH has torch, that one too. */
-const PYTHONS = ['/usr/bin/python3', 'python3'];
+function label(b: Baseline): string {
+  const old = Number(b.version.split('.')[0]) < 2 ? ' (older than 2.x: not a fair baseline)' : '';
+  return `PyTorch ${b.version} CPU (${b.python})${old}`;
+}
 
-function torchTokensPerSecond(python: string, args: number[]): Baseline | undefined {
-  if (python.startsWith('/') && !existsSync(python)) return undefined;
-  if (python === 'python3') {
-    // The same interpreter as /usr/bin/python3 would only repeat that baseline.
-    const which = spawnSync('sh', ['-c', 'readlink -f "$(command -v python3)"'], { encoding: 'utf8' }).stdout.trim();
-    if (!which || which === spawnSync('readlink', ['-f', '/usr/bin/python3'], { encoding: 'utf8' }).stdout.trim()) return undefined;
-  }
+function torchTokensPerSecond(python: string, args: number[]): { ok: Baseline } | { error: string } {
   const r = spawnSync(python, [script, ...args.map(String)], { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) return undefined;
+  if (r.error) return { error: `${python}: ${r.error.message}` };
+  if (r.status !== 0) {
+    const why = (r.stderr ?? '').trim().split('\n').pop() ?? '';
+    return { error: `${python} exited with ${r.status}${why ? ` (${why})` : ''}; pass --torch-python PATH or set YI_TORCH_PYTHON` };
+  }
   try {
-    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokens_per_s: number; torch: string };
-    return { tps: j.tokens_per_s, version: j.torch, python };
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokens_per_s: number; torch: string; python?: string };
+    return { ok: { tps: j.tokens_per_s, version: j.torch, python: j.python ?? python } };
   } catch {
-    return undefined;
+    return { error: `${python} printed no result` };
   }
 }

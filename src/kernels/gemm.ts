@@ -73,6 +73,30 @@ export function gemm_f32(
   }
 }
 
+/**
+ * gemm_f32 for rows [start, end) of C and every column: the split for products with more rows than
+ * columns (training's M = tokens), where each chunk re-packs only B (the smaller operand) instead of
+ * all of A. Rows are computed with the same arithmetic wherever a chunk starts: same bits.
+ */
+export function gemm_f32_rows(
+  a: usize, lda: i32, transA: i32,
+  b: usize, ldb: i32, transB: i32, btype: i32,
+  c: usize, ldc: i32,
+  m: i32, n: i32, k: i32, alpha: f32, beta: f32,
+  start: i32, end: i32, scratch: usize,
+): void {
+  end = min(end, m);
+  if (start >= end) return;
+  const aRow = transA ? <usize>start << 2 : (<usize>start * <usize>lda) << 2;
+  gemm_f32(a + aRow, lda, transA, b, ldb, transB, btype, c + ((<usize>start * <usize>ldc) << 2), ldc, end - start, n, k, alpha, beta, 0, n, scratch);
+}
+
+/** Row granularity of gemm_f32_rows splits: a multiple of both register tile heights (4 and 5), fine
+ *  enough that a few chunks of 688 rows balance over 2 threads (blocks of 120 gave 240 + 240 + 208). */
+export function gemm_f32_row_align(): i32 {
+  return 20;
+}
+
 /** Runs the register tile over a packed A block [mc, kc] and B panel [kc, nc]. */
 function macroKernel(pa: usize, pb: usize, c: usize, ldc: i32, mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, tile: usize): void {
   const ldcBytes = <usize>ldc << 2;
@@ -207,26 +231,66 @@ function micro5x8(pa: usize, pb: usize, kc: i32, c: usize, ldcBytes: usize, alph
  * its MR row values side by side (rows past mc are zero, so edge tiles need no special loop).
  */
 function packA(a: usize, lda: i32, transA: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
+  if (transA) {
+    // A is [K, M]: the MR values of one k are contiguous. k outer, so each row of A is read once,
+    // in order, for all the block's panels.
+    const full = mc - mc % MR;
+    const panelBytes = <usize>(MR * kc) << 2;
+    for (let kk = 0; kk < kc; kk++) {
+      const src = a + ((<usize>(pc + kk) * <usize>lda + <usize>ic) << 2);
+      let d = dst + (<usize>(kk * MR) << 2);
+      let ir = 0;
+      for (; ir < full; ir += MR) {
+        const s = src + (<usize>ir << 2);
+        v128.store(d, v128.load(s));
+        if (MR == 5) store<f32>(d, load<f32>(s, 16), 16);
+        d += panelBytes;
+      }
+      if (ir < mc) {
+        for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), ir + r < mc ? load<f32>(src + (<usize>(ir + r) << 2)) : 0);
+      }
+    }
+    return;
+  }
+  // A is [M, K]: 4 k of 4 rows at a time through a 4 x 4 transpose (row 5 of the relaxed tile by lanes).
   for (let ir = 0; ir < mc; ir += MR) {
     const mr = min(MR, mc - ir);
     const panel = dst + (<usize>(ir * kc) << 2);
-    if (transA) {
-      // A is [K, M]: the MR values of one k are contiguous.
-      for (let kk = 0; kk < kc; kk++) {
-        const src = a + ((<usize>(pc + kk) * <usize>lda + <usize>(ic + ir)) << 2);
+    const row0 = a + ((<usize>(ic + ir) * <usize>lda + <usize>pc) << 2);
+    const rowBytes = <usize>lda << 2;
+    let kk = 0;
+    if (mr == MR) {
+      for (; kk + 4 <= kc; kk += 4) {
+        const s = row0 + (<usize>kk << 2);
+        const x0 = v128.load(s);
+        const x1 = v128.load(s + rowBytes);
+        const x2 = v128.load(s + 2 * rowBytes);
+        const x3 = v128.load(s + 3 * rowBytes);
+        const t0 = f32x4.shuffle(x0, x1, 0, 4, 1, 5);
+        const t1 = f32x4.shuffle(x2, x3, 0, 4, 1, 5);
+        const t2 = f32x4.shuffle(x0, x1, 2, 6, 3, 7);
+        const t3 = f32x4.shuffle(x2, x3, 2, 6, 3, 7);
         const d = panel + (<usize>(kk * MR) << 2);
-        for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), r < mr ? load<f32>(src + (<usize>r << 2)) : 0);
-      }
-    } else {
-      // A is [M, K]: walk each row along k.
-      for (let r = 0; r < MR; r++) {
-        const d = panel + (<usize>r << 2);
-        if (r < mr) {
-          const src = a + ((<usize>(ic + ir + r) * <usize>lda + <usize>pc) << 2);
-          for (let kk = 0; kk < kc; kk++) store<f32>(d + (<usize>(kk * MR) << 2), load<f32>(src + (<usize>kk << 2)));
-        } else {
-          for (let kk = 0; kk < kc; kk++) store<f32>(d + (<usize>(kk * MR) << 2), 0);
+        v128.store(d, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+        v128.store(d + (<usize>MR << 2), f32x4.shuffle(t0, t1, 2, 3, 6, 7));
+        v128.store(d + (<usize>(2 * MR) << 2), f32x4.shuffle(t2, t3, 0, 1, 4, 5));
+        v128.store(d + (<usize>(3 * MR) << 2), f32x4.shuffle(t2, t3, 2, 3, 6, 7));
+        if (MR == 5) {
+          const x4 = v128.load(s + 4 * rowBytes);
+          store<f32>(d, f32x4.extract_lane(x4, 0), 16);
+          store<f32>(d, f32x4.extract_lane(x4, 1), 36);
+          store<f32>(d, f32x4.extract_lane(x4, 2), 56);
+          store<f32>(d, f32x4.extract_lane(x4, 3), 76);
         }
+      }
+    }
+    for (let r = 0; r < MR; r++) {
+      const d = panel + (<usize>r << 2);
+      if (r < mr) {
+        const src = row0 + <usize>r * rowBytes;
+        for (let k2 = kk; k2 < kc; k2++) store<f32>(d + (<usize>(k2 * MR) << 2), load<f32>(src + (<usize>k2 << 2)));
+      } else {
+        for (let k2 = kk; k2 < kc; k2++) store<f32>(d + (<usize>(k2 * MR) << 2), 0);
       }
     }
   }

@@ -18,3 +18,4 @@ export * from './gemm';
 export * from './quant';
 export * from './gemv';
 export * from './qgemm';
+export * from './attention-tiled';

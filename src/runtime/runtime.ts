@@ -6,6 +6,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena, MAX_PAGES, OutOfArenaMemory, PAGE } from './arena.js';
 import * as C from './control.js';
 import { loadKernelModule, type KernelFlavor, type KernelModule } from './module.js';
+import type { KernelProfile } from './profile.js';
 
 export interface RuntimeOptions {
   /** Threads taking part in parallel kernels, the calling thread included. Default: the number of cores (or YI_THREADS). */
@@ -38,6 +39,8 @@ export class Runtime {
   private readonly ports: MessagePort[] = [];
   private readonly kernelIds = new Map<string, number>();
   private closed = false;
+  /** When set, every parallel() call adds its wall time under its kernel name (or label). */
+  profile: KernelProfile | undefined;
 
   private constructor(opts: RuntimeOptions) {
     const envThreads = process.env.YI_THREADS ? Number(process.env.YI_THREADS) : undefined;
@@ -151,7 +154,18 @@ export class Runtime {
    * `minUnitsPerThread` keeps small jobs on fewer threads. `chunksPerThread` trades balance (more,
    * smaller chunks) against per-chunk setup such as GEMM's packing. Blocks until every chunk is done.
    */
-  parallel(name: string, arena: Arena, args: readonly number[], total: number, align = 1, minUnitsPerThread = 1, chunksPerThread = C.CHUNKS_PER_THREAD): void {
+  parallel(name: string, arena: Arena, args: readonly number[], total: number, align = 1, minUnitsPerThread = 1, chunksPerThread = C.CHUNKS_PER_THREAD, label?: string): void {
+    const profile = this.profile;
+    if (profile === undefined) return this.dispatch(name, arena, args, total, align, minUnitsPerThread, chunksPerThread);
+    const t0 = performance.now();
+    try {
+      this.dispatch(name, arena, args, total, align, minUnitsPerThread, chunksPerThread);
+    } finally {
+      profile.add(label ?? name, performance.now() - t0);
+    }
+  }
+
+  private dispatch(name: string, arena: Arena, args: readonly number[], total: number, align: number, minUnitsPerThread: number, chunksPerThread: number): void {
     if (this.closed) throw new Error('runtime is closed');
     if (args.length > C.MAX_ARGS) throw new RangeError(`kernel ${name}: at most ${C.MAX_ARGS} arguments`);
     if (total <= 0) return;

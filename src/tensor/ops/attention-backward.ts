@@ -1,6 +1,6 @@
 // Backward of the training attention (attentionTrain): causal GQA within B independent sequences.
 import { expectShape, type Tensor } from '../tensor.js';
-import { trainingAttentionShapes } from './attention.js';
+import { trainingAttentionShapes, useTiledAttention } from './attention.js';
 import { arenaOf, expectNoOverlap } from './util.js';
 
 /** Bytes of scratch the backward needs per thread: two score rows of T floats, 16-byte aligned. */
@@ -36,5 +36,5 @@ export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, dOut: Tensor,
   if (b * t === 0) return;
   const scale = Math.fround(1 / Math.sqrt(d));
   const args = [q.offset, k.offset, v.offset, dOut.offset, dq.offset, dk.offset, dv.offset, t, hq, hkv, d, scale];
-  rt.parallel('attention_backward_f32', arena, args, b * hkv, 1, 1);
+  rt.parallel(useTiledAttention(rt, arena, t, d, true) ? 'attention_backward_tiled_f32' : 'attention_backward_f32', arena, args, b * hkv, 1, 1);
 }

@@ -1,5 +1,7 @@
 // Causal grouped-query attention over a KV cache, the cache write, and the training forward over
 // independent sequences.
+import type { Arena } from '../../runtime/arena.js';
+import type { Runtime } from '../../runtime/runtime.js';
 import { expectShape, type Tensor } from '../tensor.js';
 import { arenaOf, expectDType, expectNoOverlap, expectRank, outputTensor } from './util.js';
 
@@ -86,10 +88,25 @@ export function attentionTrain(q: Tensor, k: Tensor, v: Tensor, out: Tensor): Te
   const arena = arenaOf(op, { q, k, v, out });
   expectNoOverlap(op, { out }, { q, k, v });
   const scale = Math.fround(1 / Math.sqrt(d));
+  const args = [q.offset, k.offset, v.offset, out.offset, t, hq, hkv, d, scale];
+  if (useTiledAttention(rt, arena, t, d, false)) {
+    // A unit (sequence, query head) costs about T^2 D multiply-adds.
+    rt.parallel('attention_train_tiled_f32', arena, args, b * hq, 1, 1);
+    return out;
+  }
   // A unit (one query row) costs about 2 * (t + 1) * D multiply-adds, T * D / 2 on average.
   const minUnits = Math.max(1, Math.ceil(32768 / Math.max(1, t * d)));
-  rt.parallel('attention_train_f32', arena, [q.offset, k.offset, v.offset, out.offset, t, hq, hkv, d, scale], b * t * hq, 1, minUnits);
+  rt.parallel('attention_train_f32', arena, args, b * t * hq, 1, minUnits);
   return out;
+}
+
+/**
+ * Whether the tiled training kernels (attention-tiled.ts: ~5x the per-row kernels) fit the thread's
+ * scratch for sequences of T tokens: they pack one kv head's whole sequence. Long sequences with the
+ * default scratch take the per-row kernels (different rounding, same math).
+ */
+export function useTiledAttention(rt: Runtime, arena: Arena, t: number, d: number, backward: boolean): boolean {
+  return rt.call('attention_tiled_scratch_bytes', arena, t, d, backward ? 1 : 0) <= rt.scratchBytesPerThread;
 }
 
 /**

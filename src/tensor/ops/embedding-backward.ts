@@ -24,5 +24,6 @@ export function embeddingBackward(ids: Tensor, dx: Tensor, dTable: Tensor): void
     if (id < 0 || id >= v) throw new RangeError(`${op}: token id ${id} (ids[${i}]) is outside the vocabulary [0, ${v})`);
   }
   const colsPerThread = Math.max(4, Math.ceil(MIN_ELEMENTS_PER_THREAD / Math.max(1, n)));
-  dx.rt.parallel('embedding_backward_f32', arena, [ids.offset, dx.offset, dTable.offset, n, h], n === 0 ? 0 : h, 4, colsPerThread);
+  // One chunk per thread: every chunk walks all n tokens for its columns.
+  dx.rt.parallel('embedding_backward_f32', arena, [ids.offset, dx.offset, dTable.offset, n, h], n === 0 ? 0 : h, 4, colsPerThread, 1);
 }

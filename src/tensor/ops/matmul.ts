@@ -33,9 +33,10 @@ export interface GemmArgs {
 }
 
 /**
- * Runs gemm_f32 over the thread pool, split by columns of C at multiples of the kernel's tile
- * width, so the result is bit-identical whatever the thread count. `minUnitsPerThread` overrides the
- * column count below which fewer threads are used (tests force a split with 1).
+ * Runs gemm_f32 over the thread pool, split by rows of C (M > N) at multiples of the kernel's row
+ * alignment or by columns at multiples of its tile width, so the result is bit-identical whatever the
+ * thread count. `minUnitsPerThread` overrides the row or column count below which fewer threads are
+ * used (tests force a split with 1).
  */
 export function gemm(rt: Runtime, g: GemmArgs, minUnitsPerThread?: number): void {
   const { m, n, k } = g;
@@ -49,30 +50,42 @@ export function gemm(rt: Runtime, g: GemmArgs, minUnitsPerThread?: number): void
   checkStride('ldc', g.ldc, n);
   const btype = g.btype ?? 'f32';
   if (!(btype in B_TYPES)) throw new TypeError(`gemm: B must be f32, f16 or bf16, got ${btype}`);
-  const nr = kernelShape(rt, g.arena);
-  const minUnits = minUnitsPerThread ?? Math.max(nr, Math.ceil(MIN_FLOPS_PER_THREAD / (2 * m * k)));
+  const { nr, rows } = kernelShape(rt, g.arena);
   const args = [g.a, g.lda, +transA, g.b, g.ldb, +transB, B_TYPES[btype], g.c, g.ldc, m, n, k, g.alpha ?? 1, g.beta ?? 0];
+  const label = rt.profile ? `gemm A${transA ? '^T' : ''}B${transB ? '^T' : ''} ${m}x${n}x${k}` : undefined;
+  // Every chunk packs the whole of the operand it does not split, so split the larger side: rows
+  // when M > N (training: M = tokens; the lm_head's dY is 32x its weight), columns otherwise
+  // (prompt processing). The choice depends on the shape only, never on the thread count: same bits.
+  if (m > n) {
+    const minUnits = minUnitsPerThread ?? Math.max(rows, Math.ceil(MIN_FLOPS_PER_THREAD / (2 * n * k)));
+    rt.parallel('gemm_f32_rows', g.arena, args, m, rows, minUnits, ROW_CHUNKS_PER_THREAD, label);
+    return;
+  }
+  const minUnits = minUnitsPerThread ?? Math.max(nr, Math.ceil(MIN_FLOPS_PER_THREAD / (2 * m * k)));
   // Each chunk packs its own panels of A, so chunks are few and wide (GEMM calls last milliseconds:
   // a late worker wake-up costs little).
-  rt.parallel('gemm_f32', g.arena, args, n, nr, minUnits, GEMM_CHUNKS_PER_THREAD);
+  rt.parallel('gemm_f32', g.arena, args, n, nr, minUnits, GEMM_CHUNKS_PER_THREAD, label);
 }
 
 /** Measured on 1024^3 at 2 threads: 1 chunk per thread 118 GFLOP/s, 2: 111, 4: 105. */
 const GEMM_CHUNKS_PER_THREAD = 1;
+/** Row chunks re-pack only B (a weight or a [tokens, 256] activation): two per thread let a thread
+ *  that was descheduled for a while hand its second chunk to the other. */
+const ROW_CHUNKS_PER_THREAD = 2;
 
-/** The kernel's tile width, checked once per runtime against its scratch size. */
-const tileWidth = new WeakMap<Runtime, number>();
-function kernelShape(rt: Runtime, arena: Arena): number {
-  let nr = tileWidth.get(rt);
-  if (nr === undefined) {
+/** The kernel's tile width and row alignment, checked once per runtime against its scratch size. */
+const tileShape = new WeakMap<Runtime, { nr: number; rows: number }>();
+function kernelShape(rt: Runtime, arena: Arena): { nr: number; rows: number } {
+  let shape = tileShape.get(rt);
+  if (shape === undefined) {
     const need = rt.call('gemm_f32_scratch_bytes', arena);
     if (rt.scratchBytesPerThread < need) {
       throw new RangeError(`gemm: needs ${need} bytes of scratch per thread, the runtime has ${rt.scratchBytesPerThread}`);
     }
-    nr = rt.call('gemm_f32_nr', arena);
-    tileWidth.set(rt, nr);
+    shape = { nr: rt.call('gemm_f32_nr', arena), rows: rt.call('gemm_f32_row_align', arena) };
+    tileShape.set(rt, shape);
   }
-  return nr;
+  return shape;
 }
 
 function checkStride(name: string, ld: number, width: number): void {

@@ -31,6 +31,7 @@ export function rmsnormBackward(dy: Tensor, x: Tensor, weight: Tensor, rstd: Ten
   if (n === 0) return;
   // dWeight first: it reads dy, which dx may overwrite.
   const colsPerThread = Math.max(4, Math.ceil(MIN_ELEMENTS_PER_THREAD / n));
-  rt.parallel('rmsnorm_backward_dw_f32', arena, [dy.offset, x.offset, rstd.offset, dWeight.offset, n, h], h, 4, colsPerThread);
+  // One chunk per thread: every chunk walks all n rows for its columns.
+  rt.parallel('rmsnorm_backward_dw_f32', arena, [dy.offset, x.offset, rstd.offset, dWeight.offset, n, h], h, 4, colsPerThread, 1);
   rt.parallel('rmsnorm_backward_dx_f32', arena, [dy.offset, x.offset, weight.offset, rstd.offset, dx.offset, h], n, 1, minRowsPerThread(h));
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Runtime } from '../../../src/runtime/runtime.js';
 import { attentionBackward } from '../../../src/tensor/ops/attention-backward.js';
+import { useTiledAttention } from '../../../src/tensor/ops/attention.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { attentionBackwardRef, attentionForward, checkGradient, dotAll, maxAbs, type AttnShape } from './grad-ref.js';
 import { assertClose, assertSameBits, randomF32, runtime, withOneAndTwoThreads } from './helpers.js';
@@ -70,6 +71,40 @@ test('attentionBackward is bit-identical on 1 and 2 threads', async () => {
     const [a, b] = [rt1, rt2].map((rt) => run(rt, sh, 9));
     for (const name of ['dq', 'dk', 'dv'] as const) assertSameBits(a![name], b![name], name);
   });
+});
+
+test('attentionBackward: a NaN in dOut of token 1 reaches only what token 1 attends to (masking inside a block of query rows)', async () => {
+  const rt = await runtime(1);
+  const sh: AttnShape = { b: 2, t: 6, hq: 2, hkv: 1, d: 5 };
+  const { b, t, hq, hkv, d } = sh;
+  const q = randomF32(b * t * hq * d, 61, -2, 2);
+  const k = randomF32(b * t * hkv * d, 62, -2, 2);
+  const v = randomF32(b * t * hkv * d, 63);
+  const dOut = randomF32(b * t * hq * d, 64);
+  dOut[(1 * hq + 0) * d + 2] = NaN; // sequence 0, token 1, head 0
+  const qShape = [b, t, hq, d];
+  const kShape = [b, t, hkv, d];
+  const [dq, dk, dv] = [Tensor.zeros(rt, 'f32', qShape), Tensor.zeros(rt, 'f32', kShape), Tensor.zeros(rt, 'f32', kShape)];
+  attentionBackward(Tensor.fromF32(rt, q, qShape), Tensor.fromF32(rt, k, kShape), Tensor.fromF32(rt, v, kShape), Tensor.fromF32(rt, dOut, qShape), dq, dk, dv);
+  const nanRows = (x: Float32Array, heads: number) => Array.from({ length: b * t }, (_, r) => x.subarray(r * heads * d, (r + 1) * heads * d).some(Number.isNaN));
+  const rows = (n: number[]) => Array.from({ length: b * t }, (_, r) => n.includes(r));
+  // dq of token 1 only; dk, dv of the keys token 1 sees (0 and 1); nothing in sequence 1.
+  assert.deepEqual(nanRows(dq.toArray(), hq), rows([1]));
+  assert.deepEqual(nanRows(dk.toArray(), hkv), rows([0, 1]));
+  assert.deepEqual(nanRows(dv.toArray(), hkv), rows([0, 1]));
+});
+
+test('attentionBackward without scratch room for the tiles takes the per-row kernel, within 1e-4 of float64', async () => {
+  const small = await Runtime.create({ threads: 2, arenaBytes: 64 << 20, scratchBytesPerThread: 4096 });
+  try {
+    const sh: AttnShape = { b: 2, t: 300, hq: 2, hkv: 1, d: 8 };
+    assert.equal(useTiledAttention(small, small.arenas[0]!, sh.t, sh.d, true), false);
+    const got = run(small, sh, 71);
+    const want = got.want();
+    for (const name of ['dq', 'dk', 'dv'] as const) assertClose(got[name], want[name], 1e-4, Math.max(1e-2 * maxAbs(want[name]), 1e-30), name);
+  } finally {
+    await small.close();
+  }
 });
 
 test('attentionBackward rejects bad operands and outputs that overlap, naming them', async () => {

@@ -219,6 +219,11 @@ test('1 thread and 2 threads give bit-identical results', async () => {
     { m: 9, n: 2100, k: 300, alpha: 0.7, beta: 0.3 },
     { m: 130, n: 77, k: 257, transA: true, btype: 'f16' },
     { m: 5, n: 1031, k: 40, transA: true, transB: true, btype: 'bf16' },
+    // More rows than columns: split by rows (multiples of 20), every operand layout.
+    { m: 367, n: 37, k: 129, transA: true },
+    { m: 250, n: 20, k: 700, transB: true, alpha: 0.5, beta: 1 },
+    { m: 500, n: 9, k: 33 },
+    { m: 243, n: 64, k: 520, transA: true, transB: true, btype: 'f16' },
   ];
   const results: Uint32Array[][] = [];
   for (const threads of [1, 2]) {
