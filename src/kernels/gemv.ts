@@ -589,34 +589,67 @@ function rowPtr(w: usize, r: i32, N: i32, rowBytes: usize): usize {
   return w + <usize>min(r, N - 1) * rowBytes;
 }
 
-export function gemv_f32(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+/** One row's dot product as gemv_f32 always formed it: one 4-lane accumulator over K & ~3, lanes
+ *  folded (l0 + l2) + (l1 + l3), then the tail's products added in order. */
+@inline
+function foldTail(c: v128, p: usize, x: usize, K4: i32, K: i32): f32 {
+  let s = (f32x4.extract_lane(c, 0) + f32x4.extract_lane(c, 2)) + (f32x4.extract_lane(c, 1) + f32x4.extract_lane(c, 3));
+  for (let k = K4; k < K; k++) s += load<f32>(p + (<usize>k << 2)) * load<f32>(x + (<usize>k << 2));
+  return s;
+}
+
+/** y[r] = W[r] . x (or y[r] += with add) for rows [start, min(end, N)). The rows are cut into four
+ *  quarters walked in step: four long sequential weight streams (the prefetcher keeps up with
+ *  those; four neighbouring rows of 3 KB each restart four short streams per group and ran at
+ *  half the read bandwidth) and four independent accumulators. */
+@inline
+function gemvF32(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, add: bool): void {
   const rb = <usize>K << 2;
   const K4 = K & ~3;
-  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
-    const r = g << 2;
-    const p0 = rowPtr(w, r, N, rb), p1 = rowPtr(w, r + 1, N, rb), p2 = rowPtr(w, r + 2, N, rb), p3 = rowPtr(w, r + 3, N, rb);
-    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-    for (let k = 0; k < K4; k += 4) {
-      const o = <usize>k << 2;
+  const kb = <usize>K4 << 2;
+  const e = min(end, N);
+  const q = (e - start) >> 2;
+  const qb = <usize>q * rb;
+  for (let i = 0; i < q; i++) {
+    const r = start + i;
+    const pa = w + <usize>r * rb;
+    const pb = pa + qb;
+    const pc = pb + qb;
+    const pd = pc + qb;
+    let ca = f32x4.splat(0), cb = f32x4.splat(0), cc = f32x4.splat(0), cd = f32x4.splat(0);
+    for (let o: usize = 0; o < kb; o += 16) {
       const xv = v128.load(x + o);
-      c0 = f32x4.add(c0, f32x4.mul(v128.load(p0 + o), xv));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load(p1 + o), xv));
-      c2 = f32x4.add(c2, f32x4.mul(v128.load(p2 + o), xv));
-      c3 = f32x4.add(c3, f32x4.mul(v128.load(p3 + o), xv));
+      ca = f32x4.add(ca, f32x4.mul(v128.load(pa + o), xv));
+      cb = f32x4.add(cb, f32x4.mul(v128.load(pb + o), xv));
+      cc = f32x4.add(cc, f32x4.mul(v128.load(pc + o), xv));
+      cd = f32x4.add(cd, f32x4.mul(v128.load(pd + o), xv));
     }
-    let s = hsum4f(c0, c1, c2, c3);
-    for (let k = K4; k < K; k++) {
-      const o = <usize>k << 2;
-      const xs = load<f32>(x + o);
-      let t = f32x4.splat(0);
-      t = f32x4.replace_lane(t, 0, load<f32>(p0 + o) * xs);
-      t = f32x4.replace_lane(t, 1, load<f32>(p1 + o) * xs);
-      t = f32x4.replace_lane(t, 2, load<f32>(p2 + o) * xs);
-      t = f32x4.replace_lane(t, 3, load<f32>(p3 + o) * xs);
-      s = f32x4.add(s, t);
-    }
-    storeRows(y, r, N, s);
+    storeRow(y, r, foldTail(ca, pa, x, K4, K), add);
+    storeRow(y, r + q, foldTail(cb, pb, x, K4, K), add);
+    storeRow(y, r + 2 * q, foldTail(cc, pc, x, K4, K), add);
+    storeRow(y, r + 3 * q, foldTail(cd, pd, x, K4, K), add);
   }
+  for (let r = start + 4 * q; r < e; r++) {
+    const p = w + <usize>r * rb;
+    let c = f32x4.splat(0);
+    for (let o: usize = 0; o < kb; o += 16) c = f32x4.add(c, f32x4.mul(v128.load(p + o), v128.load(x + o)));
+    storeRow(y, r, foldTail(c, p, x, K4, K), add);
+  }
+}
+
+@inline
+function storeRow(y: usize, r: i32, v: f32, add: bool): void {
+  const o = y + (<usize>r << 2);
+  store<f32>(o, add ? load<f32>(o) + v : v);
+}
+
+export function gemv_f32(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  gemvF32(w, x, y, N, K, start, end, false);
+}
+
+/** y += W x (the residual stream: the same sum as gemv_f32 then add_f32). */
+export function gemv_f32_add(w: usize, x: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  gemvF32(w, x, y, N, K, start, end, true);
 }
 
 /** acc + 8 fp16 weights (one 16-byte load, even/odd halves of each i32 lane) times x (even/odd). */
