@@ -9,6 +9,7 @@
 //
 // Parallel kernels take units = rows split at multiples of 4: each thread owns whole groups of 4
 // rows and every row's reduction order is fixed, so results do not depend on the thread count.
+import { quantizeBlock } from './actquant';
 import { f16ToF32 } from './simd';
 
 // ---------------------------------------------------------------------------------------------
@@ -23,15 +24,6 @@ import { f16ToF32 } from './simd';
 //   168 neg i32   sum of |q| over q < 0 (for q < 0, q.w = |q|.(~w) + |q|, and ~w never overflows)
 const ACT_BLOCK: i32 = 176; // = ACT_BLOCK in src/tensor/ops/gemv.ts
 
-@inline
-function roundAway(v: v128): v128 {
-  // roundf on 4 lanes: trunc, then step away from zero when the (exact) remainder is >= 0.5.
-  const t = f32x4.trunc(v);
-  const r = f32x4.sub(v, t);
-  const one = v128.or(f32x4.splat(1), v128.and(v, i32x4.splat(0x80000000)));
-  return f32x4.add(t, v128.and(f32x4.ge(f32x4.abs(r), f32x4.splat(0.5)), one));
-}
-
 /** Quantizes tokens [start, end) of x [M, K] f32 into activation records at act (stride
  *  (K / 32) * ACT_BLOCK bytes per token). d = amax / 127, q = roundf(x * (1 / d)). */
 export function quantize_act(x: usize, act: usize, K: i32, start: i32, end: i32, scratch: usize): void {
@@ -40,50 +32,7 @@ export function quantize_act(x: usize, act: usize, K: i32, start: i32, end: i32,
     let xp = x + ((<usize>t * <usize>K) << 2);
     let ap = act + <usize>t * <usize>nb * ACT_BLOCK;
     for (let b = 0; b < nb; b++) {
-      let m = f32x4.max(f32x4.abs(v128.load(xp)), f32x4.abs(v128.load(xp, 16)));
-      m = f32x4.max(m, f32x4.max(f32x4.abs(v128.load(xp, 32)), f32x4.abs(v128.load(xp, 48))));
-      m = f32x4.max(m, f32x4.max(f32x4.abs(v128.load(xp, 64)), f32x4.abs(v128.load(xp, 80))));
-      m = f32x4.max(m, f32x4.max(f32x4.abs(v128.load(xp, 96)), f32x4.abs(v128.load(xp, 112))));
-      const amax = Mathf.max(
-        Mathf.max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
-        Mathf.max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)),
-      );
-      const d: f32 = amax / 127;
-      const idv = f32x4.splat(d != 0 ? <f32>1 / d : 0);
-      const q0 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp), idv)));
-      const q1 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 16), idv)));
-      const q2 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 32), idv)));
-      const q3 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 48), idv)));
-      const q4 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 64), idv)));
-      const q5 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 80), idv)));
-      const q6 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 96), idv)));
-      const q7 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(xp, 112), idv)));
-      const h0 = i16x8.narrow_i32x4_s(q0, q1); // elements 0..7
-      const h1 = i16x8.narrow_i32x4_s(q2, q3); // 8..15
-      const h2 = i16x8.narrow_i32x4_s(q4, q5); // 16..23
-      const h3 = i16x8.narrow_i32x4_s(q6, q7); // 24..31
-      const lo = i8x16.narrow_i16x8_s(h0, h1);
-      const hi = i8x16.narrow_i16x8_s(h2, h3);
-      const zero = i8x16.splat(0);
-      v128.store(ap, lo);
-      v128.store(ap, hi, 16);
-      v128.store(ap, i8x16.abs(lo), 32);
-      v128.store(ap, i8x16.abs(hi), 48);
-      v128.store(ap, i8x16.lt_s(lo, zero), 64);
-      v128.store(ap, i8x16.lt_s(hi, zero), 80);
-      v128.store(ap, v128.shuffle<i16>(h0, h1, 0, 2, 4, 6, 8, 10, 12, 14), 96);
-      v128.store(ap, v128.shuffle<i16>(h2, h3, 0, 2, 4, 6, 8, 10, 12, 14), 112);
-      v128.store(ap, v128.shuffle<i16>(h0, h1, 1, 3, 5, 7, 9, 11, 13, 15), 128);
-      v128.store(ap, v128.shuffle<i16>(h2, h3, 1, 3, 5, 7, 9, 11, 13, 15), 144);
-      const s4 = i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(h0, h1), i16x8.add(h2, h3)));
-      const s = i32x4.extract_lane(s4, 0) + i32x4.extract_lane(s4, 1) + i32x4.extract_lane(s4, 2) + i32x4.extract_lane(s4, 3);
-      // sum over q < 0 of |q| = (sum |q| - sum q) / 2
-      const a4 = i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(i16x8.abs(h0), i16x8.abs(h1)), i16x8.add(i16x8.abs(h2), i16x8.abs(h3))));
-      const sa = i32x4.extract_lane(a4, 0) + i32x4.extract_lane(a4, 1) + i32x4.extract_lane(a4, 2) + i32x4.extract_lane(a4, 3);
-      store<f32>(ap, d, 160);
-      store<i32>(ap, s << 3, 164);
-      store<i32>(ap, (sa - s) >> 1, 168);
-      store<i32>(ap, 0, 172);
+      quantizeBlock(ap, v128.load(xp), v128.load(xp, 16), v128.load(xp, 32), v128.load(xp, 48), v128.load(xp, 64), v128.load(xp, 80), v128.load(xp, 96), v128.load(xp, 112));
       xp += 128;
       ap += ACT_BLOCK;
     }
