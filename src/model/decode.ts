@@ -189,7 +189,7 @@ export class DecodePlan {
   step(id: number, pos: number): Tensor {
     const rt = this.rt;
     const m = this.m;
-    m.ids.arena.i32[m.ids.offset >> 2] = id;
+    m.ids.arena.i32[m.ids.offset / 4] = id;
     run(rt, this.embedCall);
     const len = pos + 1;
     if (len * 4 > rt.scratchBytesPerThread) {
@@ -204,7 +204,7 @@ export class DecodePlan {
       const p = this.posArgs[i]!;
       copyRow(prev, l.ws.x, this.cfg.hidden);
       prev = l.ws.x;
-      p.positions.arena.i32[p.positions.offset >> 2] = pos;
+      p.positions.arena.i32[p.positions.offset / 4] = pos;
       p.kOut[2] = p.kBase + pos * p.cacheRow;
       p.vOut[2] = p.vBase + pos * p.cacheRow;
       p.kRope[0] = p.kOut[2];
@@ -233,6 +233,6 @@ function copyRow(src: Tensor, dst: Tensor, n: number): void {
   if (src.arena === dst.arena) {
     if (src.offset !== dst.offset) dst.arena.u8.copyWithin(dst.offset, src.offset, src.offset + n * 4);
   } else {
-    dst.arena.f32.set(src.arena.f32.subarray(src.offset >> 2, (src.offset >> 2) + n), dst.offset >> 2);
+    dst.arena.f32.set(src.arena.f32.subarray(src.offset / 4, src.offset / 4 + n), dst.offset / 4);
   }
 }
