@@ -19,3 +19,4 @@ export * from './quant';
 export * from './gemv';
 export * from './qgemm';
 export * from './attention-tiled';
+export * from './decode';

@@ -1,22 +1,5 @@
 // Row normalizations: RMSNorm (Llama) and softmax, parallel over rows [start, end).
-import { divideBy, expShifted, hsum, rowMax } from './simd';
-
-/** Sum of squares of n f32 in a fixed order (4 lanes, then lanes summed, then the tail). */
-// @ts-ignore: decorator
-@inline function sumSquares(p: usize, n: i32): f32 {
-  let acc = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v = v128.load(p + (<usize>i << 2));
-    acc = f32x4.add(acc, f32x4.mul(v, v));
-  }
-  let s = hsum(acc);
-  for (; i < n; i++) {
-    const v = load<f32>(p + (<usize>i << 2));
-    s += v * v;
-  }
-  return s;
-}
+import { divideBy, expShifted, rmsScale, rowMax } from './simd';
 
 /** or = (xr * scale) * w over n f32 (the product order of Hugging Face's LlamaRMSNorm). */
 // @ts-ignore: decorator
@@ -31,12 +14,6 @@ import { divideBy, expShifted, hsum, rowMax } from './simd';
     const o = <usize>i << 2;
     store<f32>(or + o, (load<f32>(xr + o) * scale) * load<f32>(w + o));
   }
-}
-
-/** rsqrt(mean(x^2) + eps) of one row, in f32. */
-// @ts-ignore: decorator
-@inline function rmsScale(xr: usize, n: i32, eps: f32): f32 {
-  return 1.0 / Mathf.sqrt(sumSquares(xr, n) / <f32>n + eps);
 }
 
 /**

@@ -313,3 +313,28 @@ const F16_REBIAS: f32 = reinterpret<f32>(<u32>0x77800000);
   const logm = 2.0 * f + 2.0 * f * f2 * p;
   return <f64>e * 0.6931471805599453 + logm;
 }
+
+// ---- RMSNorm (norm.ts and the fused decode kernels in decode.ts share the arithmetic) ------------
+
+/** Sum of squares of n f32 in a fixed order (4 lanes, then lanes summed, then the tail). */
+// @ts-ignore: decorator
+@inline export function sumSquares(p: usize, n: i32): f32 {
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(p + (<usize>i << 2));
+    acc = f32x4.add(acc, f32x4.mul(v, v));
+  }
+  let s = hsum(acc);
+  for (; i < n; i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    s += v * v;
+  }
+  return s;
+}
+
+/** rsqrt(mean(x^2) + eps) of one row, in f32. */
+// @ts-ignore: decorator
+@inline export function rmsScale(xr: usize, n: i32, eps: f32): f32 {
+  return 1.0 / Mathf.sqrt(sumSquares(xr, n) / <f32>n + eps);
+}

@@ -13,6 +13,7 @@ import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { YiConfig } from './config.js';
 import { mulberry32 } from '../tensor/random.js';
+import { DecodePlan } from './decode.js';
 import { matrixType } from './weight-types.js';
 import { ArenaPlacer, fillUniform, layerBytes, layerMatrixShapes, layerTensors, stagingBytes, type LayerWeights, type MatrixTypes, type YiWeights } from './weights.js';
 
@@ -51,6 +52,7 @@ export class YiModel {
   private readonly caches: LayerCache[] = [];
   private input!: { ids: Tensor; x: Tensor }; // i32 [B] and f32 [B, H], next to the embedding
   private head!: { x: Tensor; xn: Tensor; logits: Tensor }; // [1, H], [1, H], [1, V], next to the head
+  private plan?: DecodePlan; // the one-token step, built on first use
   /** Tokens whose keys and values are in the cache, in order (position = tokens.length). */
   readonly tokens: number[] = [];
 
@@ -197,12 +199,38 @@ export class YiModel {
         throw new RangeError(`forward: token ${i} is ${id}, outside the vocabulary [0, ${this.config.vocabSize})`);
       }
     }
+    if (n === 1) {
+      const logits = this.decodePlan().step(tokens[0]!, this.position);
+      this.tokens.push(tokens[0]!);
+      return logits;
+    }
     let x!: Tensor;
     for (let s = 0; s < n; s += this.batch) {
       const t = Math.min(this.batch, n - s);
       x = this.step(tokens, s, t);
     }
     return this.logits(x);
+  }
+
+  private decodePlan(): DecodePlan {
+    if (this.plan) return this.plan;
+    const w = this.weights;
+    const layers = w.layers.map((l, i) => {
+      const ws = this.workspaces.get(l.wq.arena)!;
+      return { ...l, cacheK: this.caches[i]!.k, cacheV: this.caches[i]!.v, ws };
+    });
+    this.plan = new DecodePlan(this.rt, this.config, {
+      embed: w.embed,
+      ids: this.input.ids,
+      embedOut: this.input.x,
+      layers,
+      norm: w.norm,
+      lmHead: w.lmHead,
+      headX: this.head.x,
+      headXn: this.head.xn,
+      logits: this.head.logits,
+    });
+    return this.plan;
   }
 
   /** One chunk of T tokens through every layer; returns the residual stream [T, H] of the last arena. */
@@ -270,5 +298,7 @@ export class YiModel {
       all.push(ws.x, ws.xb, ws.q, ws.k, ws.v, ws.att, ws.proj, ws.gate, ws.up, ws.positions, ws.rope.cos, ws.rope.sin);
     }
     for (const t of all) t.dispose();
+    this.plan?.dispose();
+    this.plan = undefined;
   }
 }

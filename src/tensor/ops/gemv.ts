@@ -68,6 +68,10 @@ export function matvec(w: Tensor, x: Tensor, out?: Tensor): Tensor {
         out.arena.f32.fill(0, out.offset / 4, out.offset / 4 + N);
         return out;
       }
+      const need = rt.call('gemv_q_scratch_bytes', arena, K);
+      if (need > rt.scratchBytesPerThread) {
+        throw new RangeError(`${op}: K = ${K} needs ${need} bytes of scratch per thread, more than the ${rt.scratchBytesPerThread} bytes (Runtime option scratchBytesPerThread)`);
+      }
       const act = actScratch(w, actBytes(1, K));
       rt.call('quantize_act', arena, x.offset, act, K, 0, 1, 0);
       rt.parallel(`gemv_${w.dtype}`, arena, [w.offset, act, out.offset, N, K], N, QROWS, minRows((K / QK) * blockBytes[w.dtype]));

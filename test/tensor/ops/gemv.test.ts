@@ -256,6 +256,55 @@ test('f16 weights: inf and NaN propagate, finite rows next to them stay exact', 
   for (const n of [0, 4, 5]) assert.ok(Math.abs(y[n]! - ref[n]!) <= tol[n]!, `row ${n}`);
 });
 
+test('quantized weights: inf and NaN block scales propagate, the other rows of their 4-row group stay exact', async () => {
+  // The kernels convert scales without inf/NaN handling and redo a 4-row group whose scales hold
+  // an fp16 exponent of 31; these rows would come out finite without that.
+  const base = await Runtime.create({ threads: 1, kernels: 'simd128', arenaBytes: 64 << 20 });
+  try {
+    for (const dtype of ['q8_0', 'q4_0'] as const) {
+      const N = 10;
+      const K = 96;
+      const nb = K / 32;
+      const bb = dtype === 'q8_0' ? 34 : 18;
+      const src = rand(N * K, 21);
+      const bytes = dtype === 'q8_0' ? refQuantQ8(src) : refQuantQ4(src);
+      const setScale = (row: number, block: number, h: number) => {
+        bytes[(row * nb + block) * bb] = h & 0xff;
+        bytes[(row * nb + block) * bb + 1] = h >> 8;
+      };
+      setScale(1, 1, 0x7c00); // +inf
+      setScale(2, 2, 0xfc00); // -inf
+      setScale(5, 0, 0x7e00); // NaN
+      setScale(9, 2, 0x7c01); // NaN (payload), in the partial last group
+      const blocks = decodeBlocks(dtype, bytes);
+      const x = rand(K, 22);
+      const { y: ref, tol } = reference({ src, blocks, make: () => { throw new Error('unused'); } }, N, K, x);
+      const y = runMatvec(rt, fromGGUF(rt, dtype, [N, K], bytes), x, N);
+      for (let n = 0; n < N; n++) {
+        if (Number.isFinite(ref[n]!)) assert.ok(Math.abs(y[n]! - ref[n]!) <= tol[n]!, `${dtype} row ${n}: ${y[n]} vs ${ref[n]}`);
+        else assert.ok(Object.is(y[n], ref[n]) || (Number.isNaN(y[n]!) && Number.isNaN(ref[n]!)), `${dtype} row ${n}: ${y[n]} vs ${ref[n]}`);
+      }
+      assert.ok(!Number.isFinite(y[1]!) && !Number.isFinite(y[2]!) && Number.isNaN(y[5]!) && Number.isNaN(y[9]!), dtype);
+      assert.deepEqual(runMatvec(base, fromGGUF(base, dtype, [N, K], bytes), x, N), y, `${dtype} simd128 vs ${rt.flavor}`);
+    }
+  } finally {
+    await base.close();
+  }
+});
+
+test('a quantized matvec whose activations do not fit the scratch says so', async () => {
+  const small = await Runtime.create({ threads: 1, arenaBytes: 64 << 20, scratchBytesPerThread: 4096 });
+  try {
+    const K = 2048; // 64 blocks of compact activations: 256 + 64 * 72 bytes > 4096
+    const w = fromGGUF(small, 'q8_0', [4, K], new Uint8Array(4 * (K / 32) * 34));
+    assert.throws(() => runMatvec(small, w, rand(K, 1), 4), (e: unknown) => e instanceof RangeError && /matvec: K = 2048 needs 4864 bytes of scratch per thread/.test(e.message));
+    const w1 = fromGGUF(small, 'q8_0', [4, 1024], new Uint8Array(4 * 32 * 34));
+    assert.deepEqual(runMatvec(small, w1, rand(1024, 1), 4), new Float32Array(4));
+  } finally {
+    await small.close();
+  }
+});
+
 test('bad inputs give errors naming the field', () => {
   const w = Tensor.fromF32(rt, new Float32Array(6 * 8), [6, 8]);
   const x = Tensor.fromF32(rt, new Float32Array(7), [7], w.arena);
