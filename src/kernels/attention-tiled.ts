@@ -529,3 +529,50 @@ export function attention_backward_tiled_f32(
     }
   }
 }
+
+/**
+ * Prompt processing over a KV cache: T new query tokens at positions pos0 .. pos0 + T - 1, units
+ * query heads h (q, out [T, hq, dim]; k, v [S_max, hkv, dim], token t sees cache rows
+ * 0 ..= pos0 + t). The training forward's blocks with the block's first row at key pos0 + t0.
+ * Consecutive heads of one kv head in a thread's range share the packed K^T and V (the op splits the
+ * heads at multiples of hq / hkv), so each cache row is packed once per kv head and thread.
+ */
+export function attention_prefill_tiled_f32(
+  q: usize, k: usize, v: usize, out: usize, hq: i32, hkv: i32, dim: i32, pos0: i32, T: i32, scale: f32,
+  start: i32, end: i32, scratch: usize,
+): void {
+  const group = hq / hkv;
+  const len = pos0 + T;
+  const dimP = roundUp(dim, NB);
+  const rowBytes = <usize>dim << 2;
+  const qStride = <usize>hq * rowBytes;
+  const kvStride = <usize>hkv * rowBytes;
+  const sRow = <usize>roundUp(len, NB) << 2;
+  const cst = align16(scratch);
+  writeConsts(cst);
+  const kt = cst + CONST_BYTES;
+  const vr = kt + panelBytes(len, dim);
+  const s = vr + rowsBytes(len, dim);
+  const pt = s + blockBytes(len);
+  const qbk = pt + blockBytes(len);
+  const tmp = qbk + smallBytes(dim);
+  let packed = -1;
+  for (let h = start; h < end; h++) {
+    const g = h / group;
+    if (g != packed) {
+      const kvBase = <usize>g * rowBytes;
+      packPanels(k + kvBase, kvStride, len, dim, kt);
+      packRows(v + kvBase, kvStride, len, dim, dimP, vr);
+      packed = g;
+    }
+    const qBase = <usize>h * rowBytes;
+    for (let t0 = 0; t0 < T; t0 += QB) {
+      const nrows = min(QB, T - t0);
+      const qrow = qBase + <usize>t0 * qStride;
+      packBlock(q + qrow, qStride, nrows, dim, dimP, qbk, 0);
+      blockProbs(qbk, kt, dim, pos0 + t0, nrows, scale, s, sRow, cst);
+      packMaskedT(s, sRow, pos0 + t0, nrows, pt);
+      blockTimesRows(pt, vr, dimP, pos0 + t0, nrows, dim, out + qrow, qStride, tmp);
+    }
+  }
+}
