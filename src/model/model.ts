@@ -7,7 +7,7 @@ import { byteSize, type DType } from '../tensor/dtype.js';
 import { add, swiglu } from '../tensor/ops/activation.js';
 import { attention, writeKV } from '../tensor/ops/attention.js';
 import { embedding } from '../tensor/ops/embedding.js';
-import { linear } from '../tensor/ops/linear.js';
+import { linear, linearShared } from '../tensor/ops/linear.js';
 import { rmsnorm } from '../tensor/ops/norm.js';
 import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -255,9 +255,11 @@ export class YiModel {
 
       // Attention: xb = rmsnorm(x); q, k, v = xb Wq^T, xb Wk^T, xb Wv^T; rope(q, k)
       const xb = rmsnorm(x, w.attnNorm, c.rmsEps, ws.xb.slice(0, T)); //       [T, H]
-      const q = linear(xb, w.wq, ws.q.slice(0, T)).reshape([T, c.heads, c.headDim]); // [T, Hq, D]
-      const k = linear(xb, w.wk, ws.k.slice(0, T)).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
-      const v = linear(xb, w.wv, ws.v.slice(0, T)).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
+      // (one quantization of xb serves the three products)
+      linearShared(xb, [w.wq, w.wk, w.wv], [ws.q.slice(0, T), ws.k.slice(0, T), ws.v.slice(0, T)]);
+      const q = ws.q.slice(0, T).reshape([T, c.heads, c.headDim]); // [T, Hq, D]
+      const k = ws.k.slice(0, T).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
+      const v = ws.v.slice(0, T).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
       applyRope(q, pos, ws.rope);
       applyRope(k, pos, ws.rope);
       writeKV(cache.k, k, pos0);
@@ -269,8 +271,9 @@ export class YiModel {
 
       // MLP: x += (silu(xb Wgate^T) * (xb Wup^T)) Wdown^T  [T, F] -> [T, H]
       rmsnorm(x, w.ffnNorm, c.rmsEps, xb);
-      const gate = linear(xb, w.wGate, ws.gate.slice(0, T));
-      const up = linear(xb, w.wUp, ws.up.slice(0, T));
+      const gate = ws.gate.slice(0, T);
+      const up = ws.up.slice(0, T);
+      linearShared(xb, [w.wGate, w.wUp], [gate, up]);
       swiglu(gate, up, gate);
       add(x, linear(gate, w.wDown, ws.proj.slice(0, T)), x);
     }

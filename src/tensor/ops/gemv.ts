@@ -125,40 +125,76 @@ export function qgemmPlan(rt: Runtime, arena: Arena, dtype: 'q8_0' | 'q4_0', M: 
 /** Returns out[M, N] = x[M, K] w[N, K]^T for quantized w (prompt processing, batched decode).
  *  Row m of out equals matvec(w, x[m]) bit for bit, at any thread count. */
 export function qmatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
-  const op = 'qmatmul';
+  const [M, N] = productShape('qmatmul', x, w);
+  out ??= Tensor.zeros(w.rt, 'f32', [M, N], w.arena);
+  qmatmulShared(x, [w], [out]);
+  return out;
+}
+
+/** Checks x [M, K] against a quantized w [N, K]; returns [M, N, K]. */
+function productShape(op: string, x: Tensor, w: Tensor): [number, number, number] {
   if (!isQuantized(w.dtype)) throw new TypeError(`${op}: w must be q8_0 or q4_0, got ${w.dtype}`);
   const [N, K] = weightShape(op, w);
   if (x.dtype !== 'f32') throw new TypeError(`${op}: x must be f32, got ${x.dtype}`);
   if (x.rank !== 2 || x.shape[1] !== K) throw new RangeError(`${op}: x must have shape [M, ${K}], got [${x.shape.join(', ')}]`);
+  return [x.shape[0]!, N, K];
+}
+
+/**
+ * outs[i][M, N_i] = x[M, K] ws[i][N_i, K]^T for quantized weights of one type that read the same x
+ * (q, k, v; gate, up): x is quantized once for all the products. Each out has the bits of
+ * qmatmul(x, ws[i]). Weights of different types are multiplied one by one.
+ */
+export function qmatmulShared(x: Tensor, ws: readonly Tensor[], outs: readonly Tensor[]): void {
+  const op = 'qmatmul';
+  if (ws.length !== outs.length) throw new RangeError(`${op}: ${ws.length} weights but ${outs.length} outputs`);
+  for (const [i, w] of ws.entries()) {
+    const [M, N] = productShape(op, x, w);
+    const out = outs[i]!;
+    if (out.dtype !== 'f32') throw new TypeError(`${op}: out must be f32, got ${out.dtype}`);
+    if (out.rank !== 2 || out.shape[0] !== M || out.shape[1] !== N) {
+      throw new RangeError(`${op}: out must have shape [${M}, ${N}], got [${out.shape.join(', ')}]`);
+    }
+    sameArena(op, out, x, w);
+  }
+  if (ws.length === 0) return;
   const M = x.shape[0]!;
-  out ??= Tensor.zeros(w.rt, 'f32', [M, N], w.arena);
-  if (out.dtype !== 'f32') throw new TypeError(`${op}: out must be f32, got ${out.dtype}`);
-  if (out.rank !== 2 || out.shape[0] !== M || out.shape[1] !== N) {
-    throw new RangeError(`${op}: out must have shape [${M}, ${N}], got [${out.shape.join(', ')}]`);
+  if (ws.some((w) => w.dtype !== ws[0]!.dtype)) {
+    ws.forEach((w, i) => qmatmulShared(x, [w], [outs[i]!]));
+    return;
   }
-  const arena = sameArena(op, out, x, w);
-  if (M === 0 || N === 0) return out;
+  const arena = x.arena;
+  const K = x.shape[1]!;
+  if (M === 0) return;
   if (K === 0) {
-    out.arena.f32.fill(0, out.offset / 4, out.offset / 4 + M * N);
-    return out;
+    for (const out of outs) out.arena.f32.fill(0, out.offset / 4, out.offset / 4 + out.numel);
+    return;
   }
-  const rt = w.rt;
-  const dtype = w.dtype as 'q8_0' | 'q4_0';
-  const groups = Math.ceil(N / QROWS);
+  const w0 = ws[0]!;
+  const rt = w0.rt;
+  const dtype = w0.dtype as 'q8_0' | 'q4_0';
   if (M <= FEW_TOKENS[dtype]) {
     // Batched decode: gemv's dots on quantize_act records, each weight block read once for all tokens.
-    const act = actScratch(w, actBytes(M, K));
+    const act = actScratch(w0, actBytes(M, K));
     rt.parallel('quantize_act', arena, [x.offset, act, K], M, 1, 8);
     const minUnits = Math.max(1, Math.ceil(MIN_MACS_PER_THREAD / (QROWS * M * K)));
-    rt.parallel(`qgemm_few_${dtype}`, arena, [w.offset, act, out.offset, M, N, K], groups, 1, minUnits);
-    return out;
+    for (const [i, w] of ws.entries()) {
+      const N = w.shape[0]!;
+      if (N > 0) rt.parallel(`qgemm_few_${dtype}`, arena, [w.offset, act, outs[i]!.offset, M, N, K], Math.ceil(N / QROWS), 1, minUnits);
+    }
+    return;
   }
-  const plan = qgemmPlan(rt, arena, dtype, M, N, K);
-  const act = actScratch(w, Math.ceil(M / TILE) * TILE * (K / QK) * plan.recordBytes);
-  rt.parallel('qgemm_quantize', arena, [x.offset, act, M, K, plan.recordBytes === ACT_WIDE ? 1 : 0], M, 1, 8);
-  const units = groups * plan.splits;
-  rt.parallel(`qgemm_${dtype}`, arena, [w.offset, act, out.offset, M, N, K, plan.splits, plan.kb], units, 1, plan.minUnits);
-  return out;
+  // The record layout depends on the weight type only: one quantization serves every product.
+  const recordBytes = rt.call('qgemm_record_bytes', arena, dtype === 'q4_0' ? 1 : 0);
+  const act = actScratch(w0, Math.ceil(M / TILE) * TILE * (K / QK) * recordBytes);
+  rt.parallel('qgemm_quantize', arena, [x.offset, act, M, K, recordBytes === ACT_WIDE ? 1 : 0], M, 1, 8);
+  for (const [i, w] of ws.entries()) {
+    const N = w.shape[0]!;
+    if (N === 0) continue;
+    const plan = qgemmPlan(rt, arena, dtype, M, N, K);
+    const units = Math.ceil(N / QROWS) * plan.splits;
+    rt.parallel(`qgemm_${dtype}`, arena, [w.offset, act, outs[i]!.offset, M, N, K, plan.splits, plan.kb], units, 1, plan.minUnits);
+  }
 }
 
 /** Up to this many tokens qmatmul reads the weights in place (qgemm_few_*); above, it packs them. */

@@ -3,7 +3,7 @@
 // int8-dot GEMM for quantized weights, packed f32 GEMM otherwise.
 import { isQuantized } from '../dtype.js';
 import { expectShape, Tensor } from '../tensor.js';
-import { matvec, qmatmul } from './gemv.js';
+import { matvec, qmatmul, qmatmulShared } from './gemv.js';
 import { matmul } from './matmul.js';
 
 /** Returns out = x * w^T. x: f32 [..., K]; w: f32|f16|bf16|q8_0|q4_0 [N, K]; out: f32 [..., N]. */
@@ -20,4 +20,23 @@ export function linear(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   else if (isQuantized(w.dtype)) qmatmul(x.reshape([m, k]), w, out.reshape([m, n]));
   else matmul(x.reshape([m, k]), w, { transB: true, out: out.reshape([m, n]) });
   return out;
+}
+
+/**
+ * outs[i] = x * ws[i]^T for weights that read the same x (q, k, v; gate, up). Quantized weights of
+ * one type on several tokens share one quantization of x (qmatmulShared); anything else runs
+ * `linear` per weight. Each out has the bits `linear` gives it.
+ */
+export function linearShared(x: Tensor, ws: readonly Tensor[], outs: readonly Tensor[]): void {
+  if (ws.length !== outs.length) throw new RangeError(`linear: ${ws.length} weights but ${outs.length} outputs`);
+  const m = x.rows;
+  const w0 = ws[0];
+  if (m > 1 && w0 !== undefined && ws.every((w) => w.rank === 2 && w.dtype === w0.dtype && isQuantized(w.dtype) && w.shape[1] === x.cols)) {
+    if (x.dtype !== 'f32') throw new TypeError(`linear: x must be f32, got ${x.dtype}`);
+    const k = x.cols;
+    for (const [i, w] of ws.entries()) expectShape('linear', 'out', outs[i]!, 'f32', [...x.shape.slice(0, -1), w.shape[0]!]);
+    qmatmulShared(x.reshape([m, k]), ws, outs.map((o, i) => o.reshape([m, ws[i]!.shape[0]!])));
+    return;
+  }
+  ws.forEach((w, i) => linear(x, w, outs[i]));
 }
