@@ -61,10 +61,11 @@ export function attention(q: Tensor, kCache: Tensor, vCache: Tensor, pos0: numbe
   if (o.arena === arena && o.offset === q.offset && t > 0) throw new Error(`${op}: out must not alias q`);
   const scale = Math.fround(1 / Math.sqrt(d));
   if (t >= PREFILL_TILED_MIN_TOKENS && d >= 1 && usePrefillTiledAttention(rt, arena, len, d)) {
-    // Units query heads, split at kv-head boundaries so a thread's heads of one kv head share
-    // one packing of its K and V; a unit costs about T * len * D multiply-adds.
+    // Units query heads, split at kv-head boundaries (when there are kv heads enough for every
+    // thread) so a thread's heads of one kv head share one packing of its K and V; a unit costs
+    // about T * len * D multiply-adds. Packing is exact copying: any split gives the same bits.
     const tiledArgs = [q.offset, kCache.offset, vCache.offset, o.offset, hq, hkv, d, pos0, t, scale];
-    rt.parallel('attention_prefill_tiled_f32', arena, tiledArgs, hq, hq / hkv, 1);
+    rt.parallel('attention_prefill_tiled_f32', arena, tiledArgs, hq, hkv >= rt.threads ? hq / hkv : 1, 1);
     return o;
   }
   const args = [q.offset, kCache.offset, vCache.offset, o.offset, hq, hkv, d, pos0, scale];

@@ -129,8 +129,8 @@ test('prefill attention is bit-identical on 1 and 2 threads and in both kernel b
     await Runtime.create({ threads: 2, arenaBytes: 64 << 20 }),
   ];
   try {
-    // Group 3 with 2 threads: the heads are split at a kv-head boundary.
-    for (const c of [{ t: 37, hq: 12, hkv: 4, d: 64, pos0: 19 }, { t: 11, hq: 8, hkv: 8, d: 20, pos0: 3 }]) {
+    // Group 3 with 2 threads: the heads are split at a kv-head boundary; one kv head (group 6): inside it.
+    for (const c of [{ t: 37, hq: 12, hkv: 4, d: 64, pos0: 19 }, { t: 11, hq: 8, hkv: 8, d: 20, pos0: 3 }, { t: 15, hq: 6, hkv: 1, d: 24, pos0: 5 }]) {
       const x = inputs(c, 7, 2);
       const [a, b, r] = rts.map((rt) => prefill(rt, c, x));
       assertSameBits(a!, b!, `1 vs 2 threads ${JSON.stringify(c)}`);
