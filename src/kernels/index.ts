@@ -17,3 +17,4 @@ export * from './sample';
 export * from './gemm';
 export * from './quant';
 export * from './gemv';
+export * from './kquant';

@@ -17,13 +17,14 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic, writeAll, writeJsonAtomic, type ByteStream } from '../formats/atomic.js';
-import { GGMLType } from '../formats/ggml-types.js';
+import { ggmlTypeOfDType } from '../formats/ggml-types.js';
 import { gguf, GGUFTyped, GGUFValueType, openGGUF, writeGGUF, type GGUFValue, type GGUFWriteTensor } from '../formats/gguf.js';
 import { readTokenizerConfig } from '../formats/hf-config.js';
 import { hfToGGUFName, hfToGGUFRowOrder, ropePermutedKind } from '../formats/llama-names.js';
 import { writeSafetensors, type SafetensorsDType, type SafetensorsWriteTensor } from '../formats/safetensors.js';
 import { Runtime } from '../runtime/runtime.js';
-import { blockBytes, QK } from '../tensor/dtype.js';
+import { blockBytes, isKType, kRowBytes, QK } from '../tensor/dtype.js';
+import { kDequantizeAt } from '../tensor/ops/kquant.js';
 import { quantBytes } from '../tensor/ops/quant.js';
 import { loadTokenizerSpec } from '../tokenizer/load.js';
 import { encodeModelProto, ModelType, PieceType } from '../tokenizer/sentencepiece-proto.js';
@@ -39,7 +40,10 @@ export type ConvertType = SourceDType;
 export const CONVERT_TYPES: readonly ConvertType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
 
 /** llama.cpp's llama_ftype (general.file_type) for a file whose matrices are of this type. */
-export const GGUF_FILE_TYPE: Readonly<Record<ConvertType, number>> = { f32: 0, f16: 1, q4_0: 2, q8_0: 7, bf16: 32 };
+// A file mostly in a k-quant is labelled as llama-quantize labels its _M mix (Q4_K -> MOSTLY_Q4_K_M).
+export const GGUF_FILE_TYPE: Readonly<Record<ConvertType, number>> = {
+  f32: 0, f16: 1, q4_0: 2, q4_1: 3, q8_0: 7, q5_0: 8, q5_1: 9, q2_k: 10, q3_k: 12, q4_k: 15, q5_k: 17, q6_k: 18, bf16: 32,
+};
 /** GGML_QUANT_VERSION (ggml.h), written as general.quantization_version as convert_hf_to_gguf.py does. */
 const GGML_QUANT_VERSION = 2;
 
@@ -106,6 +110,8 @@ function rowBytesOf(t: ConvertType, cols: number): number {
     case 'q8_0':
     case 'q4_0':
       return (cols / QK) * blockBytes[t];
+    default:
+      return kRowBytes(t, cols);
   }
 }
 
@@ -197,7 +203,7 @@ function makePlan(src: WeightSource, toGGUF: boolean, type: ConvertType | undefi
       to = matrixType(want, cols);
       if (to !== want) fallbacks.push({ name, cols, wanted: want, got: to });
     } else {
-      to = type ?? (s.dtype === 'q8_0' || s.dtype === 'q4_0' ? 'f32' : s.dtype);
+      to = type ?? (s.dtype === 'q8_0' || s.dtype === 'q4_0' || isKType(s.dtype) ? 'f32' : s.dtype);
     }
     const kind = toGGUF ? ropePermutedKind(hfName) : undefined;
     const order = kind && rows > 1 ? hfToGGUFRowOrder(rows, kind === 'q' ? cfg.heads : cfg.kvHeads) : undefined;
@@ -263,6 +269,8 @@ function tensorStream(rt: Runtime | undefined, p: PlanItem, done: () => void): B
             case 'q4_0':
               rt.parallel('dequantize_gguf', arena, [raw.offset, f32.offset, quantBytes(src.dtype)], count / QK, 1, 256);
               break;
+            default:
+              kDequantizeAt(rt, arena, src.dtype, raw.offset, f32.offset, count);
           }
           switch (to) {
             case 'f32':
@@ -271,6 +279,15 @@ function tensorStream(rt: Runtime | undefined, p: PlanItem, done: () => void): B
             case 'bf16':
               rt.parallel(`convert_f32_${to}`, arena, [f32.offset, out.offset], count, 8, 1 << 14);
               break;
+            case 'q4_1':
+            case 'q5_0':
+            case 'q5_1':
+            case 'q2_k':
+            case 'q3_k':
+            case 'q4_k':
+            case 'q5_k':
+            case 'q6_k':
+              throw new ConvertError(`convert: writing ${to} from ${src.dtype} needs its quantizer, which yi-ts does not have yet`);
             case 'q8_0':
             case 'q4_0':
               // GGUF-order blocks straight from llama.cpp's reference quantizer (quantize_row_q*_0_ref).
@@ -288,8 +305,6 @@ function tensorStream(rt: Runtime | undefined, p: PlanItem, done: () => void): B
     },
   };
 }
-
-const GGML_OF: Readonly<Record<ConvertType, number>> = { f32: GGMLType.F32, f16: GGMLType.F16, bf16: GGMLType.BF16, q8_0: GGMLType.Q8_0, q4_0: GGMLType.Q4_0 };
 
 // ---------------------------------------------------------------------------------------------
 // GGUF output
@@ -335,7 +350,7 @@ function writeGGUFOutput(
     meta.set('tokenizer.ggml.model', 'no_vocab');
     warnings.push(`${src.path}: no tokenizer found (tokenizer.model or tokenizer.json); the GGUF has tokenizer.ggml.model "no_vocab"`);
   }
-  const tensors: GGUFWriteTensor<ByteStream>[] = plan.map((p, i) => ({ name: p.name, shape: p.shape, type: GGML_OF[p.to], data: streams[i]! }));
+  const tensors: GGUFWriteTensor<ByteStream>[] = plan.map((p, i) => ({ name: p.name, shape: p.shape, type: ggmlTypeOfDType(p.to), data: streams[i]! }));
   writeGGUF(output, { metadata: meta, tensors });
   return tokenizer;
 }

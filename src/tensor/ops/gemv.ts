@@ -2,7 +2,8 @@
 // layer (W [N, K], y = W x). Quantized weights use integer dot products against x quantized to int8
 // per 32-block once per call (src/kernels/gemv.ts).
 import type { Arena } from '../../runtime/arena.js';
-import { elementBytes, isQuantized, QK, QROWS, blockBytes } from '../dtype.js';
+import { elementBytes, isKType, isQuantized, QK, QROWS, blockBytes } from '../dtype.js';
+import { kMatvec } from './kquant.js';
 import { sameArena, Tensor } from '../tensor.js';
 
 /** Bytes of one activation record per 32-block (ACT_BLOCK in src/kernels/gemv.ts). */
@@ -46,6 +47,7 @@ function weightShape(op: string, w: Tensor): [number, number] {
 
 /** Returns out[N] = w[N, K] x[K]. w: f32 | f16 | bf16 | q8_0 | q4_0; x, out: f32 ([N] or [1, N]). */
 export function matvec(w: Tensor, x: Tensor, out?: Tensor): Tensor {
+  if (isKType(w.dtype)) return kMatvec(w, x, out);
   const op = 'matvec';
   const [N, K] = weightShape(op, w);
   vecLen(op, 'x', x, K);

@@ -1,0 +1,107 @@
+// test:reference check of the GGUF block types against llama.cpp (not part of npm test):
+//   node dist/test/reference/kquant-llamacpp.js make DIR          random model -> DIR/f32.gguf (+ HF folder)
+//   (llama-quantize DIR/f32.gguf DIR/<type>.gguf <TYPE>, and kquant_dequant.py writing DIR/<type>.ref/)
+//   node dist/test/reference/kquant-llamacpp.js check DIR TYPE...
+// For each quantized file: every tensor dequantized by our kernels equals gguf-py's dequantization
+// (llama.cpp's numpy port) to the last bit (up to f32 rounding of the scale products), and the model
+// loaded as stored (integer-dot GEMV for decode, dequantized panels + f32 GEMM for prompts) gives logits
+// within BOUND of the same file dequantized to f32.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dtypeOfGGMLType, ggmlTypeName } from '../../src/formats/ggml-types.js';
+import { openGGUF } from '../../src/formats/gguf.js';
+import { preset, type YiConfig } from '../../src/model/config.js';
+import { convertCheckpoint } from '../../src/model/convert.js';
+import { loadModel } from '../../src/model/load.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { isKType } from '../../src/tensor/dtype.js';
+import { kDequantizeAt } from '../../src/tensor/ops/kquant.js';
+import { YiTrainable } from '../../src/model/trainable.js';
+import { writeModelFolder } from '../../src/train/checkpoint.js';
+import { encodeModelProto } from '../../src/tokenizer/sentencepiece-proto.js';
+import { tinyTokenizerProto } from '../model/tiny-tokenizer.js';
+
+// Every matrix width a whole number of 256-weight super-blocks, so llama-quantize keeps k-quants everywhere.
+const CFG: YiConfig = { ...preset('tiny'), vocabSize: 96, maxPositions: 64, hidden: 256, heads: 4, kvHeads: 2, headDim: 64, ffn: 512 };
+const PROMPT = [1, 17, 33, 5, 60, 12, 80, 7];
+/** Worst logit error, as a fraction of the largest reference logit: int8 activations against f32 ones. */
+const BOUND = 0.05;
+
+async function make(dir: string): Promise<void> {
+  const rt = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });
+  const m = YiTrainable.create(rt, CFG, { kind: 'random', seed: 7 }, { maxSeqLen: 8, arena: rt.arenas[0] });
+  try {
+    writeModelFolder(join(dir, 'hf'), m);
+  } finally {
+    m.dispose();
+  }
+  writeFileSync(join(dir, 'hf', 'tokenizer.model'), encodeModelProto(tinyTokenizerProto()));
+  await convertCheckpoint(join(dir, 'hf'), join(dir, 'f32.gguf'), { type: 'f32', runtime: rt });
+  await rt.close();
+}
+
+function logitsOf(rt: Runtime, path: string, dtype: 'f32' | undefined): Float32Array[] {
+  const model = loadModel(rt, path, { ...(dtype ? { dtype } : {}), contextLength: 32, batch: 8, onMessage: () => {} });
+  try {
+    const out = [Float32Array.from(model.forward(PROMPT).toArray())];
+    for (const id of [3, 9, 44]) out.push(Float32Array.from(model.forward([id]).toArray()));
+    return out;
+  } finally {
+    model.dispose();
+  }
+}
+
+async function check(dir: string, types: string[]): Promise<void> {
+  const rt = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });
+  for (const type of types) {
+    const path = join(dir, `${type}.gguf`);
+    const g = openGGUF(path);
+    const seen = new Set<string>();
+    let worstDequant = 0;
+    for (const info of g.tensors) {
+      const d = dtypeOfGGMLType(info.type);
+      if (!d || !isKType(d)) continue;
+      seen.add(ggmlTypeName(info.type));
+      const refFile = join(dir, `${type}.ref`, `${info.name}.f32`);
+      assert.ok(existsSync(refFile), `${refFile} missing (kquant_dequant.py writes it)`);
+      const ref = new Float32Array(readFileSync(refFile).buffer.slice(0));
+      const n = ref.length;
+      const raw = rt.alloc(info.byteLength);
+      const out = rt.alloc(n * 4, raw.arena);
+      try {
+        g.readTensorBytes(info, raw.arena.u8.subarray(raw.offset, raw.offset + info.byteLength));
+        kDequantizeAt(rt, raw.arena, d, raw.offset, out.offset, n);
+        const ours = raw.arena.f32.subarray(out.offset / 4, out.offset / 4 + n);
+        let scale = 0;
+        for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(ref[i]!));
+        for (let i = 0; i < n; i++) worstDequant = Math.max(worstDequant, Math.abs(ours[i]! - ref[i]!) / scale);
+      } finally {
+        rt.release(out);
+        rt.release(raw);
+      }
+    }
+    g.close();
+    // gguf-py computes in f32 with numpy's order; both round the same products (differences are f32 ulps).
+    assert.ok(worstDequant < 1e-6, `${type}: dequantization differs from gguf-py by ${worstDequant} of the tensor's range`);
+    const got = logitsOf(rt, path, undefined);
+    const ref = logitsOf(rt, path, 'f32');
+    let worst = 0;
+    for (let s = 0; s < got.length; s++) {
+      let scale = 0;
+      for (const v of ref[s]!) scale = Math.max(scale, Math.abs(v));
+      for (let i = 0; i < ref[s]!.length; i++) worst = Math.max(worst, Math.abs(got[s]![i]! - ref[s]![i]!) / scale);
+    }
+    console.log(`${type}: block types ${[...seen].join(', ')}; dequantization vs gguf-py ${worstDequant.toExponential(2)}; logits vs dequantized f32 ${(worst * 100).toFixed(2)}% (bound ${BOUND * 100}%)`);
+    assert.ok(worst < BOUND, `${type}: logits differ from the dequantized f32 model by ${worst}`);
+  }
+  await rt.close();
+}
+
+const [cmd, dir, ...rest] = process.argv.slice(2);
+if (cmd === 'make' && dir) await make(dir);
+else if (cmd === 'check' && dir) await check(dir, rest);
+else {
+  console.error('usage: kquant-llamacpp.js make DIR | check DIR TYPE...');
+  process.exit(2);
+}
