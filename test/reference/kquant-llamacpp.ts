@@ -2,6 +2,7 @@
 //   node dist/test/reference/kquant-llamacpp.js make DIR          random model -> DIR/f32.gguf (+ HF folder)
 //   (llama-quantize DIR/f32.gguf DIR/<type>.gguf <TYPE>, and kquant_dequant.py writing DIR/<type>.ref/)
 //   node dist/test/reference/kquant-llamacpp.js check DIR TYPE...
+//   node dist/test/reference/kquant-llamacpp.js fixture DIR OUT.json TYPE...   (the npm test fixture)
 // For each quantized file: every tensor dequantized by our kernels equals gguf-py's dequantization
 // (llama.cpp's numpy port) to the last bit (up to f32 rounding of the scale products), and the model
 // loaded as stored (integer-dot GEMV for decode, dequantized panels + f32 GEMM for prompts) gives logits
@@ -98,10 +99,42 @@ async function check(dir: string, types: string[]): Promise<void> {
   await rt.close();
 }
 
+/** Blocks of each k-type from llama-quantize's files and gguf-py's values for them: the checked-in
+ *  fixture test/fixtures/kquant-llamacpp.json that npm test compares our dequantization with. */
+function fixture(dir: string, out: string, files: string[]): void {
+  const entries: { type: string; file: string; tensor: string; blocks: string; values: string }[] = [];
+  const done = new Set<string>();
+  for (const f of files) {
+    const g = openGGUF(join(dir, `${f}.gguf`));
+    for (const info of g.tensors) {
+      const d = dtypeOfGGMLType(info.type);
+      if (!d || !isKType(d) || done.has(d)) continue;
+      done.add(d);
+      const bytes = g.readTensorBytes(info);
+      // 256 values: one super-block, or eight 32-weight blocks, from the middle of the tensor.
+      const n = 256;
+      const blockBytes = (info.byteLength / info.shape.reduce((a, b) => a * b, 1)) * n;
+      const at = Math.floor(info.byteLength / blockBytes / 2) * blockBytes;
+      const ref = readFileSync(join(dir, `${f}.ref`, `${info.name}.f32`));
+      const vat = (at / blockBytes) * n * 4;
+      entries.push({
+        type: d,
+        file: `llama-quantize ${f}`,
+        tensor: info.name,
+        blocks: Buffer.from(bytes.subarray(at, at + blockBytes)).toString('base64'),
+        values: ref.subarray(vat, vat + n * 4).toString('base64'),
+      });
+    }
+    g.close();
+  }
+  writeFileSync(out, JSON.stringify({ about: 'blocks written by llama.cpp llama-quantize and their values dequantized by gguf-py; made by test/reference/kquant-llamacpp.ts fixture', entries }, null, 1) + '\n');
+}
+
 const [cmd, dir, ...rest] = process.argv.slice(2);
 if (cmd === 'make' && dir) await make(dir);
+else if (cmd === 'fixture' && dir && rest.length > 1) fixture(dir, rest[0]!, rest.slice(1));
 else if (cmd === 'check' && dir) await check(dir, rest);
 else {
-  console.error('usage: kquant-llamacpp.js make DIR | check DIR TYPE...');
+  console.error('usage: kquant-llamacpp.js make DIR | check DIR TYPE... | fixture DIR OUT.json TYPE...');
   process.exit(2);
 }
