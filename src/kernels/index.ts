@@ -18,3 +18,4 @@ export * from './gemm';
 export * from './quant';
 export * from './gemv';
 export * from './kquant';
+export * from './kquant-quantize';

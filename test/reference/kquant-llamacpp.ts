@@ -3,6 +3,7 @@
 //   (llama-quantize DIR/f32.gguf DIR/<type>.gguf <TYPE>, and kquant_dequant.py writing DIR/<type>.ref/)
 //   node dist/test/reference/kquant-llamacpp.js check DIR TYPE...
 //   node dist/test/reference/kquant-llamacpp.js fixture DIR OUT.json TYPE...   (the npm test fixture)
+//   node dist/test/reference/kquant-llamacpp.js bytes DIR TYPE...   (our quantizers vs llama-quantize's bytes)
 // For each quantized file: every tensor dequantized by our kernels equals gguf-py's dequantization
 // (llama.cpp's numpy port) to the last bit (up to f32 rounding of the scale products), and the model
 // loaded as stored (integer-dot GEMV for decode, dequantized panels + f32 GEMM for prompts) gives logits
@@ -17,7 +18,7 @@ import { convertCheckpoint } from '../../src/model/convert.js';
 import { loadModel } from '../../src/model/load.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { isKType } from '../../src/tensor/dtype.js';
-import { kDequantizeAt } from '../../src/tensor/ops/kquant.js';
+import { K_QUANTIZABLE, kDequantizeAt, kQuantizeAt } from '../../src/tensor/ops/kquant.js';
 import { YiTrainable } from '../../src/model/trainable.js';
 import { writeModelFolder } from '../../src/train/checkpoint.js';
 import { encodeModelProto } from '../../src/tokenizer/sentencepiece-proto.js';
@@ -130,11 +131,47 @@ function fixture(dir: string, out: string, files: string[]): void {
   writeFileSync(out, JSON.stringify({ about: 'blocks written by llama.cpp llama-quantize and their values dequantized by gguf-py; made by test/reference/kquant-llamacpp.ts fixture', entries }, null, 1) + '\n');
 }
 
+/** Our quantizers on llama-quantize's F32 input give its output bytes, tensor by tensor. */
+async function bytesCheck(dir: string, files: string[]): Promise<void> {
+  const rt = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });
+  const src = openGGUF(join(dir, 'f32.gguf'));
+  for (const f of files) {
+    const g = openGGUF(join(dir, `${f}.gguf`));
+    const checked = new Map<string, number>();
+    for (const info of g.tensors) {
+      const d = dtypeOfGGMLType(info.type);
+      if (!d || !isKType(d) || !K_QUANTIZABLE.includes(d)) continue;
+      const s = src.tensors.find((t) => t.name === info.name)!;
+      const want = g.readTensorBytes(info);
+      const x = rt.alloc(s.byteLength);
+      const y = rt.alloc(info.byteLength, x.arena);
+      try {
+        src.readTensorBytes(s, x.arena.u8.subarray(x.offset, x.offset + s.byteLength));
+        const cols = s.shape[s.shape.length - 1]!;
+        kQuantizeAt(rt, x.arena, d, x.offset, y.offset, s.byteLength / 4 / cols, cols);
+        const got = x.arena.u8.subarray(y.offset, y.offset + info.byteLength);
+        let diff = 0;
+        for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) diff++;
+        assert.equal(diff, 0, `${f}: ${info.name} (${d}): ${diff} of ${want.length} bytes differ from llama-quantize's`);
+        checked.set(d, (checked.get(d) ?? 0) + 1);
+      } finally {
+        rt.release(y);
+        rt.release(x);
+      }
+    }
+    g.close();
+    console.log(`${f}: quantizer bytes identical to llama-quantize for ${[...checked].map(([t, n]) => `${n} ${t}`).join(', ')}`);
+  }
+  src.close();
+  await rt.close();
+}
+
 const [cmd, dir, ...rest] = process.argv.slice(2);
 if (cmd === 'make' && dir) await make(dir);
 else if (cmd === 'fixture' && dir && rest.length > 1) fixture(dir, rest[0]!, rest.slice(1));
 else if (cmd === 'check' && dir) await check(dir, rest);
+else if (cmd === 'bytes' && dir) await bytesCheck(dir, rest);
 else {
-  console.error('usage: kquant-llamacpp.js make DIR | check DIR TYPE... | fixture DIR OUT.json TYPE...');
+  console.error('usage: kquant-llamacpp.js make DIR | check DIR TYPE... | fixture DIR OUT.json TYPE... | bytes DIR TYPE...');
   process.exit(2);
 }

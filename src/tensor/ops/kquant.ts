@@ -101,6 +101,30 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   return out;
 }
 
+/** The k-types with a quantizer (llama.cpp's reference quantizers, byte-identical). */
+export const K_QUANTIZABLE: readonly KType[] = ['q2_k', 'q4_k', 'q5_k', 'q6_k'];
+
+/** Quantizes `rows` f32 rows of `cols` at byte `src` into GGUF-order blocks of `d` at byte `dst` (same arena). */
+export function kQuantizeAt(rt: Runtime, arena: Arena, d: KType, src: number, dst: number, rows: number, cols: number): void {
+  if (!K_QUANTIZABLE.includes(d)) throw new TypeError(`kQuantize: no quantizer for ${d} yet (have ${K_QUANTIZABLE.join(', ')})`);
+  kRowBytes(d, cols);
+  // About 64 KiB of f32 per thread at least: each row costs some microseconds per block.
+  rt.parallel('quantize_k', arena, [src, dst, cols, KTYPES[d].code], rows, 1, Math.max(1, Math.ceil(16384 / cols)));
+}
+
+/** f32 [..., K] -> the k-type `d` (GGUF block order), exactly as llama.cpp's quantize_row_*_ref. */
+export function kQuantize(src: Tensor, d: KType): Tensor {
+  if (src.dtype !== 'f32') throw new TypeError(`kQuantize: src must be f32, got ${src.dtype}`);
+  const out = Tensor.zeros(src.rt, d, src.shape, src.arena);
+  try {
+    kQuantizeAt(src.rt, src.arena, d, src.offset, out.offset, src.rows, src.cols);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  return out;
+}
+
 /** f32 copy of a k-type tensor (same shape, same arena): llama.cpp's dequantize_row_* values. */
 export function kDequantize(t: Tensor): Tensor {
   if (!isKType(t.dtype)) throw new TypeError(`kDequantize: t must be a k-type, got ${t.dtype}`);
