@@ -103,8 +103,9 @@ async function check(dir: string, types: string[]): Promise<void> {
 /** Blocks of each k-type from llama-quantize's files and gguf-py's values for them: the checked-in
  *  fixture test/fixtures/kquant-llamacpp.json that npm test compares our dequantization with. */
 function fixture(dir: string, out: string, files: string[]): void {
-  const entries: { type: string; file: string; tensor: string; blocks: string; values: string }[] = [];
+  const entries: { type: string; file: string; tensor: string; blocks: string; values: string; input?: string }[] = [];
   const done = new Set<string>();
+  const f32 = openGGUF(join(dir, 'f32.gguf'));
   for (const f of files) {
     const g = openGGUF(join(dir, `${f}.gguf`));
     for (const info of g.tensors) {
@@ -118,17 +119,21 @@ function fixture(dir: string, out: string, files: string[]): void {
       const at = Math.floor(info.byteLength / blockBytes / 2) * blockBytes;
       const ref = readFileSync(join(dir, `${f}.ref`, `${info.name}.f32`));
       const vat = (at / blockBytes) * n * 4;
+      // The F32 values llama-quantize quantized into these blocks, for the quantizers it has.
+      const input = K_QUANTIZABLE.includes(d) ? f32.readTensorBytes(f32.tensors.find((t) => t.name === info.name)!).subarray(vat, vat + n * 4) : undefined;
       entries.push({
         type: d,
         file: `llama-quantize ${f}`,
         tensor: info.name,
         blocks: Buffer.from(bytes.subarray(at, at + blockBytes)).toString('base64'),
         values: ref.subarray(vat, vat + n * 4).toString('base64'),
+        ...(input ? { input: Buffer.from(input).toString('base64') } : {}),
       });
     }
     g.close();
   }
-  writeFileSync(out, JSON.stringify({ about: 'blocks written by llama.cpp llama-quantize and their values dequantized by gguf-py; made by test/reference/kquant-llamacpp.ts fixture', entries }, null, 1) + '\n');
+  f32.close();
+  writeFileSync(out, JSON.stringify({ about: 'blocks written by llama.cpp llama-quantize (input: the F32 values it quantized) and their values dequantized by gguf-py; made by test/reference/kquant-llamacpp.ts fixture', entries }, null, 1) + '\n');
 }
 
 /** Our quantizers on llama-quantize's F32 input give its output bytes, tensor by tensor. */

@@ -10,7 +10,7 @@ import { Runtime } from '../../../src/runtime/runtime.js';
 import type { KType } from '../../../src/tensor/dtype.js';
 import { embedding } from '../../../src/tensor/ops/embedding.js';
 import { matvec } from '../../../src/tensor/ops/gemv.js';
-import { kDequantize } from '../../../src/tensor/ops/kquant.js';
+import { K_QUANTIZABLE, kDequantize, kQuantize } from '../../../src/tensor/ops/kquant.js';
 import { linear } from '../../../src/tensor/ops/linear.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { repoRoot } from '../../paths.js';
@@ -227,5 +227,68 @@ test('1 and 2 threads give bit-identical products; SIMD128 and relaxed builds bi
     }
   } finally {
     for (const r of rts) await r.close();
+  }
+});
+
+function quantizeBytes(r: Runtime, t: KType, x: Float32Array, shape: number[]): Uint8Array {
+  const src = Tensor.fromF32(r, x, shape);
+  const q = kQuantize(src, t);
+  try {
+    return q.bytes().slice();
+  } finally {
+    q.dispose();
+    src.dispose();
+  }
+}
+
+test("the quantizers reproduce llama-quantize's blocks from its F32 input (checked-in fixture)", () => {
+  const fx = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'kquant-llamacpp.json'), 'utf8')) as { entries: { type: KType; tensor: string; blocks: string; input?: string }[] };
+  const covered = fx.entries.filter((e) => e.input !== undefined).map((e) => e.type);
+  assert.deepEqual(new Set(covered), new Set(K_QUANTIZABLE));
+  for (const e of fx.entries) {
+    if (e.input === undefined) continue;
+    const x = new Float32Array(new Uint8Array(Buffer.from(e.input, 'base64')).buffer);
+    const got = quantizeBytes(rt, e.type, x, [1, x.length]);
+    assert.deepEqual(Buffer.from(got).toString('hex'), Buffer.from(e.blocks, 'base64').toString('hex'), `${e.type} (${e.tensor})`);
+  }
+});
+
+test('quantizing zeros gives zero blocks; other types have no quantizer yet and say so', () => {
+  for (const t of K_QUANTIZABLE) {
+    const got = quantizeBytes(rt, t, new Float32Array(512), [2, 256]);
+    assert.ok(got.every((b) => b === 0), `${t}: all bytes zero`);
+  }
+  const src = Tensor.fromF32(rt, new Float32Array(256), [1, 256]);
+  assert.throws(() => kQuantize(src, 'q3_k'), (e: Error) => e instanceof TypeError && /no quantizer for q3_k/.test(e.message));
+  src.dispose();
+});
+
+test('quantize -> dequantize round trip: the error is the size each type allows', () => {
+  // RMS error relative to the values' RMS; measured 0.29 (q2_k), 0.074 (q4_k), 0.036 (q5_k), 0.017
+  // (q6_k), each bit halving it: bounds 1.5x those. A wrong bit layout or scale is of order 1.
+  const bound: Record<string, number> = { q2_k: 0.45, q4_k: 0.11, q5_k: 0.055, q6_k: 0.027 };
+  const next = lcg(77);
+  const x = new Float32Array(4 * 512);
+  for (let i = 0; i < x.length; i++) x[i] = (next() + next() + next() - 1.5) * (1 + (i % 97) / 50);
+  for (const t of K_QUANTIZABLE) {
+    const bytes = quantizeBytes(rt, t, x, [4, 512]);
+    const back = dequant(rt, t, bytes, [4, 512]);
+    let e2 = 0, x2 = 0;
+    for (let i = 0; i < x.length; i++) {
+      e2 += (back[i]! - x[i]!) ** 2;
+      x2 += x[i]! ** 2;
+    }
+    const rel = Math.sqrt(e2 / x2);
+    assert.ok(rel < bound[t]!, `${t}: relative RMS error ${rel}`);
+  }
+});
+
+test('quantizing on 1 and 2 threads gives the same bytes', async () => {
+  const r1 = await Runtime.create({ threads: 1, arenaBytes: 64 << 20 });
+  try {
+    const x = rand(64 * 512, 5);
+    for (const t of K_QUANTIZABLE) assert.deepEqual(quantizeBytes(r1, t, x, [64, 512]), quantizeBytes(rt, t, x, [64, 512]), t);
+  } finally {
+    await r1.close();
   }
 });
