@@ -1,12 +1,13 @@
 // Reference (non-imatrix) quantizers of the k-quants, byte-identical with llama.cpp's
-// quantize_row_q2_K_ref, quantize_row_q4_K_ref, quantize_row_q5_K_ref and quantize_row_q6_K_ref
+// quantize_row_q2_K_ref, quantize_row_q4_K_ref, quantize_row_q5_K_ref, quantize_row_q6_K_ref and
+// quantize_row_q4_1_ref, quantize_row_q5_0_ref, quantize_row_q5_1_ref
 // (ggml-quants.c, which llama-quantize runs when no importance matrix is given). llama.cpp compiles
 // them without FMA contraction (ggml-base has no -march flags), so every f32 operation here is the
 // same single IEEE operation in the same order; nearest_int is its own "+ 1.5 * 2^23" rounding
 // (to nearest, ties to even), and fp16 conversions round to nearest even.
 //
 // quantize_k(src, dst, K, kt, ...): units rows of f32 [N, K] at src -> GGUF-order blocks at dst
-// (kt: 3 Q2_K, 5 Q4_K, 6 Q5_K, 7 Q6_K as in kquant.ts). Scratch: 544 bytes.
+// (kt as in kquant.ts; every k-type but Q3_K). Scratch: 544 bytes.
 import { f16ToF32, f32ToF16 } from './simd';
 
 const S_L: usize = 0; // u8 L[256]
@@ -341,20 +342,78 @@ function quantQ2K(x: usize, y: usize, s: usize): void {
   }
 }
 
+/** quantize_row_q4_1_ref (kt 0), quantize_row_q5_0_ref (1), quantize_row_q5_1_ref (2) on one 32-block. */
+function quantLegacy(kt: i32, x: usize, y: usize): void {
+  if (kt == 1) {
+    let amax: f32 = 0;
+    let mx: f32 = 0;
+    for (let j = 0; j < 32; j++) {
+      const v = fx(x, j);
+      if (amax < Mathf.abs(v)) {
+        amax = Mathf.abs(v);
+        mx = v;
+      }
+    }
+    const d: f32 = mx / <f32>-16;
+    const id: f32 = d != 0 ? <f32>1 / d : 0;
+    store<u16>(y, <u16>f32ToF16(d));
+    let qh: u32 = 0;
+    for (let j = 0; j < 16; j++) {
+      // (int8_t)(x + 16.5f): truncation toward zero, then the reference clamps to 31 only.
+      const q0 = min<i32>(31, <i32>(<i8>(<i32>(fx(x, j) * id + <f32>16.5))));
+      const q1 = min<i32>(31, <i32>(<i8>(<i32>(fx(x, j + 16) * id + <f32>16.5))));
+      store<u8>(y + 6 + j, <u8>((q0 & 0xf) | ((q1 & 0xf) << 4)));
+      qh |= (<u32>((q0 & 0x10) >> 4) << <u32>j) | (<u32>((q1 & 0x10) >> 4) << <u32>(j + 16));
+    }
+    store<u32>(y + 2, qh);
+    return;
+  }
+  let mn: f32 = f32.MAX_VALUE;
+  let mx: f32 = -f32.MAX_VALUE;
+  for (let j = 0; j < 32; j++) {
+    const v = fx(x, j);
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  const d: f32 = (mx - mn) / <f32>(kt == 0 ? 15 : 31);
+  const id: f32 = d != 0 ? <f32>1 / d : 0;
+  store<u16>(y, <u16>f32ToF16(d));
+  store<u16>(y + 2, <u16>f32ToF16(mn));
+  let qh: u32 = 0;
+  for (let j = 0; j < 16; j++) {
+    const x0: f32 = (fx(x, j) - mn) * id;
+    const x1: f32 = (fx(x, j + 16) - mn) * id;
+    if (kt == 0) {
+      const q0 = min<i32>(15, <i32>(<i8>(<i32>(x0 + <f32>0.5))));
+      const q1 = min<i32>(15, <i32>(<i8>(<i32>(x1 + <f32>0.5))));
+      store<u8>(y + 4 + j, <u8>((q0 & 0xff) | (q1 << 4)));
+    } else {
+      const q0 = <i32>(<u8>(<i32>(x0 + <f32>0.5)));
+      const q1 = <i32>(<u8>(<i32>(x1 + <f32>0.5)));
+      store<u8>(y + 8 + j, <u8>((q0 & 0xf) | ((q1 & 0xf) << 4)));
+      qh |= (<u32>((q0 & 0x10) >> 4) << <u32>j) | (<u32>((q1 & 0x10) >> 4) << <u32>(j + 16));
+    }
+  }
+  if (kt == 2) store<u32>(y + 4, qh);
+}
+
 /** Bytes of scratch quantize_k needs per thread. */
 export function quantize_k_scratch_bytes(): i32 {
   return 544;
 }
 
-/** f32 rows [start, end) of src [N, K] -> GGUF-order blocks of type kt (3 Q2_K, 5 Q4_K, 6 Q5_K, 7 Q6_K) at dst. */
+/** f32 rows [start, end) of src [N, K] -> GGUF-order blocks of type kt (0 Q4_1, 1 Q5_0, 2 Q5_1,
+ *  3 Q2_K, 5 Q4_K, 6 Q5_K, 7 Q6_K) at dst. */
 export function quantize_k(src: usize, dst: usize, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
-  const nb = K >> 8;
-  const bb: usize = kt == 3 ? 84 : kt == 5 ? 144 : kt == 6 ? 176 : 210;
+  const B = kt < 3 ? 32 : 256;
+  const nb = K / B;
+  const bb: usize = kt == 0 ? 20 : kt == 1 ? 22 : kt == 2 ? 24 : kt == 3 ? 84 : kt == 5 ? 144 : kt == 6 ? 176 : 210;
   for (let r = start; r < end; r++) {
     for (let b = 0; b < nb; b++) {
-      const x = src + ((<usize>r * <usize>K + (<usize>b << 8)) << 2);
+      const x = src + ((<usize>r * <usize>K + <usize>(b * B)) << 2);
       const y = dst + (<usize>r * <usize>nb + <usize>b) * bb;
-      if (kt == 3) quantQ2K(x, y, scratch);
+      if (kt < 3) quantLegacy(kt, x, y);
+      else if (kt == 3) quantQ2K(x, y, scratch);
       else if (kt == 7) quantQ6K(x, y, scratch);
       else quantQ45K(x, y, kt == 6, scratch);
     }
