@@ -1,9 +1,10 @@
 // test:reference check of the GGUF block types against llama.cpp (not part of npm test):
-//   node dist/test/reference/kquant-llamacpp.js make DIR          random model -> DIR/f32.gguf (+ HF folder)
+//   node dist/test/reference/kquant-llamacpp.js make DIR          random models -> DIR/f32.gguf, DIR/deep-f32.gguf (+ HF folders)
 //   (llama-quantize DIR/f32.gguf DIR/<type>.gguf <TYPE>, and kquant_dequant.py writing DIR/<type>.ref/)
 //   node dist/test/reference/kquant-llamacpp.js check DIR TYPE...
 //   node dist/test/reference/kquant-llamacpp.js fixture DIR OUT.json TYPE...   (the npm test fixture)
 //   node dist/test/reference/kquant-llamacpp.js bytes DIR TYPE...   (our quantizers vs llama-quantize's bytes)
+//   node dist/test/reference/kquant-llamacpp.js same A.gguf B.gguf   (yi quantize's output vs llama-quantize's)
 // For each quantized file: every tensor dequantized by our kernels equals gguf-py's dequantization
 // (llama.cpp's numpy port) to the last bit (up to f32 rounding of the scale products), and the model
 // loaded as stored (integer-dot GEMV for decode, dequantized panels + f32 GEMM for prompts) gives logits
@@ -30,16 +31,21 @@ const PROMPT = [1, 17, 33, 5, 60, 12, 80, 7];
 /** Worst logit error, as a fraction of the largest reference logit: int8 activations against f32 ones. */
 const BOUND = 0.05;
 
+/** 16 layers of narrow matrices: llama-quantize's per-layer choices (use_more_bits, first eighth) show. */
+const DEEP: YiConfig = { ...CFG, layers: 16, ffn: 256 };
+
 async function make(dir: string): Promise<void> {
   const rt = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });
-  const m = YiTrainable.create(rt, CFG, { kind: 'random', seed: 7 }, { maxSeqLen: 8, arena: rt.arenas[0] });
-  try {
-    writeModelFolder(join(dir, 'hf'), m);
-  } finally {
-    m.dispose();
+  for (const [name, cfg] of [['', CFG], ['deep-', DEEP]] as const) {
+    const m = YiTrainable.create(rt, cfg, { kind: 'random', seed: 7 }, { maxSeqLen: 8, arena: rt.arenas[0] });
+    try {
+      writeModelFolder(join(dir, `${name}hf`), m);
+    } finally {
+      m.dispose();
+    }
+    writeFileSync(join(dir, `${name}hf`, 'tokenizer.model'), encodeModelProto(tinyTokenizerProto()));
+    await convertCheckpoint(join(dir, `${name}hf`), join(dir, `${name}f32.gguf`), { type: 'f32', runtime: rt });
   }
-  writeFileSync(join(dir, 'hf', 'tokenizer.model'), encodeModelProto(tinyTokenizerProto()));
-  await convertCheckpoint(join(dir, 'hf'), join(dir, 'f32.gguf'), { type: 'f32', runtime: rt });
   await rt.close();
 }
 
@@ -171,12 +177,34 @@ async function bytesCheck(dir: string, files: string[]): Promise<void> {
   await rt.close();
 }
 
+/** Two GGUF files hold the same tensors: names, types, shapes and data bytes (yi quantize vs llama-quantize). */
+function sameTensors(a: string, b: string): void {
+  const ga = openGGUF(a);
+  const gb = openGGUF(b);
+  try {
+    assert.deepEqual(ga.tensors.map((t) => t.name).sort(), gb.tensors.map((t) => t.name).sort(), 'tensor names');
+    const types = new Map<string, number>();
+    for (const ta of ga.tensors) {
+      const tb = gb.tensors.find((t) => t.name === ta.name)!;
+      assert.equal(ggmlTypeName(ta.type), ggmlTypeName(tb.type), `${ta.name}: type`);
+      assert.deepEqual(ta.shape, tb.shape, `${ta.name}: shape`);
+      assert.ok(Buffer.from(ga.readTensorBytes(ta)).equals(Buffer.from(gb.readTensorBytes(tb))), `${ta.name} (${ggmlTypeName(ta.type)}): data bytes differ`);
+      types.set(ggmlTypeName(ta.type), (types.get(ggmlTypeName(ta.type)) ?? 0) + 1);
+    }
+    console.log(`${a} = ${b}: ${[...types].map(([t, n]) => `${n} ${t}`).join(', ')}, every byte`);
+  } finally {
+    ga.close();
+    gb.close();
+  }
+}
+
 const [cmd, dir, ...rest] = process.argv.slice(2);
 if (cmd === 'make' && dir) await make(dir);
 else if (cmd === 'fixture' && dir && rest.length > 1) fixture(dir, rest[0]!, rest.slice(1));
 else if (cmd === 'check' && dir) await check(dir, rest);
 else if (cmd === 'bytes' && dir) await bytesCheck(dir, rest);
+else if (cmd === 'same' && dir && rest[0]) sameTensors(dir, rest[0]);
 else {
-  console.error('usage: kquant-llamacpp.js make DIR | check DIR TYPE... | fixture DIR OUT.json TYPE... | bytes DIR TYPE...');
+  console.error('usage: kquant-llamacpp.js make DIR | check DIR TYPE... | fixture DIR OUT.json TYPE... | bytes DIR TYPE... | same A.gguf B.gguf');
   process.exit(2);
 }

@@ -1,0 +1,86 @@
+// `yi quantize`: a checkpoint (GGUF or Hugging Face folder) to a GGUF whose matrices are quantized
+// with llama.cpp's llama-quantize choices: the file type's default block type for most matrices,
+// and for the _M / _S mixes more bits where llama.cpp's llama_tensor_get_type (src/llama-quant.cpp)
+// puts them for a Llama-architecture model (no experts, not Falcon, not 70B):
+//   - output.weight (or token_embd.weight when the file has no output): Q6_K, unless the type is
+//     Q8_0 (kept) or its rows are not whole blocks of the default type (Q8_0);
+//   - attn_v.weight: Q4_K_M / Q5_K_M: Q6_K in the layers use_more_bits picks (the first and last
+//     eighth, and every third layer between); Q4_K_S: Q5_K in layers 0..3;
+//   - ffn_down: Q4_K_M / Q5_K_M: Q6_K where use_more_bits; Q4_K_S: Q5_K in the first eighth;
+//   - a matrix whose rows are not whole blocks falls back: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,
+//     then F16 where rows are not whole 32-blocks either (llama-quantize stops with an error for the
+//     legacy types there; we keep F16, as `yi convert` does).
+// Every block is written by the quantizer of llama.cpp's reference (non-imatrix) path, byte for byte.
+import type { DType } from '../tensor/dtype.js';
+import { KTYPES, isKType } from '../tensor/dtype.js';
+import { ConvertError, convertCheckpoint, type ConvertOptions, type ConvertResult, type ConvertType } from './convert.js';
+
+/** The file types `yi quantize` writes (llama-quantize's names, lower case). */
+export const QUANTIZE_TYPES = ['q8_0', 'q6_k', 'q5_k_m', 'q5_k_s', 'q5_1', 'q5_0', 'q4_k_m', 'q4_k_s', 'q4_1', 'q4_0'] as const;
+export type QuantizeType = (typeof QUANTIZE_TYPES)[number];
+
+/** llama.cpp's llama_ftype (general.file_type) of each. */
+export const QUANTIZE_FILE_TYPE: Readonly<Record<QuantizeType, number>> = {
+  q4_0: 2, q4_1: 3, q8_0: 7, q5_0: 8, q5_1: 9, q4_k_s: 14, q4_k_m: 15, q5_k_s: 16, q5_k_m: 17, q6_k: 18,
+};
+
+/** The mix's default block type (llama-quantize's default_type). */
+export function defaultType(t: QuantizeType): ConvertType {
+  return t === 'q4_k_m' || t === 'q4_k_s' ? 'q4_k' : t === 'q5_k_m' || t === 'q5_k_s' ? 'q5_k' : t;
+}
+
+function blockOf(t: DType): number {
+  return isKType(t) ? KTYPES[t].block : 32;
+}
+
+/** llama.cpp's use_more_bits: the first and last eighth of the layers, and every third one between. */
+export function useMoreBits(i: number, n: number): boolean {
+  return i < Math.floor(n / 8) || i >= Math.floor((7 * n) / 8) || (i - Math.floor(n / 8)) % 3 === 2;
+}
+
+/** The type llama-quantize gives a matrix (GGUF name, row length) before the fallback for odd rows. */
+export function mixType(t: QuantizeType, name: string, cols: number, layers: number, hasOutput: boolean): ConvertType {
+  let nt = defaultType(t);
+  const layer = Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1);
+  if (name === 'output.weight' || (!hasOutput && name === 'token_embd.weight')) {
+    if (cols % blockOf(nt) !== 0) nt = 'q8_0';
+    else if (nt !== 'q8_0') nt = 'q6_k';
+  } else if (name.includes('attn_v.weight')) {
+    if ((t === 'q4_k_m' || t === 'q5_k_m') && useMoreBits(layer, layers)) nt = 'q6_k';
+    else if (t === 'q4_k_s' && layer < 4) nt = 'q5_k';
+  } else if (name.includes('ffn_down')) {
+    if ((t === 'q4_k_m' || t === 'q5_k_m') && useMoreBits(layer, layers)) nt = 'q6_k';
+    else if (t === 'q4_k_s' && layer < Math.floor(layers / 8)) nt = 'q5_k';
+  }
+  return nt;
+}
+
+/** llama-quantize's fallback for a row length that is not whole blocks of `t`, then F16. */
+export function fallbackType(t: ConvertType, cols: number): ConvertType {
+  if (cols % blockOf(t) === 0) return t;
+  const next: ConvertType = t === 'q2_k' || t === 'q3_k' || t === 'q4_k' ? 'q5_0' : t === 'q5_k' ? 'q5_1' : t === 'q6_k' ? 'q8_0' : 'f16';
+  return cols % blockOf(next) === 0 ? next : 'f16';
+}
+
+export interface QuantizeOptions extends Pick<ConvertOptions, 'runtime' | 'name' | 'onProgress' | 'strict'> {
+  type: QuantizeType;
+}
+
+/** Quantizes the checkpoint at `input` (GGUF or Hugging Face folder) into the GGUF `output` (written atomically). */
+export async function quantizeCheckpoint(input: string, output: string, opts: QuantizeOptions): Promise<ConvertResult> {
+  if (!(QUANTIZE_TYPES as readonly string[]).includes(opts.type)) {
+    throw new ConvertError(`unsupported quantization type ${JSON.stringify(opts.type)}; expected one of ${QUANTIZE_TYPES.join(', ')}`);
+  }
+  if (!output.endsWith('.gguf')) throw new ConvertError(`yi quantize writes GGUF: the output must end in .gguf, got ${output}`);
+  const t = opts.type;
+  return convertCheckpoint(input, output, {
+    ...opts,
+    type: undefined,
+    fileType: QUANTIZE_FILE_TYPE[t],
+    fileTypeLabel: t,
+    matrixType: ({ name, cols, layers, hasOutput }) => {
+      const want = mixType(t, name, cols, layers, hasOutput);
+      return { want, to: fallbackType(want, cols) };
+    },
+  });
+}
