@@ -1,5 +1,5 @@
 // Reference (non-imatrix) quantizers of the k-quants, byte-identical with llama.cpp's
-// quantize_row_q2_K_ref, quantize_row_q4_K_ref, quantize_row_q5_K_ref, quantize_row_q6_K_ref and
+// quantize_row_q2_K_ref, quantize_row_q3_K_ref, quantize_row_q4_K_ref, quantize_row_q5_K_ref, quantize_row_q6_K_ref and
 // quantize_row_q4_1_ref, quantize_row_q5_0_ref, quantize_row_q5_1_ref
 // (ggml-quants.c, which llama-quantize runs when no importance matrix is given). llama.cpp compiles
 // them without FMA contraction (ggml-base has no -march flags), so every f32 operation here is the
@@ -7,7 +7,7 @@
 // (to nearest, ties to even), and fp16 conversions round to nearest even.
 //
 // quantize_k(src, dst, K, kt, ...): units rows of f32 [N, K] at src -> GGUF-order blocks at dst
-// (kt as in kquant.ts; every k-type but Q3_K). Scratch: 544 bytes.
+// (kt as in kquant.ts, every k-type). Scratch: 544 bytes.
 import { f16ToF32, f32ToF16 } from './simd';
 
 const S_L: usize = 0; // u8 L[256]
@@ -342,6 +342,113 @@ function quantQ2K(x: usize, y: usize, s: usize): void {
   }
 }
 
+/** make_q3_quants with do_rmse (Q3_K): L (as l + nmax, i8) at lp, returns the scale. */
+function makeQ3(n: i32, nmax: i32, x: usize, lp: usize): f32 {
+  let mx: f32 = 0;
+  let amax: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const ax = Mathf.abs(fx(x, i));
+    if (ax > amax) {
+      amax = ax;
+      mx = fx(x, i);
+    }
+  }
+  if (amax < <f32>1e-15) {
+    for (let i = 0; i < n; i++) store<i8>(lp + i, 0);
+    return 0;
+  }
+  const iscale: f32 = <f32>-nmax / mx;
+  let sumlx: f32 = 0;
+  let suml2: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = fx(x, i);
+    const l = clampI(nearestInt(iscale * xi), -nmax, nmax - 1);
+    store<i8>(lp + i, <i8>l);
+    const w: f32 = xi * xi;
+    sumlx += w * xi * <f32>l;
+    suml2 += w * <f32>l * <f32>l;
+  }
+  for (let itry = 0; itry < 5; itry++) {
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = fx(x, i);
+      const w: f32 = xi * xi;
+      const li = <f32>load<i8>(lp + i);
+      let slx: f32 = sumlx - w * xi * li;
+      if (slx > 0) {
+        let sl2: f32 = suml2 - w * li * li;
+        const nl = clampI(nearestInt((xi * sl2) / slx), -nmax, nmax - 1);
+        if (nl != <i32>load<i8>(lp + i)) {
+          slx += w * xi * <f32>nl;
+          sl2 += w * <f32>nl * <f32>nl;
+          if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+            store<i8>(lp + i, <i8>nl);
+            sumlx = slx;
+            suml2 = sl2;
+            changed++;
+          }
+        }
+      }
+    }
+    if (changed == 0) break;
+  }
+  for (let i = 0; i < n; i++) store<i8>(lp + i, <i8>(<i32>load<i8>(lp + i) + nmax));
+  return sumlx / suml2;
+}
+
+/** quantize_row_q3_K_ref on one super-block. */
+function quantQ3K(x: usize, y: usize, s: usize): void {
+  const L = s + S_L;
+  let maxScale: f32 = 0;
+  let amax: f32 = 0;
+  for (let j = 0; j < 16; j++) {
+    const scale = makeQ3(16, 4, x + (<usize>(16 * j) << 2), L + 16 * j);
+    store<f32>(s + S_SCALES + (<usize>j << 2), scale);
+    if (Mathf.abs(scale) > amax) {
+      amax = Mathf.abs(scale);
+      maxScale = scale;
+    }
+  }
+  const sc = y + 96;
+  memory.fill(sc, 0, 12);
+  if (maxScale != 0) {
+    const iscale: f32 = <f32>-32 / maxScale;
+    for (let j = 0; j < 16; j++) {
+      let l = <i32>(<i8>nearestInt(iscale * load<f32>(s + S_SCALES + (<usize>j << 2))));
+      l = clampI(l, -32, 31) + 32;
+      if (j < 8) store<u8>(sc + j, <u8>(l & 0xf));
+      else store<u8>(sc + j - 8, <u8>(<i32>load<u8>(sc + j - 8) | ((l & 0xf) << 4)));
+      l >>= 4;
+      store<u8>(sc + 8 + (j % 4), <u8>(<i32>load<u8>(sc + 8 + (j % 4)) | (l << (2 * (j / 4)))));
+    }
+    store<u16>(y + 108, <u16>f32ToF16(<f32>1 / iscale));
+  } else {
+    store<u16>(y + 108, 0);
+  }
+  const dAll = f16ToF32(<u32>load<u16>(y + 108));
+  for (let j = 0; j < 16; j++) {
+    const lo = j < 8 ? <i32>load<u8>(sc + j) & 0xf : <i32>load<u8>(sc + j - 8) >> 4;
+    const v = (lo | (((<i32>load<u8>(sc + 8 + (j % 4)) >> (2 * (j / 4))) & 3) << 4)) - 32;
+    const d: f32 = dAll * <f32>v;
+    if (d == 0) continue;
+    for (let ii = 0; ii < 16; ii++) store<i8>(L + 16 * j + ii, <i8>(clampI(nearestInt(fx(x, 16 * j + ii) / d), -4, 3) + 4));
+  }
+  memory.fill(y, 0, 32);
+  for (let j = 0; j < 256; j++) {
+    const l = <i32>load<i8>(L + j);
+    if (l > 3) {
+      store<u8>(y + (j & 31), <u8>(<i32>load<u8>(y + (j & 31)) | (1 << (j >> 5))));
+      store<i8>(L + j, <i8>(l - 4));
+    }
+  }
+  for (let j = 0; j < 256; j += 128) {
+    for (let l = 0; l < 32; l++) {
+      const v = <i32>load<u8>(L + j + l) | (<i32>load<u8>(L + j + l + 32) << 2) | (<i32>load<u8>(L + j + l + 64) << 4) | (<i32>load<u8>(L + j + l + 96) << 6);
+      store<u8>(y + 32 + (j >> 2) + l, <u8>v);
+    }
+  }
+}
+
 /** quantize_row_q4_1_ref (kt 0), quantize_row_q5_0_ref (1), quantize_row_q5_1_ref (2) on one 32-block. */
 function quantLegacy(kt: i32, x: usize, y: usize): void {
   if (kt == 1) {
@@ -407,13 +514,14 @@ export function quantize_k_scratch_bytes(): i32 {
 export function quantize_k(src: usize, dst: usize, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
   const B = kt < 3 ? 32 : 256;
   const nb = K / B;
-  const bb: usize = kt == 0 ? 20 : kt == 1 ? 22 : kt == 2 ? 24 : kt == 3 ? 84 : kt == 5 ? 144 : kt == 6 ? 176 : 210;
+  const bb: usize = kt == 0 ? 20 : kt == 1 ? 22 : kt == 2 ? 24 : kt == 3 ? 84 : kt == 4 ? 110 : kt == 5 ? 144 : kt == 6 ? 176 : 210;
   for (let r = start; r < end; r++) {
     for (let b = 0; b < nb; b++) {
       const x = src + ((<usize>r * <usize>K + <usize>(b * B)) << 2);
       const y = dst + (<usize>r * <usize>nb + <usize>b) * bb;
       if (kt < 3) quantLegacy(kt, x, y);
       else if (kt == 3) quantQ2K(x, y, scratch);
+      else if (kt == 4) quantQ3K(x, y, scratch);
       else if (kt == 7) quantQ6K(x, y, scratch);
       else quantQ45K(x, y, kt == 6, scratch);
     }

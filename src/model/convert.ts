@@ -73,7 +73,7 @@ export interface ConvertOptions {
   strict?: boolean;
   /** GGUF output: each matrix's type by its GGUF name (a quantization mix, src/model/quantize.ts); `to`
    *  differs from `want` where the rows are not whole blocks of `want` (listed in a warning). */
-  matrixType?: (m: { name: string; cols: number; layers: number; hasOutput: boolean }) => { want: ConvertType; to: ConvertType };
+  matrixType?: (m: { name: string; cols: number; layers: number; hasOutput: boolean; gqa: number }) => { want: ConvertType; to: ConvertType };
   /** general.file_type to write instead of the one of the main matrix type (a mix's llama_ftype). */
   fileType?: number;
   /** What the result's `type` says for a mix (e.g. q4_k_m). */
@@ -215,7 +215,7 @@ function makePlan(
     if (toGGUF) {
       // llama.cpp keeps 1-D tensors (norms) in F32 whatever the file type.
       if (mix && s.shape.length === 2) {
-        const m = mix({ name, cols, layers: cfg.layers, hasOutput });
+        const m = mix({ name, cols, layers: cfg.layers, hasOutput, gqa: cfg.heads / cfg.kvHeads });
         to = m.to;
         if (to !== m.want) fallbacks.push({ name, cols, wanted: m.want, got: to });
       } else {

@@ -5,8 +5,11 @@
 //   - output.weight (or token_embd.weight when the file has no output): Q6_K, unless the type is
 //     Q8_0 (kept) or its rows are not whole blocks of the default type (Q8_0);
 //   - attn_v.weight: Q4_K_M / Q5_K_M: Q6_K in the layers use_more_bits picks (the first and last
-//     eighth, and every third layer between); Q4_K_S: Q5_K in layers 0..3;
+//     eighth, and every third layer between); Q4_K_S: Q5_K in layers 0..3; Q3_K_M: Q5_K in layers
+//     0..1, else Q4_K; Q3_K_L: Q5_K; Q2_K: Q4_K with 4+ query heads per KV head, else Q3_K;
 //   - ffn_down: Q4_K_M / Q5_K_M: Q6_K where use_more_bits; Q4_K_S: Q5_K in the first eighth;
+//     Q3_K_M: Q5_K in the first sixteenth, else Q4_K; Q3_K_L: Q5_K; Q2_K: Q3_K;
+//   - attn_output.weight: Q2_K: Q3_K; Q3_K_M: Q4_K; Q3_K_L: Q5_K;
 //   - a matrix whose rows are not whole blocks falls back: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,
 //     then F16 where rows are not whole 32-blocks either (llama-quantize stops with an error for the
 //     legacy types there; we keep F16, as `yi convert` does).
@@ -16,17 +19,20 @@ import { KTYPES, isKType } from '../tensor/dtype.js';
 import { ConvertError, convertCheckpoint, type ConvertOptions, type ConvertResult, type ConvertType } from './convert.js';
 
 /** The file types `yi quantize` writes (llama-quantize's names, lower case). */
-export const QUANTIZE_TYPES = ['q8_0', 'q6_k', 'q5_k_m', 'q5_k_s', 'q5_1', 'q5_0', 'q4_k_m', 'q4_k_s', 'q4_1', 'q4_0'] as const;
+export const QUANTIZE_TYPES = ['q8_0', 'q6_k', 'q5_k_m', 'q5_k_s', 'q5_1', 'q5_0', 'q4_k_m', 'q4_k_s', 'q4_1', 'q4_0', 'q3_k_l', 'q3_k_m', 'q3_k_s', 'q2_k'] as const;
 export type QuantizeType = (typeof QUANTIZE_TYPES)[number];
 
 /** llama.cpp's llama_ftype (general.file_type) of each. */
 export const QUANTIZE_FILE_TYPE: Readonly<Record<QuantizeType, number>> = {
-  q4_0: 2, q4_1: 3, q8_0: 7, q5_0: 8, q5_1: 9, q4_k_s: 14, q4_k_m: 15, q5_k_s: 16, q5_k_m: 17, q6_k: 18,
+  q4_0: 2, q4_1: 3, q8_0: 7, q5_0: 8, q5_1: 9, q2_k: 10, q3_k_s: 11, q3_k_m: 12, q3_k_l: 13, q4_k_s: 14, q4_k_m: 15, q5_k_s: 16, q5_k_m: 17, q6_k: 18,
 };
 
 /** The mix's default block type (llama-quantize's default_type). */
 export function defaultType(t: QuantizeType): ConvertType {
-  return t === 'q4_k_m' || t === 'q4_k_s' ? 'q4_k' : t === 'q5_k_m' || t === 'q5_k_s' ? 'q5_k' : t;
+  if (t === 'q4_k_m' || t === 'q4_k_s') return 'q4_k';
+  if (t === 'q5_k_m' || t === 'q5_k_s') return 'q5_k';
+  if (t === 'q3_k_s' || t === 'q3_k_m' || t === 'q3_k_l') return 'q3_k';
+  return t;
 }
 
 function blockOf(t: DType): number {
@@ -38,19 +44,30 @@ export function useMoreBits(i: number, n: number): boolean {
   return i < Math.floor(n / 8) || i >= Math.floor((7 * n) / 8) || (i - Math.floor(n / 8)) % 3 === 2;
 }
 
-/** The type llama-quantize gives a matrix (GGUF name, row length) before the fallback for odd rows. */
-export function mixType(t: QuantizeType, name: string, cols: number, layers: number, hasOutput: boolean): ConvertType {
+/** The type llama-quantize gives a matrix (GGUF name, row length) before the fallback for odd rows;
+ *  `gqa`: query heads per KV head. */
+export function mixType(t: QuantizeType, name: string, cols: number, layers: number, hasOutput: boolean, gqa = 1): ConvertType {
   let nt = defaultType(t);
   const layer = Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1);
   if (name === 'output.weight' || (!hasOutput && name === 'token_embd.weight')) {
     if (cols % blockOf(nt) !== 0) nt = 'q8_0';
     else if (nt !== 'q8_0') nt = 'q6_k';
   } else if (name.includes('attn_v.weight')) {
-    if ((t === 'q4_k_m' || t === 'q5_k_m') && useMoreBits(layer, layers)) nt = 'q6_k';
+    if (t === 'q2_k') nt = gqa >= 4 ? 'q4_k' : 'q3_k';
+    else if (t === 'q3_k_m') nt = layer < 2 ? 'q5_k' : 'q4_k';
+    else if (t === 'q3_k_l') nt = 'q5_k';
+    else if ((t === 'q4_k_m' || t === 'q5_k_m') && useMoreBits(layer, layers)) nt = 'q6_k';
     else if (t === 'q4_k_s' && layer < 4) nt = 'q5_k';
   } else if (name.includes('ffn_down')) {
-    if ((t === 'q4_k_m' || t === 'q5_k_m') && useMoreBits(layer, layers)) nt = 'q6_k';
+    if (t === 'q2_k') nt = 'q3_k';
+    else if (t === 'q3_k_m') nt = layer < Math.floor(layers / 16) ? 'q5_k' : 'q4_k';
+    else if (t === 'q3_k_l') nt = 'q5_k';
+    else if ((t === 'q4_k_m' || t === 'q5_k_m') && useMoreBits(layer, layers)) nt = 'q6_k';
     else if (t === 'q4_k_s' && layer < Math.floor(layers / 8)) nt = 'q5_k';
+  } else if (name.includes('attn_output.weight')) {
+    if (t === 'q2_k') nt = 'q3_k';
+    else if (t === 'q3_k_m') nt = 'q4_k';
+    else if (t === 'q3_k_l') nt = 'q5_k';
   }
   return nt;
 }
@@ -78,8 +95,8 @@ export async function quantizeCheckpoint(input: string, output: string, opts: Qu
     type: undefined,
     fileType: QUANTIZE_FILE_TYPE[t],
     fileTypeLabel: t,
-    matrixType: ({ name, cols, layers, hasOutput }) => {
-      const want = mixType(t, name, cols, layers, hasOutput);
+    matrixType: ({ name, cols, layers, hasOutput, gqa }) => {
+      const want = mixType(t, name, cols, layers, hasOutput, gqa);
       return { want, to: fallbackType(want, cols) };
     },
   });

@@ -55,6 +55,16 @@ test("use_more_bits and the mixes' per-layer choices over 32 layers, as llama.cp
   assert.deepEqual(layerTypes('q4_k_s', 'ffn_down'), [...Array(32).keys()].map((i) => (i < 4 ? 'q5_k' : 'q4_k')));
   assert.deepEqual(layerTypes('q5_k_s', 'attn_v'), Array(32).fill('q5_k'));
   for (const t of ['attn_q', 'attn_k', 'attn_output', 'ffn_gate', 'ffn_up']) assert.deepEqual(layerTypes('q4_k_m', t), Array(32).fill('q4_k'), t);
+  assert.deepEqual(layerTypes('q3_k_m', 'attn_v'), [...Array(32).keys()].map((i) => (i < 2 ? 'q5_k' : 'q4_k')));
+  assert.deepEqual(layerTypes('q3_k_m', 'ffn_down'), [...Array(32).keys()].map((i) => (i < 2 ? 'q5_k' : 'q4_k')));
+  assert.deepEqual(layerTypes('q3_k_m', 'attn_output'), Array(32).fill('q4_k'));
+  assert.deepEqual(layerTypes('q3_k_l', 'ffn_down'), Array(32).fill('q5_k'));
+  assert.deepEqual(layerTypes('q3_k_s', 'attn_v'), Array(32).fill('q3_k'));
+  assert.deepEqual(layerTypes('q2_k', 'ffn_down'), Array(32).fill('q3_k'));
+  assert.deepEqual(layerTypes('q2_k', 'ffn_up'), Array(32).fill('q2_k'));
+  // Q2_K's attn_v: Q3_K, or Q4_K where 4 or more query heads share a KV head (Yi-6B: 32 / 4).
+  assert.equal(mixType('q2_k', 'blk.0.attn_v.weight', 4096, 32, true, 2), 'q3_k');
+  assert.equal(mixType('q2_k', 'blk.0.attn_v.weight', 4096, 32, true, 8), 'q4_k');
   // The output matrix: Q6_K except for q8_0; the embedding keeps the default type unless it is also the output.
   assert.equal(mixType('q4_0', 'output.weight', 4096, 32, true), 'q6_k');
   assert.equal(mixType('q8_0', 'output.weight', 4096, 32, true), 'q8_0');
@@ -142,7 +152,7 @@ test('yi quantize on the command line: progress per tensor, the result line, unk
   assert.match(r.err, /^21\/21 output\.weight$/m);
   assert.match(r.out, /wrote .*cli\.q5_k_m\.gguf \(GGUF, q5_k_m, 21 tensors, tokenizer\)/);
   assert.ok(existsSync(out));
-  const bad = runYi(['quantize', '-m', folder, '--type', 'q3_k_m', '-o', join(tmp, 'x.gguf')]);
+  const bad = runYi(['quantize', '-m', folder, '--type', 'iq4_xs', '-o', join(tmp, 'x.gguf')]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.err, /expected one of q8_0, q6_k, q5_k_m/);
 });

@@ -204,7 +204,8 @@ else if (cmd === 'fixture' && dir && rest.length > 1) fixture(dir, rest[0]!, res
 else if (cmd === 'check' && dir) await check(dir, rest);
 else if (cmd === 'bytes' && dir) await bytesCheck(dir, rest);
 else if (cmd === 'same' && dir && rest[0]) sameTensors(dir, rest[0]);
-else {
+// npm test's directory walk imports this file too: without a command it does nothing.
+else if (cmd !== undefined) {
   console.error('usage: kquant-llamacpp.js make DIR | check DIR TYPE... | fixture DIR OUT.json TYPE... | bytes DIR TYPE... | same A.gguf B.gguf');
   process.exit(2);
 }

@@ -102,7 +102,7 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
 }
 
 /** The k-types with a quantizer (llama.cpp's reference quantizers, byte-identical). */
-export const K_QUANTIZABLE: readonly KType[] = ['q4_1', 'q5_0', 'q5_1', 'q2_k', 'q4_k', 'q5_k', 'q6_k'];
+export const K_QUANTIZABLE: readonly KType[] = ['q4_1', 'q5_0', 'q5_1', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k'];
 
 /** Quantizes `rows` f32 rows of `cols` at byte `src` into GGUF-order blocks of `d` at byte `dst` (same arena). */
 export function kQuantizeAt(rt: Runtime, arena: Arena, d: KType, src: number, dst: number, rows: number, cols: number): void {
