@@ -205,14 +205,15 @@ export function dequantize_rows_k(src: usize, N: i32, K: i32, kt: i32, ids: usiz
 
 // ---------------------------------------------------------------------------------------------
 // Activation records, one per block of B values (B = 32 or 256), actRecordBytes(B) bytes:
-//   0        i16 q[B]         q = roundf(x / d), |q| <= 127
-//   2B       i32 bsum[B / 16] sums of q over each 16 values
-//   2B + B/4 f32 d            amax / 127
+//   0        i16 q[B]         q = roundf(x / d), |q| <= 127 (SIMD128 build)
+//   2B       i8 q[B]          the same q (relaxed build: the signed operand of the int8 dot)
+//   3B       i32 bsum[B / 16] sums of q over each 16 values
+//   3B + B/4 f32 d            amax / 127
 // (actRecordBytes in src/tensor/ops/kquant.ts mirrors this.)
 
 @inline
 function actRecordBytes(B: i32): usize {
-  return <usize>((2 * B + B / 4 + 4 + 15) & ~15);
+  return <usize>((3 * B + B / 4 + 4 + 15) & ~15);
 }
 
 @inline
@@ -237,7 +238,7 @@ export function quantize_act_k(x: usize, act: usize, K: i32, B: i32, start: i32,
       const amax = Mathf.max(Mathf.max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), Mathf.max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
       const d: f32 = amax / 127;
       const idv = f32x4.splat(d != 0 ? <f32>1 / d : 0);
-      const bs = ap + <usize>(2 * B);
+      const bs = ap + <usize>(3 * B);
       for (let g = 0; g < B; g += 16) {
         const p = xp + (<usize>g << 2);
         const q0 = i32x4.trunc_sat_f32x4_s(roundAway(f32x4.mul(v128.load(p), idv)));
@@ -248,6 +249,7 @@ export function quantize_act_k(x: usize, act: usize, K: i32, B: i32, start: i32,
         const h1 = i16x8.narrow_i32x4_s(q2, q3);
         v128.store(ap + (<usize>g << 1), h0);
         v128.store(ap + (<usize>g << 1), h1, 16);
+        v128.store(ap + <usize>(2 * B + g), i8x16.narrow_i16x8_s(h0, h1));
         const s4 = i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3));
         store<i32>(bs + (<usize>(g >> 4) << 2), i32x4.extract_lane(s4, 0) + i32x4.extract_lane(s4, 1) + i32x4.extract_lane(s4, 2) + i32x4.extract_lane(s4, 3));
       }
@@ -261,11 +263,16 @@ export function quantize_act_k(x: usize, act: usize, K: i32, B: i32, start: i32,
 // ---------------------------------------------------------------------------------------------
 // Dot products of one weight block with one activation record.
 
-/** i32x4 whose lane sum is dot(16 weights (i8 lanes of w), the record's i16 q[e .. e + 16)). */
+/** i32x4 whose lane sum is dot(16 weights w (u8 lanes in 0..127), the record's q[e .. e + 16)).
+ *  Relaxed: one int8 dot (w is its 7-bit operand); SIMD128: widened to i16, two i16 dots. Both sums
+ *  are exact, so the builds agree. */
 @inline
-function dot16(w: v128, a: usize, e: i32): v128 {
+function dot16(w: v128, a: usize, e: i32, B: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a + <usize>(2 * B + e)), w));
+  }
   const p = a + (<usize>e << 1);
-  return i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), v128.load(p)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), v128.load(p, 16)));
+  return i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(w), v128.load(p)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(w), v128.load(p, 16)));
 }
 
 @inline
@@ -275,12 +282,12 @@ function hsum(v: v128): i32 {
 
 @inline
 function bsum(a: usize, B: i32, g: i32): i32 {
-  return load<i32>(a + <usize>(2 * B) + (<usize>g << 2));
+  return load<i32>(a + <usize>(3 * B) + (<usize>g << 2));
 }
 
 @inline
 function actScale(a: usize, B: i32): f32 {
-  return load<f32>(a + <usize>(2 * B + B / 4));
+  return load<f32>(a + <usize>(3 * B + B / 4));
 }
 
 /** Q5_0 / Q5_1: 16 lanes of 0x10 where bit `first + lane` of qh is set. */
@@ -302,14 +309,11 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
       const qh = load<u32>(b + (kt == 1 ? 2 : 4));
       lo = v128.or(lo, q5high(qh, 0));
       hi = v128.or(hi, q5high(qh, 16));
-      if (kt == 1) {
-        lo = i8x16.sub(lo, i8x16.splat(16));
-        hi = i8x16.sub(hi, i8x16.splat(16));
-      }
     }
-    const sumi = hsum(i32x4.add(dot16(lo, a, 0), dot16(hi, a, 16)));
+    let sumi = hsum(i32x4.add(dot16(lo, a, 0, 32), dot16(hi, a, 16, 32)));
     const dd = d * dx;
-    if (kt == 1) return dd * <f32>sumi;
+    // Q5_0 stores q + 16: sum((u - 16) qx) = sum(u qx) - 16 sum(qx).
+    if (kt == 1) return dd * <f32>(sumi - 16 * (bsum(a, 32, 0) + bsum(a, 32, 1)));
     // Q4_1 / Q5_1: w = d q + m, so sum w x = d dx sum(q qx) + m dx sum(qx).
     return dd * <f32>sumi + h2f(b + 2) * dx * <f32>(bsum(a, 32, 0) + bsum(a, 32, 1));
   }
@@ -327,8 +331,8 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
         const s = j << 1;
         const w0 = v128.and(i8x16.shr_u(v0, s), i8x16.splat(3));
         const w1 = v128.and(i8x16.shr_u(v1, s), i8x16.splat(3));
-        acc = i32x4.add(acc, i32x4.mul(dot16(w0, a, e), i32x4.splat(<i32>load<u8>(b + (e >> 4)) & 15)));
-        acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, e + 16), i32x4.splat(<i32>load<u8>(b + ((e + 16) >> 4)) & 15)));
+        acc = i32x4.add(acc, i32x4.mul(dot16(w0, a, e, 256), i32x4.splat(<i32>load<u8>(b + (e >> 4)) & 15)));
+        acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, e + 16, 256), i32x4.splat(<i32>load<u8>(b + ((e + 16) >> 4)) & 15)));
         e += 32;
       }
     }
@@ -337,6 +341,9 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
   if (kt == 4) {
     // Q3_K: hmask[32], qs[64], scales[12], d; w = (2 low bits - (high bit ? 0 : 4)) * (scale - 32).
     q3scales(b + 96, scratch);
+    // Weights held as u = w + 4 in 0..7: sum(w qx) = sum(u qx) - 4 sum(qx) per scale group.
+    let corr = 0;
+    for (let g = 0; g < 16; g++) corr += <i32>load<i8>(scratch + g) * bsum(a, 256, g);
     const hm0 = v128.load(b);
     const hm1 = v128.load(b, 16);
     let e = 0;
@@ -348,14 +355,14 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
         const bit = (n << 2) + j;
         const h0 = i8x16.shl(v128.and(i8x16.shr_u(hm0, bit), i8x16.splat(1)), 2);
         const h1 = i8x16.shl(v128.and(i8x16.shr_u(hm1, bit), i8x16.splat(1)), 2);
-        const w0 = i8x16.sub(v128.or(v128.and(i8x16.shr_u(v0, s), i8x16.splat(3)), h0), i8x16.splat(4));
-        const w1 = i8x16.sub(v128.or(v128.and(i8x16.shr_u(v1, s), i8x16.splat(3)), h1), i8x16.splat(4));
-        acc = i32x4.add(acc, i32x4.mul(dot16(w0, a, e), i32x4.splat(<i32>load<i8>(scratch + (e >> 4)))));
-        acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, e + 16), i32x4.splat(<i32>load<i8>(scratch + ((e + 16) >> 4)))));
+        const w0 = v128.or(v128.and(i8x16.shr_u(v0, s), i8x16.splat(3)), h0);
+        const w1 = v128.or(v128.and(i8x16.shr_u(v1, s), i8x16.splat(3)), h1);
+        acc = i32x4.add(acc, i32x4.mul(dot16(w0, a, e, 256), i32x4.splat(<i32>load<i8>(scratch + (e >> 4)))));
+        acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, e + 16, 256), i32x4.splat(<i32>load<i8>(scratch + ((e + 16) >> 4)))));
         e += 32;
       }
     }
-    return dx * h2f(b + 108) * <f32>hsum(acc);
+    return dx * h2f(b + 108) * <f32>(hsum(acc) - 4 * corr);
   }
   if (kt == 5 || kt == 6) {
     // Q4_K / Q5_K: d, dmin, scales[12], (Q5_K: qh[32]), qs[128]; sub-block s of 32 has a 6-bit
@@ -376,13 +383,16 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
           w0 = v128.or(w0, v128.and(i8x16.shl(i8x16.shr_u(h, 2 * j), 4), i8x16.splat(0x10)));
           w1 = v128.or(w1, v128.and(i8x16.shl(i8x16.shr_u(h, 2 * j + 1), 4), i8x16.splat(0x10)));
         }
-        acc = i32x4.add(acc, i32x4.mul(dot16(w0, a, (j << 6) + l), sa));
-        acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, (j << 6) + 32 + l), sb));
+        acc = i32x4.add(acc, i32x4.mul(dot16(w0, a, (j << 6) + l, 256), sa));
+        acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, (j << 6) + 32 + l, 256), sb));
       }
     }
     return dx * h2f(b) * <f32>hsum(acc) - dx * h2f(b + 2) * <f32>summ;
   }
-  // Q6_K: ql[128], qh[64], scales[16] (i8), d; w = d sc (q - 32).
+  // Q6_K: ql[128], qh[64], scales[16] (i8), d; w = d sc (u - 32) with u in 0..63:
+  // sum(sc (u - 32) qx) = sum(sc u qx) - 32 sum(sc bsum).
+  let corr = 0;
+  for (let g = 0; g < 16; g++) corr += <i32>load<i8>(b + 192 + g) * bsum(a, 256, g);
   for (let n = 0; n < 2; n++) {
     const ql = b + (<usize>n << 6);
     const qh = b + 128 + (<usize>n << 5);
@@ -391,19 +401,18 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
       const v2 = v128.load(ql + 32 + l);
       const h = v128.load(qh + l);
       const e = (n << 7) + l;
-      const c32 = i8x16.splat(32);
       const m3 = i8x16.splat(0x30);
-      const w1 = i8x16.sub(v128.or(v128.and(v1, lo4), v128.and(i8x16.shl(h, 4), m3)), c32);
-      const w2 = i8x16.sub(v128.or(v128.and(v2, lo4), v128.and(i8x16.shl(h, 2), m3)), c32);
-      const w3 = i8x16.sub(v128.or(i8x16.shr_u(v1, 4), v128.and(h, m3)), c32);
-      const w4 = i8x16.sub(v128.or(i8x16.shr_u(v2, 4), v128.and(i8x16.shr_u(h, 2), m3)), c32);
-      acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, e), i32x4.splat(<i32>load<i8>(b + 192 + (e >> 4)))));
-      acc = i32x4.add(acc, i32x4.mul(dot16(w2, a, e + 32), i32x4.splat(<i32>load<i8>(b + 192 + ((e + 32) >> 4)))));
-      acc = i32x4.add(acc, i32x4.mul(dot16(w3, a, e + 64), i32x4.splat(<i32>load<i8>(b + 192 + ((e + 64) >> 4)))));
-      acc = i32x4.add(acc, i32x4.mul(dot16(w4, a, e + 96), i32x4.splat(<i32>load<i8>(b + 192 + ((e + 96) >> 4)))));
+      const w1 = v128.or(v128.and(v1, lo4), v128.and(i8x16.shl(h, 4), m3));
+      const w2 = v128.or(v128.and(v2, lo4), v128.and(i8x16.shl(h, 2), m3));
+      const w3 = v128.or(i8x16.shr_u(v1, 4), v128.and(h, m3));
+      const w4 = v128.or(i8x16.shr_u(v2, 4), v128.and(i8x16.shr_u(h, 2), m3));
+      acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, e, 256), i32x4.splat(<i32>load<i8>(b + 192 + (e >> 4)))));
+      acc = i32x4.add(acc, i32x4.mul(dot16(w2, a, e + 32, 256), i32x4.splat(<i32>load<i8>(b + 192 + ((e + 32) >> 4)))));
+      acc = i32x4.add(acc, i32x4.mul(dot16(w3, a, e + 64, 256), i32x4.splat(<i32>load<i8>(b + 192 + ((e + 64) >> 4)))));
+      acc = i32x4.add(acc, i32x4.mul(dot16(w4, a, e + 96, 256), i32x4.splat(<i32>load<i8>(b + 192 + ((e + 96) >> 4)))));
     }
   }
-  return dx * h2f(b + 208) * <f32>hsum(acc);
+  return dx * h2f(b + 208) * <f32>(hsum(acc) - 32 * corr);
 }
 
 /** y[N] = W[N, K] x for W of type kt in GGUF block order; act: quantize_act_k records of x with

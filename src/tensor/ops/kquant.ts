@@ -14,7 +14,7 @@ import { arenaOf, expectRank, minRowsPerThread, outputTensor } from './util.js';
 
 /** Bytes of one activation record of B values (actRecordBytes in src/kernels/kquant.ts). */
 export function actRecordBytes(B: number): number {
-  return (2 * B + B / 4 + 4 + 15) & ~15;
+  return (3 * B + B / 4 + 4 + 15) & ~15;
 }
 
 /** Values per activation record for a k-type (its block size). */
