@@ -4,7 +4,7 @@
 // back to F16 when gguf-py's quantizer refuses a row length, and llama-quantize's fallback chain ends
 // in F16 when no block type fits. The converter (GGUF writing) and the loader (load-time quantization)
 // share this one rule, so `yi convert --type q8_0` and `yi generate --type q8_0` hold the same types.
-import { isQuantized, QK, type DType } from '../tensor/dtype.js';
+import { isKType, isQuantized, KTYPES, QK, type DType } from '../tensor/dtype.js';
 import type { YiWeights } from './weights.js';
 
 /** Where a block type cannot hold a matrix's rows. */
@@ -12,6 +12,7 @@ export const FALLBACK_TYPE = 'f16';
 
 /** The type a matrix whose rows have `cols` values gets when `want` is asked for. */
 export function matrixType<T extends DType>(want: T, cols: number): T | typeof FALLBACK_TYPE {
+  if (isKType(want)) return cols % KTYPES[want].block !== 0 ? FALLBACK_TYPE : want;
   return isQuantized(want) && cols % QK !== 0 ? FALLBACK_TYPE : want;
 }
 

@@ -59,23 +59,24 @@ function q4_0Blocks(n: number, next: () => number): Uint8Array {
   return out;
 }
 
-/** Writes a GGUF of CFG with each matrix in the type `typeOf` gives its GGUF name (norms F32). */
-function writeModel(name: string, typeOf: (ggufName: string) => KType | 'q4_0', seed: number): string {
+/** Writes a GGUF of `cfg` with each matrix in the type `typeOf` gives its GGUF name (norms F32). */
+function writeModel(name: string, typeOf: (ggufName: string) => KType | 'q4_0' | 'f16', seed: number, cfg: YiConfig = CFG): string {
   const next = lcg(seed);
-  const tensors: GGUFWriteTensor[] = parameterShapes(CFG).map(([hf, shape]) => {
+  const tensors: GGUFWriteTensor[] = parameterShapes(cfg).map(([hf, shape]) => {
     const n = hfToGGUFName(hf)!;
     if (shape.length === 1) return { name: n, shape, type: GGMLType.F32, data: new Uint8Array(Float32Array.from({ length: shape[0]! }, () => 1).buffer) };
     const t = typeOf(n);
     const count = shape[0]! * shape[1]!;
     if (t === 'q4_0') return { name: n, shape, type: GGMLType.Q4_0, data: q4_0Blocks(count / 32, next) };
+    if (t === 'f16') return { name: n, shape, type: GGMLType.F16, data: new Uint8Array(count * 2).fill(0x10) };
     return { name: n, shape, type: ggmlTypeOfDType(t), data: randomBlocks(t, count / K_LAYOUT[t].block, next, 0.05 / SPAN[t]) };
   });
-  const meta = toGGUFMetadata(CFG);
+  const meta = toGGUFMetadata(cfg);
   meta.set('general.name', name);
   meta.set('tokenizer.ggml.model', 'llama');
-  meta.set('tokenizer.ggml.tokens', Array.from({ length: CFG.vocabSize }, (_, i) => (i < 3 ? ['<unk>', '<s>', '</s>'][i]! : `tok${i}`)));
-  meta.set('tokenizer.ggml.scores', gguf.arrayOf(GGUFValueType.FLOAT32, Float32Array.from({ length: CFG.vocabSize }, (_, i) => -i)));
-  meta.set('tokenizer.ggml.token_type', gguf.arrayOf(GGUFValueType.INT32, Int32Array.from({ length: CFG.vocabSize }, (_, i) => (i < 3 ? 3 : 1))));
+  meta.set('tokenizer.ggml.tokens', Array.from({ length: cfg.vocabSize }, (_, i) => (i < 3 ? ['<unk>', '<s>', '</s>'][i]! : `tok${i}`)));
+  meta.set('tokenizer.ggml.scores', gguf.arrayOf(GGUFValueType.FLOAT32, Float32Array.from({ length: cfg.vocabSize }, (_, i) => -i)));
+  meta.set('tokenizer.ggml.token_type', gguf.arrayOf(GGUFValueType.INT32, Int32Array.from({ length: cfg.vocabSize }, (_, i) => (i < 3 ? 3 : 1))));
   const path = join(tmp, `${name}.gguf`);
   writeGGUF(path, { metadata: meta, tensors });
   return path;
@@ -166,5 +167,21 @@ test('a NaN/Inf block scale in a k-quant tensor is named by --check and by yi co
   } finally {
     a.dispose();
     b.dispose();
+  }
+});
+
+test("llama-quantize's fallbacks on narrow models load: Q5_0 matrices with an F16 ffn_down of rows of 172", () => {
+  // As llama-quantize q4_k_m writes the recipe's tiny shape: Q4_K -> Q5_0 (rows of 64), Q6_K -> Q8_0
+  // for the output (here Q5_0 too), and ffn_down (rows of 172) F16. The memory check estimates every
+  // matrix at the first attention matrix's type, with the same fallback.
+  const cfg: YiConfig = { ...preset('tiny'), vocabSize: 96, maxPositions: 64, layers: 1 };
+  const path = writeModel('narrow', (n) => (n.includes('ffn_down') ? 'f16' : 'q5_0'), 40, cfg);
+  const model = loadModel(rt, path, { contextLength: 32, batch: 8, onMessage: () => {} });
+  try {
+    assert.equal(model.weights.layers[0]!.wDown.dtype, 'f16');
+    assert.equal(model.weights.layers[0]!.wq.dtype, 'q5_0');
+    assert.ok(model.forward(PROMPT).toArray().every(Number.isFinite));
+  } finally {
+    model.dispose();
   }
 });
