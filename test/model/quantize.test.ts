@@ -156,3 +156,19 @@ test('yi quantize on the command line: progress per tensor, the result line, unk
   assert.notEqual(bad.code, 0);
   assert.match(bad.err, /expected one of q8_0, q6_k, q5_k_m/);
 });
+
+test('load-time --type q6_k holds the same bytes as yi quantize q6_k (every matrix Q6_K): the same logits', async () => {
+  const file = join(tmp, 'all.q6_k.gguf');
+  await quantizeCheckpoint(folder, file, { type: 'q6_k', runtime: rt });
+  const a = loadModel(rt, file, { contextLength: 32, batch: 8, onMessage: () => {} });
+  const b = loadModel(rt, folder, { dtype: 'q6_k', contextLength: 32, batch: 8, onMessage: () => {} });
+  try {
+    assert.equal(b.weights.layers[1]!.wDown.dtype, 'q6_k');
+    assert.ok(Buffer.from(a.weights.layers[1]!.wq.bytes()).equals(Buffer.from(b.weights.layers[1]!.wq.bytes())), 'wq bytes');
+    const ids = [1, 5, 9, 40, 77];
+    assert.deepEqual(b.forward(ids).toArray(), a.forward(ids).toArray());
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+});
