@@ -42,7 +42,8 @@ export function fallbackSummary(fallbacks: readonly WeightFallback[], matrices: 
   const parts = [...groups].map(([name, g]) => `${name} (${g.count === 1 ? '1 tensor' : `${g.count} tensors`}, rows of ${list(g.cols)})`);
   const wanted = list(new Set(fallbacks.map((f) => f.wanted)));
   const got = list(new Set(fallbacks.map((f) => f.got)));
-  return `${fallbacks.length} of ${matrices} matrices kept in ${got} instead of ${wanted}, their rows not being whole ${QK}-weight blocks (as llama.cpp does): ${parts.join(', ')}`;
+  const blocks = list(new Set(fallbacks.map((f) => (isKType(f.wanted) ? KTYPES[f.wanted].block : QK))));
+  return `${fallbacks.length} of ${matrices} matrices kept in ${got} instead of ${wanted}, their rows not being whole ${blocks}-weight blocks (as llama.cpp does): ${parts.join(', ')}`;
 }
 
 /** A model's matrix types, most used first: `q8_0`, or `q8_0+f16` where some fell back (for reports). */
