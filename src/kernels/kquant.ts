@@ -275,6 +275,28 @@ function dot16(w: v128, a: usize, e: i32, B: i32): v128 {
   return i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(w), v128.load(p)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(w), v128.load(p, 16)));
 }
 
+/** i32x4 whose lane sum is sc * dot(16 weights w, q[e .. e + 16)) (relaxed: the scale multiplies
+ *  the i16 pair sums inside one i32x4.dot_i16x8_s; |pair| <= 2 * 127 * 63). */
+@inline
+function dot16s(w: v128, a: usize, e: i32, B: i32, sc: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a + <usize>(2 * B + e)), w), i16x8.splat(<i16>sc));
+  }
+  return i32x4.mul(dot16(w, a, e, B), i32x4.splat(sc));
+}
+
+/** As dot16s for 32 weights in two halves w0, w1 (q[e .. e + 32)); weights at most 31, so the two
+ *  halves' i16 pair sums add without overflow (2 * 2 * 127 * 31). */
+@inline
+function dot32s(w0: v128, w1: v128, a: usize, e: i32, sc: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const p = a + <usize>(512 + e);
+    const s = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p, 16), w1));
+    return i32x4.dot_i16x8_s(s, i16x8.splat(<i16>sc));
+  }
+  return i32x4.mul(i32x4.add(dot16(w0, a, e, 256), dot16(w1, a, e + 16, 256)), i32x4.splat(sc));
+}
+
 @inline
 function hsum(v: v128): i32 {
   return (i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 2)) + (i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 3));
@@ -331,8 +353,8 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
         const s = j << 1;
         const w0 = v128.and(i8x16.shr_u(v0, s), i8x16.splat(3));
         const w1 = v128.and(i8x16.shr_u(v1, s), i8x16.splat(3));
-        acc = i32x4.add(acc, i32x4.mul(dot16(w0, a, e, 256), i32x4.splat(<i32>load<u8>(b + (e >> 4)) & 15)));
-        acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, e + 16, 256), i32x4.splat(<i32>load<u8>(b + ((e + 16) >> 4)) & 15)));
+        acc = i32x4.add(acc, dot16s(w0, a, e, 256, <i32>load<u8>(b + (e >> 4)) & 15));
+        acc = i32x4.add(acc, dot16s(w1, a, e + 16, 256, <i32>load<u8>(b + ((e + 16) >> 4)) & 15));
         e += 32;
       }
     }
@@ -357,8 +379,8 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
         const h1 = i8x16.shl(v128.and(i8x16.shr_u(hm1, bit), i8x16.splat(1)), 2);
         const w0 = v128.or(v128.and(i8x16.shr_u(v0, s), i8x16.splat(3)), h0);
         const w1 = v128.or(v128.and(i8x16.shr_u(v1, s), i8x16.splat(3)), h1);
-        acc = i32x4.add(acc, i32x4.mul(dot16(w0, a, e, 256), i32x4.splat(<i32>load<i8>(scratch + (e >> 4)))));
-        acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, e + 16, 256), i32x4.splat(<i32>load<i8>(scratch + ((e + 16) >> 4)))));
+        acc = i32x4.add(acc, dot16s(w0, a, e, 256, <i32>load<i8>(scratch + (e >> 4))));
+        acc = i32x4.add(acc, dot16s(w1, a, e + 16, 256, <i32>load<i8>(scratch + ((e + 16) >> 4))));
         e += 32;
       }
     }
@@ -372,20 +394,24 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
     let summ = 0;
     for (let s = 0; s < 8; s++) summ += k4min(s, sc) * (bsum(a, 256, 2 * s) + bsum(a, 256, 2 * s + 1));
     for (let j = 0; j < 4; j++) {
-      const sa = i32x4.splat(k4scale(2 * j, sc));
-      const sb = i32x4.splat(k4scale(2 * j + 1, sc));
-      for (let l = 0; l < 32; l += 16) {
-        const v = v128.load(ql + (<usize>j << 5) + l);
-        let w0 = v128.and(v, lo4);
-        let w1 = i8x16.shr_u(v, 4);
-        if (kt == 6) {
-          const h = v128.load(b + 16 + l);
-          w0 = v128.or(w0, v128.and(i8x16.shl(i8x16.shr_u(h, 2 * j), 4), i8x16.splat(0x10)));
-          w1 = v128.or(w1, v128.and(i8x16.shl(i8x16.shr_u(h, 2 * j + 1), 4), i8x16.splat(0x10)));
-        }
-        acc = i32x4.add(acc, i32x4.mul(dot16(w0, a, (j << 6) + l, 256), sa));
-        acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, (j << 6) + 32 + l, 256), sb));
+      // Bytes l of the 32: low nibbles are sub-block 2j's element l, high nibbles sub-block 2j + 1's.
+      const v0 = v128.load(ql + (<usize>j << 5));
+      const v1 = v128.load(ql + (<usize>j << 5), 16);
+      let a0 = v128.and(v0, lo4);
+      let a1 = v128.and(v1, lo4);
+      let b0 = i8x16.shr_u(v0, 4);
+      let b1 = i8x16.shr_u(v1, 4);
+      if (kt == 6) {
+        const h0 = v128.load(b + 16);
+        const h1 = v128.load(b + 32);
+        const bit = i8x16.splat(0x10);
+        a0 = v128.or(a0, v128.and(i8x16.shl(i8x16.shr_u(h0, 2 * j), 4), bit));
+        a1 = v128.or(a1, v128.and(i8x16.shl(i8x16.shr_u(h1, 2 * j), 4), bit));
+        b0 = v128.or(b0, v128.and(i8x16.shl(i8x16.shr_u(h0, 2 * j + 1), 4), bit));
+        b1 = v128.or(b1, v128.and(i8x16.shl(i8x16.shr_u(h1, 2 * j + 1), 4), bit));
       }
+      acc = i32x4.add(acc, dot32s(a0, a1, a, j << 6, k4scale(2 * j, sc)));
+      acc = i32x4.add(acc, dot32s(b0, b1, a, (j << 6) + 32, k4scale(2 * j + 1, sc)));
     }
     return dx * h2f(b) * <f32>hsum(acc) - dx * h2f(b + 2) * <f32>summ;
   }
@@ -406,10 +432,10 @@ function blockDot(kt: i32, b: usize, a: usize, scratch: usize): f32 {
       const w2 = v128.or(v128.and(v2, lo4), v128.and(i8x16.shl(h, 2), m3));
       const w3 = v128.or(i8x16.shr_u(v1, 4), v128.and(h, m3));
       const w4 = v128.or(i8x16.shr_u(v2, 4), v128.and(i8x16.shr_u(h, 2), m3));
-      acc = i32x4.add(acc, i32x4.mul(dot16(w1, a, e, 256), i32x4.splat(<i32>load<i8>(b + 192 + (e >> 4)))));
-      acc = i32x4.add(acc, i32x4.mul(dot16(w2, a, e + 32, 256), i32x4.splat(<i32>load<i8>(b + 192 + ((e + 32) >> 4)))));
-      acc = i32x4.add(acc, i32x4.mul(dot16(w3, a, e + 64, 256), i32x4.splat(<i32>load<i8>(b + 192 + ((e + 64) >> 4)))));
-      acc = i32x4.add(acc, i32x4.mul(dot16(w4, a, e + 96, 256), i32x4.splat(<i32>load<i8>(b + 192 + ((e + 96) >> 4)))));
+      acc = i32x4.add(acc, dot16s(w1, a, e, 256, <i32>load<i8>(b + 192 + (e >> 4))));
+      acc = i32x4.add(acc, dot16s(w2, a, e + 32, 256, <i32>load<i8>(b + 192 + ((e + 32) >> 4))));
+      acc = i32x4.add(acc, dot16s(w3, a, e + 64, 256, <i32>load<i8>(b + 192 + ((e + 64) >> 4))));
+      acc = i32x4.add(acc, dot16s(w4, a, e + 96, 256, <i32>load<i8>(b + 192 + ((e + 96) >> 4))));
     }
   }
   return dx * h2f(b + 208) * <f32>(hsum(acc) - 32 * corr);
