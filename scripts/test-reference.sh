@@ -40,7 +40,8 @@ if [ -x "$LLAMA_CPP/build/bin/llama-quantize" ] && npy=$(pick numpy 2>/dev/null 
   node dist/src/cli/yi.js convert test/fixtures/yi-tiny "$kq/tiny-f32.gguf" --type f32 --quiet >/dev/null
   for m in f32 deep-f32 tiny-f32; do
     for t in Q8_0 Q6_K Q5_K_M Q5_K_S Q4_K_M Q4_K_S Q4_0 Q4_1 Q5_0 Q5_1 Q3_K_L Q3_K_M Q3_K_S Q2_K; do
-      [ "$m" = tiny-f32 ] && case $t in Q4_0|Q4_1|Q5_0|Q5_1|Q8_0) continue;; esac # llama-quantize refuses rows of 172 there
+      # The tiny fixture's rows of 64: llama-quantize's Q2_K/Q3_K fall back to IQ4_NL, which yi quantize refuses.
+      [ "$m" = tiny-f32 ] && case $t in Q2_K|Q3_K_*) continue;; esac
       "$LLAMA_CPP/build/bin/llama-quantize" "$kq/$m.gguf" "$kq/ref-$m-$t.gguf" "$t" 1 >"$kq/q.log" 2>&1 || { cat "$kq/q.log"; exit 1; }
       node dist/src/cli/yi.js quantize -m "$kq/$m.gguf" --type "${t,,}" -o "$kq/yi-$m-$t.gguf" --quiet >/dev/null 2>&1
       node dist/test/reference/kquant-llamacpp.js same "$kq/yi-$m-$t.gguf" "$kq/ref-$m-$t.gguf"

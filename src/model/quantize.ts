@@ -11,7 +11,7 @@
 //     Q3_K_M: Q5_K in the first sixteenth, else Q4_K; Q3_K_L: Q5_K; Q2_K: Q3_K;
 //   - attn_output.weight: Q2_K: Q3_K; Q3_K_M: Q4_K; Q3_K_L: Q5_K;
 //   - a matrix whose rows are not whole blocks falls back: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,
-//     then F16 where rows are not whole 32-blocks either (llama-quantize stops with an error for the
+//     (Q2_K / Q3_K -> IQ4_NL, which we refuse), then F16 where rows are not whole 32-blocks either (llama-quantize stops with an error for the
 //     legacy types there; we keep F16, as `yi convert` does).
 // Every block is written by the quantizer of llama.cpp's reference (non-imatrix) path, byte for byte.
 import type { DType } from '../tensor/dtype.js';
@@ -72,10 +72,14 @@ export function mixType(t: QuantizeType, name: string, cols: number, layers: num
   return nt;
 }
 
-/** llama-quantize's fallback for a row length that is not whole blocks of `t`, then F16. */
-export function fallbackType(t: ConvertType, cols: number): ConvertType {
+/** llama-quantize's fallback for a row length that is not whole blocks of `t`, then F16. Q2_K and
+ *  Q3_K fall back to IQ4_NL there, a type yi-ts does not have: a ConvertError says so. */
+export function fallbackType(t: ConvertType, cols: number, name = 'a matrix'): ConvertType {
   if (cols % blockOf(t) === 0) return t;
-  const next: ConvertType = t === 'q2_k' || t === 'q3_k' || t === 'q4_k' ? 'q5_0' : t === 'q5_k' ? 'q5_1' : t === 'q6_k' ? 'q8_0' : 'f16';
+  if (t === 'q2_k' || t === 'q3_k') {
+    throw new ConvertError(`${name} has rows of ${cols}, not whole 256-weight blocks: llama-quantize stores it in IQ4_NL instead of ${t.toUpperCase()}, which yi quantize does not write yet; use q4_k_m, q4_k_s or a 32-block type for this model`);
+  }
+  const next: ConvertType = t === 'q4_k' ? 'q5_0' : t === 'q5_k' ? 'q5_1' : t === 'q6_k' ? 'q8_0' : 'f16';
   return cols % blockOf(next) === 0 ? next : 'f16';
 }
 
@@ -97,7 +101,7 @@ export async function quantizeCheckpoint(input: string, output: string, opts: Qu
     fileTypeLabel: t,
     matrixType: ({ name, cols, layers, hasOutput, gqa }) => {
       const want = mixType(t, name, cols, layers, hasOutput, gqa);
-      return { want, to: fallbackType(want, cols) };
+      return { want, to: fallbackType(want, cols, name) };
     },
   });
 }

@@ -81,6 +81,8 @@ test("rows that are not whole blocks fall back as llama-quantize's do, then to F
   assert.equal(fallbackType('q6_k', 640), 'q8_0');
   assert.equal(fallbackType('q6_k', 172), 'f16');
   assert.equal(fallbackType('q4_0', 172), 'f16');
+  // llama-quantize's IQ4_NL for Q2_K / Q3_K rows of 64: refused, naming the tensor.
+  assert.throws(() => fallbackType('q3_k', 64, 'blk.0.ffn_down.weight'), (e: Error) => /blk\.0\.ffn_down\.weight has rows of 64.*IQ4_NL/.test(e.message));
 });
 
 function tensorTypes(path: string): Record<string, string> {
