@@ -2,14 +2,14 @@
 // as GB/s of weight bytes (GGUF size, scales included) next to the machine's read bandwidth
 // measured in the same run. Several copies of each matrix are cycled so reads come from DRAM.
 import { Runtime } from '../src/runtime/runtime.js';
-import { ggufByteSize } from '../src/tensor/dtype.js';
+import { ggufByteSize, isKType, KTYPES, type KType } from '../src/tensor/dtype.js';
 import { matvec } from '../src/tensor/ops/gemv.js';
 import { quantize } from '../src/tensor/ops/quant.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { timeIt, type Reporter } from './harness.js';
 
-type WType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
-const DTYPES: WType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
+type WType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | KType;
+const DTYPES: WType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q6_k', 'q5_k', 'q4_k', 'q3_k', 'q2_k', 'q5_1', 'q5_0', 'q4_1'];
 const SIZES: [number, number][] = [
   [4096, 4096],
   [11008, 4096],
@@ -31,6 +31,23 @@ function readBandwidth(rt: Runtime, bytes: number): number {
   }
 }
 
+/** A k-type matrix of random quant bytes with small finite fp16 scales (quantizing 45M weights with
+ *  the reference k-quant search would take the bench minutes; the speed does not depend on values). */
+function randomKBlocks(rt: Runtime, dtype: KType, N: number, K: number, seed: number): Tensor {
+  const t = Tensor.zeros(rt, dtype, [N, K]);
+  const u8 = t.bytes();
+  let s = seed;
+  for (let i = 0; i < u8.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    u8[i] = s >>> 24;
+  }
+  // Every f16 field a block may hold at these offsets (d, dmin / m) set to 0x1400 (about 0.001).
+  const scales: Record<KType, number[]> = { q4_1: [0, 2], q5_0: [0], q5_1: [0, 2], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208] };
+  const bb = KTYPES[dtype].bytes;
+  for (let b = 0; b < u8.length; b += bb) for (const o of scales[dtype]) u8[b + o + 1] = 0x14, (u8[b + o] = 0);
+  return t;
+}
+
 /** Weights of `dtype` [N, K] with values in [-1, 1); quantized ones through `quantize`. */
 function makeWeights(rt: Runtime, dtype: WType, N: number, K: number, seed: number): Tensor {
   const f = new Float32Array(N * K);
@@ -40,6 +57,7 @@ function makeWeights(rt: Runtime, dtype: WType, N: number, K: number, seed: numb
     f[i] = s / 2 ** 31 - 1;
   }
   if (dtype === 'f32') return Tensor.fromF32(rt, f, [N, K]);
+  if (isKType(dtype)) return randomKBlocks(rt, dtype, N, K, seed);
   if (dtype === 'q8_0' || dtype === 'q4_0') {
     const t = Tensor.fromF32(rt, f, [N, K]);
     try {

@@ -23,6 +23,38 @@ node --test --test-concurrency=1 dist/test/model dist/test/tokenizer dist/test/d
 node --test --test-concurrency=1 dist/test/bench/llama-bench-real.test.js
 # Interop: what `yi convert` writes loads in transformers and in llama.cpp's gguf-py (pip install
 # torch transformers safetensors gguf). Skipped, saying so, when those are missing.
+# GGUF block types: llama-quantize's outputs (k-quant mixes, q4_0 with its Q6_K output, Q4_1/Q5_0/Q5_1)
+# dequantize exactly as gguf-py does, stay close to their f32 dequantization, and generate. Needs llama.cpp
+# (LLAMA_CPP=path, default /work/baselines/llama.cpp, with build/bin/llama-quantize and gguf-py) and numpy.
+LLAMA_CPP=${LLAMA_CPP:-/work/baselines/llama.cpp}
+if [ -x "$LLAMA_CPP/build/bin/llama-quantize" ] && npy=$(pick numpy 2>/dev/null || ls /work/baselines/torch-venv/bin/python 2>/dev/null); then
+  kq=$(mktemp -d)
+  node dist/test/reference/kquant-llamacpp.js make "$kq"
+  types="Q4_K_M Q5_K_M Q6_K Q4_0 Q3_K_M Q2_K Q4_1 Q5_0 Q5_1"
+  for t in $types; do
+    "$LLAMA_CPP/build/bin/llama-quantize" "$kq/f32.gguf" "$kq/$t.gguf" "$t" 1 >"$kq/$t.log" 2>&1 || { cat "$kq/$t.log"; exit 1; }
+    PYTHONPATH="$LLAMA_CPP/gguf-py" "$npy" test/reference/kquant_dequant.py "$kq/$t.gguf" "$kq/$t.ref"
+  done
+  node dist/test/reference/kquant-llamacpp.js check "$kq" $types
+  # Our quantizers give llama-quantize's bytes; yi quantize gives its whole files (types and bytes of every
+  # tensor): on the 2-layer model, on a 16-layer one (per-layer choices), and on the tiny fixture, whose
+  # widths (64, 172) are not whole super-blocks (fallbacks: Q5_0, Q5_1, Q8_0, F16).
+  node dist/test/reference/kquant-llamacpp.js bytes "$kq" Q4_K_M Q5_K_M Q6_K Q3_K_M Q2_K Q4_1 Q5_0 Q5_1
+  node dist/src/cli/yi.js convert test/fixtures/yi-tiny "$kq/tiny-f32.gguf" --type f32 --quiet >/dev/null
+  for m in f32 deep-f32 tiny-f32; do
+    for t in Q8_0 Q6_K Q5_K_M Q5_K_S Q4_K_M Q4_K_S Q4_0 Q4_1 Q5_0 Q5_1 Q3_K_L Q3_K_M Q3_K_S Q2_K; do
+      # The tiny fixture's rows of 64: llama-quantize's Q2_K/Q3_K fall back to IQ4_NL, which yi quantize refuses.
+      [ "$m" = tiny-f32 ] && case $t in Q2_K|Q3_K_*) continue;; esac
+      "$LLAMA_CPP/build/bin/llama-quantize" "$kq/$m.gguf" "$kq/ref-$m-$t.gguf" "$t" 1 >"$kq/q.log" 2>&1 || { cat "$kq/q.log"; exit 1; }
+      node dist/src/cli/yi.js quantize -m "$kq/$m.gguf" --type "${t,,}" -o "$kq/yi-$m-$t.gguf" --quiet >/dev/null 2>&1
+      node dist/test/reference/kquant-llamacpp.js same "$kq/yi-$m-$t.gguf" "$kq/ref-$m-$t.gguf"
+    done
+  done
+  for t in Q4_K_M Q2_K Q4_0; do node dist/src/cli/yi.js generate -m "$kq/$t.gguf" -p "hello world" -n 8 --temperature 0 --quiet >/dev/null; done
+  rm -rf "$kq"
+else
+  echo "test:reference: llama.cpp k-quant check skipped (needs $LLAMA_CPP/build/bin/llama-quantize and numpy)"
+fi
 py=$(pick transformers 2>/dev/null) && "$py" -c "import gguf, safetensors" 2>/dev/null || { echo "test:reference: interop check skipped (needs python3 with transformers, gguf, safetensors)"; exit 0; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 yi() { node dist/src/cli/yi.js "$@" --quiet 2>/dev/null; }

@@ -24,7 +24,7 @@ export interface ModelCliOptions {
   check?: boolean;
 }
 
-const TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
+const TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q6_k', 'q5_k', 'q4_k', 'q3_k', 'q2_k', 'q5_1', 'q5_0', 'q4_1'];
 
 /** A model command's flag that is malformed or does not fit the model. */
 export class ModelOptionError extends Error {}

@@ -126,6 +126,22 @@ export function ggmlTypeOfDType(d: DType): number {
       return GGMLType.Q8_0;
     case 'q4_0':
       return GGMLType.Q4_0;
+    case 'q4_1':
+      return GGMLType.Q4_1;
+    case 'q5_0':
+      return GGMLType.Q5_0;
+    case 'q5_1':
+      return GGMLType.Q5_1;
+    case 'q2_k':
+      return GGMLType.Q2_K;
+    case 'q3_k':
+      return GGMLType.Q3_K;
+    case 'q4_k':
+      return GGMLType.Q4_K;
+    case 'q5_k':
+      return GGMLType.Q5_K;
+    case 'q6_k':
+      return GGMLType.Q6_K;
     case 'i32':
       return GGMLType.I32;
     case 'i8':
@@ -146,6 +162,22 @@ export function dtypeOfGGMLType(type: number): DType | undefined {
       return 'q8_0';
     case GGMLType.Q4_0:
       return 'q4_0';
+    case GGMLType.Q4_1:
+      return 'q4_1';
+    case GGMLType.Q5_0:
+      return 'q5_0';
+    case GGMLType.Q5_1:
+      return 'q5_1';
+    case GGMLType.Q2_K:
+      return 'q2_k';
+    case GGMLType.Q3_K:
+      return 'q3_k';
+    case GGMLType.Q4_K:
+      return 'q4_k';
+    case GGMLType.Q5_K:
+      return 'q5_k';
+    case GGMLType.Q6_K:
+      return 'q6_k';
     case GGMLType.I32:
       return 'i32';
     case GGMLType.I8:

@@ -20,3 +20,5 @@ export * from './gemv';
 export * from './qgemm';
 export * from './attention-tiled';
 export * from './decode';
+export * from './kquant';
+export * from './kquant-quantize';

@@ -17,13 +17,14 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic, writeAll, writeJsonAtomic, type ByteStream } from '../formats/atomic.js';
-import { GGMLType } from '../formats/ggml-types.js';
+import { ggmlTypeOfDType } from '../formats/ggml-types.js';
 import { gguf, GGUFTyped, GGUFValueType, openGGUF, writeGGUF, type GGUFValue, type GGUFWriteTensor } from '../formats/gguf.js';
 import { readTokenizerConfig } from '../formats/hf-config.js';
 import { hfToGGUFName, hfToGGUFRowOrder, ropePermutedKind } from '../formats/llama-names.js';
 import { writeSafetensors, type SafetensorsDType, type SafetensorsWriteTensor } from '../formats/safetensors.js';
 import { Runtime } from '../runtime/runtime.js';
-import { blockBytes, QK } from '../tensor/dtype.js';
+import { blockBytes, isKType, kRowBytes, QK } from '../tensor/dtype.js';
+import { K_QUANTIZABLE, kDequantizeAt, kQuantizeAt } from '../tensor/ops/kquant.js';
 import { quantBytes } from '../tensor/ops/quant.js';
 import { loadTokenizerSpec } from '../tokenizer/load.js';
 import { encodeModelProto, ModelType, PieceType } from '../tokenizer/sentencepiece-proto.js';
@@ -39,7 +40,10 @@ export type ConvertType = SourceDType;
 export const CONVERT_TYPES: readonly ConvertType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
 
 /** llama.cpp's llama_ftype (general.file_type) for a file whose matrices are of this type. */
-export const GGUF_FILE_TYPE: Readonly<Record<ConvertType, number>> = { f32: 0, f16: 1, q4_0: 2, q8_0: 7, bf16: 32 };
+// A file mostly in a k-quant is labelled as llama-quantize labels its _M mix (Q4_K -> MOSTLY_Q4_K_M).
+export const GGUF_FILE_TYPE: Readonly<Record<ConvertType, number>> = {
+  f32: 0, f16: 1, q4_0: 2, q4_1: 3, q8_0: 7, q5_0: 8, q5_1: 9, q2_k: 10, q3_k: 12, q4_k: 15, q5_k: 17, q6_k: 18, bf16: 32,
+};
 /** GGML_QUANT_VERSION (ggml.h), written as general.quantization_version as convert_hf_to_gguf.py does. */
 const GGML_QUANT_VERSION = 2;
 
@@ -67,13 +71,20 @@ export interface ConvertOptions {
   onProgress?: (done: number, total: number, tensor: string) => void;
   /** Refuse an input with tensors a Llama/Yi model does not read (default: leave them out, with a warning). */
   strict?: boolean;
+  /** GGUF output: each matrix's type by its GGUF name (a quantization mix, src/model/quantize.ts); `to`
+   *  differs from `want` where the rows are not whole blocks of `want` (listed in a warning). */
+  matrixType?: (m: { name: string; cols: number; layers: number; hasOutput: boolean; gqa: number }) => { want: ConvertType; to: ConvertType };
+  /** general.file_type to write instead of the one of the main matrix type (a mix's llama_ftype). */
+  fileType?: number;
+  /** What the result's `type` says for a mix (e.g. q4_k_m). */
+  fileTypeLabel?: string;
 }
 
 export interface ConvertResult {
   output: string;
   format: 'gguf' | 'hf';
-  /** The matrices' encoding (general.file_type for GGUF). */
-  type: ConvertType;
+  /** The matrices' encoding (general.file_type for GGUF), or the mix's name for yi quantize. */
+  type: ConvertType | string;
   tensors: number;
   /** Whether tokenizer data was written. */
   tokenizer: boolean;
@@ -106,6 +117,8 @@ function rowBytesOf(t: ConvertType, cols: number): number {
     case 'q8_0':
     case 'q4_0':
       return (cols / QK) * blockBytes[t];
+    default:
+      return kRowBytes(t, cols);
   }
 }
 
@@ -140,7 +153,7 @@ export async function convertCheckpoint(input: string, output: string, opts: Con
     // The tensors a model of the config reads, checked as a load checks them; the rest are left out.
     const { unused } = selectTensors(src, { strict: opts.strict });
     if (unused.length > 0) warnings.push(unusedWarning(src, unused));
-    const plan = makePlan(src, toGGUF, opts.type, warnings, new Set(unused));
+    const plan = makePlan(src, toGGUF, opts.type, warnings, new Set(unused), opts.matrixType);
     const mainType = opts.type ?? commonMatrixType(plan);
     if (!rt && plan.some((p) => p.src.dtype !== p.to)) {
       rt = await Runtime.create({ threads: Math.min(2, availableParallelism()), arenaBytes: 256 << 20 });
@@ -149,9 +162,9 @@ export async function convertCheckpoint(input: string, output: string, opts: Con
     let done = 0;
     const streams = plan.map((p) => tensorStream(rt, p, () => opts.onProgress?.(++done, plan.length, p.name)));
     const tokenizer = toGGUF
-      ? writeGGUFOutput(src, input, output, plan, streams, mainType, opts.name, warnings)
+      ? writeGGUFOutput(src, input, output, plan, streams, opts.fileType ?? GGUF_FILE_TYPE[mainType], opts.name, warnings)
       : writeHFOutput(src, output, plan, streams, mainType, warnings);
-    return { output, format: toGGUF ? 'gguf' : 'hf', type: mainType, tensors: plan.length, tokenizer, warnings };
+    return { output, format: toGGUF ? 'gguf' : 'hf', type: opts.fileTypeLabel ?? mainType, tensors: plan.length, tokenizer, warnings };
   } finally {
     src.close();
     if (ownRuntime) await rt!.close();
@@ -176,8 +189,16 @@ function compareRanks(a: number[], b: number[]): number {
   return 0;
 }
 
-function makePlan(src: WeightSource, toGGUF: boolean, type: ConvertType | undefined, warnings: string[], unused: ReadonlySet<string>): PlanItem[] {
+function makePlan(
+  src: WeightSource,
+  toGGUF: boolean,
+  type: ConvertType | undefined,
+  warnings: string[],
+  unused: ReadonlySet<string>,
+  mix?: ConvertOptions['matrixType'],
+): PlanItem[] {
   const cfg = src.config;
+  const hasOutput = !unused.has('lm_head.weight') && src.tensors.has('lm_head.weight');
   const names = [...src.tensors.keys()].filter((n) => !unused.has(n)).sort((a, b) => compareRanks(tensorRank(a), tensorRank(b)) || (a < b ? -1 : a > b ? 1 : 0));
   const fallbacks: WeightFallback[] = [];
   const plan = names.map((hfName): PlanItem => {
@@ -193,11 +214,17 @@ function makePlan(src: WeightSource, toGGUF: boolean, type: ConvertType | undefi
     let to: ConvertType;
     if (toGGUF) {
       // llama.cpp keeps 1-D tensors (norms) in F32 whatever the file type.
-      const want = s.shape.length === 1 ? 'f32' : (type ?? s.dtype);
-      to = matrixType(want, cols);
-      if (to !== want) fallbacks.push({ name, cols, wanted: want, got: to });
+      if (mix && s.shape.length === 2) {
+        const m = mix({ name, cols, layers: cfg.layers, hasOutput, gqa: cfg.heads / cfg.kvHeads });
+        to = m.to;
+        if (to !== m.want) fallbacks.push({ name, cols, wanted: m.want, got: to });
+      } else {
+        const want = s.shape.length === 1 ? 'f32' : (type ?? s.dtype);
+        to = matrixType(want, cols);
+        if (to !== want) fallbacks.push({ name, cols, wanted: want, got: to });
+      }
     } else {
-      to = type ?? (s.dtype === 'q8_0' || s.dtype === 'q4_0' ? 'f32' : s.dtype);
+      to = type ?? (s.dtype === 'q8_0' || s.dtype === 'q4_0' || isKType(s.dtype) ? 'f32' : s.dtype);
     }
     const kind = toGGUF ? ropePermutedKind(hfName) : undefined;
     const order = kind && rows > 1 ? hfToGGUFRowOrder(rows, kind === 'q' ? cfg.heads : cfg.kvHeads) : undefined;
@@ -263,6 +290,8 @@ function tensorStream(rt: Runtime | undefined, p: PlanItem, done: () => void): B
             case 'q4_0':
               rt.parallel('dequantize_gguf', arena, [raw.offset, f32.offset, quantBytes(src.dtype)], count / QK, 1, 256);
               break;
+            default:
+              kDequantizeAt(rt, arena, src.dtype, raw.offset, f32.offset, count);
           }
           switch (to) {
             case 'f32':
@@ -270,6 +299,18 @@ function tensorStream(rt: Runtime | undefined, p: PlanItem, done: () => void): B
             case 'f16':
             case 'bf16':
               rt.parallel(`convert_f32_${to}`, arena, [f32.offset, out.offset], count, 8, 1 << 14);
+              break;
+            case 'q4_1':
+            case 'q5_0':
+            case 'q5_1':
+            case 'q2_k':
+            case 'q3_k':
+            case 'q4_k':
+            case 'q5_k':
+            case 'q6_k':
+              // GGUF-order blocks from llama.cpp's reference quantizers (quantize_row_*_ref); no Q3_K yet.
+              if (!K_QUANTIZABLE.includes(to)) throw new ConvertError(`convert: writing ${to} needs its quantizer, which yi-ts does not have yet`);
+              kQuantizeAt(rt, arena, to, f32.offset, out.offset, n, cols);
               break;
             case 'q8_0':
             case 'q4_0':
@@ -289,8 +330,6 @@ function tensorStream(rt: Runtime | undefined, p: PlanItem, done: () => void): B
   };
 }
 
-const GGML_OF: Readonly<Record<ConvertType, number>> = { f32: GGMLType.F32, f16: GGMLType.F16, bf16: GGMLType.BF16, q8_0: GGMLType.Q8_0, q4_0: GGMLType.Q4_0 };
-
 // ---------------------------------------------------------------------------------------------
 // GGUF output
 
@@ -300,7 +339,7 @@ function writeGGUFOutput(
   output: string,
   plan: PlanItem[],
   streams: ByteStream[],
-  type: ConvertType,
+  fileType: number,
   name: string | undefined,
   warnings: string[],
 ): boolean {
@@ -310,7 +349,7 @@ function writeGGUFOutput(
   const meta = new Map<string, GGUFValue | GGUFTyped>([
     ['general.architecture', 'llama'],
     ['general.name', general],
-    ['general.file_type', gguf.u32(GGUF_FILE_TYPE[type])],
+    ['general.file_type', gguf.u32(fileType)],
     ['general.quantization_version', gguf.u32(GGML_QUANT_VERSION)],
   ]);
   for (const [k, v] of toGGUFMetadata(cfg)) if (!meta.has(k)) meta.set(k, v);
@@ -335,7 +374,7 @@ function writeGGUFOutput(
     meta.set('tokenizer.ggml.model', 'no_vocab');
     warnings.push(`${src.path}: no tokenizer found (tokenizer.model or tokenizer.json); the GGUF has tokenizer.ggml.model "no_vocab"`);
   }
-  const tensors: GGUFWriteTensor<ByteStream>[] = plan.map((p, i) => ({ name: p.name, shape: p.shape, type: GGML_OF[p.to], data: streams[i]! }));
+  const tensors: GGUFWriteTensor<ByteStream>[] = plan.map((p, i) => ({ name: p.name, shape: p.shape, type: ggmlTypeOfDType(p.to), data: streams[i]! }));
   writeGGUF(output, { metadata: meta, tensors });
   return tokenizer;
 }

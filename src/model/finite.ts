@@ -1,6 +1,7 @@
 // Finds NaN and infinite weights in a file's own encoding, before any conversion can hide or spread
 // them: a non-finite weight turns every logit downstream into NaN, and a quantized block's f16 scale
 // can be Inf while its integer quants look fine. Used by `--check` on load and always by `yi convert`.
+import { isKType, KTYPES, type KType } from '../tensor/dtype.js';
 import { LoadError, type SourceDType, type SourceTensor, type WeightSource } from './source.js';
 import { listNames } from './tensor-set.js';
 
@@ -14,7 +15,24 @@ export interface NonFinite {
 
 /** Elements of a row that one unit of scanning covers: 1, or the 32 weights a block's scale multiplies. */
 function unitElements(dtype: SourceDType): number {
+  if (isKType(dtype)) return KTYPES[dtype].block;
   return dtype === 'q8_0' || dtype === 'q4_0' ? 32 : 1;
+}
+
+/** Byte offsets of the f16 scales (d, and the min's dmin / m) in one block of each k-type (ggml-common.h). */
+const K_SCALES: Readonly<Record<KType, readonly number[]>> = {
+  q4_1: [0, 2],
+  q5_0: [0],
+  q5_1: [0, 2],
+  q2_k: [80, 82],
+  q3_k: [108],
+  q4_k: [0, 2],
+  q5_k: [0, 2],
+  q6_k: [208],
+};
+
+function isBlockScaled(dtype: SourceDType): boolean {
+  return dtype === 'q8_0' || dtype === 'q4_0' || isKType(dtype);
 }
 
 /**
@@ -25,6 +43,7 @@ function unitElements(dtype: SourceDType): number {
 export function scanNonFinite(dtype: SourceDType, bytes: Uint8Array, rowBytes: number, firstRow: number, into?: NonFinite): NonFinite | undefined {
   // Each checked value is a 16- or 32-bit pattern whose exponent bits, all ones, mean Inf or NaN:
   // every element of f32/f16/bf16, or the f16 scale at the start of each GGUF Q8_0/Q4_0 block.
+  if (isKType(dtype)) return scanBlocks(dtype, bytes, rowBytes, firstRow, into);
   const wide = dtype === 'f32';
   const mask = wide ? 0x7f800000 : dtype === 'bf16' ? 0x7f80 : 0x7c00;
   const stride = dtype === 'q8_0' ? 34 : dtype === 'q4_0' ? 18 : wide ? 4 : 2;
@@ -55,6 +74,23 @@ export function scanNonFinite(dtype: SourceDType, bytes: Uint8Array, rowBytes: n
   return out;
 }
 
+/** scanNonFinite for the k-types: a block counts (all its weights) when one of its f16 scales is Inf/NaN. */
+function scanBlocks(dtype: KType, bytes: Uint8Array, rowBytes: number, firstRow: number, into?: NonFinite): NonFinite | undefined {
+  const { block, bytes: stride } = KTYPES[dtype];
+  const scales = K_SCALES[dtype];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let out = into;
+  for (let at = 0; at + stride <= bytes.byteLength; at += stride) {
+    if (!scales.some((o) => (dv.getUint16(at + o, true) & 0x7c00) === 0x7c00)) continue;
+    if (!out) {
+      const row = Math.floor(at / rowBytes);
+      out = { count: 0, row: firstRow + row, col: ((at - row * rowBytes) / stride) * block };
+    }
+    out.count += block;
+  }
+  return out;
+}
+
 /** A source tensor whose reads also scan for non-finite values, reported through `found` once per read. */
 export function scanningReads(s: SourceTensor, found: (n: NonFinite) => void): SourceTensor {
   let seen: NonFinite | undefined;
@@ -71,7 +107,7 @@ export function scanningReads(s: SourceTensor, found: (n: NonFinite) => void): S
 
 /** "3 NaN/Inf values (the first at row 0, column 5)". */
 export function describeNonFinite(n: NonFinite, dtype: SourceDType): string {
-  const what = dtype === 'q8_0' || dtype === 'q4_0' ? `weights with a NaN/Inf block scale (the first block at row ${n.row}, column ${n.col})` : `NaN/Inf values (the first at row ${n.row}, column ${n.col})`;
+  const what = isBlockScaled(dtype) ? `weights with a NaN/Inf block scale (the first block at row ${n.row}, column ${n.col})` : `NaN/Inf values (the first at row ${n.row}, column ${n.col})`;
   return `${n.count} ${what}`;
 }
 

@@ -2,8 +2,9 @@
 // straight into wasm memory: same-encoding weights are read in place; others are read a few rows at
 // a time and converted (f16/bf16 -> f32, quantizing, or GGUF blocks -> the x4 layout).
 import type { Runtime } from '../runtime/runtime.js';
-import { isQuantized, type DType } from '../tensor/dtype.js';
+import { isKType, isQuantized, type DType } from '../tensor/dtype.js';
 import { castInto } from '../tensor/ops/cast.js';
+import { kDequantizeAt } from '../tensor/ops/kquant.js';
 import { quantBytes } from '../tensor/ops/quant.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkInferenceMemory } from './memory.js';
@@ -137,6 +138,10 @@ export function fillFrom(s: SourceTensor, t: Tensor): void {
 function decodeToF32(dtype: SourceTensor['dtype'], raw: number, out: Tensor, count: number): void {
   const rt = out.rt;
   const arena = out.arena;
+  if (isKType(dtype)) {
+    kDequantizeAt(rt, arena, dtype, raw, out.offset, count);
+    return;
+  }
   switch (dtype) {
     case 'f32':
       arena.u8.copyWithin(out.offset, raw, raw + count * 4);

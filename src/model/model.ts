@@ -3,7 +3,7 @@
 // use T = tokens in this step, H = hidden, Hq / Hkv = query / kv heads, D = head dim, F = ffn, V = vocab.
 import type { Arena } from '../runtime/arena.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { byteSize, type DType } from '../tensor/dtype.js';
+import { byteSize, isKType, type DType } from '../tensor/dtype.js';
 import { add, swiglu } from '../tensor/ops/activation.js';
 import { attention, writeKV } from '../tensor/ops/attention.js';
 import { embedding } from '../tensor/ops/embedding.js';
@@ -53,6 +53,7 @@ export class YiModel {
   private input!: { ids: Tensor; x: Tensor }; // i32 [B] and f32 [B, H], next to the embedding
   private head!: { x: Tensor; xn: Tensor; logits: Tensor }; // [1, H], [1, H], [1, V], next to the head
   private plan?: DecodePlan; // the one-token step, built on first use
+  private plannable?: boolean;
   /** Tokens whose keys and values are in the cache, in order (position = tokens.length). */
   readonly tokens: number[] = [];
 
@@ -199,7 +200,7 @@ export class YiModel {
         throw new RangeError(`forward: token ${i} is ${id}, outside the vocabulary [0, ${this.config.vocabSize})`);
       }
     }
-    if (n === 1) {
+    if (n === 1 && this.canPlanDecode()) {
       const logits = this.decodePlan().step(tokens[0]!, this.position);
       this.tokens.push(tokens[0]!);
       return logits;
@@ -210,6 +211,17 @@ export class YiModel {
       x = this.step(tokens, s, t);
     }
     return this.logits(x);
+  }
+
+  /** The planned step runs the 32-block kernels only; a model with k-quant matrices decodes through the ops. */
+  private canPlanDecode(): boolean {
+    this.plannable ??= !this.weightTensors().some((t) => isKType(t.dtype));
+    return this.plannable;
+  }
+
+  private weightTensors(): Tensor[] {
+    const w = this.weights;
+    return [w.embed, w.norm, w.lmHead, ...w.layers.flatMap((l) => Object.values(l) as Tensor[])];
   }
 
   private decodePlan(): DecodePlan {

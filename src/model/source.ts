@@ -5,6 +5,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FormatError } from '../formats/errors.js';
 import { dtypeOfGGMLType, ggmlTypeName } from '../formats/ggml-types.js';
+import type { KType } from '../tensor/dtype.js';
 import { openGGUF } from '../formats/gguf.js';
 import { readHFConfig } from '../formats/hf-config.js';
 import { canonicalHFName, ggufToHFName, ggufToHFRowOrder, isIgnoredHFTensor, ropePermutedKind } from '../formats/llama-names.js';
@@ -13,7 +14,10 @@ import { fromGGUFMetadata, fromHFConfig, type YiConfig } from './config.js';
 import { notAModelFile, notAModelFolder } from './model-path.js';
 
 /** Encodings a weight can have in a file that the loader understands. */
-export type SourceDType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
+export type SourceDType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | KType;
+
+/** The GGUF tensor types a model's weights may have, as named in errors. */
+const GGUF_WEIGHT_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k'];
 
 export interface SourceTensor {
   dtype: SourceDType;
@@ -126,8 +130,8 @@ function openGGUFWeights(path: string): WeightSource {
         continue;
       }
       const dtype = dtypeOfGGMLType(info.type) as SourceDType | undefined;
-      if (!dtype || !['f32', 'f16', 'bf16', 'q8_0', 'q4_0'].includes(dtype)) {
-        throw new LoadError('gguf', path, `tensor ${info.name} has type ${ggmlTypeName(info.type)}; supported: F32, F16, BF16, Q8_0, Q4_0`);
+      if (!dtype || !GGUF_WEIGHT_TYPES.includes(dtype)) {
+        throw new LoadError('gguf', path, `tensor ${info.name} has type ${ggmlTypeName(info.type)}; supported: ${GGUF_WEIGHT_TYPES.map((t) => t.toUpperCase()).join(', ')}`);
       }
       const rows = info.shape.length > 1 ? info.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
       const rowBytes = info.byteLength / rows;

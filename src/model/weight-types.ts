@@ -4,7 +4,7 @@
 // back to F16 when gguf-py's quantizer refuses a row length, and llama-quantize's fallback chain ends
 // in F16 when no block type fits. The converter (GGUF writing) and the loader (load-time quantization)
 // share this one rule, so `yi convert --type q8_0` and `yi generate --type q8_0` hold the same types.
-import { isQuantized, QK, type DType } from '../tensor/dtype.js';
+import { isKType, isQuantized, KTYPES, QK, type DType } from '../tensor/dtype.js';
 import type { YiWeights } from './weights.js';
 
 /** Where a block type cannot hold a matrix's rows. */
@@ -12,6 +12,7 @@ export const FALLBACK_TYPE = 'f16';
 
 /** The type a matrix whose rows have `cols` values gets when `want` is asked for. */
 export function matrixType<T extends DType>(want: T, cols: number): T | typeof FALLBACK_TYPE {
+  if (isKType(want)) return cols % KTYPES[want].block !== 0 ? FALLBACK_TYPE : want;
   return isQuantized(want) && cols % QK !== 0 ? FALLBACK_TYPE : want;
 }
 
@@ -41,7 +42,8 @@ export function fallbackSummary(fallbacks: readonly WeightFallback[], matrices: 
   const parts = [...groups].map(([name, g]) => `${name} (${g.count === 1 ? '1 tensor' : `${g.count} tensors`}, rows of ${list(g.cols)})`);
   const wanted = list(new Set(fallbacks.map((f) => f.wanted)));
   const got = list(new Set(fallbacks.map((f) => f.got)));
-  return `${fallbacks.length} of ${matrices} matrices kept in ${got} instead of ${wanted}, their rows not being whole ${QK}-weight blocks (as llama.cpp does): ${parts.join(', ')}`;
+  const blocks = list(new Set(fallbacks.map((f) => (isKType(f.wanted) ? KTYPES[f.wanted].block : QK))));
+  return `${fallbacks.length} of ${matrices} matrices kept in ${got} instead of ${wanted}, their rows not being whole ${blocks}-weight blocks (as llama.cpp does): ${parts.join(', ')}`;
 }
 
 /** A model's matrix types, most used first: `q8_0`, or `q8_0+f16` where some fell back (for reports). */

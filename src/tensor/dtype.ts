@@ -5,8 +5,38 @@
 // of 4 rows and each block index b: the 4 fp16 scales (8 bytes), then the 4 rows' quants
 // (Q8_0: 4 x 32 int8; Q4_0: 4 x 16 bytes of nibbles). Rows are padded to a multiple of 4 with zero
 // blocks. Files keep GGUF's own order; loaders repack once on the way in.
+//
+// The other GGUF block types ("k-types": the k-quants Q2_K..Q6_K with 256-weight super-blocks, and
+// the 32-weight Q4_1, Q5_0, Q5_1) stay in GGUF's own block order in memory, rows back to back
+// (src/kernels/kquant.ts).
 
-export type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'i32' | 'i8';
+/** GGUF block types kept in GGUF block order in memory. */
+export type KType = 'q4_1' | 'q5_0' | 'q5_1' | 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k';
+
+export type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | KType | 'i32' | 'i8';
+
+/** Per k-type: the kernels' type code, weights per block, bytes per block (llama.cpp's ggml-common.h). */
+export const KTYPES: Readonly<Record<KType, { code: number; block: number; bytes: number }>> = {
+  q4_1: { code: 0, block: 32, bytes: 20 },
+  q5_0: { code: 1, block: 32, bytes: 22 },
+  q5_1: { code: 2, block: 32, bytes: 24 },
+  q2_k: { code: 3, block: 256, bytes: 84 },
+  q3_k: { code: 4, block: 256, bytes: 110 },
+  q4_k: { code: 5, block: 256, bytes: 144 },
+  q5_k: { code: 6, block: 256, bytes: 176 },
+  q6_k: { code: 7, block: 256, bytes: 210 },
+};
+
+export function isKType(d: DType): d is KType {
+  return Object.prototype.hasOwnProperty.call(KTYPES, d);
+}
+
+/** Bytes of one row of `cols` values of a k-type; RangeError unless cols is a whole number of blocks. */
+export function kRowBytes(d: KType, cols: number): number {
+  const { block, bytes } = KTYPES[d];
+  if (cols % block !== 0) throw new RangeError(`${d} rows must be a multiple of ${block} values, got ${cols}`);
+  return (cols / block) * bytes;
+}
 
 /** Weights per quantization block (GGUF's QK8_0 and QK4_0). */
 export const QK = 32;
@@ -44,6 +74,7 @@ export function numel(shape: readonly number[]): number {
 
 /** Bytes a tensor of this dtype and shape takes in an arena (quantized: x4 layout, rows padded). */
 export function byteSize(d: DType, shape: readonly number[]): number {
+  if (isKType(d)) return ggufByteSize(d, shape);
   if (!isQuantized(d)) return numel(shape) * elementBytes(d);
   const cols = shape[shape.length - 1] ?? 1;
   if (cols % QK !== 0) throw new RangeError(`${d} tensor needs a last dimension divisible by ${QK}, got [${shape.join(', ')}]`);
@@ -53,6 +84,10 @@ export function byteSize(d: DType, shape: readonly number[]): number {
 
 /** Bytes of the same tensor in GGUF's on-disk order (no padding). */
 export function ggufByteSize(d: DType, shape: readonly number[]): number {
+  if (isKType(d)) {
+    const cols = shape[shape.length - 1] ?? 1;
+    return cols === 0 ? 0 : (numel(shape) / cols) * kRowBytes(d, cols);
+  }
   if (!isQuantized(d)) return numel(shape) * elementBytes(d);
   return (numel(shape) / QK) * blockBytes[d];
 }

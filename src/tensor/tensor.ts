@@ -2,7 +2,7 @@
 // Tensors are contiguous and row-major; views share storage (reshape, ranges of the first dimension).
 import type { Arena } from '../runtime/arena.js';
 import type { Place, Runtime } from '../runtime/runtime.js';
-import { byteSize, elementBytes, isQuantized, numel, QROWS, type DType } from './dtype.js';
+import { byteSize, elementBytes, isKType, isQuantized, numel, QROWS, type DType } from './dtype.js';
 
 export class Tensor {
   private disposed = false;
@@ -87,7 +87,7 @@ export class Tensor {
   /** The same storage with another shape of equal size. */
   reshape(shape: readonly number[]): Tensor {
     if (numel(shape) !== this.numel) throw new RangeError(`cannot reshape [${this.shape.join(', ')}] to [${shape.join(', ')}]`);
-    if (isQuantized(this.dtype) && shape[shape.length - 1] !== this.cols) {
+    if ((isQuantized(this.dtype) || isKType(this.dtype)) && shape[shape.length - 1] !== this.cols) {
       throw new RangeError(`a ${this.dtype} tensor keeps its last dimension (${this.cols}) when reshaped`);
     }
     return new Tensor(this.rt, this.dtype, [...shape], this.place, false);
@@ -105,6 +105,8 @@ export class Tensor {
       // Whole groups of 4 interleaved rows only.
       if (this.rank !== 2 || start % QROWS !== 0) throw new RangeError(`a ${this.dtype} matrix can be sliced only at multiples of ${QROWS} rows`);
       offset = byteSize(this.dtype, [start, this.cols]);
+    } else if (isKType(this.dtype)) {
+      offset = start * byteSize(this.dtype, inner);
     } else {
       offset = start * numel(inner) * elementBytes(this.dtype);
     }

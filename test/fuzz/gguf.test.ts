@@ -1,4 +1,4 @@
-// Seeded fuzzing of GGUF loading: mutations of small valid F32 and Q8_0 files, generic (truncations,
+// Seeded fuzzing of GGUF loading: mutations of small valid F32, Q8_0 and k-type (every block type) files, generic (truncations,
 // flips, huge values, cut/repeated/appended bytes) and GGUF-aware (tensor types, dimensions, dimension
 // counts and offsets rewritten; metadata value types changed; string and array lengths that claim
 // 700 MB, 1 GiB, 4 GiB or 50 M entries in sparse files of that size). Each case is loaded as
@@ -8,9 +8,10 @@ import { test } from 'node:test';
 import { tempDir } from '../formats/helpers.js';
 import { ggufLayout, type GGUFLayout } from './gguf-layout.js';
 import { assertNoUntypedOrHang, dumpOutcomes, mutations, runFuzz, seeded, tally, writeCase, type FuzzCase } from './harness.js';
-import { ggufSeed } from './seeds.js';
+import { ggufKSeed, ggufSeed } from './seeds.js';
 
-const TYPES = [0, 1, 2, 8, 12, 30, 4, 31, 99, 0xffffffff];
+// Block types included: Q4_1 3, Q5_0 6, Q5_1 7, Q2_K 10, Q3_K 11, Q4_K 12, Q5_K 13, Q6_K 14, Q8_K 15 (not a weight type).
+const TYPES = [0, 1, 2, 3, 6, 7, 8, 10, 11, 12, 13, 14, 15, 30, 4, 31, 99, 0xffffffff];
 const DIMS = [0, 1, 3, 31, 33, 64, 2 ** 31, 2 ** 32 + 32, 2 ** 53 - 1];
 const NDIMS = [0, 1, 3, 4, 5, 0xffffffff];
 const VALUE_TYPES = [0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 12, 13, 0xffffffff];
@@ -103,7 +104,7 @@ function* ggufMutations(seed: Uint8Array, layout: GGUFLayout, rseed: number, cou
   }
 }
 
-test('fuzz GGUF: mutated F32 and Q8_0 checkpoints load or fail with a typed error, never crash or hang', async () => {
+test('fuzz GGUF: mutated F32, Q8_0 and k-type checkpoints load or fail with a typed error, never crash or hang', async () => {
   const dir = tempDir();
   const cases: { name: string; path: string }[] = [];
   const add = (c: FuzzCase) => cases.push({ name: c.name, path: writeCase(dir, `case${cases.length}.gguf`, c) });
@@ -113,11 +114,17 @@ test('fuzz GGUF: mutated F32 and Q8_0 checkpoints load or fail with a typed erro
     for (const c of mutations(seed, 100 + i, 60)) add({ ...c, name: `${type}: ${c.name}` });
     for (const c of ggufMutations(seed, ggufLayout(seed), 200 + i, 110)) add({ ...c, name: `${type}: ${c.name}` });
   }
+  // Matrices in every GGUF block type (k-quants, Q4_1, Q5_0, Q5_1), with fewer cases to stay in time.
+  const kseed = ggufKSeed(dir);
+  add({ name: 'kmix seed, unchanged', bytes: kseed });
+  for (const c of mutations(kseed, 150, 30)) add({ ...c, name: `kmix: ${c.name}` });
+  for (const c of ggufMutations(kseed, ggufLayout(kseed), 250, 70)) add({ ...c, name: `kmix: ${c.name}` });
   const out = await runFuzz({ module: new URL('./targets/model-load.js', import.meta.url), exportName: 'loadCheckpoint', cases });
   const t = tally(out);
   dumpOutcomes(out);
   assert.equal(out[0]!.kind, 'ok', `the F32 seed loads: ${out[0]!.error}`);
   assert.equal(out.find((o) => o.case === 'q8_0 seed, unchanged')!.kind, 'ok', 'the Q8_0 seed loads');
+  assert.equal(out.find((o) => o.case === 'kmix seed, unchanged')!.kind, 'ok', 'the k-type seed loads');
   assertNoUntypedOrHang(out, `GGUF fuzz (${JSON.stringify(t)})`);
   assert.ok(t.typed > cases.length / 3, `most mutations are refused: ${JSON.stringify(t)}`);
 });

@@ -5,13 +5,15 @@
 // to mutate.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GGMLType } from '../../src/formats/ggml-types.js';
+import { GGMLType, ggmlTypeOfDType } from '../../src/formats/ggml-types.js';
 import { gguf, GGUFValueType, writeGGUF, type GGUFTyped, type GGUFValue, type GGUFWriteTensor } from '../../src/formats/gguf.js';
 import { hfToGGUFName, hfToGGUFRowOrder, ropePermutedKind } from '../../src/formats/llama-names.js';
 import { writeSafetensors, type SafetensorsWriteTensor } from '../../src/formats/safetensors.js';
 import { toGGUFMetadata, toHFConfig, type YiConfig } from '../../src/model/config.js';
 import { parameterShapes } from '../../src/model/weights.js';
 import { f32ToF16Bits } from '../../src/tensor/half.js';
+import type { KType } from '../../src/tensor/dtype.js';
+import { K_LAYOUT, randomBlocks } from '../tensor/ops/kref.js';
 import { seeded } from './harness.js';
 
 export const SEED_CONFIG: YiConfig = {
@@ -110,4 +112,37 @@ export function ggufSeed(dir: string, type: 'f32' | 'q8_0'): Uint8Array {
   const path = join(dir, `seed-${type}.gguf`);
   writeGGUF(path, { metadata: ggufSeedMetadata(type), tensors: ggufSeedTensors(type) });
   return new Uint8Array(readFileSync(path)); // a copy: Buffer.slice() would share memory with the mutations
+}
+
+/** The k-type seed's config: SEED_CONFIG with matrix widths of whole 256-weight super-blocks, one layer. */
+export const K_SEED_CONFIG: YiConfig = { ...SEED_CONFIG, hidden: 256, ffn: 256, heads: 4, kvHeads: 2, headDim: 64, layers: 1 };
+
+/** The k-type seed's matrix types by GGUF name: every GGUF block type llama-quantize writes, once. */
+const K_SEED_TYPES: Record<string, KType> = {
+  'token_embd.weight': 'q4_k',
+  'output.weight': 'q6_k',
+  'blk.0.attn_q.weight': 'q5_k',
+  'blk.0.attn_k.weight': 'q2_k',
+  'blk.0.attn_v.weight': 'q3_k',
+  'blk.0.attn_output.weight': 'q4_1',
+  'blk.0.ffn_gate.weight': 'q5_0',
+  'blk.0.ffn_up.weight': 'q5_1',
+  'blk.0.ffn_down.weight': 'q4_k',
+};
+
+/** Writes a GGUF of K_SEED_CONFIG whose matrices are random valid blocks of every k-type into `dir`; returns its bytes. */
+export function ggufKSeed(dir: string): Uint8Array {
+  const r = seeded(5);
+  const next = () => r(1 << 20) / (1 << 20);
+  const meta = toGGUFMetadata(K_SEED_CONFIG);
+  for (const [k, v] of ggufSeedMetadata('f32')) if (k.startsWith('tokenizer.') || k === 'general.name') meta.set(k, v);
+  const tensors: GGUFWriteTensor[] = parameterShapes(K_SEED_CONFIG).map(([hf, shape]) => {
+    const name = hfToGGUFName(hf)!;
+    if (shape.length === 1) return { name, shape, type: GGMLType.F32, data: new Uint8Array(new Float32Array(shape[0]!).fill(1).buffer) };
+    const t = K_SEED_TYPES[name]!;
+    return { name, shape, type: ggmlTypeOfDType(t), data: randomBlocks(t, (shape[0]! * shape[1]!) / K_LAYOUT[t].block, next, 1e-4) };
+  });
+  const path = join(dir, 'seed-kmix.gguf');
+  writeGGUF(path, { metadata: meta, tensors });
+  return new Uint8Array(readFileSync(path));
 }

@@ -1,6 +1,7 @@
 // Writes f32 values into a tensor of any weight dtype, in place: the one step every weight loader
 // and initializer ends with (quantized outputs use llama.cpp's reference quantizer).
-import { QROWS } from '../dtype.js';
+import { isKType, QROWS } from '../dtype.js';
+import { kQuantizeAt } from './kquant.js';
 import { expectShape, sameArena, type Tensor } from '../tensor.js';
 import { quantBytes } from './quant.js';
 import { MIN_ELEMENTS_PER_THREAD } from './util.js';
@@ -12,6 +13,10 @@ export function castInto(src: Tensor, out: Tensor): Tensor {
   expectShape(op, 'src', src, 'f32', out.shape);
   const arena = sameArena(op, src, out);
   const rt = src.rt;
+  if (isKType(out.dtype)) {
+    kQuantizeAt(rt, arena, out.dtype, src.offset, out.offset, src.rows, src.cols);
+    return out;
+  }
   switch (out.dtype) {
     case 'f32':
       arena.u8.copyWithin(out.offset, src.offset, src.offset + src.byteLength);

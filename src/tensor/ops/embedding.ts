@@ -1,5 +1,6 @@
 // Token embedding lookup: f32/f16/bf16 tables, and q8_0/q4_0 tables (x4 layout) expanded row by row.
-import { isQuantized } from '../dtype.js';
+import { isKType, isQuantized } from '../dtype.js';
+import { kEmbedding } from './kquant.js';
 import { expectShape, type Tensor } from '../tensor.js';
 import { quantBytes } from './quant.js';
 import { arenaOf, expectRank, minRowsPerThread, outputTensor } from './util.js';
@@ -10,6 +11,7 @@ import { arenaOf, expectRank, minRowsPerThread, outputTensor } from './util.js';
  */
 export function embedding(table: Tensor, ids: Tensor, out?: Tensor): Tensor {
   const op = 'embedding';
+  if (isKType(table.dtype)) return kEmbedding(table, ids, out);
   if (!['f32', 'f16', 'bf16', 'q8_0', 'q4_0'].includes(table.dtype)) {
     throw new TypeError(`${op}: table must be f32|f16|bf16|q8_0|q4_0, got ${table.dtype}`);
   }

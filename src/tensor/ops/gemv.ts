@@ -4,7 +4,8 @@
 // README section says which path takes which M).
 import type { Arena } from '../../runtime/arena.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import { elementBytes, isQuantized, QK, QROWS, blockBytes } from '../dtype.js';
+import { elementBytes, isKType, isQuantized, QK, QROWS, blockBytes } from '../dtype.js';
+import { kMatvec } from './kquant.js';
 import { sameArena, Tensor } from '../tensor.js';
 
 /** Bytes of one activation record per 32-block (ACT_BLOCK in src/kernels/gemv.ts). */
@@ -48,6 +49,7 @@ function weightShape(op: string, w: Tensor): [number, number] {
 
 /** Returns out[N] = w[N, K] x[K]. w: f32 | f16 | bf16 | q8_0 | q4_0; x, out: f32 ([N] or [1, N]). */
 export function matvec(w: Tensor, x: Tensor, out?: Tensor): Tensor {
+  if (isKType(w.dtype)) return kMatvec(w, x, out);
   const op = 'matvec';
   const [N, K] = weightShape(op, w);
   vecLen(op, 'x', x, K);

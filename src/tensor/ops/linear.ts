@@ -1,9 +1,10 @@
 // A linear layer without bias, as in Llama/Yi: y[..., N] = x[..., K] * W^T, W stored [N, K] (Hugging
 // Face layout) in any weight dtype. Picks the kernel family: matrix-vector for one token (decode),
 // int8-dot GEMM for quantized weights, packed f32 GEMM otherwise.
-import { isQuantized } from '../dtype.js';
+import { isKType, isQuantized } from '../dtype.js';
 import { expectShape, Tensor } from '../tensor.js';
 import { matvec, qmatmul, qmatmulShared } from './gemv.js';
+import { kMatmul } from './kquant.js';
 import { matmul } from './matmul.js';
 
 /** Returns out = x * w^T. x: f32 [..., K]; w: f32|f16|bf16|q8_0|q4_0 [N, K]; out: f32 [..., N]. */
@@ -17,6 +18,7 @@ export function linear(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   expectShape('linear', 'out', out, 'f32', outShape);
   const m = x.rows;
   if (m === 1) matvec(w, x.reshape([k]), out.reshape([n]));
+  else if (isKType(w.dtype)) kMatmul(x.reshape([m, k]), w, out.reshape([m, n]));
   else if (isQuantized(w.dtype)) qmatmul(x.reshape([m, k]), w, out.reshape([m, n]));
   else matmul(x.reshape([m, k]), w, { transB: true, out: out.reshape([m, n]) });
   return out;
