@@ -37,7 +37,14 @@ export class PresetGGUFError extends Error {
   }
 }
 
-const GGML_OF: Readonly<Record<ConvertType, number>> = { f32: GGMLType.F32, f16: GGMLType.F16, bf16: GGMLType.BF16, q8_0: GGMLType.Q8_0, q4_0: GGMLType.Q4_0 };
+// The types parsePresetType accepts (CONVERT_TYPES); k-quants come from `yi quantize`, not from here.
+const GGML_OF: Readonly<Partial<Record<ConvertType, number>>> = { f32: GGMLType.F32, f16: GGMLType.F16, bf16: GGMLType.BF16, q8_0: GGMLType.Q8_0, q4_0: GGMLType.Q4_0 };
+
+function ggmlOf(t: ConvertType): number {
+  const g = GGML_OF[t];
+  if (g === undefined) throw new PresetGGUFError(`--type ${t}: expected one of ${CONVERT_TYPES.join(', ')}`);
+  return g;
+}
 
 /** f32 values generated and encoded per kernel call: about this many bytes. */
 const CHUNK_BYTES = 4 << 20;
@@ -184,7 +191,7 @@ export function writePresetGGUF(rt: Runtime, path: string, cfg: YiConfig, key: P
   const tensors: GGUFWriteTensor<ByteStream>[] = [...src.tensors].map(([name, t]) => {
     const gname = hfToGGUFName(name);
     if (gname === undefined) throw new PresetGGUFError(`tensor ${name} has no llama.cpp name`);
-    return { name: gname, shape: t.shape, type: GGML_OF[t.dtype], data: ggufStream(cfg, name, t) };
+    return { name: gname, shape: t.shape, type: ggmlOf(t.dtype), data: ggufStream(cfg, name, t) };
   });
   writeGGUF(path, { metadata: presetMetadata(cfg, key), tensors });
 }
