@@ -43,8 +43,9 @@ export interface Reporter {
   add(f: Figure): void;
   /** Prints what was collected (tables are printed once, JSON lines as they come). */
   flush(title?: string): void;
-  /** A table of its own (a breakdown), printed after the figures: one JSON object per row with --json. */
-  table(bench: string, title: string, head: string[], rows: (string | number)[][]): void;
+  /** A table of its own (a breakdown), printed after the figures; with --json its `figures` are printed
+   *  instead (one per line, in the same schema as every other figure, so they can be tracked). */
+  table(bench: string, title: string, head: string[], rows: (string | number)[][], figures: Figure[]): void;
 }
 
 export function reporter(json: boolean, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Reporter {
@@ -67,9 +68,9 @@ export function reporter(json: boolean, out: (s: string) => void = (s) => proces
       rows = [];
       for (const t of extra) out(t);
     },
-    table(bench, title, head, body) {
+    table(_bench, title, head, body, figures) {
       if (json) {
-        for (const r of body) out(JSON.stringify({ bench, table: title, ...Object.fromEntries(head.map((h, i) => [h, r[i]])) }));
+        for (const f of figures) out(JSON.stringify(f));
         return;
       }
       const table = new Table({ head, style: { head: [], border: [], compact: true } });

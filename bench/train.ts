@@ -101,6 +101,10 @@ function reportBreakdown(rep: Reporter, one: Breakdown, two: Breakdown): void {
     'One training step by kernel (gemm AB^T = x W^T forward, AB = dY W, A^TB = dY^T x; M x N x K)',
     ['kernel', 'calls', 'ms 1 thread', 'ms 2 threads', 'share (1 thread)', '2-thread speedup'],
     rows,
+    [...labels.map((l) => [l, ms(one, l), ms(two, l)] as const), ['outside kernels', outside(one), outside(two)] as const, ['whole step', one.stepMs, two.stepMs] as const].flatMap(([l, a, b]) => [
+      { bench: 'train-step', case: l, threads: 1, value: a, unit: 'ms' },
+      { bench: 'train-step', case: l, threads: 2, value: b, unit: 'ms' },
+    ]),
   );
 }
 
