@@ -2,17 +2,10 @@
 // sequences at once (training forward). Both share one per-row routine, so their numerics agree.
 import { attentionProbs, divideBy, dot, expShifted, hsum, rowMax } from './simd';
 
-/**
- * One query row: sc[0 .. len) = softmax(q . k_s * scale), then or = sum_s p_s v_s accumulated over
- * s in order. k and v rows sit `kvStride` bytes apart from kr / vr. or must not alias qr, kr, vr.
- */
+/** out += sum over cache rows s..len-1 of p_s v_s, where vr points at row s: two rows per pass over out
+ *  (half the loads and stores of the out row), then one; the order every attention row uses. */
 // @ts-ignore: decorator
-@inline function attendRow(qr: usize, kr: usize, vr: usize, kvStride: usize, or: usize, len: i32, dim: i32, scale: f32, sc: usize): void {
-  const rowBytes = <usize>dim << 2;
-  attentionProbs(qr, kr, kvStride, len, dim, scale, sc);
-  memory.fill(or, 0, rowBytes);
-  let s = 0;
-  // Two cache rows per pass over out: half the loads and stores of the out row.
+@inline function addWeightedRows(sc: usize, s: i32, len: i32, vr: usize, kvStride: usize, or: usize, dim: i32): void {
   for (; s + 2 <= len; s += 2) {
     const p0 = load<f32>(sc + (<usize>s << 2));
     const p1 = load<f32>(sc + (<usize>s << 2), 4);
@@ -45,6 +38,18 @@ import { attentionProbs, divideBy, dot, expShifted, hsum, rowMax } from './simd'
     }
     vr += kvStride;
   }
+}
+
+/**
+ * One query row: sc[0 .. len) = softmax(q . k_s * scale), then or = sum_s p_s v_s accumulated over
+ * s in order. k and v rows sit `kvStride` bytes apart from kr / vr. or must not alias qr, kr, vr.
+ */
+// @ts-ignore: decorator
+@inline function attendRow(qr: usize, kr: usize, vr: usize, kvStride: usize, or: usize, len: i32, dim: i32, scale: f32, sc: usize): void {
+  const rowBytes = <usize>dim << 2;
+  attentionProbs(qr, kr, kvStride, len, dim, scale, sc);
+  memory.fill(or, 0, rowBytes);
+  addWeightedRows(sc, 0, len, vr, kvStride, or, dim);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,38 +146,7 @@ import { attentionProbs, divideBy, dot, expShifted, hsum, rowMax } from './simd'
     }
     vr += kvStride << 2;
   }
-  for (; s + 2 <= len; s += 2) {
-    const p0 = load<f32>(sc + (<usize>s << 2));
-    const p1 = load<f32>(sc + (<usize>s << 2), 4);
-    const vp0 = f32x4.splat(p0);
-    const vp1 = f32x4.splat(p1);
-    const vr1 = vr + kvStride;
-    let i = 0;
-    for (; i + 4 <= dim; i += 4) {
-      const o = <usize>i << 2;
-      const pv = f32x4.add(f32x4.mul(vp0, v128.load(vr + o)), f32x4.mul(vp1, v128.load(vr1 + o)));
-      v128.store(or + o, f32x4.add(v128.load(or + o), pv));
-    }
-    for (; i < dim; i++) {
-      const o = <usize>i << 2;
-      store<f32>(or + o, load<f32>(or + o) + (p0 * load<f32>(vr + o) + p1 * load<f32>(vr1 + o)));
-    }
-    vr += kvStride << 1;
-  }
-  for (; s < len; s++) {
-    const p = load<f32>(sc + (<usize>s << 2));
-    const vp = f32x4.splat(p);
-    let i = 0;
-    for (; i + 4 <= dim; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(or + o, f32x4.add(v128.load(or + o), f32x4.mul(vp, v128.load(vr + o))));
-    }
-    for (; i < dim; i++) {
-      const o = <usize>i << 2;
-      store<f32>(or + o, load<f32>(or + o) + p * load<f32>(vr + o));
-    }
-    vr += kvStride;
-  }
+  addWeightedRows(sc, s, len, vr, kvStride, or, dim);
 }
 
 /**
