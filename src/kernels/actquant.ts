@@ -2,15 +2,7 @@
 // f32x4 vectors: quantize_act loads them from memory, the fused decode kernels (decode.ts) compute
 // them (normalized or gated) and quantize in the same pass. One function, so every writer gives the
 // same bytes. Not re-exported from index.ts (v128 parameters).
-
-@inline
-function roundAway(v: v128): v128 {
-  // roundf on 4 lanes: trunc, then step away from zero when the (exact) remainder is >= 0.5.
-  const t = f32x4.trunc(v);
-  const r = f32x4.sub(v, t);
-  const one = v128.or(f32x4.splat(1), v128.and(v, i32x4.splat(0x80000000)));
-  return f32x4.add(t, v128.and(f32x4.ge(f32x4.abs(r), f32x4.splat(0.5)), one));
-}
+import { roundAway } from './simd';
 
 /** Writes the 176-byte record of elements v0..v7 (4 each, in order) at ap: d = amax / 127,
  *  q = roundf(x * (1 / d)). */

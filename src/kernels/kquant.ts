@@ -11,7 +11,7 @@
 //
 // Kernel type codes (`kt`, KTYPE_CODE in src/tensor/dtype.ts):
 //   0 Q4_1, 1 Q5_0, 2 Q5_1, 3 Q2_K, 4 Q3_K, 5 Q4_K, 6 Q5_K, 7 Q6_K.
-import { f16ToF32 } from './simd';
+import { f16ToF32, roundAway } from './simd';
 
 @inline
 function blockElems(kt: i32): i32 {
@@ -214,14 +214,6 @@ export function dequantize_rows_k(src: usize, N: i32, K: i32, kt: i32, ids: usiz
 @inline
 function actRecordBytes(B: i32): usize {
   return <usize>((3 * B + B / 4 + 4 + 15) & ~15);
-}
-
-@inline
-function roundAway(v: v128): v128 {
-  const t = f32x4.trunc(v);
-  const r = f32x4.sub(v, t);
-  const one = v128.or(f32x4.splat(1), v128.and(v, i32x4.splat(0x80000000)));
-  return f32x4.add(t, v128.and(f32x4.ge(f32x4.abs(r), f32x4.splat(0.5)), one));
 }
 
 /** Quantizes tokens [start, end) of x [M, K] f32 into records of B values at act (stride

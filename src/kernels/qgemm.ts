@@ -18,6 +18,7 @@
 // Parallel units: unit u = s * NG + g is row group g (4 rows) for the tokens of split s
 // (NG = ceil(N / 4) groups; `ts` splits of ceil(M / ts) tokens). Each output is computed by one unit
 // with a fixed order, so any chunking gives the same bits.
+import { roundAway } from './simd';
 
 // Activation records, in tiles of NT_MAX tokens: tile i holds tokens 6i..6i+5, block after block
 // (6 records per block, the last tile padded), so a micro-kernel streams through memory:
@@ -68,15 +69,6 @@ function writeConsts(c: usize): void {
 
 // ---------------------------------------------------------------------------------------------
 // Activations
-
-@inline
-function roundAway(v: v128): v128 {
-  // As in gemv.ts: roundf on 4 lanes (trunc, then away from zero when the remainder is >= 0.5).
-  const t = f32x4.trunc(v);
-  const r = f32x4.sub(v, t);
-  const one = v128.or(f32x4.splat(1), v128.and(v, i32x4.splat(0x80000000)));
-  return f32x4.add(t, v128.and(f32x4.ge(f32x4.abs(r), f32x4.splat(0.5)), one));
-}
 
 /** Quantizes tokens [start, end) of x [M, K] f32 into block-major records at act (wide != 0: R16
  *  records, else R8). The arithmetic of quantize_act: d = amax / 127, q = roundf(x / d). */

@@ -338,3 +338,16 @@ const F16_REBIAS: f32 = reinterpret<f32>(<u32>0x77800000);
 @inline export function rmsScale(xr: usize, n: i32, eps: f32): f32 {
   return 1.0 / Mathf.sqrt(sumSquares(xr, n) / <f32>n + eps);
 }
+
+// ---- rounding ---------------------------------------------------------------------------------
+
+/** roundf on 4 lanes (halves away from zero), as llama.cpp's quantizers round: trunc, then a step
+ *  away from zero when the (exact) remainder is >= 0.5. Every int8 activation quantizer uses it, so
+ *  they all give the same q. */
+// @ts-ignore: decorator
+@inline export function roundAway(v: v128): v128 {
+  const t = f32x4.trunc(v);
+  const r = f32x4.sub(v, t);
+  const one = v128.or(f32x4.splat(1), v128.and(v, i32x4.splat(0x80000000)));
+  return f32x4.add(t, v128.and(f32x4.ge(f32x4.abs(r), f32x4.splat(0.5)), one));
+}
