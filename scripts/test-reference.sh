@@ -25,9 +25,10 @@ node --test --test-concurrency=1 dist/test/bench/llama-bench-real.test.js
 # torch transformers safetensors gguf). Skipped, saying so, when those are missing.
 # GGUF block types: llama-quantize's outputs (k-quant mixes, q4_0 with its Q6_K output, Q4_1/Q5_0/Q5_1)
 # dequantize exactly as gguf-py does, stay close to their f32 dequantization, and generate. Needs llama.cpp
-# (LLAMA_CPP=path, default /work/baselines/llama.cpp, with build/bin/llama-quantize and gguf-py) and numpy.
-LLAMA_CPP=${LLAMA_CPP:-/work/baselines/llama.cpp}
-if [ -x "$LLAMA_CPP/build/bin/llama-quantize" ] && npy=$(pick numpy 2>/dev/null || ls /work/baselines/torch-venv/bin/python 2>/dev/null); then
+# (LLAMA_CPP=path to a built checkout, default ~/src/llama.cpp as in docs/benchmarks.md, with build/bin/llama-quantize
+# and gguf-py) and numpy (a python3 with it, or YI_TORCH_PYTHON's interpreter).
+LLAMA_CPP=${LLAMA_CPP:-$HOME/src/llama.cpp}
+if [ -x "$LLAMA_CPP/build/bin/llama-quantize" ] && npy=$(pick numpy 2>/dev/null || { [ -n "${YI_TORCH_PYTHON:-}" ] && echo "$YI_TORCH_PYTHON"; }); then
   kq=$(mktemp -d)
   node dist/test/reference/kquant-llamacpp.js make "$kq"
   types="Q4_K_M Q5_K_M Q6_K Q4_0 Q3_K_M Q2_K Q4_1 Q5_0 Q5_1"
