@@ -4,24 +4,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { loadModel } from '../../src/model/load.js';
 import { Runtime } from '../../src/runtime/runtime.js';
+import { useRuntimePair } from './runtimes.js';
 import { repoRoot } from '../paths.js';
 
 const dir = join(repoRoot, 'test', 'fixtures', 'yi-tiny');
 const ref = JSON.parse(readFileSync(join(dir, 'logits.json'), 'utf8')) as { tokens: number[]; logits: number[][] };
 
-let rt1: Runtime;
-let rt2: Runtime;
-before(async () => {
-  rt1 = await Runtime.create({ threads: 1, arenaBytes: 64 << 20 });
-  rt2 = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });
-});
-after(async () => {
-  await rt1.close();
-  await rt2.close();
-});
+const rts = useRuntimePair();
 
 function maxAbsDiff(got: Float32Array, want: number[]): number {
   assert.equal(got.length, want.length);
@@ -31,7 +23,7 @@ function maxAbsDiff(got: Float32Array, want: number[]): number {
 }
 
 test('f32 logits match PyTorch at every position, one token at a time (decode path)', () => {
-  const model = loadModel(rt2, dir, { dtype: 'f32' });
+  const model = loadModel(rts.rt2, dir, { dtype: 'f32' });
   ref.tokens.forEach((tok, i) => {
     const err = maxAbsDiff(model.forward([tok]).toArray(), ref.logits[i]!);
     assert.ok(err < 1e-4, `position ${i}: max abs error ${err}`);
@@ -42,7 +34,7 @@ test('f32 logits match PyTorch at every position, one token at a time (decode pa
 test('batched prefill, chunked prefill and prefill + decode give the same logits', () => {
   const n = ref.tokens.length;
   for (const batch of [n, 4, 1]) {
-    const model = loadModel(rt2, dir, { dtype: 'f32', batch });
+    const model = loadModel(rts.rt2, dir, { dtype: 'f32', batch });
     const err = maxAbsDiff(model.forward(ref.tokens).toArray(), ref.logits[n - 1]!);
     assert.ok(err < 1e-4, `batch ${batch}: max abs error ${err}`);
     model.reset();
@@ -56,8 +48,8 @@ test('batched prefill, chunked prefill and prefill + decode give the same logits
 });
 
 test('1 thread and 2 threads give bit-identical logits', () => {
-  const a = loadModel(rt1, dir, { dtype: 'f32', batch: 8 });
-  const b = loadModel(rt2, dir, { dtype: 'f32', batch: 8 });
+  const a = loadModel(rts.rt1, dir, { dtype: 'f32', batch: 8 });
+  const b = loadModel(rts.rt2, dir, { dtype: 'f32', batch: 8 });
   assert.deepEqual(a.forward(ref.tokens).toArray(), b.forward(ref.tokens).toArray());
   assert.deepEqual(a.forward([3]).toArray(), b.forward([3]).toArray());
   a.dispose();
@@ -69,7 +61,7 @@ test('f16, bf16, q8_0 and q4_0 weights stay close to the f32 reference', () => {
   // Worst-case logit error allowed for each weight precision (the logits are O(1)).
   const bound = { f16: 5e-3, bf16: 5e-2, q8_0: 5e-2, q4_0: 0.3 } as const;
   for (const dtype of ['f16', 'bf16', 'q8_0', 'q4_0'] as const) {
-    const model = loadModel(rt2, dir, { dtype });
+    const model = loadModel(rts.rt2, dir, { dtype });
     const err = maxAbsDiff(model.forward(ref.tokens).toArray(), ref.logits[n - 1]!);
     assert.ok(err < bound[dtype], `${dtype}: max abs error ${err}`);
     model.dispose();
@@ -77,7 +69,7 @@ test('f16, bf16, q8_0 and q4_0 weights stay close to the f32 reference', () => {
 });
 
 test('the context limit and bad token ids are refused with clear errors', () => {
-  const model = loadModel(rt2, dir, { dtype: 'f32', contextLength: 8 });
+  const model = loadModel(rts.rt2, dir, { dtype: 'f32', contextLength: 8 });
   assert.throws(() => model.forward([1, 2, 96]), /token 2 is 96, outside the vocabulary \[0, 96\)/);
   assert.throws(() => model.forward(new Array(9).fill(1)), /9 positions exceed the context length 8/);
   assert.throws(() => model.forward([]), /no tokens/);
@@ -91,7 +83,7 @@ test('a model spread over several arenas (layer by layer) gives the same logits 
     const spread = loadModel(small, dir, { dtype: 'f32', batch: 8 });
     const arenas = new Set([spread.weights.embed, spread.weights.lmHead, ...spread.weights.layers.map((l) => l.wq)].map((t) => t.arena.id));
     assert.ok(arenas.size >= 3, `expected the weights in 3 or more arenas, got ${arenas.size}`);
-    const one = loadModel(rt2, dir, { dtype: 'f32', batch: 8 });
+    const one = loadModel(rts.rt2, dir, { dtype: 'f32', batch: 8 });
     assert.deepEqual(spread.forward(ref.tokens).toArray(), one.forward(ref.tokens).toArray());
     assert.deepEqual(spread.forward([5]).toArray(), one.forward([5]).toArray());
     one.dispose();

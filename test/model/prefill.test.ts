@@ -2,23 +2,14 @@
 // quantization of each GEMM input shared by q/k/v and gate/up, against the decode path token by
 // token, across thread counts.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { preset } from '../../src/model/config.js';
 import { YiModel } from '../../src/model/model.js';
 import { KernelProfile } from '../../src/runtime/profile.js';
-import { Runtime } from '../../src/runtime/runtime.js';
+import { useRuntimePair } from './runtimes.js';
 import { isQuantized } from '../../src/tensor/dtype.js';
 
-let rt1: Runtime;
-let rt2: Runtime;
-before(async () => {
-  rt1 = await Runtime.create({ threads: 1, arenaBytes: 64 << 20 });
-  rt2 = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });
-});
-after(async () => {
-  await rt1.close();
-  await rt2.close();
-});
+const rts = useRuntimePair();
 
 const cfg = preset('tiny'); // GQA 2:1, head dim 16
 const tokens = Array.from({ length: 23 }, (_, i) => (i * 37 + 5) % cfg.vocabSize);
@@ -49,7 +40,7 @@ const BOUND = { f32: 1e-4, q8_0: 5e-2, q4_0: 5e-2 } as const;
 
 test('prefill logits (chunks of 13 and 10 tokens, the second at pos0 = 13) match token-by-token decode', () => {
   for (const type of ['f32', 'q8_0', 'q4_0'] as const) {
-    const model = YiModel.random(rt2, cfg, type, 3, { contextLength: 32, batch: 16 });
+    const model = YiModel.random(rts.rt2, cfg, type, 3, { contextLength: 32, batch: 16 });
     const [pre] = prefillLast(model);
     const dec = decodeAll(model);
     const err = maxAbsDiff(pre!, dec[dec.length - 1]!);
@@ -61,8 +52,8 @@ test('prefill logits (chunks of 13 and 10 tokens, the second at pos0 = 13) match
 
 test('prefill logits are bit-identical on 1 and 2 threads', () => {
   for (const type of ['f32', 'q8_0', 'q4_0'] as const) {
-    const a = YiModel.random(rt1, cfg, type, 4, { contextLength: 32, batch: 16 });
-    const b = YiModel.random(rt2, cfg, type, 4, { contextLength: 32, batch: 16 });
+    const a = YiModel.random(rts.rt1, cfg, type, 4, { contextLength: 32, batch: 16 });
+    const b = YiModel.random(rts.rt2, cfg, type, 4, { contextLength: 32, batch: 16 });
     assert.deepEqual(prefillLast(a), prefillLast(b), type);
     a.dispose();
     b.dispose();
@@ -70,13 +61,13 @@ test('prefill logits are bit-identical on 1 and 2 threads', () => {
 });
 
 test('a prefill chunk quantizes each GEMM input once (q/k/v and gate/up share it) and runs the tiled attention', () => {
-  const model = YiModel.random(rt2, cfg, 'q8_0', 5, { contextLength: 32, batch: 16 });
+  const model = YiModel.random(rts.rt2, cfg, 'q8_0', 5, { contextLength: 32, batch: 16 });
   const profile = new KernelProfile();
-  rt2.profile = profile;
+  rts.rt2.profile = profile;
   try {
     model.forward(tokens.slice(0, 11));
   } finally {
-    rt2.profile = undefined;
+    rts.rt2.profile = undefined;
   }
   const l = model.weights.layers[0]!;
   // Inputs per layer: xb (q, k, v), att (wo), xb (gate, up), swiglu (down) where those are quantized.

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { openSafetensors } from '../../src/formats/safetensors.js';
 import { openWeights } from '../../src/model/source.js';
 import { YiTrainable } from '../../src/model/trainable.js';
 import { Runtime } from '../../src/runtime/runtime.js';
+import { useRuntimePair } from './runtimes.js';
 import { AdamW } from '../../src/train/optimizer.js';
 import { repoRoot } from '../paths.js';
 import { relativeError } from './relative-error.js';
@@ -30,16 +31,7 @@ const T = batch.inputs[0]!.length;
 const inputs = batch.inputs.flat();
 const targets = batch.targets.flat();
 
-let rt1: Runtime;
-let rt2: Runtime;
-before(async () => {
-  rt1 = await Runtime.create({ threads: 1, arenaBytes: 64 << 20 });
-  rt2 = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });
-});
-after(async () => {
-  await rt1.close();
-  await rt2.close();
-});
+const rts = useRuntimePair();
 
 function load(rt: Runtime): YiTrainable {
   const src = openWeights(modelDir);
@@ -62,7 +54,7 @@ function reference(file: string): Map<string, Float32Array> {
 }
 
 test('loss and every parameter gradient match PyTorch within 1e-4 relative', () => {
-  const m = load(rt2);
+  const m = load(rts.rt2);
   const r = m.lossAndGrad(inputs, targets, B, T);
   const count = targets.filter((t) => t !== -1).length;
   assert.equal(r.count, count);
@@ -80,7 +72,7 @@ test('loss and every parameter gradient match PyTorch within 1e-4 relative', () 
 });
 
 test('two clipped AdamW steps land on PyTorch\'s parameters', () => {
-  const m = load(rt2);
+  const m = load(rts.rt2);
   for (const p of m.params) p.decay = true; // the reference decays every tensor (one param group)
   const start = new Map(m.params.map((p) => [p.name, p.value.toArray()]));
   const a = batch.adamw;
@@ -116,9 +108,9 @@ test('two clipped AdamW steps land on PyTorch\'s parameters', () => {
 
 test('activation recomputation and 1 vs 2 threads give bit-identical gradients', () => {
   const runs = [
-    { rt: rt1, recompute: false },
-    { rt: rt2, recompute: false },
-    { rt: rt2, recompute: true },
+    { rt: rts.rt1, recompute: false },
+    { rt: rts.rt2, recompute: false },
+    { rt: rts.rt2, recompute: true },
   ].map(({ rt, recompute }) => {
     const m = load(rt);
     const r = m.lossAndGrad(inputs, targets, B, T, { recompute });
@@ -133,7 +125,7 @@ test('activation recomputation and 1 vs 2 threads give bit-identical gradients',
 });
 
 test('gradients accumulate over micro-batches into the full batch\'s gradient', () => {
-  const m = load(rt2);
+  const m = load(rts.rt2);
   const count = targets.filter((t) => t !== -1).length;
   m.lossAndGrad(inputs, targets, B, T);
   const whole = m.params.map((p) => p.grad.toArray());
@@ -149,7 +141,7 @@ test('gradients accumulate over micro-batches into the full batch\'s gradient', 
 });
 
 test('the validation loss leaves gradients untouched and equals the training loss', () => {
-  const m = load(rt2);
+  const m = load(rts.rt2);
   const a = m.loss(inputs, targets, B, T);
   for (const p of m.params) assert.ok(p.grad.toArray().every((x) => x === 0), `${p.name} gradient changed`);
   const b = m.lossAndGrad(inputs, targets, B, T);
@@ -158,7 +150,7 @@ test('the validation loss leaves gradients untouched and equals the training los
 });
 
 test('bad batches are refused with the offending index', () => {
-  const m = load(rt2);
+  const m = load(rts.rt2);
   assert.throws(() => m.lossAndGrad(inputs, targets, B, T + 1), /exceed maxSeqLen|must hold/);
   const bad = [...inputs];
   bad[5] = 96;

@@ -1,9 +1,9 @@
 // Token embedding lookup: f32/f16/bf16 tables, and q8_0/q4_0 tables (x4 layout) expanded row by row.
 import { isKType, isQuantized } from '../dtype.js';
 import { kEmbedding } from './kquant.js';
-import { expectShape, type Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { quantBytes } from './quant.js';
-import { arenaOf, expectRank, minRowsPerThread, outputTensor } from './util.js';
+import { arenaOf, expectRank, expectTokenIds, minRowsPerThread, outputTensor } from './util.js';
 
 /**
  * out[t] = table[ids[t]] as f32. table: f32|f16|bf16|q8_0|q4_0 [V, H]; ids: i32 [T]; out (optional): f32 [T, H].
@@ -17,15 +17,8 @@ export function embedding(table: Tensor, ids: Tensor, out?: Tensor): Tensor {
   }
   expectRank(op, 'table', table, 2);
   const [v, h] = table.shape as [number, number];
-  expectRank(op, 'ids', ids, 1);
-  const t = ids.shape[0]!;
-  expectShape(op, 'ids', ids, 'i32', [t]);
   const arena = arenaOf(op, { table, ids });
-  const idv = arena.i32.subarray(ids.offset / 4, ids.offset / 4 + t);
-  for (let i = 0; i < t; i++) {
-    const id = idv[i]!;
-    if (id < 0 || id >= v) throw new RangeError(`${op}: token id ${id} (ids[${i}]) is outside the vocabulary [0, ${v})`);
-  }
+  const t = expectTokenIds(op, ids, v, arena);
   const o = outputTensor(op, table, out, 'f32', [t, h], arena);
   if (isQuantized(table.dtype)) {
     table.rt.parallel('dequantize_rows_x4', arena, [table.offset, v, h, quantBytes(table.dtype), ids.offset, o.offset], t, 1, minRowsPerThread(h));

@@ -10,7 +10,7 @@ import type { Runtime } from '../../runtime/runtime.js';
 import { isKType, KTYPES, kRowBytes, type KType } from '../dtype.js';
 import { expectShape, sameArena, Tensor } from '../tensor.js';
 import { gemm } from './matmul.js';
-import { arenaOf, expectRank, minRowsPerThread, outputTensor } from './util.js';
+import { arenaOf, expectRank, expectTokenIds, minRowsPerThread, outputTensor } from './util.js';
 
 /** Bytes of one activation record of B values (actRecordBytes in src/kernels/kquant.ts). */
 export function actRecordBytes(B: number): number {
@@ -144,15 +144,8 @@ export function kDequantizeAt(rt: Runtime, arena: Arena, d: KType, src: number, 
 export function kEmbedding(table: Tensor, ids: Tensor, out?: Tensor): Tensor {
   const op = 'embedding';
   const [d, V, H] = kWeight(op, table);
-  expectRank(op, 'ids', ids, 1);
-  const T = ids.shape[0]!;
-  expectShape(op, 'ids', ids, 'i32', [T]);
   const arena = arenaOf(op, { table, ids });
-  const idv = arena.i32.subarray(ids.offset / 4, ids.offset / 4 + T);
-  for (let i = 0; i < T; i++) {
-    const id = idv[i]!;
-    if (id < 0 || id >= V) throw new RangeError(`${op}: token id ${id} (ids[${i}]) is outside the vocabulary [0, ${V})`);
-  }
+  const T = expectTokenIds(op, ids, V, arena);
   const o = outputTensor(op, table, out, 'f32', [T, H], arena);
   table.rt.parallel('dequantize_rows_k', arena, [table.offset, V, H, KTYPES[d].code, ids.offset, o.offset], T, 1, minRowsPerThread(H));
   return o;

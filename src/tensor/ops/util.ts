@@ -70,3 +70,17 @@ export function expectNoOverlap(
     }
   }
 }
+
+/** Checks `ids` (i32 [T], token ids into a table of `vocab` rows, in `arena`) and returns T; a
+ *  RangeError names the first id outside [0, vocab). */
+export function expectTokenIds(op: string, ids: Tensor, vocab: number, arena: Arena): number {
+  expectRank(op, 'ids', ids, 1);
+  const t = ids.shape[0]!;
+  expectShape(op, 'ids', ids, 'i32', [t]);
+  const idv = arena.i32.subarray(ids.offset / 4, ids.offset / 4 + t);
+  for (let i = 0; i < t; i++) {
+    const id = idv[i]!;
+    if (id < 0 || id >= vocab) throw new RangeError(`${op}: token id ${id} (ids[${i}]) is outside the vocabulary [0, ${vocab})`);
+  }
+  return t;
+}

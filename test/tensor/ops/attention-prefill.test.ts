@@ -5,33 +5,8 @@ import { test } from 'node:test';
 import { Runtime } from '../../../src/runtime/runtime.js';
 import { attention, PREFILL_TILED_MIN_TOKENS, usePrefillTiledAttention, writeKV } from '../../../src/tensor/ops/attention.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
+import { refAttention } from './attention-ref.js';
 import { assertClose, assertSameBits, randomF32, runtime } from './helpers.js';
-
-/** Causal GQA in float64: token t at pos0 + t sees rows 0 ..= pos0 + t; head h reads kv head h / (hq / hkv). */
-function reference(q: Float32Array, k: Float32Array, v: Float32Array, t: number, hq: number, hkv: number, d: number, pos0: number): Float64Array {
-  const out = new Float64Array(t * hq * d);
-  const group = hq / hkv;
-  for (let ti = 0; ti < t; ti++) {
-    for (let h = 0; h < hq; h++) {
-      const g = Math.floor(h / group);
-      const len = pos0 + ti + 1;
-      const p = new Float64Array(len);
-      let m = -Infinity;
-      for (let s = 0; s < len; s++) {
-        let dot = 0;
-        for (let i = 0; i < d; i++) dot += q[(ti * hq + h) * d + i]! * k[(s * hkv + g) * d + i]!;
-        p[s] = dot / Math.sqrt(d);
-        m = Math.max(m, p[s]!);
-      }
-      let sum = 0;
-      for (let s = 0; s < len; s++) sum += p[s] = Math.exp(p[s]! - m);
-      for (let s = 0; s < len; s++) {
-        for (let i = 0; i < d; i++) out[(ti * hq + h) * d + i]! += (p[s]! / sum) * v[(s * hkv + g) * d + i]!;
-      }
-    }
-  }
-  return out;
-}
 
 interface Case {
   t: number;
@@ -114,7 +89,7 @@ test('prefill attention matches float64 (1e-5 of max(|want|, 1)) and the decode 
       const x = inputs(c, 50 * i + amp, amp);
       const got = prefill(rt, c, x);
       const what = `${JSON.stringify(c)} amp ${amp}`;
-      worstRef = Math.max(worstRef, assertClose(got, reference(x.q, x.k, x.v, c.t, c.hq, c.hkv, c.d, c.pos0), 1e-5, 1, `prefill vs float64 ${what}`));
+      worstRef = Math.max(worstRef, assertClose(got, refAttention(x.q, x.k, x.v, c.t, c.hq, c.hkv, c.d, c.pos0), 1e-5, 1, `prefill vs float64 ${what}`));
       const e = assertClose(got, tokenByToken(rt, c, x), amp <= 2 ? 1e-6 : 3e-6, 1, `prefill vs decode ${what}`);
       if (amp <= 2) worstDecode = Math.max(worstDecode, e);
     }
