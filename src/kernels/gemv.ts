@@ -1,11 +1,11 @@
-// Matrix-vector (decode) and quantized matrix-matrix (prompt) products: y[N] = W[N, K] x[K],
+// Matrix-vector products (decode): y[N] = W[N, K] x[K],
 // W row-major like a Hugging Face linear weight.
 //
 // Quantized weights (x4 layout, see quant.ts) are never dequantized: x is quantized once per call
 // to int8 per 32-block (quantize_act, run before the parallel product) and the products are integer
 // SIMD dot products with one f32 scale multiply per block and row. Integer sums are exact, so the
-// baseline SIMD128 and the relaxed-SIMD paths give bit-identical results, and qmatmul matches
-// matvec row by row.
+// baseline SIMD128 and the relaxed-SIMD paths give bit-identical results, and
+// qmatmul (qgemm.ts) matches matvec row by row.
 //
 // Parallel kernels take units = rows split at multiples of 4: each thread owns whole groups of 4
 // rows and every row's reduction order is fixed, so results do not depend on the thread count.
@@ -377,156 +377,6 @@ export function gemv_q8_0_add(w: usize, act: usize, y: usize, N: i32, K: i32, st
 
 export function gemv_q4_0_add(w: usize, act: usize, y: usize, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
   gemvQ(w, act, y, N, K, start, end, scratch, false, true);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Quantized GEMM for M tokens: Y[M, N] = X[M, K] W^T. Each row's block is loaded and decoded once
-// for a tile of 4 tokens (token lanes); the integer sums and the scale product dw * dx are the
-// same as in gemv, so every row of Y is bit-identical to a gemv of that token.
-
-@inline
-function tokenLanesF(a0: usize, a1: usize, a2: usize, a3: usize, off: u32): v128 {
-  let v = f32x4.splat(load<f32>(a0 + off));
-  v = f32x4.replace_lane(v, 1, load<f32>(a1 + off));
-  v = f32x4.replace_lane(v, 2, load<f32>(a2 + off));
-  return f32x4.replace_lane(v, 3, load<f32>(a3 + off));
-}
-
-@inline
-function tokenLanesI(a0: usize, a1: usize, a2: usize, a3: usize, off: u32): v128 {
-  let v = i32x4.splat(load<i32>(a0 + off));
-  v = i32x4.replace_lane(v, 1, load<i32>(a1 + off));
-  v = i32x4.replace_lane(v, 2, load<i32>(a2 + off));
-  return i32x4.replace_lane(v, 3, load<i32>(a3 + off));
-}
-
-@inline
-function dot4(e0: v128, e1: v128, o0: v128, o1: v128, a: usize): v128 {
-  const s0 = i32x4.add(i32x4.dot_i16x8_s(e0, v128.load(a, 96)), i32x4.dot_i16x8_s(o0, v128.load(a, 128)));
-  const s1 = i32x4.add(i32x4.dot_i16x8_s(e1, v128.load(a, 112)), i32x4.dot_i16x8_s(o1, v128.load(a, 144)));
-  return i32x4.add(s0, s1);
-}
-
-@inline
-function dot8R(w0: v128, w1: v128, a: usize, ones: v128): v128 {
-  // as q8dotR, the record's neg not yet added
-  const d0 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.xor(w0, v128.load(a, 64)), v128.load(a, 32));
-  const d1 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.xor(w1, v128.load(a, 80)), v128.load(a, 48));
-  return i32x4.add(i32x4.dot_i16x8_s(d0, ones), i32x4.dot_i16x8_s(d1, ones));
-}
-
-/** One Q8_0 row block against 4 tokens -> [isum t0..t3] (relaxed: the tokens' neg not yet added). */
-@inline
-function q8row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize, ones: v128): v128 {
-  const w0 = v128.load(wq);
-  const w1 = v128.load(wq, 16);
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    return hsum4i(dot8R(w0, w1, a0, ones), dot8R(w0, w1, a1, ones), dot8R(w0, w1, a2, ones), dot8R(w0, w1, a3, ones));
-  } else {
-    const e0 = i16x8.shr_s(i16x8.shl(w0, 8), 8);
-    const o0 = i16x8.shr_s(w0, 8);
-    const e1 = i16x8.shr_s(i16x8.shl(w1, 8), 8);
-    const o1 = i16x8.shr_s(w1, 8);
-    return hsum4i(dot4(e0, e1, o0, o1, a0), dot4(e0, e1, o0, o1, a1), dot4(e0, e1, o0, o1, a2), dot4(e0, e1, o0, o1, a3));
-  }
-}
-
-@inline
-function mul4B(e0: v128, e1: v128, o0: v128, o1: v128, a: usize): v128 {
-  const s0 = i16x8.add(i16x8.mul(e0, v128.load(a, 96)), i16x8.mul(e1, v128.load(a, 112)));
-  const s1 = i16x8.add(i16x8.mul(o0, v128.load(a, 128)), i16x8.mul(o1, v128.load(a, 144)));
-  return i16x8.add(s0, s1);
-}
-
-@inline
-function dotN(lo: v128, hi: v128, a: usize): v128 {
-  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a), lo), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(a, 16), hi));
-}
-
-/** One Q4_0 row block against 4 tokens -> [sum nibble * x for t0..t3] (s8 not yet subtracted). */
-@inline
-function q4row(wq: usize, a0: usize, a1: usize, a2: usize, a3: usize, m: v128, ones: v128): v128 {
-  const v = v128.load(wq);
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const lo = v128.and(v, m);
-    const hi = v128.and(i16x8.shr_u(v, 4), m);
-    return hsum4w(dotN(lo, hi, a0), dotN(lo, hi, a1), dotN(lo, hi, a2), dotN(lo, hi, a3), ones);
-  } else {
-    const e0 = v128.and(v, m);
-    const e1 = v128.and(i16x8.shr_u(v, 4), m);
-    const o0 = v128.and(i16x8.shr_u(v, 8), m);
-    const o1 = i16x8.shr_u(v, 12);
-    return hsum4w(mul4B(e0, e1, o0, o1, a0), mul4B(e0, e1, o0, o1, a1), mul4B(e0, e1, o0, o1, a2), mul4B(e0, e1, o0, o1, a3), ones);
-  }
-}
-
-@inline
-function storeTokens(y: usize, N: i32, row: i32, t0: i32, M: i32, acc: v128): void {
-  if (row >= N) return;
-  const o = y + ((<usize>t0 * <usize>N + <usize>row) << 2);
-  const s = <usize>N << 2;
-  store<f32>(o, f32x4.extract_lane(acc, 0));
-  if (t0 + 1 < M) store<f32>(o + s, f32x4.extract_lane(acc, 1));
-  if (t0 + 2 < M) store<f32>(o + 2 * s, f32x4.extract_lane(acc, 2));
-  if (t0 + 3 < M) store<f32>(o + 3 * s, f32x4.extract_lane(acc, 3));
-}
-
-/** Y[M, N] = X W^T for W q8_0 (qb = 32) or q4_0 (qb = 16) in the x4 layout; act holds M token
- *  records (quantize_act). Units = rows, split at multiples of 4. */
-export function gemm_q(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, qb: i32, start: i32, end: i32, scratch: usize): void {
-  const nb = K >> 5;
-  const gbytes: usize = 8 + 4 * <usize>qb;
-  const tstride = <usize>nb * ACT_BLOCK;
-  writeConsts(scratch);
-  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
-    for (let t0 = 0; t0 < M; t0 += 4) {
-      // A partial tile repeats its last token in the spare lanes (computed, never stored).
-      const a0p = act + <usize>t0 * tstride;
-      const a1p = act + <usize>min(t0 + 1, M - 1) * tstride;
-      const a2p = act + <usize>min(t0 + 2, M - 1) * tstride;
-      const a3p = act + <usize>min(t0 + 3, M - 1) * tstride;
-      let wp = w + <usize>g * <usize>nb * gbytes;
-      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
-      for (let b = 0; b < nb; b++) {
-        const ones = v128.load(scratch, C_ONES);
-        const m = v128.load(scratch, C_NIB);
-        const boff = <usize>b * ACT_BLOCK;
-        const a0 = a0p + boff, a1 = a1p + boff, a2 = a2p + boff, a3 = a3p + boff;
-        const dx = tokenLanesF(a0, a1, a2, a3, 160);
-        const dw = scales4(wp, scratch);
-        let i0: v128, i1: v128, i2: v128, i3: v128;
-        if (qb == 32) {
-          i0 = q8row(wp + 8, a0, a1, a2, a3, ones);
-          i1 = q8row(wp + 40, a0, a1, a2, a3, ones);
-          i2 = q8row(wp + 72, a0, a1, a2, a3, ones);
-          i3 = q8row(wp + 104, a0, a1, a2, a3, ones);
-          if (ASC_FEATURE_RELAXED_SIMD) {
-            const neg = tokenLanesI(a0, a1, a2, a3, 168);
-            i0 = i32x4.add(i0, neg);
-            i1 = i32x4.add(i1, neg);
-            i2 = i32x4.add(i2, neg);
-            i3 = i32x4.add(i3, neg);
-          }
-        } else {
-          const s8 = tokenLanesI(a0, a1, a2, a3, 164);
-          i0 = i32x4.sub(q4row(wp + 8, a0, a1, a2, a3, m, ones), s8);
-          i1 = i32x4.sub(q4row(wp + 24, a0, a1, a2, a3, m, ones), s8);
-          i2 = i32x4.sub(q4row(wp + 40, a0, a1, a2, a3, m, ones), s8);
-          i3 = i32x4.sub(q4row(wp + 56, a0, a1, a2, a3, m, ones), s8);
-        }
-        acc0 = f32x4.add(acc0, f32x4.mul(f32x4.convert_i32x4_s(i0), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 0)))));
-        acc1 = f32x4.add(acc1, f32x4.mul(f32x4.convert_i32x4_s(i1), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 1)))));
-        acc2 = f32x4.add(acc2, f32x4.mul(f32x4.convert_i32x4_s(i2), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 2)))));
-        acc3 = f32x4.add(acc3, f32x4.mul(f32x4.convert_i32x4_s(i3), f32x4.mul(dx, f32x4.splat(f32x4.extract_lane(dw, 3)))));
-        wp += gbytes;
-      }
-      const r0 = g << 2;
-      storeTokens(y, N, r0, t0, M, acc0);
-      storeTokens(y, N, r0 + 1, t0, M, acc1);
-      storeTokens(y, N, r0 + 2, t0, M, acc2);
-      storeTokens(y, N, r0 + 3, t0, M, acc3);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
