@@ -111,3 +111,13 @@ export interface Engine {
    *  Resolves when the loop has stopped and every block is free. */
   close(opts?: { graceful?: boolean }): Promise<void>;
 }
+
+/** Picks one request's next token from its logits; one per request, stateful (its own seeded random
+ *  stream), so a request samples the same tokens alone or batched with others. */
+export interface TokenSampler {
+  /** `logits`: the request's row [V] (may be modified in place, e.g. by penalties);
+   *  `generated`: the tokens it has generated so far. */
+  sample(logits: Float32Array, generated: readonly number[]): TokenEvent;
+}
+
+export type SamplerFactory = (params: SamplingParams) => TokenSampler;
