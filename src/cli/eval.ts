@@ -77,7 +77,6 @@ function registerPerplexity(parent: Command): void {
       let ppl = '-';
       let chunk = '0';
       try {
-        if (!o.json) process.stderr.write(`${o.model}: ${model.config.layers} layers, ${weightTypesLabel(model.weights)} weights, ${rt.threads} threads (${rt.flavor}), loaded in ${loadSeconds.toFixed(1)} s\n`);
         const r = await perplexityOfText(model, tokenizer, text, {
           source: o.file,
           ctx: model.contextLength,
@@ -90,9 +89,11 @@ function registerPerplexity(parent: Command): void {
             if (streamRunning) process.stdout.write(`[${w.index}]${w.ppl.toFixed(4)},`);
           },
           onProgress: (done, total) => {
-            if (!progress) return;
-            if (!started) progress.start(total, 0, { ppl, chunk, speed: '-' });
+            // Said once the text has passed its checks, so that a refusal is the only line.
+            if (!started && !o.json) process.stderr.write(`${o.model}: ${model.config.layers} layers, ${weightTypesLabel(model.weights)} weights, ${rt.threads} threads (${rt.flavor}), loaded in ${loadSeconds.toFixed(1)} s\n`);
+            if (!started) progress?.start(total, 0, { ppl, chunk, speed: '-' });
             started = true;
+            if (!progress) return;
             const s = (performance.now() - t0) / 1000;
             progress.update(done, { ppl, chunk, speed: s > 0 ? (done / s).toFixed(1) : '-' });
           },

@@ -32,8 +32,9 @@ export interface WindowOptions {
  *
  * With `stride`, Hugging Face's sliding window: windows of up to ctx tokens start every `stride`
  * tokens, and each scores only the tokens the previous windows did not (the last `end - prevEnd`);
- * every token but the first is scored exactly once, with at least ctx - stride tokens of context
- * after the first window. No BOS is inserted (the text's own leading BOS, if any, stays at 0).
+ * with a stride below ctx every token but the first is scored exactly once, with at least
+ * ctx - stride tokens of context after the first window (with stride = ctx the windows are disjoint
+ * and, as in the guide's loop, each window's first token goes unscored). No BOS is inserted (the text's own leading BOS, if any, stays at 0).
  * (llama-perplexity's --ppl-stride differs: it scores the last `stride` tokens of each window.)
  */
 export function perplexityWindows(nTokens: number, o: WindowOptions): Window[] {
