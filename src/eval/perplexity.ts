@@ -170,14 +170,25 @@ export function windowTokens(tokens: readonly number[], w: Window, bos: number |
  * tokenizer adds one. `source` names the text in errors.
  */
 export async function perplexityOfText(model: YiModel, tokenizer: Tokenizer, text: string, opts: Omit<PerplexityOptions, 'bos'> & { source?: string } = {}): Promise<PerplexityResult> {
-  const source = opts.source ?? 'the text';
+  const { tokens, bos } = evalTokens(tokenizer, text, { ...opts, ctx: opts.ctx ?? model.contextLength });
+  return perplexity(model, tokens, { ...opts, bos });
+}
+
+/**
+ * The text's tokens as llama-perplexity makes them, and the BOS id its chunks start with (none when
+ * the tokenizer adds no BOS), checked against the windows asked for: an empty or too short text
+ * fails here, naming `source`, before any model work.
+ */
+export function evalTokens(tokenizer: Tokenizer, text: string, o: { ctx: number; stride?: number; chunks?: number; source?: string }): { tokens: number[]; bos: number | undefined } {
+  const source = o.source ?? 'the text';
   if (text.trim().length === 0) throw new EvalError(`${source} is empty: perplexity needs text to score`);
   const tokens = tokenizer.encode(text);
   const bos = tokenizer.spec.addBos && tokenizer.specials.bos >= 0 ? tokenizer.specials.bos : undefined;
   try {
-    return await perplexity(model, tokens, { ...opts, bos });
+    perplexityWindows(tokens.length, { ctx: o.ctx, stride: o.stride, chunks: o.chunks, addBos: bos !== undefined });
   } catch (e) {
     if (e instanceof EvalError) throw new EvalError(`${source}: ${e.message}`);
     throw e;
   }
+  return { tokens, bos };
 }

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { openGGUF } from '../formats/gguf.js';
 import { convertCheckpoint } from '../model/convert.js';
 import { loadModel } from '../model/load.js';
+import { openWeights } from '../model/source.js';
 import type { YiModel } from '../model/model.js';
 import { QUANTIZE_TYPES, quantizeCheckpoint, type QuantizeOptions, type QuantizeType } from '../model/quantize.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { EvalError } from './errors.js';
-import { perplexityOfText, type PerplexityResult } from './perplexity.js';
+import { evalTokens, perplexityOfText, type PerplexityResult } from './perplexity.js';
 
 /** The file types a row can have: unquantized (written by yi convert) or one of yi quantize's. */
 export type TableType = 'f32' | 'f16' | QuantizeType;
@@ -130,7 +131,11 @@ export async function quantTable(model: string, o: QuantTableOptions): Promise<Q
   const rows = [...o.rows].sort((a, b) => Number(b.label === 'f32') - Number(a.label === 'f32'));
   const dir = o.outDir ?? mkdtempSync(join(tmpdir(), 'yi-quant-table-'));
   if (o.outDir) mkdirSync(o.outDir, { recursive: true });
-  const ids = o.tokenizer.encode(o.text.slice(0, 4096));
+  // The text is checked against the context before the first file is written.
+  const src = openWeights(model);
+  const ctx = o.ctx ?? Math.min(src.config.maxPositions, 4096);
+  src.close();
+  const { tokens: ids } = evalTokens(o.tokenizer, o.text, { ctx, stride: o.stride, chunks: o.chunks, source: o.source });
   const lines: QuantTableLine[] = [];
   let f32Ppl: number | undefined;
   try {
@@ -141,11 +146,11 @@ export async function quantTable(model: string, o: QuantTableOptions): Promise<Q
       report('quantize', 0);
       await writeRowFile(model, file, row, o.runtime, (d, t) => report('quantize', d / t));
       report('load', 0);
-      const m = loadModel(o.runtime, file, { contextLength: o.ctx, batch: o.batch, onMessage: () => {} });
+      const m = loadModel(o.runtime, file, { contextLength: ctx, batch: o.batch, onMessage: () => {} });
       try {
         const ppl = await perplexityOfText(m, o.tokenizer, o.text, {
           source: o.source,
-          ctx: o.ctx,
+          ctx,
           stride: o.stride,
           chunks: o.chunks,
           signal: o.signal,

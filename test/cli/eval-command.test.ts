@@ -106,3 +106,13 @@ test('yi eval quant-table measures each type and prints a Markdown table (and JS
   assert.equal(bad.code, 1);
   assert.match(bad.err, /unknown table row 'q9_k'; known rows: f32, f16, q8_0/);
 });
+
+test('yi eval quant-table refuses a text too short for the context before writing any file', () => {
+  const short = join(work, 'short-table.txt');
+  writeFileSync(short, 'the cat sat on the mat');
+  const out = join(work, 'no-table');
+  const r = runYi(['eval', 'quant-table', '-m', model, '-f', short, '--ctx', '32', '--types', 'f32,q8_0', '--out', out]);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /short-table\.txt: the text is \d+ tokens; perplexity with a context of 32 needs at least 64/);
+  assert.ok(!existsSync(join(out, 'f32.gguf')), 'no row was quantized');
+});
