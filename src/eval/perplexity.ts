@@ -132,29 +132,23 @@ export async function perplexity(model: YiModel, tokens: readonly number[], opts
   }
   model.reset();
   const seconds = (performance.now() - t0) / 1000;
-  if (aborted && running.length === 0) {
-    return result(NaN, NaN, NaN);
-  }
-  return result(acc.ppl, acc.error, acc.sum / acc.count);
-
-  function result(ppl: number, error: number, nll: number): PerplexityResult {
-    return {
-      ppl,
-      error,
-      nll,
-      scored: running.length === 0 ? 0 : acc.count,
-      tokens: tokens.length,
-      windows: running.length,
-      totalWindows: windows.length,
-      running,
-      method: opts.stride === undefined ? 'chunks' : 'stride',
-      ctx,
-      ...(opts.stride === undefined ? {} : { stride: opts.stride }),
-      tokensPerSecond: done / Math.max(seconds, 1e-9),
-      seconds,
-      aborted,
-    };
-  }
+  // With no complete window (Ctrl-C during the first), the figures are NaN.
+  return {
+    ppl: acc.ppl,
+    error: acc.count > 0 ? acc.error : NaN,
+    nll: acc.sum / acc.count,
+    scored: acc.count,
+    tokens: tokens.length,
+    windows: running.length,
+    totalWindows: windows.length,
+    running,
+    method: opts.stride === undefined ? 'chunks' : 'stride',
+    ctx,
+    ...(opts.stride === undefined ? {} : { stride: opts.stride }),
+    tokensPerSecond: done / Math.max(seconds, 1e-9),
+    seconds,
+    aborted,
+  };
 }
 
 /** The window's token ids, its first set to `bos` where the window asks for it. */
