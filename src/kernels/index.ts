@@ -22,3 +22,4 @@ export * from './attention-tiled';
 export * from './decode';
 export * from './kquant';
 export * from './kquant-quantize';
+export * from './paged-attention';
