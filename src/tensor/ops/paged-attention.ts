@@ -38,17 +38,22 @@ function checkLayout(op: string, layout: PagedLayout, blocks: number, blockToken
   const tab = tables.offset / 4;
   const seq = seqOf.arena.i32.subarray(seqOf.offset / 4, seqOf.offset / 4 + t);
   const pos = positions.arena.i32.subarray(positions.offset / 4, positions.offset / 4 + t);
+  // The furthest position each table row is read to, then each row's blocks up to it once.
+  const reach = new Int32Array(s).fill(-1);
   let maxLen = 0;
   for (let i = 0; i < t; i++) {
     const r = seq[i]!;
     const p = pos[i]!;
     if (r < 0 || r >= s) throw new RangeError(`${op}: seqOf[${i}] = ${r} is not a row of the ${s} block tables`);
     if (p < 0 || p >= maxBlocks * blockTokens) throw new RangeError(`${op}: positions[${i}] = ${p} is outside the ${maxBlocks} blocks of ${blockTokens} tokens a table row holds`);
-    for (let b = 0; b <= Math.floor(p / blockTokens); b++) {
-      const id = i32[tab + r * maxBlocks + b]!;
-      if (id < 0 || id >= blocks) throw new RangeError(`${op}: tables[${r}][${b}] = ${id} (read by token ${i} at position ${p}) is not a block of the pool's ${blocks}`);
-    }
+    reach[r] = Math.max(reach[r]!, p);
     maxLen = Math.max(maxLen, p + 1);
+  }
+  for (let r = 0; r < s; r++) {
+    for (let b = 0; b <= Math.floor(reach[r]! / blockTokens) && reach[r]! >= 0; b++) {
+      const id = i32[tab + r * maxBlocks + b]!;
+      if (id < 0 || id >= blocks) throw new RangeError(`${op}: tables[${r}][${b}] = ${id} (read up to position ${reach[r]}) is not a block of the pool's ${blocks}`);
+    }
   }
   return { t, maxLen, maxBlocks };
 }

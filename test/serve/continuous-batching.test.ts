@@ -1,0 +1,70 @@
+// Continuous batching is exact: concurrent greedy requests (prompt chunks sharing steps with other
+// requests' decodes, sequences joining and leaving) give token for token what each gives alone
+// through YiModel.forward, the single-sequence path. Also under a KV pool too small for all of them
+// (preemption by recompute).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { preset } from '../../src/model/config.js';
+import { YiModel } from '../../src/model/model.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { createEngine } from '../../src/serve/create-engine.js';
+import { KVPool } from '../../src/serve/kv-pool.js';
+import { collect, generateAlone, greedy, params, prompt } from './helpers.js';
+
+let rt: Runtime;
+before(async () => {
+  rt = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });
+});
+after(async () => {
+  await rt.close();
+});
+
+const cfg = preset('tiny');
+const CTX = 96;
+// Odd prompt lengths, some longer than the step's token budget (chunked prefill), one of one token.
+const PROMPTS = [37, 5, 70, 1, 16, 23, 49, 11].map((n, i) => prompt(n, i + 1, cfg.vocabSize));
+const MAX_TOKENS = [20, 31, 9, 25, 17, 24, 12, 30];
+
+for (const type of ['f32', 'q8_0'] as const) {
+  test(`${type}: 8 concurrent greedy requests give token for token what each gives alone`, async () => {
+    const model = YiModel.random(rt, cfg, type, 7, { contextLength: CTX, batch: 16 });
+    try {
+      const want = PROMPTS.map((p, i) => generateAlone(model, p, MAX_TOKENS[i]!, CTX));
+      const engine = createEngine(model, { sampler: greedy, maxSeqs: 8, maxBatchedTokens: 24, contextLength: CTX });
+      const handles = PROMPTS.map((p, i) => engine.submit({ id: `r${i}`, promptTokens: p, sampling: params(MAX_TOKENS[i]!) }));
+      const got = await Promise.all(handles.map(collect));
+      got.forEach((g, i) => {
+        assert.deepEqual(g.tokens, want[i], `request ${i} (prompt ${PROMPTS[i]!.length} tokens)`);
+        assert.equal(g.finish.reason, 'length');
+        assert.equal(g.finish.promptTokens, PROMPTS[i]!.length);
+        assert.equal(g.finish.completionTokens, MAX_TOKENS[i]);
+      });
+      const st = engine.stats();
+      assert.equal(st.kvBlocksUsed, 0);
+      assert.equal(st.generationTokensTotal, MAX_TOKENS.reduce((a, b) => a + b, 0));
+      await engine.close();
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+test('a KV pool too small for the load preempts by recompute and still completes every request exactly', async () => {
+  const model = YiModel.random(rt, cfg, 'f32', 11, { contextLength: CTX, batch: 16 });
+  try {
+    const want = PROMPTS.map((p, i) => generateAlone(model, p, MAX_TOKENS[i]!, CTX));
+    // 7 blocks of 16 tokens: the longest request alone needs 6 (70 + 9 tokens), all of them need 31.
+    const engine = createEngine(model, { sampler: greedy, maxSeqs: 8, maxBatchedTokens: 32, contextLength: CTX, kvMemory: 7 * 16 * KVPool.bytesPerToken(model), prefixCaching: false });
+    assert.equal(engine.stats().kvBlocksTotal, 7);
+    assert.equal(engine.contextLength, CTX);
+    const got = await Promise.all(PROMPTS.map((p, i) => collect(engine.submit({ id: `r${i}`, promptTokens: p, sampling: params(MAX_TOKENS[i]!) }))));
+    got.forEach((g, i) => assert.deepEqual(g.tokens, want[i], `request ${i}`));
+    const st = engine.stats();
+    assert.ok(st.preemptionsTotal > 0, 'expected preemptions');
+    assert.equal(st.kvBlocksUsed, 0);
+    assert.equal(st.kvBlocksFree, 7);
+    await engine.close();
+  } finally {
+    model.dispose();
+  }
+});
