@@ -2,12 +2,12 @@
 // token) on the yi-174m shape in Q8_0 (random weights, the cached preset GGUF). Aggregate generated
 // tokens/s, and per request the time to first token and the time per output token after it, p50 /
 // p99. The issue's target: aggregate at 8 concurrent >= 4x the single-request figure.
+import { preset } from '../src/model/config.js';
 import { loadModel } from '../src/model/load.js';
 import { Runtime } from '../src/runtime/runtime.js';
-import { createEngine } from '../src/serve/create-engine.js';
+import { createEngine, serveModelOptions } from '../src/serve/create-engine.js';
 import type { LLMEngine } from '../src/serve/engine.js';
 import type { SamplerFactory, SamplingParams } from '../src/serve/engine-api.js';
-import { KVPool } from '../src/serve/kv-pool.js';
 import type { Figure, Reporter } from './harness.js';
 import { presetGGUF } from './preset-gguf.js';
 
@@ -57,24 +57,19 @@ export async function benchServeEngine(rep: Reporter, opts: { quick?: boolean })
   const rt = await Runtime.create({});
   try {
     const { path } = presetGGUF(rt, { preset: 'yi-174m', type: 'q8_0', onWrite: (p) => process.stderr.write(`writing the yi-174m q8_0 model (random weights) to ${p}; later runs reuse it\n`) });
-    // The engine has its own KV pool: the model's single-sequence cache is kept tiny.
-    const model = loadModel(rt, path, { contextLength: 16, batch: 16, onMessage: () => {} });
+    const ctx = promptLen + output + 16;
+    const maxSeqs = Math.max(...levels);
+    const common = { maxSeqs, maxBatchedTokens: 256, contextLength: ctx };
+    // The model's KV cache, the engine's block pool, holds every level's requests at once.
+    const model = loadModel(rt, path, { ...serveModelOptions(preset('yi-174m'), common), onMessage: () => {} });
     try {
       const vocab = model.config.vocabSize;
-      const ctx = promptLen + output + 16;
       const rows: (string | number)[][] = [];
       const figures: Figure[] = [];
       const aggregate = new Map<number, number>();
       for (const conc of levels) {
-        const engine = createEngine(model, {
-          sampler: greedy,
-          maxSeqs: Math.max(16, conc),
-          maxBatchedTokens: 256,
-          contextLength: ctx,
-          kvMemory: Math.max(16, conc) * ctx * KVPool.bytesPerToken(model),
-          // Every prompt differs anyway; the figure is the batching, not the cache.
-          prefixCaching: false,
-        });
+        // Every prompt differs anyway; the figure is the batching, not the cache.
+        const engine = createEngine(model, { ...common, sampler: greedy, prefixCaching: false });
         try {
           await timedRequest(engine, 'warm-up', Array.from({ length: 8 }, (_, i) => 100 + i), 4);
           // A few requests per client at low concurrency, so percentiles have more than one sample.

@@ -4,11 +4,14 @@
 // land in each sequence's blocks and attention reads them through its block table. Shapes: T =
 // tokens in the step, S = sequences, H = hidden, Hq / Hkv = query / kv heads, D = head dim,
 // F = ffn, V = vocab. The layer is YiModel.step's, with per-token positions and paged attention.
+import type { YiConfig } from '../model/config.js';
 import type { YiModel } from '../model/model.js';
 import type { Arena } from '../runtime/arena.js';
 import { naming } from '../runtime/arena.js';
 import { add, swiglu } from '../tensor/ops/activation.js';
+import { QK } from '../tensor/dtype.js';
 import { embedding } from '../tensor/ops/embedding.js';
+import { actBytes } from '../tensor/ops/gemv.js';
 import { linear, linearShared } from '../tensor/ops/linear.js';
 import { rmsnorm } from '../tensor/ops/norm.js';
 import { pagedAttention, pagedWriteKV } from '../tensor/ops/paged-attention.js';
@@ -225,6 +228,23 @@ export class YiBatchRunner implements ModelRunner {
     for (const w of this.workspaces.values()) for (const t of w.all) t.dispose();
     this.workspaces.clear();
     for (const t of [this.input.ids, this.input.x, this.head.x, this.head.xn, this.head.logits]) t.dispose();
-    this.pool.dispose();
+  }
+
+  /**
+   * Bytes the step's buffers may take in one arena (an upper bound: the workspace, the embedding's
+   * and the head's buffers, and the quantized products' activation records), which the model's
+   * loader keeps free next to the layers (ModelOptions.reserveBytes).
+   */
+  static workspaceBytes(c: YiConfig, limits: BatchLimits, blockTokens: number): number {
+    const T = limits.maxTokens;
+    const S = limits.maxSeqs;
+    const buf = (n: number) => Math.ceil((n * 4) / 64) * 64 + 64;
+    const maxBlocks = Math.ceil(limits.contextLength / blockTokens);
+    const ws =
+      3 * buf(T * c.hidden) + 2 * buf(T * c.heads * c.headDim) + 2 * buf(T * c.kvHeads * c.headDim) + 2 * buf(T * c.ffn) +
+      3 * buf(T) + buf(S * maxBlocks) + 2 * buf((limits.contextLength * c.headDim) / 2);
+    const io = buf(T) + buf(T * c.hidden) + 2 * buf(S * c.hidden) + buf(S * c.vocabSize);
+    const acts = actBytes(T, Math.ceil(Math.max(c.hidden, c.ffn, c.heads * c.headDim) / QK) * QK) + 64;
+    return ws + io + acts;
   }
 }

@@ -1,10 +1,12 @@
-// The KV cache's memory: one pool per arena holding the K and V blocks of the layers placed there
-// (a layer's kernels see one wasm memory), sized from a byte budget. Block b of every layer belongs
-// to the same sequence positions, so one block table serves all layers.
+// The KV cache's memory, seen as blocks. The pool is the model's own KV cache memory: each layer's
+// f32 [contextLength, Hkv, D] keys and values sit in the layer's arena (the model's loader places a
+// layer and its cache together), viewed here as [blocks, blockTokens, Hkv, D]. So the layers of one
+// arena form that arena's pool, block b means the same positions in every layer (one block table
+// serves all layers), and the loader's memory checks already count the pool. Its size is chosen when
+// the model is loaded: serveModelOptions turns a byte budget (--kv-memory) into that contextLength.
 import type { YiModel } from '../model/model.js';
-import { naming, OutOfArenaMemory, type Arena } from '../runtime/arena.js';
-import { byteSize } from '../tensor/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { YiConfig } from '../model/config.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { EngineOptionsError } from './engine-options.js';
 
 export interface LayerKV {
@@ -12,67 +14,37 @@ export interface LayerKV {
   v: Tensor;
 }
 
-export class KVPool {
-  /** Per layer, views into its arena's pool. */
-  readonly layers: LayerKV[] = [];
-  private readonly pools: Tensor[] = [];
+/** Bytes of K and V one token takes over all layers (f32 elements). */
+export function kvBytesPerToken(cfg: YiConfig): number {
+  return cfg.layers * 2 * cfg.kvHeads * cfg.headDim * 4;
+}
 
+export class KVPool {
   private constructor(
+    readonly layers: LayerKV[],
     readonly numBlocks: number,
     readonly blockTokens: number,
     /** Bytes of K and V per token over all layers. */
     readonly bytesPerToken: number,
   ) {}
 
-  /** Bytes of K and V one token takes over all layers of the model (f32 elements). */
-  static bytesPerToken(model: YiModel): number {
+  /** The model's KV cache as floor(contextLength / blockTokens) blocks per layer. */
+  static fromModel(model: YiModel, blockTokens: number): KVPool {
     const c = model.config;
-    return c.layers * 2 * c.kvHeads * c.headDim * 4;
-  }
-
-  /** A pool of floor(kvMemory / (blockTokens * bytesPerToken)) blocks, split over the layers' arenas. */
-  static create(model: YiModel, kvMemory: number, blockTokens: number): KVPool {
-    const c = model.config;
-    const perToken = KVPool.bytesPerToken(model);
-    const numBlocks = Math.floor(kvMemory / (blockTokens * perToken));
+    const numBlocks = Math.floor(model.contextLength / blockTokens);
     if (numBlocks < 1) {
-      throw new EngineOptionsError(`--kv-memory ${kvMemory} bytes holds no block: one block of ${blockTokens} tokens takes ${blockTokens * perToken} bytes`);
+      throw new EngineOptionsError(`the model's KV cache holds ${model.contextLength} positions, less than one block of ${blockTokens}: load it with serveModelOptions (a larger contextLength)`);
     }
-    const pool = new KVPool(numBlocks, blockTokens, perToken);
-    const byArena = new Map<Arena, number[]>();
-    model.weights.layers.forEach((l, i) => {
-      const list = byArena.get(l.wq.arena) ?? [];
-      list.push(i);
-      byArena.set(l.wq.arena, list);
-    });
     const shape = [numBlocks, blockTokens, c.kvHeads, c.headDim];
-    try {
-      for (const [arena, layers] of byArena) {
-        const all = naming(`the KV pool of layers ${layers[0]}..${layers[layers.length - 1]} (--kv-memory)`, () =>
-          Tensor.empty(model.rt, 'f32', [layers.length * 2, ...shape], arena),
-        );
-        pool.pools.push(all);
-        layers.forEach((l, j) => {
-          pool.layers[l] = { k: all.slice(2 * j, 1).reshape(shape), v: all.slice(2 * j + 1, 1).reshape(shape) };
-        });
-      }
-    } catch (e) {
-      pool.dispose();
-      if (e instanceof OutOfArenaMemory) {
-        throw new EngineOptionsError(`--kv-memory: ${numBlocks} blocks (${(numBlocks * blockTokens * perToken) / 2 ** 20} MiB) do not fit next to the weights: ${e.message}`);
-      }
-      throw e;
-    }
-    return pool;
+    const layers = model.weights.layers.map((_, l) => {
+      const { k, v } = model.kvCache(l);
+      return { k: k.slice(0, numBlocks * blockTokens).reshape(shape), v: v.slice(0, numBlocks * blockTokens).reshape(shape) };
+    });
+    return new KVPool(layers, numBlocks, blockTokens, kvBytesPerToken(c));
   }
 
   /** Bytes the pool holds. */
   get bytes(): number {
-    return this.pools.reduce((s, p) => s + byteSize('f32', p.shape), 0);
-  }
-
-  dispose(): void {
-    for (const p of this.pools) p.dispose();
-    this.pools.length = 0;
+    return this.numBlocks * this.blockTokens * this.bytesPerToken;
   }
 }

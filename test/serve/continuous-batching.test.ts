@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import { preset } from '../../src/model/config.js';
 import { YiModel } from '../../src/model/model.js';
 import { Runtime } from '../../src/runtime/runtime.js';
-import { createEngine } from '../../src/serve/create-engine.js';
-import { KVPool } from '../../src/serve/kv-pool.js';
+import { createEngine, serveModelOptions } from '../../src/serve/create-engine.js';
+import { kvBytesPerToken } from '../../src/serve/kv-pool.js';
 import { collect, generateAlone, greedy, params, prompt } from './helpers.js';
 
 let rt: Runtime;
@@ -27,10 +27,14 @@ const MAX_TOKENS = [20, 31, 9, 25, 17, 24, 12, 30];
 
 for (const type of ['f32', 'q8_0'] as const) {
   test(`${type}: 8 concurrent greedy requests give token for token what each gives alone`, async () => {
-    const model = YiModel.random(rt, cfg, type, 7, { contextLength: CTX, batch: 16 });
+    const opts = { sampler: greedy, maxSeqs: 8, maxBatchedTokens: 24, contextLength: CTX };
+    // The reference runs first: the engine then uses the same KV cache memory as its block pool.
+    const model = YiModel.random(rt, cfg, type, 7, serveModelOptions(cfg, opts));
     try {
+      assert.equal(model.contextLength, 8 * CTX, 'a pool of maxSeqs full contexts by default');
       const want = PROMPTS.map((p, i) => generateAlone(model, p, MAX_TOKENS[i]!, CTX));
-      const engine = createEngine(model, { sampler: greedy, maxSeqs: 8, maxBatchedTokens: 24, contextLength: CTX });
+      const engine = createEngine(model, opts);
+      assert.equal(engine.stats().kvBlocksTotal, (8 * CTX) / 16);
       const handles = PROMPTS.map((p, i) => engine.submit({ id: `r${i}`, promptTokens: p, sampling: params(MAX_TOKENS[i]!) }));
       const got = await Promise.all(handles.map(collect));
       got.forEach((g, i) => {
@@ -50,11 +54,12 @@ for (const type of ['f32', 'q8_0'] as const) {
 }
 
 test('a KV pool too small for the load preempts by recompute and still completes every request exactly', async () => {
-  const model = YiModel.random(rt, cfg, 'f32', 11, { contextLength: CTX, batch: 16 });
+  // 7 blocks of 16 tokens: the longest request alone needs 6 (70 + 9 tokens), all of them need 31.
+  const opts = { sampler: greedy, maxSeqs: 8, maxBatchedTokens: 32, contextLength: CTX, kvMemory: 7 * 16 * kvBytesPerToken(cfg), prefixCaching: false };
+  const model = YiModel.random(rt, cfg, 'f32', 11, serveModelOptions(cfg, opts));
   try {
     const want = PROMPTS.map((p, i) => generateAlone(model, p, MAX_TOKENS[i]!, CTX));
-    // 7 blocks of 16 tokens: the longest request alone needs 6 (70 + 9 tokens), all of them need 31.
-    const engine = createEngine(model, { sampler: greedy, maxSeqs: 8, maxBatchedTokens: 32, contextLength: CTX, kvMemory: 7 * 16 * KVPool.bytesPerToken(model), prefixCaching: false });
+    const engine = createEngine(model, opts);
     assert.equal(engine.stats().kvBlocksTotal, 7);
     assert.equal(engine.contextLength, CTX);
     const got = await Promise.all(PROMPTS.map((p, i) => collect(engine.submit({ id: `r${i}`, promptTokens: p, sampling: params(MAX_TOKENS[i]!) }))));
