@@ -23,3 +23,4 @@ export * from './decode';
 export * from './kquant';
 export * from './kquant-quantize';
 export * from './paged-attention';
+export * from './paged-attention-i8';

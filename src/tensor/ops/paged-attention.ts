@@ -25,7 +25,7 @@ function poolShape(op: string, name: string, pool: Tensor): [number, number, num
  * Checks the layout against the pool: every token's sequence row exists and every block its
  * positions 0 ..= p reach is a block of the pool. Returns T and the largest position + 1.
  */
-function checkLayout(op: string, layout: PagedLayout, blocks: number, blockTokens: number): { t: number; maxLen: number; maxBlocks: number } {
+export function checkPagedLayout(op: string, layout: PagedLayout, blocks: number, blockTokens: number): { t: number; maxLen: number; maxBlocks: number } {
   const { tables, seqOf, positions } = layout;
   expectDType(op, 'tables', tables, ['i32']);
   expectRank(op, 'tables', tables, 2);
@@ -75,7 +75,7 @@ export function pagedAttention(q: Tensor, kPool: Tensor, vPool: Tensor, layout: 
   expectShape(op, 'vPool', vPool, 'f32', [blocks, blockTokens, hkv, d]);
   if (hkv < 1 || hq % hkv !== 0) throw new RangeError(`${op}: q has ${hq} heads, not a multiple of the pool's ${hkv} kv heads`);
   const arena = arenaOf(op, { q, kPool, vPool, tables: layout.tables, seqOf: layout.seqOf, positions: layout.positions });
-  const { t: tl, maxLen, maxBlocks } = checkLayout(op, layout, blocks, blockTokens);
+  const { t: tl, maxLen, maxBlocks } = checkPagedLayout(op, layout, blocks, blockTokens);
   if (tl !== t) throw new RangeError(`${op}: q has ${t} tokens but seqOf ${tl}`);
   const rt = q.rt;
   if (maxLen * 4 > rt.scratchBytesPerThread) {
