@@ -15,6 +15,7 @@ import { actBytes } from '../tensor/ops/gemv.js';
 import { linear, linearShared } from '../tensor/ops/linear.js';
 import { rmsnorm } from '../tensor/ops/norm.js';
 import { pagedAttention, pagedWriteKV } from '../tensor/ops/paged-attention.js';
+import { pagedAttentionI8, pagedWriteKVI8, type I8PoolShape } from '../tensor/ops/paged-attention-i8.js';
 import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { ModelRunner, StepInput } from './engine.js';
@@ -62,6 +63,8 @@ export class YiBatchRunner implements ModelRunner {
   private readonly head: { x: Tensor; xn: Tensor; logits: Tensor }; // [S, H], [S, H], [S, V] next to the head
   private readonly out: Float32Array; // logits rows handed to the samplers
   private readonly meta: { positions: Int32Array; seqOf: Int32Array; slots: Int32Array; tables: Int32Array };
+  /** The int8 pool's shape (kvType int8), else undefined. */
+  private readonly i8?: I8PoolShape;
 
   constructor(
     private readonly model: YiModel,
@@ -73,6 +76,7 @@ export class YiBatchRunner implements ModelRunner {
     const S = limits.maxSeqs;
     this.vocabSize = c.vocabSize;
     this.maxBlocks = Math.ceil(limits.contextLength / pool.blockTokens);
+    if (pool.kvType === 'int8') this.i8 = { blocks: pool.numBlocks, blockTokens: pool.blockTokens, hkv: c.kvHeads, headDim: c.headDim };
     const made: Tensor[] = [];
     const z = (dtype: 'f32' | 'i32', shape: number[], arena: Arena, what: string): Tensor => {
       const t = naming(`the serving step's ${what} (--max-batched-tokens ${T}, --max-seqs ${S})`, () => Tensor.zeros(rt, dtype, shape, arena));
@@ -190,8 +194,16 @@ export class YiBatchRunner implements ModelRunner {
       applyRope(q, pos, ws.rope);
       applyRope(k, pos, ws.rope);
       // K/V into each token's slot, then every token attends over its own sequence's blocks
-      pagedWriteKV(k, v, kv.k, kv.v, ws.slots.slice(0, T));
-      const att = pagedAttention(q, kv.k, kv.v, { tables: ws.tables.slice(0, S), seqOf: ws.seqOf.slice(0, T), positions: pos }, ws.att.slice(0, T).reshape([T, c.heads, c.headDim]));
+      const layout = { tables: ws.tables.slice(0, S), seqOf: ws.seqOf.slice(0, T), positions: pos };
+      const attOut = ws.att.slice(0, T).reshape([T, c.heads, c.headDim]);
+      let att: Tensor;
+      if (this.i8) {
+        pagedWriteKVI8(k, v, kv.k, kv.v, this.i8, ws.slots.slice(0, T));
+        att = pagedAttentionI8(q, kv.k, kv.v, this.i8, layout, attOut);
+      } else {
+        pagedWriteKV(k, v, kv.k, kv.v, ws.slots.slice(0, T));
+        att = pagedAttention(q, kv.k, kv.v, layout, attOut);
+      }
       // x += att Wo^T                                      [T, H]
       add(x, linear(att.reshape([T, c.heads * c.headDim]), w.wo, ws.proj.slice(0, T)), x);
 

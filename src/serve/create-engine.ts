@@ -8,13 +8,15 @@ import { openWeights } from '../model/source.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { YiBatchRunner, type BatchLimits } from './batch-step.js';
 import { LLMEngine } from './engine.js';
-import { checkInt, ENGINE_DEFAULTS, EngineOptionsError, type EngineOptions } from './engine-options.js';
-import { KVPool, kvBytesPerToken } from './kv-pool.js';
+import { checkInt, ENGINE_DEFAULTS, EngineOptionsError, type EngineOptions, type KVType } from './engine-options.js';
+import { int8CachePositions, KVPool, kvBytesPerToken } from './kv-pool.js';
 
 /** The engine's limits for a config, defaults applied and checked (flags named as the CLI spells them). */
-function resolve(cfg: YiConfig, opts: EngineOptions): { blockTokens: number; contextLength: number; maxSeqs: number; maxBatchedTokens: number; maxWaiting: number } {
-  if ((opts.kvType ?? 'f32') !== 'f32') throw new EngineOptionsError(`--kv-type ${opts.kvType}: only f32 is implemented`);
+function resolve(cfg: YiConfig, opts: EngineOptions): { blockTokens: number; contextLength: number; maxSeqs: number; maxBatchedTokens: number; maxWaiting: number; kvType: KVType } {
+  const kvType = opts.kvType ?? 'f32';
+  if (kvType !== 'f32' && kvType !== 'int8') throw new EngineOptionsError(`--kv-type ${JSON.stringify(kvType)}: expected f32 or int8`);
   return {
+    kvType,
     blockTokens: checkInt('--block-tokens', opts.blockTokens ?? ENGINE_DEFAULTS.blockTokens, 1, 4096),
     contextLength: checkInt('--context-length', opts.contextLength ?? Math.min(cfg.maxPositions, 4096), 2, cfg.maxPositions),
     maxSeqs: checkInt('--max-seqs', opts.maxSeqs ?? ENGINE_DEFAULTS.maxSeqs, 1, 4096),
@@ -30,14 +32,15 @@ function resolve(cfg: YiConfig, opts: EngineOptions): { blockTokens: number; con
  */
 export function serveModelOptions(cfg: YiConfig, opts: Omit<EngineOptions, 'sampler'>): Required<Pick<ModelOptions, 'contextLength' | 'batch' | 'reserveBytes'>> {
   const r = resolve(cfg, { ...opts, sampler: () => ({ sample: () => ({ token: 0 }) }) });
-  const perToken = kvBytesPerToken(cfg);
+  const perToken = kvBytesPerToken(cfg, r.kvType, r.blockTokens);
   const kvMemory = opts.kvMemory ?? Math.max(r.contextLength * perToken, Math.min(r.maxSeqs * r.contextLength * perToken, ENGINE_DEFAULTS.maxKvMemory));
   checkInt('--kv-memory', kvMemory, 1);
   const blocks = Math.floor(kvMemory / (r.blockTokens * perToken));
   if (blocks < 1) throw new EngineOptionsError(`--kv-memory ${kvMemory} bytes holds no block: one block of ${r.blockTokens} tokens takes ${r.blockTokens * perToken} bytes`);
   const limits: BatchLimits = { maxTokens: r.maxBatchedTokens, maxSeqs: r.maxSeqs, contextLength: Math.min(r.contextLength, blocks * r.blockTokens) };
   // The model's own forward (unused by the engine) keeps a small batch.
-  return { contextLength: blocks * r.blockTokens, batch: 16, reserveBytes: YiBatchRunner.workspaceBytes(cfg, limits, r.blockTokens) };
+  const positions = r.kvType === 'int8' ? int8CachePositions(cfg, blocks, r.blockTokens) : blocks * r.blockTokens;
+  return { contextLength: positions, batch: 16, reserveBytes: YiBatchRunner.workspaceBytes(cfg, limits, r.blockTokens) };
 }
 
 /**
@@ -50,7 +53,7 @@ export function serveModelOptions(cfg: YiConfig, opts: Omit<EngineOptions, 'samp
 export function createEngine(model: YiModel, opts: EngineOptions): LLMEngine {
   const cfg = model.config;
   const r = resolve(cfg, opts);
-  const pool = KVPool.fromModel(model, r.blockTokens);
+  const pool = KVPool.fromModel(model, r.blockTokens, r.kvType);
   if (opts.kvMemory !== undefined && pool.bytes + r.blockTokens * pool.bytesPerToken <= opts.kvMemory) {
     throw new EngineOptionsError(`--kv-memory ${opts.kvMemory}: the model's KV cache holds ${pool.bytes} bytes; load the model with serveModelOptions(config, options) to size it`);
   }

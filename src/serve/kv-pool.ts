@@ -4,19 +4,32 @@
 // arena form that arena's pool, block b means the same positions in every layer (one block table
 // serves all layers), and the loader's memory checks already count the pool. Its size is chosen when
 // the model is loaded: serveModelOptions turns a byte budget (--kv-memory) into that contextLength.
+// With int8 K/V (--kv-type int8) the same bytes hold int8 blocks and their scales instead.
 import type { YiModel } from '../model/model.js';
 import type { YiConfig } from '../model/config.js';
+import { i8RegionBlocks } from '../tensor/ops/paged-attention-i8.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { EngineOptionsError } from './engine-options.js';
+import { EngineOptionsError, type KVType } from './engine-options.js';
 
 export interface LayerKV {
-  k: Tensor; // f32 [blocks, blockTokens, Hkv, D]
+  /** f32: [blocks, blockTokens, Hkv, D]; int8: the layer's whole cache tensor, whose bytes hold the
+   *  int8 region (src/tensor/ops/paged-attention-i8.ts). */
+  k: Tensor;
   v: Tensor;
 }
 
-/** Bytes of K and V one token takes over all layers (f32 elements). */
-export function kvBytesPerToken(cfg: YiConfig): number {
-  return cfg.layers * 2 * cfg.kvHeads * cfg.headDim * 4;
+/** Bytes of K and V one token takes over all layers: f32 elements, or int8 ones with one f32 scale
+ *  per block and kv head spread over the block's tokens. */
+export function kvBytesPerToken(cfg: YiConfig, kvType: KVType = 'f32', blockTokens = 16): number {
+  const perHead = kvType === 'int8' ? cfg.headDim + 4 / blockTokens : cfg.headDim * 4;
+  return cfg.layers * 2 * cfg.kvHeads * perHead;
+}
+
+/** Positions of an f32 KV cache [positions, Hkv, D] whose bytes hold `blocks` int8 blocks (with scales). */
+export function int8CachePositions(cfg: YiConfig, blocks: number, blockTokens: number): number {
+  // i8RegionBlocks' count: the blocks with their scales, and 64 bytes for the quants' alignment.
+  const bytes = blocks * (blockTokens * cfg.kvHeads * cfg.headDim + cfg.kvHeads * 4) + 64;
+  return Math.ceil(bytes / (cfg.kvHeads * cfg.headDim * 4));
 }
 
 export class KVPool {
@@ -26,11 +39,19 @@ export class KVPool {
     readonly blockTokens: number,
     /** Bytes of K and V per token over all layers. */
     readonly bytesPerToken: number,
+    readonly kvType: KVType,
   ) {}
 
-  /** The model's KV cache as floor(contextLength / blockTokens) blocks per layer. */
-  static fromModel(model: YiModel, blockTokens: number): KVPool {
+  /** The model's KV cache as blocks: floor(contextLength / blockTokens) f32 ones per layer, or as
+   *  many int8 ones (about 4x) as its bytes hold. */
+  static fromModel(model: YiModel, blockTokens: number, kvType: KVType = 'f32'): KVPool {
     const c = model.config;
+    if (kvType === 'int8') {
+      const layers = model.weights.layers.map((_, l) => model.kvCache(l));
+      const numBlocks = i8RegionBlocks(layers[0]!.k.byteLength, blockTokens, c.kvHeads, c.headDim);
+      if (numBlocks < 1) throw new EngineOptionsError(`the model's KV cache holds ${model.contextLength} positions, less than one int8 block of ${blockTokens}: load it with serveModelOptions`);
+      return new KVPool(layers, numBlocks, blockTokens, kvBytesPerToken(c, 'int8', blockTokens), 'int8');
+    }
     const numBlocks = Math.floor(model.contextLength / blockTokens);
     if (numBlocks < 1) {
       throw new EngineOptionsError(`the model's KV cache holds ${model.contextLength} positions, less than one block of ${blockTokens}: load it with serveModelOptions (a larger contextLength)`);
@@ -40,10 +61,10 @@ export class KVPool {
       const { k, v } = model.kvCache(l);
       return { k: k.slice(0, numBlocks * blockTokens).reshape(shape), v: v.slice(0, numBlocks * blockTokens).reshape(shape) };
     });
-    return new KVPool(layers, numBlocks, blockTokens, kvBytesPerToken(c));
+    return new KVPool(layers, numBlocks, blockTokens, kvBytesPerToken(c), 'f32');
   }
 
-  /** Bytes the pool holds. */
+  /** Bytes the pool's blocks take. */
   get bytes(): number {
     return this.numBlocks * this.blockTokens * this.bytesPerToken;
   }
