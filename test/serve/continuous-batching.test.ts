@@ -126,3 +126,24 @@ test('int8 KV: a quarter of the bytes per token; concurrent requests complete, t
   // Measured: 2.9e-2 with logits up to 2.5 in magnitude (about 1% of the range).
   assert.ok(worst < 5e-2, `max abs logit difference ${worst}`);
 });
+
+test('every weight type runs batched through the same ops: f16, bf16, q4_0 and a k-quant give what each request gives alone', async () => {
+  // Rows of 256 so that q4_k applies (w_o's rows of 64 fall back to f16: a mixed model).
+  const wide = { ...cfg, hidden: 256, ffn: 512 };
+  const prompts = PROMPTS.slice(0, 4).map((p) => p.slice(0, 30));
+  const maxTokens = [8, 11, 6, 9];
+  for (const type of ['f16', 'bf16', 'q4_0', 'q4_k'] as const) {
+    const opts = { sampler: greedy, maxSeqs: 4, maxBatchedTokens: 20, contextLength: 48 };
+    const model = YiModel.random(rt, wide, type, 3, serveModelOptions(wide, opts));
+    try {
+      if (type === 'q4_k') assert.equal(model.weights.layers[0]!.wq.dtype, 'q4_k');
+      const want = prompts.map((p, i) => generateAlone(model, p, maxTokens[i]!, 48));
+      const engine = createEngine(model, opts);
+      const got = await Promise.all(prompts.map((p, i) => collect(engine.submit({ id: `r${i}`, promptTokens: p, sampling: params(maxTokens[i]!) }))));
+      got.forEach((g, i) => assert.deepEqual(g.tokens, want[i], `${type}: request ${i}`));
+      await engine.close();
+    } finally {
+      model.dispose();
+    }
+  }
+});
