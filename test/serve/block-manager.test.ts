@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../../src/tensor/random.js';
 import { LLMEngine, type EngineSettings } from '../../src/serve/engine.js';
-import { collect, greedy, params } from './helpers.js';
+import { collect, greedy, params } from './engine-helpers.js';
 import { fakeGenerate, FakeRunner } from './fake-runner.js';
 
 const VOCAB = 997;

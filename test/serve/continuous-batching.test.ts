@@ -10,7 +10,7 @@ import { Runtime } from '../../src/runtime/runtime.js';
 import { createEngine, serveModelOptions } from '../../src/serve/create-engine.js';
 import { kvBytesPerToken } from '../../src/serve/kv-pool.js';
 import type { SamplingParams, TokenSampler } from '../../src/serve/engine-api.js';
-import { collect, generateAlone, greedy, params, prompt } from './helpers.js';
+import { collect, generateAlone, greedy, params, prompt } from './engine-helpers.js';
 
 let rt: Runtime;
 before(async () => {

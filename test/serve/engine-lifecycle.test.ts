@@ -6,7 +6,7 @@ import { ContextLengthError, EngineClosedError, InvalidRequestError, QueueFullEr
 import { EngineOptionsError } from '../../src/serve/engine-options.js';
 import { LLMEngine, type EngineSettings } from '../../src/serve/engine.js';
 import { fakeGenerate, FakeRunner } from './fake-runner.js';
-import { collect, greedy, params } from './helpers.js';
+import { collect, greedy, params } from './engine-helpers.js';
 
 const VOCAB = 101;
 

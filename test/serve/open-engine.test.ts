@@ -7,7 +7,7 @@ import { Runtime } from '../../src/runtime/runtime.js';
 import { openEngine } from '../../src/serve/create-engine.js';
 import { kvBytesPerToken } from '../../src/serve/kv-pool.js';
 import { repoRoot } from '../paths.js';
-import { collect, greedy, params } from './helpers.js';
+import { collect, greedy, params } from './engine-helpers.js';
 
 test('openEngine loads a model with a KV pool of --kv-memory bytes and serves it', async () => {
   const rt = await Runtime.create({ threads: 2, arenaBytes: 64 << 20 });

@@ -8,7 +8,7 @@ import { Runtime } from '../../src/runtime/runtime.js';
 import { createEngine, serveModelOptions } from '../../src/serve/create-engine.js';
 import { EngineOptionsError } from '../../src/serve/engine-options.js';
 import { kvBytesPerToken } from '../../src/serve/kv-pool.js';
-import { collect, generateAlone, greedy, params, prompt } from './helpers.js';
+import { collect, generateAlone, greedy, params, prompt } from './engine-helpers.js';
 
 let rt: Runtime;
 before(async () => {
@@ -83,4 +83,5 @@ test('the KV budget is chosen at load: serveModelOptions sizes the model cache, 
   }
   assert.throws(() => serveModelOptions(cfg, { ...opts, kvMemory: 100 }), /holds no block/);
   assert.throws(() => serveModelOptions(cfg, { ...opts, maxSeqs: 0 }), /--max-seqs must be an integer from 1/);
+  assert.throws(() => serveModelOptions(cfg, { ...opts, kvType: 'fp8' as 'int8' }), /--kv-type "fp8": expected f32 or int8/);
 });
