@@ -8,7 +8,7 @@ import { pagedAttention } from '../../../src/tensor/ops/paged-attention.js';
 import { i8RegionBytes, pagedAttentionI8, pagedWriteKVI8, type I8PoolShape } from '../../../src/tensor/ops/paged-attention-i8.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { refAttention } from './attention-ref.js';
-import { assertClose, randomF32, rng, runtime } from './helpers.js';
+import { assertClose, assertSameBits, randomF32, rng, runtime, withOneAndTwoThreads } from './helpers.js';
 
 const HQ = 4;
 const SHAPE: I8PoolShape = { blocks: 9, blockTokens: 8, hkv: 2, headDim: 20 };
@@ -90,12 +90,23 @@ test('int8 K/V written through a block table dequantize within 1.5 steps of the 
   }
 });
 
-test('pagedAttentionI8 equals the f32 paged kernel on the dequantized rows (1e-5), and the float64 reference on the originals (2e-2)', async () => {
-  const rt = await runtime(2);
+interface Setup {
+  q: Tensor;
+  kReg: Tensor;
+  vReg: Tensor;
+  deqK: Tensor;
+  deqV: Tensor;
+  layout: { tables: Tensor; seqOf: Tensor; positions: Tensor };
+  seqs: { len: number; t: number }[];
+  originals: { k: Float32Array; v: Float32Array; q: Float32Array }[];
+}
+
+/** Three sequences (a prompt chunk, a decode, a chunk) written into int8 regions through random
+ *  block tables, and the same rows dequantized into an f32 pool. */
+function setup(rt: Runtime): Setup {
   const seqs = [{ len: 29, t: 3 }, { len: 8, t: 1 }, { len: 17, t: 8 }];
-  const holder = Tensor.zeros(rt, 'f32', [Math.ceil(i8RegionBytes(SHAPE) / 4)]);
-  const arena = holder.arena;
-  const kReg = holder;
+  const kReg = Tensor.zeros(rt, 'f32', [Math.ceil(i8RegionBytes(SHAPE) / 4)]);
+  const arena = kReg.arena;
   const vReg = Tensor.zeros(rt, 'f32', [Math.ceil(i8RegionBytes(SHAPE) / 4)], arena);
   const r = rng(7);
   const free = Array.from({ length: SHAPE.blocks }, (_, i) => i).sort(() => r() - 0.5);
@@ -106,7 +117,7 @@ test('pagedAttentionI8 equals the f32 paged kernel on the dequantized rows (1e-5
   const qAll: number[] = [];
   const seqOf: number[] = [];
   const positions: number[] = [];
-  const originals: { k: Float32Array; v: Float32Array; q: Float32Array }[] = [];
+  const originals: Setup['originals'] = [];
   seqs.forEach((s, si) => {
     const tab = free.splice(0, Math.ceil(s.len / SHAPE.blockTokens));
     tabs.push([...tab, ...new Array(maxBlocks - tab.length).fill(0)]);
@@ -128,6 +139,12 @@ test('pagedAttentionI8 equals the f32 paged kernel on the dequantized rows (1e-5
   const T = seqOf.length;
   const q = Tensor.fromF32(rt, qAll, [T, HQ, SHAPE.headDim], arena);
   const layout = { tables: Tensor.fromI32(rt, tabs.flat(), [seqs.length, maxBlocks], arena), seqOf: Tensor.fromI32(rt, seqOf, [T], arena), positions: Tensor.fromI32(rt, positions, [T], arena) };
+  return { q, kReg, vReg, deqK, deqV, layout, seqs, originals };
+}
+
+test('pagedAttentionI8 equals the f32 paged kernel on the dequantized rows (1e-5), and the float64 reference on the originals (2e-2)', async () => {
+  const rt = await runtime(2);
+  const { q, kReg, vReg, deqK, deqV, layout, seqs, originals } = setup(rt);
   const got = pagedAttentionI8(q, kReg, vReg, SHAPE, layout).toArray();
   const onDeq = pagedAttention(q, deqK, deqV, layout).toArray();
   assertClose(got, onDeq, 1e-5, 1, 'int8 kernel vs f32 kernel on dequantized rows');
@@ -138,5 +155,13 @@ test('pagedAttentionI8 equals the f32 paged kernel on the dequantized rows (1e-5
     const err = assertClose(got.subarray(at, at + n), refAttention(o.q, o.k, o.v, s.t, HQ, SHAPE.hkv, SHAPE.headDim, s.len - s.t), 2e-2, 1, `sequence ${si} vs float64 on the f32 rows`);
     console.log(`sequence ${si}: int8 KV error ${err.toExponential(2)} (relative to max(|out|, 1))`);
     at += n;
+  });
+});
+
+test('pagedAttentionI8 gives the same bits on 1 and 2 threads', async () => {
+  await withOneAndTwoThreads((rt1, rt2) => {
+    const a = setup(rt1);
+    const b = setup(rt2);
+    assertSameBits(pagedAttentionI8(a.q, a.kReg, a.vReg, SHAPE, a.layout).toArray(), pagedAttentionI8(b.q, b.kReg, b.vReg, SHAPE, b.layout).toArray(), 'int8 paged attention');
   });
 });
