@@ -10,6 +10,7 @@ import { benchQgemm } from './qgemm.js';
 import { reporter, type Reporter } from './harness.js';
 import { benchTokenize } from './tokenize.js';
 import { benchScorers } from './scorers.js';
+import { benchServeEngine } from './serve-engine.js';
 import { benchTokenizer, benchTokenizerTrain } from './tokenizer.js';
 import { benchTrain } from './train.js';
 import { benchTrainKernels } from './train-kernels.js';
@@ -42,6 +43,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   'data-filters': { title: 'Data cleaning: per-document stages, the Gopher+C4+FineWeb chain, language id', run: benchDataFilters },
   scorers: { title: 'Learned data scorers (perplexity, quality, coherence, safety) on the bundled reference text, one core', run: benchScorers },
   dedup: { title: 'Deduplication and clustering (one core, timed in CPU seconds)', run: benchDedup },
+  'serve-engine': { title: 'Serving engine: concurrent requests, aggregate tokens/s, TTFT and time per output token', run: benchServeEngine },
 };
 
 export const benchNames = Object.keys(benches);

@@ -22,3 +22,5 @@ export * from './attention-tiled';
 export * from './decode';
 export * from './kquant';
 export * from './kquant-quantize';
+export * from './paged-attention';
+export * from './paged-attention-i8';

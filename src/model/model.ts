@@ -22,6 +22,9 @@ export interface ModelOptions {
   contextLength?: number;
   /** Tokens one forward step processes at most (prompt chunks); default 128. */
   batch?: number;
+  /** Bytes kept free in every arena that holds layers, for buffers a caller places next to them
+   *  (the serving engine's step workspace); default 0. */
+  reserveBytes?: number;
 }
 
 /** Buffers of one forward step, one set per arena that holds layers. [T, ...] views are cut per step. */
@@ -62,7 +65,7 @@ export class YiModel {
     readonly rt: Runtime,
     readonly config: YiConfig,
     readonly weights: YiWeights,
-    opts: Required<ModelOptions>,
+    opts: { contextLength: number; batch: number },
   ) {
     this.contextLength = opts.contextLength;
     this.batch = opts.batch;
@@ -88,8 +91,10 @@ export class YiModel {
     const batch = opts.batch ?? 128;
     if (!Number.isInteger(ctx) || ctx < 1) throw new RangeError(`contextLength must be a positive integer, got ${ctx}`);
     if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
+    const reserve = opts.reserveBytes ?? 0;
+    if (!Number.isInteger(reserve) || reserve < 0) throw new RangeError(`reserveBytes must be an integer >= 0, got ${reserve}`);
     const wsBytes = YiModel.workspaceBytes(cfg, ctx, batch);
-    const placer = new ArenaPlacer(rt, wsBytes);
+    const placer = new ArenaPlacer(rt, wsBytes + reserve);
     const kvBytes = 2 * byteSize('f32', [ctx, cfg.kvHeads, cfg.headDim]);
     const typeOf: MatrixTypes = typeof types === 'function' ? types : (_name, [, cols]) => matrixType(types, cols);
     const matrix = (name: string, shape: [number, number], arena: Arena) => {
@@ -170,6 +175,15 @@ export class YiModel {
   /** Positions already in the KV cache. */
   get position(): number {
     return this.tokens.length;
+  }
+
+  /** Layer l's KV cache: keys and values, f32 [contextLength, Hkv, D] in the layer's arena. The
+   *  serving engine uses this memory as its paged block pool, so a model serving an engine must not
+   *  run forward() meanwhile. */
+  kvCache(l: number): { k: Tensor; v: Tensor } {
+    const c = this.caches[l];
+    if (!c) throw new RangeError(`kvCache: layer ${l} is not one of the model's ${this.caches.length}`);
+    return c;
   }
 
   /** Forgets the KV cache (a new sequence). */

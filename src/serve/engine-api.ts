@@ -80,6 +80,15 @@ export class QueueFullError extends Error {
 export class ContextLengthError extends Error {
   override name = 'ContextLengthError';
 }
+/** A request the engine cannot run (empty prompt, a token id outside the vocabulary, maxTokens < 1);
+ *  the HTTP layer validates first, so this names the field for a library caller (400). */
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
+}
+/** submit() after close() began (503 while shutting down). */
+export class EngineClosedError extends Error {
+  override name = 'EngineClosedError';
+}
 
 /** What /metrics and the start-up banner report. */
 export interface EngineStats {

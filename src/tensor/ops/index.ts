@@ -5,6 +5,8 @@
 export { swiglu, add } from './activation.js';
 export { attention, attentionTrain, writeKV } from './attention.js';
 export { attentionBackward, attentionBackwardScratchBytes } from './attention-backward.js';
+export { pagedAttention, pagedWriteKV, type PagedLayout } from './paged-attention.js';
+export { pagedAttentionI8, pagedWriteKVI8, i8RegionBytes, type I8PoolShape } from './paged-attention-i8.js';
 export { swigluBackward } from './activation-backward.js';
 export { convert, toF32Array, type FloatDType } from './convert.js';
 export { embedding } from './embedding.js';
