@@ -13,6 +13,7 @@ import { registerTokenizer } from './tokenizer.js';
 import { registerPretrain } from './pretrain.js';
 import { registerCorpus } from './corpus.js';
 import { registerRecipe } from './recipe.js';
+import { registerServe } from './serve.js';
 
 const program = new Command()
   .name('yi')
@@ -27,6 +28,7 @@ registerQuantize(program);
 registerInfo(program);
 registerGenerate(program);
 registerChat(program);
+registerServe(program);
 registerTokenizer(program);
 registerPretrain(program);
 registerCorpus(program);
