@@ -22,20 +22,30 @@ export interface TinyServer {
   engine: SequentialEngine;
 }
 
+export interface TinyModel {
+  model: () => YiModel;
+  tokenizer: () => Tokenizer;
+  /** Resolves once the model is loaded (a test file's own before() hooks await it). */
+  ready: Promise<void>;
+}
+
 /** Loads the tiny model once for a test file (before/after hooks); `model()` and `tokenizer()` read it in tests. */
-export function useTinyModel(): { model: () => YiModel; tokenizer: () => Tokenizer } {
+export function useTinyModel(): TinyModel {
   let rt: Runtime;
   let model: YiModel;
   const tok = tinyTokenizer();
+  let loaded!: () => void;
+  const ready = new Promise<void>((resolve) => (loaded = resolve));
   before(async () => {
     rt = await Runtime.create({ threads: 1, arenaBytes: 64 << 20 });
     model = loadModel(rt, join(repoRoot, 'test', 'fixtures', 'yi-tiny'), { dtype: 'f32', contextLength: 64, batch: 16 });
+    loaded();
   });
   after(async () => {
     model.dispose();
     await rt.close();
   });
-  return { model: () => model, tokenizer: () => tok };
+  return { model: () => model, tokenizer: () => tok, ready };
 }
 
 /** Blocks the thread for `ms` (a sampler runs synchronously inside the engine's step). */
