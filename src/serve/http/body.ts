@@ -30,6 +30,10 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
       } else chunks.push(c);
     });
     req.on('error', reject);
+    // A client gone before the end of its body: nothing to answer, but nothing may wait forever either.
+    req.on('close', () => {
+      if (!req.complete) reject(badRequest('the client closed the connection before the end of the body'));
+    });
     req.on('end', () => {
       if (over) return reject(tooLarge());
       const text = Buffer.concat(chunks).toString('utf8');

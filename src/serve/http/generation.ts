@@ -52,7 +52,8 @@ export class Choice {
         last = now;
         tokens.push(ev);
         pending.push(ev);
-        const shown = filter.push(decoder.push(ev.token));
+        // A model may have more rows than its tokenizer has pieces (padded vocabularies): such a token has no text.
+        const shown = filter.push(ev.token < this.tokenizer.vocabSize ? decoder.push(ev.token) : '');
         if (shown || filter.stopped) {
           this.listener?.(shown, pending);
           pending = [];

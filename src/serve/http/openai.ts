@@ -104,8 +104,8 @@ function completionPlan(ctx: ApiContext, raw: unknown): Plan {
       if (ids.length === 0) throw badRequest('the prompt is empty', list.length > 1 ? `prompt.${i}` : 'prompt');
       return ids;
     }
-    const bad = x.findIndex((t) => t >= vocab);
-    if (bad >= 0) throw badRequest(`token ${x[bad]} is outside the vocabulary [0, ${vocab})`, list.length > 1 ? `prompt.${i}.${bad}` : `prompt.${bad}`);
+    const bad = x.findIndex((t) => t >= vocab || t >= ctx.tokenizer.vocabSize);
+    if (bad >= 0) throw badRequest(`token ${x[bad]} is outside the vocabulary [0, ${Math.min(vocab, ctx.tokenizer.vocabSize)})`, list.length > 1 ? `prompt.${i}.${bad}` : `prompt.${bad}`);
     return x;
   });
   // OpenAI's default for completions is 16 tokens.
@@ -141,6 +141,7 @@ interface TokenText {
 }
 
 function tokenText(tokenizer: Tokenizer, id: number): TokenText {
+  if (id >= tokenizer.vocabSize) return { token: '', bytes: [] }; // a padded row of the model's vocabulary
   const piece = tokenizer.idToPiece(id);
   const byte = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
   if (byte) {
@@ -205,7 +206,13 @@ export async function handleGeneration(ctx: ApiContext, kind: Kind, raw: unknown
   const usageNull = plan.includeUsage ? { usage: null } : {};
 
   if (!plan.stream) {
-    const results = await Promise.all(choices.map((c) => c.run()));
+    let results: ChoiceResult[];
+    try {
+      results = await Promise.all(choices.map((c) => c.run()));
+    } catch (e) {
+      for (const c of choices) c.handle.cancel();
+      throw e;
+    }
     if (abort.signal.aborted) return;
     const body =
       kind === 'chat'

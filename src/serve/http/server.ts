@@ -142,7 +142,9 @@ export function createServer(o: ServerOptions): YiServer {
     }
   };
 
-  const http = createHttpServer({ requestTimeout: 0 }, (req, res) => void handle(req, res));
+  // Node's defaults bound how long a client may take to send its headers and body (slow clients);
+  // a streamed response may last as long as it needs.
+  const http = createHttpServer((req, res) => void handle(req, res));
   // A malformed request line or header gets a 400, not a dropped connection.
   http.on('clientError', (err, socket) => {
     if (!socket.writable) return socket.destroy();
