@@ -93,3 +93,8 @@ export { brownDocuments, brownGenres } from './data/corpora/brown.js';
 export * from './data/scorers/index.js';
 export * from './data/dedup/index.js';
 export * from './data/cluster/index.js';
+export * from './serve/engine-api.js';
+export { createServer, type ServerOptions, type YiServer } from './serve/http/server.js';
+export { SequentialEngine, type SequentialEngineOptions } from './serve/sequential-engine.js';
+export { createSampler, RequestSampler, SamplingError } from './serve/sampling.js';
+export { StopStringFilter } from './tokenizer/stop-strings.js';
