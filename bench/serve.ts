@@ -4,15 +4,19 @@
 // (prompt 128 token ids, 128 generated, end-of-text ignored) at 1, 4, 8 and 16 concurrent clients, and
 // the figures are aggregate generated tokens/s and TTFT / time per output token p50 and p99. With
 // --llama-server URL the same load goes to that server too (start it on the same GGUF, e.g.
-// `llama-server -m ~/.cache/yi-ts/bench/yi-174m-q8_0-seed1.gguf -np 8 -cb -c 4096`).
+// `llama-server -m ~/.cache/yi-ts/bench/yi-174m-q8_0-seed1-vocab.gguf -np 8 -cb -c 4096`).
 //
-// The preset GGUF has no vocabulary (llama.cpp's "no_vocab"): prompts are token ids, and yi serve gets a
-// synthetic tokenizer with one piece per id (written next to the GGUF) to turn ids into text.
+// The preset GGUF has no vocabulary (llama.cpp's "no_vocab"), and a server needs one to turn ids into
+// text: the bench writes a copy of it with a synthetic vocabulary of one piece per id ("▁t123"),
+// `yi-174m-q8_0-seed1-vocab.gguf` next to it, which both servers load. Prompts are random token ids.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { preset } from '../src/model/config.js';
+import { GGUFTyped, openGGUF, writeGGUF, type ByteStream, type GGUFValue, type GGUFWriteTensor } from '../src/formats/gguf.js';
+import { preset, type YiConfig } from '../src/model/config.js';
+import { ggufTokenizerMetadata } from '../src/model/convert.js';
+import { loadTokenizerSpec } from '../src/tokenizer/load.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { mulberry32 } from '../src/tensor/random.js';
 import { encodeModelProto, ModelType, PieceType, type ModelProtoInit } from '../src/tokenizer/sentencepiece-proto.js';
@@ -42,6 +46,50 @@ export function synthTokenizerProto(vocabSize: number): ModelProtoInit {
     trainerSpec: { modelType: ModelType.BPE, vocabSize, byteFallback: false, unkId: 0, bosId: 1, eosId: 2, padId: -1, bosPiece: '<s>', eosPiece: '</s>', unkPiece: '<unk>' },
     normalizerSpec: { name: 'identity', addDummyPrefix: false, removeExtraWhitespaces: false, escapeWhitespaces: true },
   };
+}
+
+/** `gguf` with the synthetic vocabulary instead of "no_vocab", written once (atomically) beside it. */
+export function withSyntheticVocab(gguf: string, cfg: YiConfig): string {
+  const out = gguf.replace(/\.gguf$/, '-vocab.gguf');
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(gguf).mtimeMs) return out;
+  const tmpDir = mkdtempSync(join(dirname(gguf), '.vocab-'));
+  try {
+    const tokFile = join(tmpDir, 'tokenizer.model');
+    writeFileSync(tokFile, encodeModelProto(synthTokenizerProto(cfg.vocabSize)));
+    const spec = loadTokenizerSpec(tokFile);
+    const src = openGGUF(gguf);
+    const fd = openSync(gguf, 'r');
+    try {
+      const meta = new Map<string, GGUFValue | GGUFTyped>();
+      for (const [k, v] of src.metadata) if (!k.startsWith('tokenizer.')) meta.set(k, new GGUFTyped(src.metadataTypes.get(k)!, v));
+      for (const [k, v] of ggufTokenizerMetadata(spec, cfg, undefined, tokFile)) meta.set(k, v);
+      const tensors: GGUFWriteTensor<ByteStream>[] = src.tensors.map((t) => ({
+        name: t.name,
+        shape: t.shape,
+        type: t.type,
+        data: {
+          byteLength: t.byteLength,
+          write(emit) {
+            const buf = Buffer.allocUnsafe(4 << 20);
+            for (let at = 0; at < t.byteLength; ) {
+              const n = readSync(fd, buf, 0, Math.min(buf.length, t.byteLength - at), t.offset + at);
+              emit(buf.subarray(0, n));
+              at += n;
+            }
+          },
+        },
+      }));
+      const tmp = join(tmpDir, 'model.gguf');
+      writeGGUF(tmp, { metadata: meta, tensors });
+      renameSync(tmp, out);
+    } finally {
+      closeSync(fd);
+      src.close();
+    }
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+  return out;
 }
 
 interface RequestTiming {
@@ -178,15 +226,14 @@ export async function benchServe(rep: Reporter, opts: ServeBenchOptions = {}): P
   } finally {
     await rt.close();
   }
-  const tokFile = join(dirname(gguf), `synthetic-${cfg.vocabSize}.model`);
-  if (!existsSync(tokFile)) writeFileSync(tokFile, encodeModelProto(synthTokenizerProto(cfg.vocabSize)));
+  const served = withSyntheticVocab(gguf, cfg);
 
   const promptTokens = opts.quick ? 32 : 128;
   const outputTokens = opts.quick ? 16 : 128;
   const levels = opts.quick ? [1, 4] : [1, 4, 8, 16];
   const ctx = 512;
   const targets: { name: string; url: string; stop?: () => Promise<void> }[] = [];
-  const yi = await startYiServe(['-m', gguf, '--tokenizer', tokFile, '--ctx', String(ctx), '--name', 'yi-174m-q8_0', '--max-queue', '64']);
+  const yi = await startYiServe(['-m', served, '--ctx', String(ctx), '--name', 'yi-174m-q8_0', '--max-queue', '64']);
   targets.push({ name: 'yi-ts', url: yi.url, stop: () => stopChild(yi.child) });
   if (opts.llamaServer) targets.push({ name: 'llama-server', url: opts.llamaServer.replace(/\/+$/, '') });
 
