@@ -75,6 +75,46 @@ test('top_k keeps the k most likely; top_p the smallest prefix reaching p; min_p
   near(frequencies({ topK: 2, topP: 0.5 }, QUARTER), [0, 0, 0, 1]);
 });
 
+test('top_p over a large vocabulary draws only from the nucleus, in its proportions', () => {
+  // 5000 logits: a peaked head of 40 tokens and a long flat tail, so the nucleus is found without a full sort.
+  const rnd = mulberry32(9);
+  const logits = Array.from({ length: 5000 }, (_, i) => (i % 125 === 0 ? 6 + rnd() * 2 : rnd()));
+  const w = logits.map((l) => Math.exp(l - 8));
+  const Z = w.reduce((a, b) => a + b, 0);
+  const order = w.map((_, i) => i).sort((a, b) => w[b]! - w[a]! || a - b);
+  const nucleus: number[] = [];
+  let acc = 0;
+  for (const i of order) {
+    nucleus.push(i);
+    acc += w[i]! / Z;
+    if (acc >= 0.6) break;
+  }
+  assert.ok(nucleus.length > 5 && nucleus.length < 40, `${nucleus.length} tokens in the nucleus`);
+  const s = createSampler(params({ topP: 0.6, seed: 4 }));
+  const counts = new Map<number, number>();
+  const draws = 4000;
+  const r = row(logits);
+  for (let i = 0; i < draws; i++) {
+    const t = s.sample(r, []).token;
+    counts.set(t, (counts.get(t) ?? 0) + 1);
+  }
+  assert.deepEqual([...counts.keys()].filter((t) => !nucleus.includes(t)), []);
+  const mass = nucleus.reduce((a, i) => a + w[i]!, 0);
+  for (const i of nucleus) assert.ok(Math.abs((counts.get(i) ?? 0) / draws - w[i]! / mass) < 0.03, `token ${i}`);
+  // 3000 equal logits then 2000 lower ones: past the sort limit, cut by a threshold; ties go lowest
+  // id first, so top_p 0.5 keeps about the first half of the equal ones
+  const flat = Array.from({ length: 5000 }, (_, i) => (i < 3000 ? 1 : 0));
+  const fz = 3000 * Math.E + 2000;
+  const fs = createSampler(params({ topP: 0.5, seed: 2 }));
+  const seen = new Set<number>();
+  for (let i = 0; i < 3000; i++) seen.add(fs.sample(row(flat), []).token);
+  const keep = Math.ceil((0.5 * fz) / Math.E);
+  assert.ok([...seen].every((t) => t < keep), `a token past ${keep}: ${Math.max(...seen)}`);
+  assert.ok(seen.size > keep * 0.6, `${seen.size} distinct of ${keep}`);
+  // a flat row: the nucleus is most of it (the whole row sorted; ties: lower ids first)
+  near(frequencies({ topP: 0.7 }, [0, 0, 0, 0]), [1 / 3, 1 / 3, 1 / 3, 0]);
+});
+
 test('the first draw is the seed stream\'s first number against the cumulative softmax', () => {
   for (const seed of [1, 2, 3, 42, 1234567]) {
     const r = mulberry32(seed)();

@@ -14,12 +14,13 @@ export class SseWriter {
   }
 
   send(chunk: unknown): void {
-    if (!this.res.writableEnded) this.res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    // A client that went away: its request is being cancelled; nothing more to write.
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.write(`data: ${JSON.stringify(chunk)}\n\n`);
   }
 
   done(): void {
     if (this.res.writableEnded) return;
-    this.res.write('data: [DONE]\n\n');
+    if (!this.res.destroyed) this.res.write('data: [DONE]\n\n');
     this.res.end();
   }
 }
