@@ -27,6 +27,8 @@ interface Case {
   status?: number;
   /** The field the error must name (OpenAI's `param`), when there is one. */
   param?: string | null;
+  /** What the message must say, when it matters. */
+  message?: RegExp;
 }
 
 const C = '/v1/completions';
@@ -42,7 +44,7 @@ const cases: Case[] = [
   { name: 'trailing garbage after JSON', body: '{"model": "yi-tiny", "prompt": "hi"} x' },
   { name: 'bytes that are not UTF-8 JSON', body: '\u0000\u0001\u0002' },
   // model
-  { name: 'missing model', body: { prompt: 'hi' }, param: 'model' },
+  { name: 'missing model', body: { prompt: 'hi' }, param: 'model', message: /'model' is required/ },
   { name: 'model is a number', body: { ...cmpl, model: 7 }, param: 'model' },
   { name: 'model is empty', body: { ...cmpl, model: '' }, param: 'model' },
   { name: 'unknown model', body: { ...cmpl, model: 'gpt-4' }, status: 404, param: 'model' },
@@ -59,7 +61,8 @@ const cases: Case[] = [
   { name: 'prompt is empty text', body: { ...cmpl, prompt: '' }, param: 'prompt' },
   { name: 'prompt longer than the context', body: { ...cmpl, prompt: 'x'.repeat(80) }, param: 'prompt' },
   // max_tokens
-  { name: 'max_tokens is a string', body: { ...cmpl, max_tokens: '10' }, param: 'max_tokens' },
+  { name: 'max_tokens is a string', body: { ...cmpl, max_tokens: '10' }, param: 'max_tokens', message: /^'max_tokens': .*expected number, received string/ },
+  { name: 'max_tokens past a float (JSON 1e400 is Infinity)', body: '{"model": "yi-tiny", "prompt": "hi", "max_tokens": 1e400}', param: 'max_tokens', message: /^'max_tokens': / },
   { name: 'max_tokens is negative', body: { ...cmpl, max_tokens: -1 }, param: 'max_tokens' },
   { name: 'max_tokens is zero', body: { ...cmpl, max_tokens: 0 }, param: 'max_tokens' },
   { name: 'max_tokens is fractional', body: { ...cmpl, max_tokens: 1.5 }, param: 'max_tokens' },
@@ -99,7 +102,7 @@ const cases: Case[] = [
   { name: 'messages is a string', path: K, body: { ...chat, messages: 'hi' }, param: 'messages' },
   { name: 'message without a role', path: K, body: { ...chat, messages: [{ content: 'hi' }] }, param: 'messages.0.role' },
   { name: 'message with an unknown role', path: K, body: { ...chat, messages: [{ role: 'robot', content: 'hi' }] }, param: 'messages.0.role' },
-  { name: 'message without content', path: K, body: { ...chat, messages: [{ role: 'user' }] }, param: 'messages.0.content' },
+  { name: 'message without content', path: K, body: { ...chat, messages: [{ role: 'user' }] }, param: 'messages.0.content', message: /'messages\.0\.content' is required/ },
   { name: 'message content is a number', path: K, body: { ...chat, messages: [{ role: 'user', content: 5 }] }, param: 'messages.0.content' },
   { name: 'message content is an image', path: K, body: { ...chat, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }, param: 'messages.0.content' },
   { name: 'message with an unknown field', path: K, body: { ...chat, messages: [{ role: 'user', content: 'hi', mood: 'happy' }] }, param: 'messages.0.mood' },
@@ -123,7 +126,8 @@ test(`${cases.length} kinds of malformed requests get a 4xx naming the problem, 
       typeof e?.message === 'string' &&
       e.message.length > 5 &&
       typeof e.type === 'string' &&
-      (c.param === undefined || e.param === c.param);
+      (c.param === undefined || e.param === c.param) &&
+      (c.message === undefined || c.message.test(e.message));
     if (!ok) wrong.push(`${c.name}: status ${r.status}, body ${JSON.stringify(r.json)}`);
   }
   assert.deepEqual(wrong, []);

@@ -61,15 +61,26 @@ export const chatSchema = z.strictObject({
 export type CompletionBody = z.infer<typeof completionSchema>;
 export type ChatBody = z.infer<typeof chatSchema>;
 
-function describe(issue: z.core.$ZodIssue): { param: string | null; message: string } {
+/** The value at `path` in `body`, or undefined when some step is missing. */
+function at(body: unknown, path: readonly PropertyKey[]): unknown {
+  let v = body;
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, k)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+function describe(issue: z.core.$ZodIssue, body: unknown): { param: string | null; message: string } {
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    const at = path.length ? `${path.join('.')}.` : '';
-    return { param: at + keys[0], message: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${at}${k}'`).join(', ')}` };
+    const prefix = path.length ? `${path.join('.')}.` : '';
+    return { param: prefix + keys[0], message: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${prefix}${k}'`).join(', ')}` };
   }
   const param = path.length ? path.join('.') : null;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return { param, message: `'${param}' is required` };
+  // An optional field that is absent raises no issue: an issue at an absent path means a required one.
+  if (param !== null && at(body, issue.path) === undefined) return { param, message: `'${param}' is required` };
   return { param, message: `'${param ?? 'body'}': ${issue.message}` };
 }
 
@@ -78,6 +89,6 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the request body must be a JSON object');
   const r = schema.safeParse(body);
   if (r.success) return r.data;
-  const d = describe(r.error.issues[0]!);
+  const d = describe(r.error.issues[0]!, body);
   throw badRequest(d.message, d.param);
 }
