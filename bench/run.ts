@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --quick] [-- --only gemm,gemv] [-- --torch-python PATH]`: every benchmark, as tables or JSON lines.
+// `npm run bench [-- --json] [-- --quick] [-- --only gemm,gemv] [-- --torch-python PATH] [-- --llama-server URL]`: every benchmark, as tables or JSON lines.
 import { fileURLToPath } from 'node:url';
 import { benchDataPipeline } from './data-pipeline.js';
 import { benchDataFilters } from './data-filters.js';
@@ -11,6 +11,7 @@ import { reporter, type Reporter } from './harness.js';
 import { benchTokenize } from './tokenize.js';
 import { benchScorers } from './scorers.js';
 import { benchServeEngine } from './serve-engine.js';
+import { benchServe } from './serve.js';
 import { benchTokenizer, benchTokenizerTrain } from './tokenizer.js';
 import { benchTrain } from './train.js';
 import { benchTrainKernels } from './train-kernels.js';
@@ -24,10 +25,12 @@ export interface BenchOptions {
   only?: string[];
   /** Python with PyTorch for the training baseline (else YI_TORCH_PYTHON, else python3 on PATH). */
   torchPython?: string;
+  /** An OpenAI-compatible server (llama-server) the serve benchmark also loads. */
+  llamaServer?: string;
   out?: (line: string) => void;
 }
 
-type Bench = (rep: Reporter, opts: { quick?: boolean; torchPython?: string }) => Promise<void>;
+type Bench = (rep: Reporter, opts: { quick?: boolean; torchPython?: string; llamaServer?: string }) => Promise<void>;
 
 const benches: Record<string, { title: string; run: Bench }> = {
   gemm: { title: 'f32 GEMM (prefill and training)', run: benchGemm },
@@ -44,6 +47,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   scorers: { title: 'Learned data scorers (perplexity, quality, coherence, safety) on the bundled reference text, one core', run: benchScorers },
   dedup: { title: 'Deduplication and clustering (one core, timed in CPU seconds)', run: benchDedup },
   'serve-engine': { title: 'Serving engine: concurrent requests, aggregate tokens/s, TTFT and time per output token', run: benchServeEngine },
+  serve: { title: 'yi serve under load (streamed completions on loopback)', run: benchServe },
 };
 
 export const benchNames = Object.keys(benches);
@@ -56,7 +60,7 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<void> {
   }
   for (const n of names) {
     const b = benches[n]!;
-    await b.run(rep, { quick: opts.quick, torchPython: opts.torchPython });
+    await b.run(rep, { quick: opts.quick, torchPython: opts.torchPython, llamaServer: opts.llamaServer });
     rep.flush(b.title);
   }
 }
@@ -65,7 +69,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   const onlyAt = argv.indexOf('--only');
   const torchAt = argv.indexOf('--torch-python');
+  const llamaAt = argv.indexOf('--llama-server');
   await runBenchmarks({
+    llamaServer: llamaAt >= 0 ? argv[llamaAt + 1] : undefined,
     torchPython: torchAt >= 0 ? argv[torchAt + 1] : undefined,
     json: argv.includes('--json'),
     quick: argv.includes('--quick'),

@@ -78,7 +78,7 @@ step('the kernels (AssemblyScript -> build/*.wasm)', listInputs(root, ['src/kern
   return true;
 });
 
-const tsInputs = listInputs(root, ['src', 'test', 'bench'], ['.ts'], ['src/kernels']);
+const tsInputs = listInputs(root, ['src', 'test', 'test-browser', 'bench'], ['.ts'], ['src/kernels']);
 const dist = join(root, 'dist');
 const tsOutputs = tsInputs.filter((f) => !f.endsWith('.d.ts')).map((f) => join(dist, f.replace(/\.ts$/, '.js')));
 step('TypeScript (tsc -> dist/)', [...tsInputs, 'tsconfig.json'], dist, tsOutputs, () => {

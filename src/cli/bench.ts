@@ -26,6 +26,7 @@ interface BenchCli {
   rounds: string;
   interleave?: string;
   cache?: string;
+  llamaServer?: string;
 }
 
 function intList(name: string, v: string, min: number): number[] {
@@ -52,6 +53,7 @@ export function registerBench(program: Command): void {
     .option('--llama-bench <path>', "run llama.cpp's llama-bench on the same GGUF in the same run and print ours / llama.cpp")
     .option('--rounds <n>', 'with --llama-bench: rounds of (ours, llama-bench) per thread count', '2')
     .option('--interleave <how>', 'with --llama-bench: case (ours then llama-bench per case) or round (all ours, then llama-bench); default: case unless the model is large')
+    .option('--llama-server <url>', 'with --only serve: send the same load to this running llama-server')
     .option('--cache <dir>', 'with --llama-bench and --preset: folder of the preset GGUF files (default ~/.cache/yi-ts/bench)')
     .option('--strict', 'refuse a --model with tensors the model does not read (default: warn)')
     .option('--check', 'scan the --model weights for NaN and infinite values while loading')
@@ -59,7 +61,7 @@ export function registerBench(program: Command): void {
       if (!o.model && !o.preset) {
         if (o.llamaBench) throw new ModelOptionError('--llama-bench needs --model FILE.gguf or --preset NAME');
         if (!o.json) console.log(`kernels: ${loadKernelModule().flavor}`);
-        await runBenchmarks({ json: o.json, quick: o.quick, only: o.only?.split(',').filter(Boolean) });
+        await runBenchmarks({ json: o.json, quick: o.quick, only: o.only?.split(',').filter(Boolean), llamaServer: o.llamaServer });
         return;
       }
       if (o.model && o.preset) throw new ModelOptionError('give --model or --preset, not both');

@@ -8,7 +8,8 @@ import { readTokenizerConfig } from '../formats/hf-config.js';
 import { openGGUF } from '../formats/gguf.js';
 import { loadModel } from '../model/load.js';
 import { openWeights } from '../model/source.js';
-import type { YiModel } from '../model/model.js';
+import type { YiConfig } from '../model/config.js';
+import type { ModelOptions, YiModel } from '../model/model.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { DType } from '../tensor/dtype.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
@@ -105,9 +106,24 @@ export function checkModelArgs(o: Pick<ModelCliOptions, 'model' | 'ctx'>): numbe
   return ctx;
 }
 
-export async function loadForCli(o: ModelCliOptions, extra: { batch?: number; quiet?: boolean } = {}): Promise<LoadedModel> {
-  const contextLength = checkModelArgs(o);
-  const batch = intOption('batch', o.batch, 1) ?? extra.batch;
+export interface LoadForCliExtra {
+  batch?: number;
+  quiet?: boolean;
+  /** Sizes the model's buffers from its config and --ctx instead (yi serve: the KV block pool). */
+  size?: (config: YiConfig, ctx: number | undefined) => ModelOptions;
+}
+
+export async function loadForCli(o: ModelCliOptions, extra: LoadForCliExtra = {}): Promise<LoadedModel> {
+  const ctx = checkModelArgs(o);
+  let sizes: ModelOptions = { contextLength: ctx, batch: intOption('batch', o.batch, 1) ?? extra.batch };
+  if (extra.size) {
+    const src = openWeights(o.model);
+    try {
+      sizes = extra.size(src.config, ctx);
+    } finally {
+      src.close();
+    }
+  }
   const rt = await Runtime.create({ threads: intOption('threads', o.threads, 1) });
   const t0 = performance.now();
   const tokenizer = Tokenizer.load(o.tokenizer ?? o.model);
@@ -115,8 +131,7 @@ export async function loadForCli(o: ModelCliOptions, extra: { batch?: number; qu
   let started = false;
   const model = loadModel(rt, o.model, {
     dtype: parseType(o.type),
-    contextLength,
-    batch,
+    ...sizes,
     onMessage: (m, level) => {
       if (level === 'warning' || !extra.quiet) process.stderr.write(`warning: ${m}\n`);
     },

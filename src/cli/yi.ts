@@ -14,6 +14,7 @@ import { registerTokenizer } from './tokenizer.js';
 import { registerPretrain } from './pretrain.js';
 import { registerCorpus } from './corpus.js';
 import { registerRecipe } from './recipe.js';
+import { registerServe } from './serve.js';
 
 const program = new Command()
   .name('yi')
@@ -29,6 +30,7 @@ registerEval(program);
 registerInfo(program);
 registerGenerate(program);
 registerChat(program);
+registerServe(program);
 registerTokenizer(program);
 registerPretrain(program);
 registerCorpus(program);

@@ -6,6 +6,7 @@
 // `yi chat` and `yi generate`) be seen, even during a prompt of thousands of tokens.
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { YiModel } from './model.js';
+import { StopStringFilter } from '../tokenizer/stop-strings.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
 
 export interface GenerateOptions extends SamplerOptions {
@@ -39,20 +40,6 @@ export interface GenerateResult {
   generateSeconds: number;
 }
 
-/** Longest suffix of `text` that is a proper prefix of one of `stops` (text held back while streaming). */
-function heldBack(text: string, stops: readonly string[]): number {
-  let hold = 0;
-  for (const s of stops) {
-    for (let k = Math.min(s.length - 1, text.length); k > hold; k--) {
-      if (text.endsWith(s.slice(0, k))) {
-        hold = k;
-        break;
-      }
-    }
-  }
-  return hold;
-}
-
 export function generate(model: YiModel, tokenizer: Tokenizer, prompt: string | readonly number[], opts: GenerateOptions = {}): GenerateResult {
   const steps = generationSteps(model, tokenizer, prompt, opts);
   for (;;) {
@@ -75,7 +62,6 @@ export async function generateAsync(model: YiModel, tokenizer: Tokenizer, prompt
 function* generationSteps(model: YiModel, tokenizer: Tokenizer, prompt: string | readonly number[], opts: GenerateOptions): Generator<void, GenerateResult> {
   const maxTokens = opts.maxTokens ?? 256;
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`generate: maxTokens must be an integer >= 0, got ${maxTokens}`);
-  const stops = (opts.stop ?? []).filter((s) => s.length > 0);
   const stopTokens = new Set(opts.stopTokens ?? tokenizer.endOfGenerationIds);
   const ids = typeof prompt === 'string' ? tokenizer.encode(prompt, { addBos: opts.addBos, parseSpecial: true }) : [...prompt];
   if (ids.length === 0) throw new RangeError('generate: the prompt has no tokens');
@@ -108,8 +94,7 @@ function* generationSteps(model: YiModel, tokenizer: Tokenizer, prompt: string |
 
   const out: number[] = [];
   const decoder = tokenizer.createStreamDecoder();
-  let text = '';
-  let emitted = 0;
+  const stops = new StopStringFilter(opts.stop);
   let finishReason: GenerateResult['finishReason'] = 'length';
   const history = [...ids];
   while (out.length < maxTokens) {
@@ -124,17 +109,11 @@ function* generationSteps(model: YiModel, tokenizer: Tokenizer, prompt: string |
     }
     out.push(next);
     history.push(next);
-    text += decoder.push(next);
-    const hit = stops.map((s) => text.indexOf(s, Math.max(0, emitted - s.length))).filter((i) => i >= 0);
-    if (hit.length) {
-      text = text.slice(0, Math.min(...hit));
+    const shown = stops.push(decoder.push(next));
+    if (shown) opts.onText?.(shown);
+    if (stops.stopped) {
       finishReason = 'stop';
       break;
-    }
-    const safe = text.length - heldBack(text, stops);
-    if (safe > emitted) {
-      opts.onText?.(text.slice(emitted, safe));
-      emitted = safe;
     }
     if (out.length >= maxTokens) break;
     if (model.position >= model.contextLength) {
@@ -144,8 +123,10 @@ function* generationSteps(model: YiModel, tokenizer: Tokenizer, prompt: string |
     logits = model.forward([next]);
     yield;
   }
-  if (finishReason !== 'stop') text += decoder.flush();
-  if (text.length > emitted) opts.onText?.(text.slice(emitted));
+  // Bytes of an unfinished character before a stop token are dropped, not shown as U+FFFD.
+  const rest = stops.finish(finishReason === 'stop' ? '' : decoder.flush());
+  if (rest) opts.onText?.(rest);
+  const text = stops.text;
   const t2 = performance.now();
   return {
     text,

@@ -104,8 +104,12 @@ export class LLMEngine implements Engine {
     if (prompt.length + 1 > this.contextLength) {
       throw new ContextLengthError(`request ${req.id}: the prompt has ${prompt.length} tokens; with one generated token that exceeds the context length of ${this.contextLength}`);
     }
-    if (this.scheduler.waiting.length >= this.settings.maxWaiting) {
-      throw new QueueFullError(`request ${req.id}: ${this.scheduler.waiting.length} requests are already waiting (the queue holds ${this.settings.maxWaiting})`);
+    // Requests that the next step will admit to free running slots are not waiting for one: only
+    // those beyond the slots count against the queue (so --max-queue 0 still serves --max-seqs at once).
+    const freeSlots = Math.max(0, this.settings.maxSeqs - this.scheduler.running.length);
+    const queued = Math.max(0, this.scheduler.waiting.length - freeSlots);
+    if (queued >= this.settings.maxWaiting && this.scheduler.waiting.length >= freeSlots) {
+      throw new QueueFullError(`request ${req.id}: the queue is full: all ${this.settings.maxSeqs} slots are taken and ${queued} requests wait (--max-queue ${this.settings.maxWaiting})`);
     }
     const sampler = this.settings.sampler(req.sampling);
     let resolve!: (f: FinishInfo) => void;

@@ -19,15 +19,19 @@ function make(over: Partial<EngineSettings> = {}): { engine: LLMEngine; runner: 
 const P = Array.from({ length: 10 }, (_, i) => 5 + i);
 
 test('submit refuses a prompt that does not fit the context, a full queue, and malformed requests, by type', async () => {
-  const { engine } = make({ maxWaiting: 2 });
+  const { engine } = make({ maxSeqs: 1, maxWaiting: 1 });
   assert.throws(() => engine.submit({ id: 'x', promptTokens: new Array(64).fill(3), sampling: params(1) }), ContextLengthError);
   assert.throws(() => engine.submit({ id: 'x', promptTokens: [], sampling: params(1) }), InvalidRequestError);
   assert.throws(() => engine.submit({ id: 'x', promptTokens: [3, VOCAB], sampling: params(1) }), /promptTokens\[1\] = 101/);
   assert.throws(() => engine.submit({ id: 'x', promptTokens: [3], sampling: params(0) }), /maxTokens must be an integer >= 1/);
   // 63 prompt tokens + 1 generated fit exactly.
   const ok = engine.submit({ id: 'a', promptTokens: new Array(63).fill(3), sampling: params(5) });
+  // One slot (a's, to be admitted at the next step) and one place in the queue (b's).
   engine.submit({ id: 'b', promptTokens: P, sampling: params(1) });
-  assert.throws(() => engine.submit({ id: 'c', promptTokens: P, sampling: params(1) }), QueueFullError);
+  assert.throws(
+    () => engine.submit({ id: 'c', promptTokens: P, sampling: params(1) }),
+    (e: unknown) => e instanceof QueueFullError && /the queue is full: all 1 slots are taken and 1 requests wait \(--max-queue 1\)/.test(e.message),
+  );
   const f = await ok.done;
   assert.equal(f.reason, 'length');
   assert.equal(f.completionTokens, 1, 'the context ends the answer');
