@@ -206,10 +206,10 @@ export function qmatmulShared(x: Tensor, ws: readonly Tensor[], outs: readonly T
 const FEW_TOKENS_Q4 = 4;
 
 /** Up to this many tokens qmatmul runs Q8_0 as a multi-token GEMV (qgemm_batch_q8_0): the packed
- *  tile's dots cost as much per token as gemv's (both bound by the int8 multiplies), and the
- *  multi-token GEMV reads its activations from cache once per row group, which pays until about
- *  64 tokens (src/kernels/README.md). */
-const BATCH_TOKENS_Q8 = 64;
+ *  tile's dots cost as much per token as gemv's (both bound by the int8 multiplies) and its packing
+ *  is saved; each row group re-reads all tokens' activations from cache, even with the tile from
+ *  about 32 to 64 tokens (src/kernels/README.md). */
+const BATCH_TOKENS_Q8 = 32;
 
 /** Tokens per activation tile of qgemm (NT_MAX in src/kernels/qgemm.ts). */
 const TILE = 6;
