@@ -450,33 +450,22 @@ function q4R(p: usize, xl: v128, xh: v128, m: v128): v128 {
 const C_HI8: u32 = 112; // 0xff00 i16 lanes
 const C_NIB16: u32 = 128; // 0x000f i16 lanes
 
-/** gemv's integer sum of one x4 group block at wp against the record at ap: [isum r0..r3]. */
+/** gemv's Q4_0 integer sum of one x4 group block at wp against the record at ap: [isum r0..r3]. */
 @inline
-function groupDot(wp: usize, ap: usize, c: usize, q4: bool): v128 {
+function groupDotQ4(wp: usize, ap: usize, c: usize): v128 {
   const ones = v128.load(c, C_ONES);
-  if (q4) {
-    let s: v128;
-    if (ASC_FEATURE_RELAXED_SIMD) {
-      const m = v128.load(c, C_NIB);
-      const xl = v128.load(ap);
-      const xh = v128.load(ap, 16);
-      s = hsum4w(q4R(wp + 8, xl, xh, m), q4R(wp + 24, xl, xh, m), q4R(wp + 40, xl, xh, m), q4R(wp + 56, xl, xh, m), ones);
-    } else {
-      const m = v128.load(c, C_NIB16);
-      const xe0 = v128.load(ap, 96), xe1 = v128.load(ap, 112), xo0 = v128.load(ap, 128), xo1 = v128.load(ap, 144);
-      s = hsum4w(q4B(wp + 8, xe0, xe1, xo0, xo1, m), q4B(wp + 24, xe0, xe1, xo0, xo1, m), q4B(wp + 40, xe0, xe1, xo0, xo1, m), q4B(wp + 56, xe0, xe1, xo0, xo1, m), ones);
-    }
-    return i32x4.sub(s, v128.load32_splat(ap, 164));
-  }
+  let s: v128;
   if (ASC_FEATURE_RELAXED_SIMD) {
-    const a0 = v128.load(ap, 32), a1 = v128.load(ap, 48), s0 = v128.load(ap, 64), s1 = v128.load(ap, 80);
-    const s = hsum4i(q8dotR(wp + 8, a0, a1, s0, s1, ones), q8dotR(wp + 40, a0, a1, s0, s1, ones), q8dotR(wp + 72, a0, a1, s0, s1, ones), q8dotR(wp + 104, a0, a1, s0, s1, ones));
-    return i32x4.add(s, v128.load32_splat(ap, 168));
+    const m = v128.load(c, C_NIB);
+    const xl = v128.load(ap);
+    const xh = v128.load(ap, 16);
+    s = hsum4w(q4R(wp + 8, xl, xh, m), q4R(wp + 24, xl, xh, m), q4R(wp + 40, xl, xh, m), q4R(wp + 56, xl, xh, m), ones);
+  } else {
+    const m = v128.load(c, C_NIB16);
+    const xe0 = v128.load(ap, 96), xe1 = v128.load(ap, 112), xo0 = v128.load(ap, 128), xo1 = v128.load(ap, 144);
+    s = hsum4w(q4B(wp + 8, xe0, xe1, xo0, xo1, m), q4B(wp + 24, xe0, xe1, xo0, xo1, m), q4B(wp + 40, xe0, xe1, xo0, xo1, m), q4B(wp + 56, xe0, xe1, xo0, xo1, m), ones);
   }
-  const hi8 = v128.load(c, C_HI8);
-  const xe0 = v128.load(ap, 96), xe1 = v128.load(ap, 112), xo0 = v128.load(ap, 128), xo1 = v128.load(ap, 144);
-  const s = hsum4i(q8dotB(wp + 8, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 40, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 72, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 104, xe0, xe1, xo0, xo1, hi8));
-  return i32x4.shr_s(s, 8);
+  return i32x4.sub(s, v128.load32_splat(ap, 164));
 }
 
 @inline
@@ -491,18 +480,18 @@ function storeRow4(o: usize, row0: i32, N: i32, acc: v128): void {
 }
 
 @inline
-function fewTokens(w: usize, act: usize, y: usize, N: i32, nb: i32, g: i32, c: usize, q4: bool, NT: i32): void {
-  const gbytes: usize = q4 ? 72 : 136;
+function fewTokens(w: usize, act: usize, y: usize, N: i32, nb: i32, g: i32, c: usize, NT: i32): void {
+  const gbytes: usize = 72;
   const tstride = <usize>nb * ACT_BLOCK;
   let wp = w + <usize>g * <usize>nb * gbytes;
   let ap = act;
   let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const dw = scales4(wp, c);
-    f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap, c, q4)), f32x4.mul(dw, v128.load32_splat(ap, 160))));
-    if (NT > 1) f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap + tstride, c, q4)), f32x4.mul(dw, v128.load32_splat(ap + tstride, 160))));
-    if (NT > 2) f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap + 2 * tstride, c, q4)), f32x4.mul(dw, v128.load32_splat(ap + 2 * tstride, 160))));
-    if (NT > 3) f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap + 3 * tstride, c, q4)), f32x4.mul(dw, v128.load32_splat(ap + 3 * tstride, 160))));
+    f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(groupDotQ4(wp, ap, c)), f32x4.mul(dw, v128.load32_splat(ap, 160))));
+    if (NT > 1) f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(groupDotQ4(wp, ap + tstride, c)), f32x4.mul(dw, v128.load32_splat(ap + tstride, 160))));
+    if (NT > 2) f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(groupDotQ4(wp, ap + 2 * tstride, c)), f32x4.mul(dw, v128.load32_splat(ap + 2 * tstride, 160))));
+    if (NT > 3) f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(groupDotQ4(wp, ap + 3 * tstride, c)), f32x4.mul(dw, v128.load32_splat(ap + 3 * tstride, 160))));
     wp += gbytes;
     ap += ACT_BLOCK;
   }
@@ -516,10 +505,9 @@ function fewTokens(w: usize, act: usize, y: usize, N: i32, nb: i32, g: i32, c: u
 }
 
 @inline
-function few(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize, q4: bool): void {
+function fewQ4(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
   const nb = K >> 5;
   writeConsts(scratch);
-  v128.store(scratch, i16x8.splat(<i16>0xff00), C_HI8);
   v128.store(scratch, i16x8.splat(0x000f), C_NIB16);
   const tstride = <usize>nb * ACT_BLOCK;
   for (let g = start; g < end; g++) {
@@ -527,10 +515,10 @@ function few(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32,
       const a = act + <usize>t * tstride;
       const yt = y + ((<usize>t * <usize>N) << 2);
       const nt = min(4, M - t);
-      if (nt == 4) fewTokens(w, a, yt, N, nb, g, scratch, q4, 4);
-      else if (nt == 3) fewTokens(w, a, yt, N, nb, g, scratch, q4, 3);
-      else if (nt == 2) fewTokens(w, a, yt, N, nb, g, scratch, q4, 2);
-      else fewTokens(w, a, yt, N, nb, g, scratch, q4, 1);
+      if (nt == 4) fewTokens(w, a, yt, N, nb, g, scratch, 4);
+      else if (nt == 3) fewTokens(w, a, yt, N, nb, g, scratch, 3);
+      else if (nt == 2) fewTokens(w, a, yt, N, nb, g, scratch, 2);
+      else fewTokens(w, a, yt, N, nb, g, scratch, 1);
     }
   }
 }
@@ -538,7 +526,7 @@ function few(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32,
 /** Y[M, N] = X W^T for few tokens, W Q4_0 (x4): act holds quantize_act records of the M tokens;
  *  units [start, end) are row groups of 4. */
 export function qgemm_few_q4_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
-  few(w, act, y, M, N, K, start, end, scratch, true);
+  fewQ4(w, act, y, M, N, K, start, end, scratch);
 }
 
 // ---------------------------------------------------------------------------------------------
