@@ -18,6 +18,8 @@
 // Parallel units: unit u = s * NG + g is row group g (4 rows) for the tokens of split s
 // (NG = ceil(N / 4) groups; `ts` splits of ceil(M / ts) tokens). Each output is computed by one unit
 // with a fixed order, so any chunking gives the same bits.
+//
+// Batched decode (a few tokens) reads the weights in place instead: the last two sections.
 import { roundAway } from './simd';
 
 // Activation records, in tiles of NT_MAX tokens: tile i holds tokens 6i..6i+5, block after block
