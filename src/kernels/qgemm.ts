@@ -18,6 +18,8 @@
 // Parallel units: unit u = s * NG + g is row group g (4 rows) for the tokens of split s
 // (NG = ceil(N / 4) groups; `ts` splits of ceil(M / ts) tokens). Each output is computed by one unit
 // with a fixed order, so any chunking gives the same bits.
+//
+// Batched decode (a few tokens) reads the weights in place instead: the last two sections.
 import { roundAway } from './simd';
 
 // Activation records, in tiles of NT_MAX tokens: tile i holds tokens 6i..6i+5, block after block
@@ -391,10 +393,11 @@ export function qgemm_q4_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i3
 }
 
 // ---------------------------------------------------------------------------------------------
-// Few tokens (batched decode): packing a panel does not pay off below about 6 tokens. This path
-// reads the x4 weights in place with gemv's per-row integer dots on quantize_act's 176-byte records
-// (gemv.ts), decoding each block's scales once for all tokens and keeping the group's weights in
-// L1 while the tokens reuse them. Same integer sums and f32 steps as gemv: the same bits.
+// Few tokens (batched decode), Q4_0: packing a panel does not pay off below about 4 tokens. This
+// path reads the x4 weights in place with gemv's per-row integer dots on quantize_act's 176-byte
+// records (gemv.ts), decoding each block's scales once for all tokens and keeping the group's
+// weights in L1 while the tokens reuse them, up to 4 tokens' sums in registers. Same integer sums
+// and f32 steps as gemv: the same bits.
 
 const ACT_BLOCK: usize = 176; // quantize_act's record (gemv.ts)
 
@@ -449,33 +452,22 @@ function q4R(p: usize, xl: v128, xh: v128, m: v128): v128 {
 const C_HI8: u32 = 112; // 0xff00 i16 lanes
 const C_NIB16: u32 = 128; // 0x000f i16 lanes
 
-/** gemv's integer sum of one x4 group block at wp against the record at ap: [isum r0..r3]. */
+/** gemv's Q4_0 integer sum of one x4 group block at wp against the record at ap: [isum r0..r3]. */
 @inline
-function groupDot(wp: usize, ap: usize, c: usize, q4: bool): v128 {
+function groupDotQ4(wp: usize, ap: usize, c: usize): v128 {
   const ones = v128.load(c, C_ONES);
-  if (q4) {
-    let s: v128;
-    if (ASC_FEATURE_RELAXED_SIMD) {
-      const m = v128.load(c, C_NIB);
-      const xl = v128.load(ap);
-      const xh = v128.load(ap, 16);
-      s = hsum4w(q4R(wp + 8, xl, xh, m), q4R(wp + 24, xl, xh, m), q4R(wp + 40, xl, xh, m), q4R(wp + 56, xl, xh, m), ones);
-    } else {
-      const m = v128.load(c, C_NIB16);
-      const xe0 = v128.load(ap, 96), xe1 = v128.load(ap, 112), xo0 = v128.load(ap, 128), xo1 = v128.load(ap, 144);
-      s = hsum4w(q4B(wp + 8, xe0, xe1, xo0, xo1, m), q4B(wp + 24, xe0, xe1, xo0, xo1, m), q4B(wp + 40, xe0, xe1, xo0, xo1, m), q4B(wp + 56, xe0, xe1, xo0, xo1, m), ones);
-    }
-    return i32x4.sub(s, v128.load32_splat(ap, 164));
-  }
+  let s: v128;
   if (ASC_FEATURE_RELAXED_SIMD) {
-    const a0 = v128.load(ap, 32), a1 = v128.load(ap, 48), s0 = v128.load(ap, 64), s1 = v128.load(ap, 80);
-    const s = hsum4i(q8dotR(wp + 8, a0, a1, s0, s1, ones), q8dotR(wp + 40, a0, a1, s0, s1, ones), q8dotR(wp + 72, a0, a1, s0, s1, ones), q8dotR(wp + 104, a0, a1, s0, s1, ones));
-    return i32x4.add(s, v128.load32_splat(ap, 168));
+    const m = v128.load(c, C_NIB);
+    const xl = v128.load(ap);
+    const xh = v128.load(ap, 16);
+    s = hsum4w(q4R(wp + 8, xl, xh, m), q4R(wp + 24, xl, xh, m), q4R(wp + 40, xl, xh, m), q4R(wp + 56, xl, xh, m), ones);
+  } else {
+    const m = v128.load(c, C_NIB16);
+    const xe0 = v128.load(ap, 96), xe1 = v128.load(ap, 112), xo0 = v128.load(ap, 128), xo1 = v128.load(ap, 144);
+    s = hsum4w(q4B(wp + 8, xe0, xe1, xo0, xo1, m), q4B(wp + 24, xe0, xe1, xo0, xo1, m), q4B(wp + 40, xe0, xe1, xo0, xo1, m), q4B(wp + 56, xe0, xe1, xo0, xo1, m), ones);
   }
-  const hi8 = v128.load(c, C_HI8);
-  const xe0 = v128.load(ap, 96), xe1 = v128.load(ap, 112), xo0 = v128.load(ap, 128), xo1 = v128.load(ap, 144);
-  const s = hsum4i(q8dotB(wp + 8, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 40, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 72, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 104, xe0, xe1, xo0, xo1, hi8));
-  return i32x4.shr_s(s, 8);
+  return i32x4.sub(s, v128.load32_splat(ap, 164));
 }
 
 @inline
@@ -490,18 +482,18 @@ function storeRow4(o: usize, row0: i32, N: i32, acc: v128): void {
 }
 
 @inline
-function fewTokens(w: usize, act: usize, y: usize, N: i32, nb: i32, g: i32, c: usize, q4: bool, NT: i32): void {
-  const gbytes: usize = q4 ? 72 : 136;
+function fewTokens(w: usize, act: usize, y: usize, N: i32, nb: i32, g: i32, c: usize, NT: i32): void {
+  const gbytes: usize = 72;
   const tstride = <usize>nb * ACT_BLOCK;
   let wp = w + <usize>g * <usize>nb * gbytes;
   let ap = act;
   let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const dw = scales4(wp, c);
-    f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap, c, q4)), f32x4.mul(dw, v128.load32_splat(ap, 160))));
-    if (NT > 1) f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap + tstride, c, q4)), f32x4.mul(dw, v128.load32_splat(ap + tstride, 160))));
-    if (NT > 2) f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap + 2 * tstride, c, q4)), f32x4.mul(dw, v128.load32_splat(ap + 2 * tstride, 160))));
-    if (NT > 3) f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(groupDot(wp, ap + 3 * tstride, c, q4)), f32x4.mul(dw, v128.load32_splat(ap + 3 * tstride, 160))));
+    f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(groupDotQ4(wp, ap, c)), f32x4.mul(dw, v128.load32_splat(ap, 160))));
+    if (NT > 1) f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(groupDotQ4(wp, ap + tstride, c)), f32x4.mul(dw, v128.load32_splat(ap + tstride, 160))));
+    if (NT > 2) f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(groupDotQ4(wp, ap + 2 * tstride, c)), f32x4.mul(dw, v128.load32_splat(ap + 2 * tstride, 160))));
+    if (NT > 3) f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(groupDotQ4(wp, ap + 3 * tstride, c)), f32x4.mul(dw, v128.load32_splat(ap + 3 * tstride, 160))));
     wp += gbytes;
     ap += ACT_BLOCK;
   }
@@ -515,10 +507,9 @@ function fewTokens(w: usize, act: usize, y: usize, N: i32, nb: i32, g: i32, c: u
 }
 
 @inline
-function few(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize, q4: bool): void {
+function fewQ4(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
   const nb = K >> 5;
   writeConsts(scratch);
-  v128.store(scratch, i16x8.splat(<i16>0xff00), C_HI8);
   v128.store(scratch, i16x8.splat(0x000f), C_NIB16);
   const tstride = <usize>nb * ACT_BLOCK;
   for (let g = start; g < end; g++) {
@@ -526,21 +517,108 @@ function few(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32,
       const a = act + <usize>t * tstride;
       const yt = y + ((<usize>t * <usize>N) << 2);
       const nt = min(4, M - t);
-      if (nt == 4) fewTokens(w, a, yt, N, nb, g, scratch, q4, 4);
-      else if (nt == 3) fewTokens(w, a, yt, N, nb, g, scratch, q4, 3);
-      else if (nt == 2) fewTokens(w, a, yt, N, nb, g, scratch, q4, 2);
-      else fewTokens(w, a, yt, N, nb, g, scratch, q4, 1);
+      if (nt == 4) fewTokens(w, a, yt, N, nb, g, scratch, 4);
+      else if (nt == 3) fewTokens(w, a, yt, N, nb, g, scratch, 3);
+      else if (nt == 2) fewTokens(w, a, yt, N, nb, g, scratch, 2);
+      else fewTokens(w, a, yt, N, nb, g, scratch, 1);
     }
   }
 }
 
-/** Y[M, N] = X W^T for few tokens, W Q8_0 (x4): act holds quantize_act records of the M tokens;
+/** Y[M, N] = X W^T for few tokens, W Q4_0 (x4): act holds quantize_act records of the M tokens;
  *  units [start, end) are row groups of 4. */
-export function qgemm_few_q8_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
-  few(w, act, y, M, N, K, start, end, scratch, false);
+export function qgemm_few_q4_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  fewQ4(w, act, y, M, N, K, start, end, scratch);
 }
 
-/** As qgemm_few_q8_0 for Q4_0. */
-export function qgemm_few_q4_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
-  few(w, act, y, M, N, K, start, end, scratch, true);
+// ---------------------------------------------------------------------------------------------
+// Batched decode, Q8_0 (one token per sequence of a serving step, up to a few dozen): a multi-token
+// GEMV. Each 4-row group's blocks are read once from the x4 layout in place and dotted with every
+// token's activations before the next block, so the weights stream from memory once per step. Q8_0's
+// int8 dot is bound by its multiplies (a relaxed dot and a widening dot per 16 products, whatever
+// the tiling, on wasm's 128-bit SIMD without VNNI), so a token costs gemv's dots on its own operands:
+// packing (qgemm_q8_0) costs more than it saves up to about 64 tokens. quantize_act's records are
+// first copied, block-major (the M tokens of block b side by side), into the thread's scratch with
+// only the bytes this build reads (64 operand bytes, d and neg): one short sequential read per block
+// that stays in cache while the weights pass. The sums live in scratch (16 bytes per token). gemv's
+// integer sums and f32 steps, block after block: row m of Y has matvec(W, x[m])'s bits.
+
+// Thread scratch: constants, the per-token sums, the compact records.
+const BATCH_HEAD: usize = 256;
+// Compact record of (block, token): relaxed |q| and sgn(q) (record bytes 32..95), SIMD128 permuted
+// int16 q (96..159); f32 d at 64, i32 neg (168) at 68.
+const CR: usize = 80;
+const CR_OFF: usize = ASC_FEATURE_RELAXED_SIMD ? 32 : 96;
+
+/** Scratch bytes qgemm_batch_q8_0 needs per thread for M tokens of K inputs. */
+export function qgemm_batch_scratch_bytes(M: i32, K: i32): i32 {
+  return <i32>(BATCH_HEAD + (<usize>M << 4) + <usize>(K >> 5) * <usize>M * CR);
+}
+
+@inline
+function compactBatch(act: usize, M: i32, nb: i32, xs: usize): void {
+  const ts = <usize>M * CR;
+  for (let t = 0; t < M; t++) {
+    let ap = act + <usize>t * <usize>nb * ACT_BLOCK;
+    let xp = xs + <usize>t * CR;
+    for (let b = 0; b < nb; b++) {
+      v128.store(xp, v128.load(ap + CR_OFF));
+      v128.store(xp, v128.load(ap + CR_OFF, 16), 16);
+      v128.store(xp, v128.load(ap + CR_OFF, 32), 32);
+      v128.store(xp, v128.load(ap + CR_OFF, 48), 48);
+      store<u32>(xp, load<u32>(ap, 160), 64);
+      store<u32>(xp, load<u32>(ap, 168), 68);
+      ap += ACT_BLOCK;
+      xp += ts;
+    }
+  }
+}
+
+/** gemv's Q8_0 integer sums of one x4 group block at wp against a compact record at xp. */
+@inline
+function q8GroupDot(wp: usize, xp: usize, c: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const ones = v128.load(c, C_ONES);
+    const a0 = v128.load(xp), a1 = v128.load(xp, 16), s0 = v128.load(xp, 32), s1 = v128.load(xp, 48);
+    const s = hsum4i(q8dotR(wp + 8, a0, a1, s0, s1, ones), q8dotR(wp + 40, a0, a1, s0, s1, ones), q8dotR(wp + 72, a0, a1, s0, s1, ones), q8dotR(wp + 104, a0, a1, s0, s1, ones));
+    return i32x4.add(s, v128.load32_splat(xp, 68));
+  }
+  const hi8 = v128.load(c, C_HI8);
+  const xe0 = v128.load(xp), xe1 = v128.load(xp, 16), xo0 = v128.load(xp, 32), xo1 = v128.load(xp, 48);
+  const s = hsum4i(q8dotB(wp + 8, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 40, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 72, xe0, xe1, xo0, xo1, hi8), q8dotB(wp + 104, xe0, xe1, xo0, xo1, hi8));
+  return i32x4.shr_s(s, 8);
+}
+
+/** Y[M, N] = X W^T for W Q8_0 (x4), M tokens of a batched decode step: act holds quantize_act
+ *  records of the M tokens; units [start, end) are row groups of 4; qgemm_batch_scratch_bytes(M, K)
+ *  of scratch. */
+export function qgemm_batch_q8_0(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 5;
+  writeConsts(scratch);
+  v128.store(scratch, i16x8.splat(<i16>0xff00), C_HI8);
+  const accs = scratch + BATCH_HEAD;
+  const ae = accs + (<usize>M << 4);
+  const xs = ae;
+  compactBatch(act, M, nb, xs);
+  const ys = <usize>N << 2;
+  for (let g = start; g < end; g++) {
+    for (let a = accs; a < ae; a += 16) v128.store(a, f32x4.splat(0));
+    let wp = w + <usize>g * <usize>nb * 136;
+    let xp = xs;
+    for (let b = 0; b < nb; b++) {
+      const dw = scales4(wp, scratch);
+      for (let a = accs; a < ae; a += 16) {
+        const s = q8GroupDot(wp, xp, scratch);
+        v128.store(a, f32x4.add(v128.load(a), f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(dw, v128.load32_splat(xp, 64)))));
+        xp += CR;
+      }
+      wp += 136;
+    }
+    const r0 = g << 2;
+    let o = y + (<usize>r0 << 2);
+    for (let a = accs; a < ae; a += 16) {
+      storeRow4(o, r0, N, v128.load(a));
+      o += ys;
+    }
+  }
 }

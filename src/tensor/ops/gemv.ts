@@ -175,14 +175,16 @@ export function qmatmulShared(x: Tensor, ws: readonly Tensor[], outs: readonly T
   const w0 = ws[0]!;
   const rt = w0.rt;
   const dtype = w0.dtype as 'q8_0' | 'q4_0';
-  if (M <= FEW_TOKENS[dtype]) {
+  const q8Batch = dtype === 'q8_0' && M <= BATCH_TOKENS_Q8 && rt.call('qgemm_batch_scratch_bytes', arena, M, K) <= rt.scratchBytesPerThread;
+  if (q8Batch || (dtype === 'q4_0' && M <= FEW_TOKENS_Q4)) {
     // Batched decode: gemv's dots on quantize_act records, each weight block read once for all tokens.
     const act = actScratch(w0, actBytes(M, K));
     rt.parallel('quantize_act', arena, [x.offset, act, K], M, 1, 8);
     const minUnits = Math.max(1, Math.ceil(MIN_MACS_PER_THREAD / (QROWS * M * K)));
+    const kernel = q8Batch ? 'qgemm_batch_q8_0' : 'qgemm_few_q4_0';
     for (const [i, w] of ws.entries()) {
       const N = w.shape[0]!;
-      if (N > 0) rt.parallel(`qgemm_few_${dtype}`, arena, [w.offset, act, outs[i]!.offset, M, N, K], Math.ceil(N / QROWS), 1, minUnits);
+      if (N > 0) rt.parallel(kernel, arena, [w.offset, act, outs[i]!.offset, M, N, K], Math.ceil(N / QROWS), 1, minUnits);
     }
     return;
   }
@@ -199,8 +201,15 @@ export function qmatmulShared(x: Tensor, ws: readonly Tensor[], outs: readonly T
   }
 }
 
-/** Up to this many tokens qmatmul reads the weights in place (qgemm_few_*); above, it packs them. */
-const FEW_TOKENS = { q8_0: 4, q4_0: 4 } as const;
+/** Up to this many tokens qmatmul reads Q4_0 weights in place (qgemm_few_q4_0); above, it packs
+ *  them (qgemm_q4_0's register tile costs half of gemv's dots per token, packing about two tokens'). */
+const FEW_TOKENS_Q4 = 4;
+
+/** Up to this many tokens qmatmul runs Q8_0 as a multi-token GEMV (qgemm_batch_q8_0): the packed
+ *  tile's dots cost as much per token as gemv's (both bound by the int8 multiplies) and its packing
+ *  is saved; each row group re-reads all tokens' activations from cache, even with the tile from
+ *  about 32 to 64 tokens (src/kernels/README.md). */
+const BATCH_TOKENS_Q8 = 32;
 
 /** Tokens per activation tile of qgemm (NT_MAX in src/kernels/qgemm.ts). */
 const TILE = 6;

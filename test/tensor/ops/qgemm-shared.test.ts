@@ -21,11 +21,11 @@ function weights(rt: Awaited<ReturnType<typeof runtime>>, types: readonly ('q8_0
   });
 }
 
-test('qmatmulShared quantizes x once and gives each product the bits of qmatmul (packed and few-token paths)', async () => {
+test('qmatmulShared quantizes x once and gives each product the bits of qmatmul (batched-decode and packed paths)', async () => {
   for (const threads of [1, 2]) {
     const rt = await runtime(threads);
     for (const dtype of ['q8_0', 'q4_0'] as const) {
-      for (const M of [3, 13]) {
+      for (const M of [3, 13, 40]) {
         const ws = weights(rt, [dtype, dtype, dtype], 10 * M);
         const x = Tensor.fromF32(rt, randomF32(M * K, M, -3, 3), [M, K]);
         const outs = ws.map((w) => Tensor.zeros(rt, 'f32', [M, w.shape[0]!]));
@@ -36,8 +36,13 @@ test('qmatmulShared quantizes x once and gives each product the bits of qmatmul 
         } finally {
           rt.profile = undefined;
         }
-        const quantizer = M > 4 ? 'qgemm_quantize' : 'quantize_act';
+        // Batched decode (Q4_0 up to 4 tokens, Q8_0 up to 32) quantizes to gemv's records and runs
+        // one kernel call per weight.
+        const batched = M <= (dtype === 'q8_0' ? 32 : 4);
+        const quantizer = batched ? 'quantize_act' : 'qgemm_quantize';
         assert.equal(profile.rows.get(quantizer)?.calls, 1, `${dtype} M ${M}: ${quantizer} calls`);
+        const kernel = batched ? (dtype === 'q8_0' ? 'qgemm_batch_q8_0' : 'qgemm_few_q4_0') : `qgemm_${dtype}`;
+        assert.equal(profile.rows.get(kernel)?.calls, 3, `${dtype} M ${M}: ${kernel} calls`);
         ws.forEach((w, i) => assertSameBits(outs[i]!.toArray(), qmatmul(x, w).toArray(), `${dtype} M ${M} product ${i} (${threads} threads)`));
       }
     }

@@ -113,8 +113,9 @@ after(async () => {
   for (const r of runtimes) await r.close();
 });
 
-// M <= 4 take the few-token path, M >= 5 the packed one; 5, 7 and 13 leave
-// partial 6-token tiles; N = 37 leaves a partial row group.
+// Q4_0: M <= 4 take the few-token path, M >= 5 the packed one (5, 7 and 13 leave partial 6-token
+// tiles); Q8_0: M <= 32 the multi-token GEMV, M = 70 the packed one; N = 37 leaves a partial row
+// group.
 const cases: [number, number, number][] = [
   [1, 37, 32],
   [2, 37, 32],
@@ -123,6 +124,7 @@ const cases: [number, number, number][] = [
   [7, 3, 32],
   [13, 37, 1024],
   [6, 130, 4096],
+  [70, 11, 256],
 ];
 
 for (const dtype of ['q8_0', 'q4_0'] as const) {
@@ -136,7 +138,8 @@ for (const dtype of ['q8_0', 'q4_0'] as const) {
 }
 
 test('qmatmul: each row equals matvec of that token bit for bit, on every path', async () => {
-  // A small scratch forces short K panels (kb < K / 32) and several token splits.
+  // A small scratch forces short K panels (kb < K / 32) and several token splits, and sends Q8_0's
+  // batched decode to the packed path (its compact activations do not fit).
   const tiny = await runtime({ threads: 2, scratchBytesPerThread: 16 << 10 });
   for (const dtype of ['q8_0', 'q4_0'] as const) {
     for (const [M, N, K] of [...cases, [64, 9, 2048] as [number, number, number], [300, 6, 256] as [number, number, number]]) {
@@ -156,7 +159,7 @@ test('qmatmul: each row equals matvec of that token bit for bit, on every path',
 test('qmatmul: 1 and 2 threads give bit-identical results', async () => {
   const rt1 = await runtime({ threads: 1 });
   for (const dtype of ['q8_0', 'q4_0'] as const) {
-    for (const [M, N, K] of [[3, 4099, 64], [40, 4099, 128], [200, 10, 512], [512, 33, 4096]] as [number, number, number][]) {
+    for (const [M, N, K] of [[3, 4099, 64], [24, 1001, 256], [40, 4099, 128], [200, 10, 512], [512, 33, 4096]] as [number, number, number][]) {
       const w = makeWeights(dtype, N, K, M);
       const X = rand(M * K, N);
       assert.deepEqual(product(rt1, dtype, w, M, N, K, X), product(rt2, dtype, w, M, N, K, X), `${dtype} M=${M} N=${N} K=${K}`);
