@@ -21,4 +21,5 @@ export * from './qgemm';
 export * from './attention-tiled';
 export * from './decode';
 export * from './kquant';
+export * from './kquant-x4';
 export * from './kquant-quantize';

@@ -1,0 +1,307 @@
+// Q4_K and Q6_K in the 4-row "kx4" layout (kx4-layout.ts): repacking from / to GGUF block order and
+// the GEMV (decode).
+//
+// GEMV: x is quantized once per call by quantize_act_k (records of 256 values); each call first
+// copies the record bytes its build reads (int8 q for the relaxed build, int16 q for SIMD128) and
+// the per-sub-block sums of q as i16 pairs into the thread's scratch. Per group block the 4 rows'
+// weights are unpacked to u8 lanes with 16-bit shifts and masks (Q4_K nibbles 0..15, Q6_K 0..63)
+// and multiplied against x: relaxed `i16x8.relaxed_dot_i8x16_i7x16_s` (the weights are its 7-bit
+// operand), SIMD128 widened `i16x8.mul`s. Either way each row's sub-block gives an i16x8 whose lanes
+// are exact sums of at most 4 (Q4_K) or 2 (Q6_K) products; the 4 rows' vectors are folded with
+// interleaving shuffles into lanes grouped by row and multiplied by the rows' sub-block scales in one
+// `i32x4.dot_i16x8_s`. All integer sums are exact, so both builds give the same integers; per
+// super-block one f32 expression per row, in gemv_k's order: the results equal gemv_k's on the same
+// blocks in GGUF order, bit for bit, whatever the thread count.
+import { gatherBlock, ggufBlockBytes, groupAt, groupBytes, scatterBlock } from './kx4-layout';
+
+// ---------------------------------------------------------------------------------------------
+// Repacking. Units: rows, split at multiples of 4 (to_x4 writes whole groups).
+
+/** GGUF-order rows [0, rows) of cols values at src -> kx4 at dst; units = padded rows (groups).
+ *  Rows at or past `rows` in the last group are written as zero blocks. */
+export function repack_k_to_x4(src: usize, dst: usize, rows: i32, cols: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = cols >> 8;
+  const bb = ggufBlockBytes(kt);
+  for (let r = start; r < end; r++) {
+    for (let b = 0; b < nb; b++) {
+      const g = groupAt(dst, r, b, nb, kt);
+      if (r < rows) {
+        scatterBlock(kt, src + (<usize>r * <usize>nb + <usize>b) * bb, g, r & 3);
+      } else {
+        // A zero GGUF block scattered: every field of this lane zero.
+        memory.fill(scratch, 0, bb);
+        scatterBlock(kt, scratch, g, r & 3);
+      }
+    }
+  }
+}
+
+/** kx4 rows [start, end) at src -> GGUF block order at dst (row r at r * rowBytes); units = rows. */
+export function repack_k_from_x4(src: usize, dst: usize, cols: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = cols >> 8;
+  const bb = ggufBlockBytes(kt);
+  for (let r = start; r < end; r++) {
+    for (let b = 0; b < nb; b++) gatherBlock(kt, groupAt(src, r, b, nb, kt), r & 3, dst + (<usize>r * <usize>nb + <usize>b) * bb);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constants in scratch (V8 rebuilds a v128.const at every use inside a loop).
+
+const C_NIB: usize = 0; // 0x0f bytes
+const C_HI2: usize = 16; // 0x30 bytes: Q6_K's two high bits in place
+const C_F16MASK: usize = 32; // 0x8fffe000
+const C_F16MUL: usize = 48; // 2^112
+const C_F16EXP: usize = 64; // 0x0f800000
+const C_INF: usize = 80; // 0x7f800000
+const X_AT: usize = 128; // compact activations
+
+function writeConsts(c: usize): void {
+  v128.store(c, i8x16.splat(0x0f), C_NIB);
+  v128.store(c, i8x16.splat(0x30), C_HI2);
+  v128.store(c, i32x4.splat(<i32>0x8fffe000), C_F16MASK);
+  v128.store(c, i32x4.splat(0x77800000), C_F16MUL);
+  v128.store(c, i32x4.splat(0x0f800000), C_F16EXP);
+  v128.store(c, i32x4.splat(0x7f800000), C_INF);
+}
+
+/** 4 fp16 at p -> f32x4, exact (subnormals, inf, NaN): gemv.ts's conversion. */
+@inline
+function f16x4(p: usize, c: usize): v128 {
+  const t = i32x4.shl(v128.load16x4_s(p), 13);
+  const f = f32x4.mul(v128.and(t, v128.load(c, C_F16MASK)), v128.load(c, C_F16MUL));
+  const e = v128.load(c, C_F16EXP);
+  return v128.or(f, v128.and(i32x4.eq(v128.and(t, e), e), v128.load(c, C_INF)));
+}
+
+// Compact activation record per super-block, in scratch: the q operand (relaxed: int8 q[256];
+// SIMD128: int16 q[256]), then 16 i32 "pairs" (Q4_K: sub-block s's two 16-value sums of q as i16 in
+// pairs 0..7; Q6_K: each 16-value sum as i16, high half 0), then f32 d.
+const XQ_BYTES: usize = ASC_FEATURE_RELAXED_SIMD ? 256 : 512;
+const XREC: usize = XQ_BYTES + 64 + 16;
+// quantize_act_k's record for B = 256: int16 q at 0, int8 q at 512, i32 sums at 768, f32 d at 832.
+const ACT_REC: usize = 848;
+
+/** Scratch bytes gemv_kx4 needs per thread for K inputs. */
+export function gemv_kx4_scratch_bytes(K: i32): i32 {
+  return <i32>(X_AT + <usize>(K >> 8) * XREC);
+}
+
+function compactAct(act: usize, nb: i32, kt: i32, xs: usize): void {
+  let ap = act;
+  let xp = xs;
+  for (let b = 0; b < nb; b++) {
+    const q = ap + (ASC_FEATURE_RELAXED_SIMD ? 512 : 0);
+    for (let o: usize = 0; o < XQ_BYTES; o += 16) v128.store(xp + o, v128.load(q + o));
+    const s = ap + 768;
+    const pp = xp + XQ_BYTES;
+    if (kt == 5) {
+      // i32 sums 0..15 narrowed to i16 in order: i32 lane s holds (sum 2s, sum 2s + 1).
+      v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s), v128.load(s, 16)));
+      v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s, 32), v128.load(s, 48)), 16);
+    } else {
+      const m = i32x4.splat(0xffff);
+      for (let o: usize = 0; o < 64; o += 16) v128.store(pp + o, v128.and(v128.load(s + o), m));
+    }
+    store<f32>(pp + 64, load<f32>(ap + 832));
+    ap += ACT_REC;
+    xp += XREC;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folding 4 rows' i16x8 partial sums.
+
+/** Interleaves the i32 lanes of a and b: [a0 + a2, b0 + b2, a1 + a3, b1 + b3] as i16 pairs. */
+@inline
+function fold2(a: v128, b: v128): v128 {
+  return i16x8.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+}
+
+/** fold2 of rows (0, 1) and (2, 3) -> i16 lanes [r0, r0, r1, r1, r2, r2, r3, r3], each the sum of 4
+ *  of its row's lanes. */
+@inline
+function fold4(ab: v128, cd: v128): v128 {
+  return i16x8.add(v128.shuffle<i64>(ab, cd, 0, 2), v128.shuffle<i64>(ab, cd, 1, 3));
+}
+
+/** [v0, v0, v1, v1, v2, v2, v3, v3] of the low i16 lanes of v. */
+@inline
+function dupLo(v: v128): v128 {
+  return v128.shuffle<i16>(v, v, 0, 8, 1, 9, 2, 10, 3, 11);
+}
+
+/** [v4, v4, v5, v5, v6, v6, v7, v7]. */
+@inline
+function dupHi(v: v128): v128 {
+  return v128.shuffle<i16>(v, v, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Q4_K
+
+/** One row's sub-block of 32 nibbles (n0: elements 0..15, n1: 16..31, u8 lanes) against x at xp:
+ *  i16x8 lanes, each a sum of 4 exact products (|lane| <= 4 * 15 * 127). */
+@inline
+function nib32(n0: v128, n1: v128, xp: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), n0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 16), n1));
+  }
+  const a = i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(n0), v128.load(xp)), i16x8.mul(i16x8.extend_high_i8x16_u(n0), v128.load(xp, 16)));
+  const b = i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(n1), v128.load(xp, 32)), i16x8.mul(i16x8.extend_high_i8x16_u(n1), v128.load(xp, 48)));
+  return i16x8.add(a, b);
+}
+
+/** Low-nibble sub-block (2j) of the row's 32 bytes at q. */
+@inline
+function q4lo(q: usize, xp: usize, m: v128): v128 {
+  return nib32(v128.and(v128.load(q), m), v128.and(v128.load(q, 16), m), xp);
+}
+
+/** High-nibble sub-block (2j + 1). */
+@inline
+function q4hi(q: usize, xp: usize, m: v128): v128 {
+  return nib32(v128.and(i16x8.shr_u(v128.load(q), 4), m), v128.and(i16x8.shr_u(v128.load(q, 16), 4), m), xp);
+}
+
+const XSTEP: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2; // operand bytes per element
+
+/** The 4 rows' sums over one Q4_K group block at g against the compact record at xr (f32x4). */
+@inline
+function q4kGroup(g: usize, xr: usize, c: usize): v128 {
+  let isum = i32x4.splat(0);
+  let msum = i32x4.splat(0);
+  const pairs = xr + XQ_BYTES;
+  for (let j: usize = 0; j < 4; j++) {
+    const m = v128.load(c, C_NIB);
+    const q = g + 80 + (j << 7);
+    const xl = xr + ((j << 6) * XSTEP);
+    const xh = xl + 32 * XSTEP;
+    const lo = fold4(fold2(q4lo(q, xl, m), q4lo(q + 32, xl, m)), fold2(q4lo(q + 64, xl, m), q4lo(q + 96, xl, m)));
+    const hi = fold4(fold2(q4hi(q, xh, m), q4hi(q + 32, xh, m)), fold2(q4hi(q + 64, xh, m), q4hi(q + 96, xh, m)));
+    // [sc r0..r3, min r0..r3] of sub-blocks 2j and 2j + 1.
+    const s0 = v128.load8x8_u(g + 16 + (j << 4));
+    const s1 = v128.load8x8_u(g + 24 + (j << 4));
+    isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(lo, dupLo(s0)), i32x4.dot_i16x8_s(hi, dupLo(s1))));
+    const p0 = v128.load32_splat(pairs + (j << 3));
+    const p1 = v128.load32_splat(pairs + (j << 3) + 4);
+    msum = i32x4.add(msum, i32x4.add(i32x4.dot_i16x8_s(dupHi(s0), p0), i32x4.dot_i16x8_s(dupHi(s1), p1)));
+  }
+  const dx = v128.load32_splat(pairs + 64);
+  // gemv_k's expression: dx * d * isum - dx * dmin * summ.
+  const a = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
+  const b = f32x4.mul(f32x4.mul(dx, f16x4(g + 8, c)), f32x4.convert_i32x4_s(msum));
+  return f32x4.sub(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Q6_K
+
+/** One row's 16 weights w (u8 0..63) against x at xp: i16x8 lanes of at most 2 products each. */
+@inline
+function dot16(w: v128, xp: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w);
+  return i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w), v128.load(xp)), i16x8.mul(i16x8.extend_high_i8x16_u(w), v128.load(xp, 16)));
+}
+
+// The four 16-weight pieces of a Q6_K row at element offset l of a half (ql at p, qh at h):
+//   quarter 0 (elements l..): ql[l] low | qh bits 0-1;  1 (l + 32): ql[l + 32] low | qh bits 2-3;
+//   2 (l + 64): ql[l] high | qh bits 4-5;             3 (l + 96): ql[l + 32] high | qh bits 6-7.
+@inline
+function q6w(quarter: i32, p: usize, h: usize, m: v128, m2: v128): v128 {
+  const hv = v128.load(h);
+  if (quarter == 0) return v128.or(v128.and(v128.load(p), m), v128.and(i16x8.shl(hv, 4), m2));
+  if (quarter == 1) return v128.or(v128.and(v128.load(p, 32), m), v128.and(i16x8.shl(hv, 2), m2));
+  if (quarter == 2) return v128.or(v128.and(i16x8.shr_u(v128.load(p), 4), m), v128.and(hv, m2));
+  return v128.or(v128.and(i16x8.shr_u(v128.load(p, 32), 4), m), v128.and(i16x8.shr_u(hv, 2), m2));
+}
+
+/** The 4 rows' sums over one Q6_K group block at g (f32x4). */
+@inline
+function q6kGroup(g: usize, xr: usize, c: usize): v128 {
+  // Rows (0, 1) land in accAB as [r0, r1, r0, r1], rows (2, 3) in accCD.
+  let accAB = i32x4.splat(0);
+  let accCD = i32x4.splat(0);
+  let corr = i32x4.splat(0);
+  const pairs = xr + XQ_BYTES;
+  for (let n: usize = 0; n < 2; n++) {
+    const half = g + 72 + n * 384;
+    for (let l: usize = 0; l < 32; l += 16) {
+      for (let quarter = 0; quarter < 4; quarter++) {
+        const m = v128.load(c, C_NIB);
+        const m2 = v128.load(c, C_HI2);
+        const e = (n << 7) + (<usize>quarter << 5) + l;
+        const xp = xr + e * XSTEP;
+        const p = half + l;
+        const h = half + 256 + l;
+        const p0 = dot16(q6w(quarter, p, h, m, m2), xp);
+        const p1 = dot16(q6w(quarter, p + 64, h + 32, m, m2), xp);
+        const p2 = dot16(q6w(quarter, p + 128, h + 64, m, m2), xp);
+        const p3 = dot16(q6w(quarter, p + 192, h + 96, m, m2), xp);
+        const s = e >> 4;
+        // Scales of sub-block s, rows 0..3, as i16 [s0, s0, s1, s1, s2, s2, s3, s3].
+        const d = dupLo(i16x8.extend_low_i8x16_s(v128.load32_zero(g + 8 + (s << 2))));
+        accAB = i32x4.add(accAB, i32x4.dot_i16x8_s(fold2(p0, p1), v128.shuffle<i32>(d, d, 0, 1, 0, 1)));
+        accCD = i32x4.add(accCD, i32x4.dot_i16x8_s(fold2(p2, p3), v128.shuffle<i32>(d, d, 2, 3, 2, 3)));
+        corr = i32x4.add(corr, i32x4.dot_i16x8_s(d, v128.load32_splat(pairs + (s << 2))));
+      }
+    }
+  }
+  const isum = i32x4.add(v128.shuffle<i64>(accAB, accCD, 0, 2), v128.shuffle<i64>(accAB, accCD, 1, 3));
+  // Weights are stored as q + 32: sum(sc (u - 32) x) = sum(sc u x) - 32 sum(sc bsum).
+  const dx = v128.load32_splat(pairs + 64);
+  return f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(i32x4.sub(isum, i32x4.shl(corr, 5))));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+@inline
+function storeRows(y: usize, row0: i32, N: i32, acc: v128, add: bool): void {
+  const o = y + (<usize>row0 << 2);
+  if (row0 + 4 <= N) {
+    v128.store(o, add ? f32x4.add(v128.load(o), acc) : acc);
+  } else {
+    if (row0 < N) store<f32>(o, add ? load<f32>(o) + f32x4.extract_lane(acc, 0) : f32x4.extract_lane(acc, 0));
+    if (row0 + 1 < N) store<f32>(o, add ? load<f32>(o, 4) + f32x4.extract_lane(acc, 1) : f32x4.extract_lane(acc, 1), 4);
+    if (row0 + 2 < N) store<f32>(o, add ? load<f32>(o, 8) + f32x4.extract_lane(acc, 2) : f32x4.extract_lane(acc, 2), 8);
+  }
+}
+
+@inline
+function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize, add: bool): void {
+  const nb = K >> 8;
+  writeConsts(scratch);
+  const xs = scratch + X_AT;
+  compactAct(act, nb, kt, xs);
+  const gb = groupBytes(kt);
+  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
+    let wp = w + <usize>g * <usize>nb * gb;
+    let xr = xs;
+    let acc = f32x4.splat(0);
+    if (kt == 5) {
+      for (let b = 0; b < nb; b++) {
+        acc = f32x4.add(acc, q4kGroup(wp, xr, scratch));
+        wp += 592;
+        xr += XREC;
+      }
+    } else {
+      for (let b = 0; b < nb; b++) {
+        acc = f32x4.add(acc, q6kGroup(wp, xr, scratch));
+        wp += 840;
+        xr += XREC;
+      }
+    }
+    storeRows(y, g << 2, N, acc, add);
+  }
+}
+
+/** y[N] = W[N, K] x for W of kx4 type kt (5 Q4_K, 7 Q6_K); act: quantize_act_k records (B = 256).
+ *  Units = rows, split at multiples of 4. Equal to gemv_k on the same blocks in GGUF order. */
+export function gemv_kx4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  gemvX4(w, act, y, N, K, kt, start, end, scratch, false);
+}
+
+/** y += W x (the residual stream: the product's bits, then one f32 add as add_f32 does it). */
+export function gemv_kx4_add(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  gemvX4(w, act, y, N, K, kt, start, end, scratch, true);
+}
