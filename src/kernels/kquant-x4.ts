@@ -75,8 +75,8 @@ function f16x4(p: usize, c: usize): v128 {
 }
 
 // Compact activation record per super-block, in scratch: the q operand (relaxed: int8 q[256];
-// SIMD128: int16 q[256]), then 16 i32 "pairs" (Q4_K: sub-block s's two 16-value sums of q as i16 in
-// pairs 0..7; Q6_K: each 16-value sum as i16, high half 0), then f32 d.
+// SIMD128: int16 q[256]), then 16 i32 "pairs" of i16 (Q4_K: sub-block s's two 16-value sums of q in
+// pairs 0..7; Q6_K: -16 times each 16-value sum, twice), then f32 d.
 const XQ_BYTES: usize = ASC_FEATURE_RELAXED_SIMD ? 256 : 512;
 const XREC: usize = XQ_BYTES + 64 + 16;
 // quantize_act_k's record for B = 256: int16 q at 0, int8 q at 512, i32 sums at 768, f32 d at 832.
@@ -100,8 +100,12 @@ function compactAct(act: usize, nb: i32, kt: i32, xs: usize): void {
       v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s), v128.load(s, 16)));
       v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s, 32), v128.load(s, 48)), 16);
     } else {
-      const m = i32x4.splat(0xffff);
-      for (let o: usize = 0; o < 64; o += 16) v128.store(pp + o, v128.and(v128.load(s + o), m));
+      // (-16 sum, -16 sum) as i16 (|16 sum| <= 16 * 16 * 127 < 2^15): one dot with the scales
+      // subtracts 32 sc sum.
+      for (let o: usize = 0; o < 64; o += 16) {
+        const t = v128.and(i32x4.mul(v128.load(s + o), i32x4.splat(-16)), i32x4.splat(0xffff));
+        v128.store(pp + o, v128.or(t, i32x4.shl(t, 16)));
+      }
     }
     store<f32>(pp + 64, load<f32>(ap + 832));
     ap += ACT_REC;
@@ -216,41 +220,48 @@ function q6w(quarter: i32, p: usize, h: usize, m: v128, m2: v128): v128 {
   return v128.or(v128.and(i16x8.shr_u(v128.load(p, 32), 4), m), v128.and(i16x8.shr_u(hv, 2), m2));
 }
 
+/** One 16-weight quarter of a Q6_K half for the 4 rows (ql of row 0 at p, qh at h; x at xp, the
+ *  rows' int8 scales at sp, the record's pair at pp): i32x4 [r0, r1, r2, r3] of
+ *  sc (sum(u x) - 32 bsum), u = q + 32 the stored 6-bit values. */
+@inline
+function q6sub(quarter: i32, p: usize, h: usize, xp: usize, sp: usize, pp: usize, c: usize): v128 {
+  const m = v128.load(c, C_NIB);
+  const m2 = v128.load(c, C_HI2);
+  const ab = fold2(dot16(q6w(quarter, p, h, m, m2), xp), dot16(q6w(quarter, p + 64, h + 32, m, m2), xp));
+  const cd = fold2(dot16(q6w(quarter, p + 128, h + 64, m, m2), xp), dot16(q6w(quarter, p + 192, h + 96, m, m2), xp));
+  // Scales of rows 0..3 as i16 [s0, s0, s1, s1, s2, s2, s3, s3]; ab, cd regrouped so each i32 lane
+  // holds one row's i16 pair (lanes <= 2 * 16002).
+  const d = dupLo(i16x8.extend_low_i8x16_s(v128.load32_zero(sp)));
+  const u = i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 0, 2), d);
+  const v = i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 1, 3), d);
+  // The pair is (-16 bsum, -16 bsum) as i16: s (-16 bsum) + s (-16 bsum) = -32 s bsum.
+  return i32x4.add(i32x4.add(u, v), i32x4.dot_i16x8_s(d, v128.load32_splat(pp)));
+}
+
 /** The 4 rows' sums over one Q6_K group block at g (f32x4). */
 @inline
 function q6kGroup(g: usize, xr: usize, c: usize): v128 {
-  // Rows (0, 1) land in accAB as [r0, r1, r0, r1], rows (2, 3) in accCD.
-  let accAB = i32x4.splat(0);
-  let accCD = i32x4.splat(0);
-  let corr = i32x4.splat(0);
+  let isum = i32x4.splat(0);
   const pairs = xr + XQ_BYTES;
   for (let n: usize = 0; n < 2; n++) {
     const half = g + 72 + n * 384;
     for (let l: usize = 0; l < 32; l += 16) {
-      for (let quarter = 0; quarter < 4; quarter++) {
-        const m = v128.load(c, C_NIB);
-        const m2 = v128.load(c, C_HI2);
-        const e = (n << 7) + (<usize>quarter << 5) + l;
-        const xp = xr + e * XSTEP;
-        const p = half + l;
-        const h = half + 256 + l;
-        const p0 = dot16(q6w(quarter, p, h, m, m2), xp);
-        const p1 = dot16(q6w(quarter, p + 64, h + 32, m, m2), xp);
-        const p2 = dot16(q6w(quarter, p + 128, h + 64, m, m2), xp);
-        const p3 = dot16(q6w(quarter, p + 192, h + 96, m, m2), xp);
-        const s = e >> 4;
-        // Scales of sub-block s, rows 0..3, as i16 [s0, s0, s1, s1, s2, s2, s3, s3].
-        const d = dupLo(i16x8.extend_low_i8x16_s(v128.load32_zero(g + 8 + (s << 2))));
-        accAB = i32x4.add(accAB, i32x4.dot_i16x8_s(fold2(p0, p1), v128.shuffle<i32>(d, d, 0, 1, 0, 1)));
-        accCD = i32x4.add(accCD, i32x4.dot_i16x8_s(fold2(p2, p3), v128.shuffle<i32>(d, d, 2, 3, 2, 3)));
-        corr = i32x4.add(corr, i32x4.dot_i16x8_s(d, v128.load32_splat(pairs + (s << 2))));
-      }
+      const e = (n << 7) + l;
+      const p = half + l;
+      const h = half + 256 + l;
+      const xp = xr + e * XSTEP;
+      const sp = g + 8 + ((e >> 4) << 2);
+      const pp = pairs + ((e >> 4) << 2);
+      // Quarter k covers elements e + 32k: sub-block (e >> 4) + 2k.
+      isum = i32x4.add(isum, q6sub(0, p, h, xp, sp, pp, c));
+      isum = i32x4.add(isum, q6sub(1, p, h, xp + 32 * XSTEP, sp + 8, pp + 8, c));
+      isum = i32x4.add(isum, q6sub(2, p, h, xp + 64 * XSTEP, sp + 16, pp + 16, c));
+      isum = i32x4.add(isum, q6sub(3, p, h, xp + 96 * XSTEP, sp + 24, pp + 24, c));
     }
   }
-  const isum = i32x4.add(v128.shuffle<i64>(accAB, accCD, 0, 2), v128.shuffle<i64>(accAB, accCD, 1, 3));
-  // Weights are stored as q + 32: sum(sc (u - 32) x) = sum(sc u x) - 32 sum(sc bsum).
+  // gemv_k's expression: dx * d * (sum(sc u qx) - 32 sum(sc bsum)).
   const dx = v128.load32_splat(pairs + 64);
-  return f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(i32x4.sub(isum, i32x4.shl(corr, 5))));
+  return f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
 }
 
 // ---------------------------------------------------------------------------------------------
