@@ -1,4 +1,4 @@
-// Q4_K and Q6_K in the 4-row "kx4" layout (kx4-layout.ts): repacking from / to GGUF block order and
+// Q4_K, Q5_K and Q6_K in the 4-row "kx4" layout (kx4-layout.ts): repacking from / to GGUF block order and
 // the GEMV (decode).
 //
 // GEMV: x is quantized once per call by quantize_act_k (records of 256 values); each call first
@@ -50,11 +50,13 @@ export function repack_k_from_x4(src: usize, dst: usize, cols: i32, kt: i32, sta
 
 const C_NIB: usize = 0; // 0x0f bytes
 const C_HI2: usize = 16; // 0x30 bytes: Q6_K's two high bits in place
+const C_ONE: usize = 96; // 0x01 bytes: Q5_K's high bit of the low-nibble sub-block
+const C_TWO: usize = 112; // 0x02 bytes: and of the high-nibble one
 const C_F16MASK: usize = 32; // 0x8fffe000
 const C_F16MUL: usize = 48; // 2^112
 const C_F16EXP: usize = 64; // 0x0f800000
 const C_INF: usize = 80; // 0x7f800000
-const X_AT: usize = 128; // compact activations
+const X_AT: usize = 128; // compact activations (after the constants)
 
 function writeConsts(c: usize): void {
   v128.store(c, i8x16.splat(0x0f), C_NIB);
@@ -63,6 +65,8 @@ function writeConsts(c: usize): void {
   v128.store(c, i32x4.splat(0x77800000), C_F16MUL);
   v128.store(c, i32x4.splat(0x0f800000), C_F16EXP);
   v128.store(c, i32x4.splat(0x7f800000), C_INF);
+  v128.store(c, i8x16.splat(1), C_ONE);
+  v128.store(c, i8x16.splat(2), C_TWO);
 }
 
 /** 4 fp16 at p -> f32x4, exact (subnormals, inf, NaN): gemv.ts's conversion. */
@@ -95,7 +99,7 @@ function compactAct(act: usize, nb: i32, kt: i32, xs: usize): void {
     for (let o: usize = 0; o < XQ_BYTES; o += 16) v128.store(xp + o, v128.load(q + o));
     const s = ap + 768;
     const pp = xp + XQ_BYTES;
-    if (kt == 5) {
+    if (kt != 7) {
       // i32 sums 0..15 narrowed to i16 in order: i32 lane s holds (sum 2s, sum 2s + 1).
       v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s), v128.load(s, 16)));
       v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s, 32), v128.load(s, 48)), 16);
@@ -199,6 +203,63 @@ function q4kGroup(g: usize, xr: usize, c: usize): v128 {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Q5_K: Q4_K's nibbles with a 5th bit from qh. Weights reach 31, so a row's sub-block lanes (4
+// products, <= 15748) take one fold2 only, then a regrouping as Q6_K's.
+
+/** One Q5_K sub-block for the 4 rows: low (hi = false) or high nibbles of chunk q, 5th bits from
+ *  bit `bit` of each row's qh (bits shifted down by `sh` and masked with C_ONE / C_TWO, then moved to
+ *  0x10); i32x4 [r0..r3] of sc sum(q x), scales (as Q4_K) s. */
+@inline
+function q5sub(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, s: v128, c: usize): v128 {
+  const m = v128.load(c, C_NIB);
+  const bm = hi ? v128.load(c, C_TWO) : v128.load(c, C_ONE);
+  const r0 = q5row(q, qh, sh, hi, xp, m, bm);
+  const r1 = q5row(q + 32, qh + 32, sh, hi, xp, m, bm);
+  const r2 = q5row(q + 64, qh + 64, sh, hi, xp, m, bm);
+  const r3 = q5row(q + 96, qh + 96, sh, hi, xp, m, bm);
+  const ab = fold2(r0, r1);
+  const cd = fold2(r2, r3);
+  const d = dupLo(s);
+  return i32x4.add(i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 0, 2), d), i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 1, 3), d));
+}
+
+@inline
+function q5row(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, m: v128, bm: v128): v128 {
+  const h0 = v128.and(i16x8.shr_u(v128.load(qh), sh), bm);
+  const h1 = v128.and(i16x8.shr_u(v128.load(qh, 16), sh), bm);
+  const v0 = v128.load(q);
+  const v1 = v128.load(q, 16);
+  if (hi) {
+    return nib32(v128.or(v128.and(i16x8.shr_u(v0, 4), m), i16x8.shl(h0, 3)), v128.or(v128.and(i16x8.shr_u(v1, 4), m), i16x8.shl(h1, 3)), xp);
+  }
+  return nib32(v128.or(v128.and(v0, m), i16x8.shl(h0, 4)), v128.or(v128.and(v1, m), i16x8.shl(h1, 4)), xp);
+}
+
+/** The 4 rows' sums over one Q5_K group block at g (f32x4). */
+@inline
+function q5kGroup(g: usize, xr: usize, c: usize): v128 {
+  let isum = i32x4.splat(0);
+  let msum = i32x4.splat(0);
+  const pairs = xr + XQ_BYTES;
+  for (let j: usize = 0; j < 4; j++) {
+    const q = g + 80 + (j << 7);
+    const xl = xr + ((j << 6) * XSTEP);
+    const s0 = v128.load8x8_u(g + 16 + (j << 4));
+    const s1 = v128.load8x8_u(g + 24 + (j << 4));
+    // Sub-block 2j's 5th bits are bit 2j of qh, 2j + 1's bit 2j + 1: one shift by 2j serves both.
+    isum = i32x4.add(isum, q5sub(q, g + 592, <i32>(j << 1), false, xl, s0, c));
+    isum = i32x4.add(isum, q5sub(q, g + 592, <i32>(j << 1), true, xl + 32 * XSTEP, s1, c));
+    const p0 = v128.load32_splat(pairs + (j << 3));
+    const p1 = v128.load32_splat(pairs + (j << 3) + 4);
+    msum = i32x4.add(msum, i32x4.add(i32x4.dot_i16x8_s(dupHi(s0), p0), i32x4.dot_i16x8_s(dupHi(s1), p1)));
+  }
+  const dx = v128.load32_splat(pairs + 64);
+  const a = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
+  const b = f32x4.mul(f32x4.mul(dx, f16x4(g + 8, c)), f32x4.convert_i32x4_s(msum));
+  return f32x4.sub(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Q6_K
 
 /** One row's 16 weights w (u8 0..63) against x at xp: i16x8 lanes of at most 2 products each. */
@@ -295,6 +356,12 @@ function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: 
         wp += 592;
         xr += XREC;
       }
+    } else if (kt == 6) {
+      for (let b = 0; b < nb; b++) {
+        acc = f32x4.add(acc, q5kGroup(wp, xr, scratch));
+        wp += 720;
+        xr += XREC;
+      }
     } else {
       for (let b = 0; b < nb; b++) {
         acc = f32x4.add(acc, q6kGroup(wp, xr, scratch));
@@ -306,7 +373,7 @@ function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: 
   }
 }
 
-/** y[N] = W[N, K] x for W of kx4 type kt (5 Q4_K, 7 Q6_K); act: quantize_act_k records (B = 256).
+/** y[N] = W[N, K] x for W of kx4 type kt (5 Q4_K, 6 Q5_K, 7 Q6_K); act: quantize_act_k records (B = 256).
  *  Units = rows, split at multiples of 4. Equal to gemv_k on the same blocks in GGUF order. */
 export function gemv_kx4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
   gemvX4(w, act, y, N, K, kt, start, end, scratch, false);

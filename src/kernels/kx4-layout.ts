@@ -1,4 +1,4 @@
-// The 4-row in-memory layout of the k-quants that have one ("kx4": Q4_K and Q6_K), in one place.
+// The 4-row in-memory layout of the k-quants that have one ("kx4": Q4_K, Q5_K and Q6_K), in one place.
 // Not a kernel entry point (index.ts does not re-export it): kquant.ts (dequantization, embedding
 // lookup) and kquant-x4.ts (repacking, GEMV) share these helpers.
 //
@@ -12,6 +12,8 @@
 //          (get_scale_min_k4 decoded once: one 8-byte load widened to i16 gives both)
 //     80   4 x 128 bytes: chunk j (sub-blocks 2j and 2j + 1) of rows 0..3, 32 bytes each, exactly
 //          GGUF's qs[32j .. 32j + 32] (low nibbles sub-block 2j, high nibbles 2j + 1)
+//   Q5_K (kt 6), 720 bytes: Q4_K's 592 bytes (qs holding the low 4 bits), then
+//     592  qh[32] of rows 0..3 (32 bytes each, as in GGUF: bit i of byte l is element 32i + l's 5th bit)
 //   Q6_K (kt 7), 840 bytes (GGUF's size, nothing added):
 //     0    d[4]     fp16
 //     8    16 x 4 bytes: sub-block s's int8 scales of rows 0..3
@@ -24,19 +26,19 @@
 /** Whether k-type code kt has the kx4 layout in memory. */
 @inline
 export function isX4(kt: i32): bool {
-  return kt == 5 || kt == 7;
+  return kt >= 5 && kt <= 7;
 }
 
 /** Bytes of one group block (4 rows of one super-block). */
 @inline
 export function groupBytes(kt: i32): usize {
-  return kt == 5 ? 592 : 840;
+  return kt == 5 ? 592 : kt == 6 ? 720 : 840;
 }
 
 /** Bytes of one GGUF block of a kx4 type. */
 @inline
 export function ggufBlockBytes(kt: i32): usize {
-  return kt == 5 ? 144 : 210;
+  return kt == 5 ? 144 : kt == 6 ? 176 : 210;
 }
 
 /** Start of the group block holding block b of row r (nb super-blocks per row). */
@@ -62,18 +64,23 @@ function min6(j: i32, q: usize): i32 {
 /** Copies the GGUF block at src (row lane l = 0..3 of its group) into the group block at g. */
 export function scatterBlock(kt: i32, src: usize, g: usize, l: i32): void {
   const lu = <usize>l;
-  if (kt == 5) {
+  if (kt != 7) {
     store<u16>(g + (lu << 1), load<u16>(src));
     store<u16>(g + 8 + (lu << 1), load<u16>(src + 2));
     for (let s = 0; s < 8; s++) {
       store<u8>(g + 16 + (<usize>s << 3) + lu, <u8>scale6(s, src + 4));
       store<u8>(g + 20 + (<usize>s << 3) + lu, <u8>min6(s, src + 4));
     }
+    const qs = src + (kt == 6 ? 48 : 16);
     for (let j: usize = 0; j < 4; j++) {
       const d = g + 80 + (j << 7) + (lu << 5);
-      const s = src + 16 + (j << 5);
+      const s = qs + (j << 5);
       v128.store(d, v128.load(s));
       v128.store(d, v128.load(s, 16), 16);
+    }
+    if (kt == 6) {
+      v128.store(g + 592 + (lu << 5), v128.load(src + 16));
+      v128.store(g + 592 + (lu << 5), v128.load(src + 16, 16), 16);
     }
     return;
   }
@@ -92,7 +99,7 @@ export function scatterBlock(kt: i32, src: usize, g: usize, l: i32): void {
 /** The GGUF block of row lane l of the group block at g, written to dst (inverse of scatterBlock). */
 export function gatherBlock(kt: i32, g: usize, l: i32, dst: usize): void {
   const lu = <usize>l;
-  if (kt == 5) {
+  if (kt != 7) {
     store<u16>(dst, load<u16>(g + (lu << 1)));
     store<u16>(dst + 2, load<u16>(g + 8 + (lu << 1)));
     const q = dst + 4;
@@ -105,11 +112,16 @@ export function gatherBlock(kt: i32, g: usize, l: i32, dst: usize): void {
       store<u8>(q + j + 4, <u8>(m | ((m4 >> 4) << 6)));
       store<u8>(q + j + 8, <u8>((sc4 & 0xf) | ((m4 & 0xf) << 4)));
     }
+    const qs = dst + (kt == 6 ? 48 : 16);
     for (let j: usize = 0; j < 4; j++) {
       const s = g + 80 + (j << 7) + (lu << 5);
-      const d = dst + 16 + (j << 5);
+      const d = qs + (j << 5);
       v128.store(d, v128.load(s));
       v128.store(d, v128.load(s, 16), 16);
+    }
+    if (kt == 6) {
+      v128.store(dst + 16, v128.load(g + 592 + (lu << 5)));
+      v128.store(dst + 16, v128.load(g + 592 + (lu << 5), 16), 16);
     }
     return;
   }

@@ -8,7 +8,7 @@
 //
 // The other GGUF block types ("k-types": the k-quants Q2_K..Q6_K with 256-weight super-blocks, and
 // the 32-weight Q4_1, Q5_0, Q5_1) stay in GGUF's own block order in memory, rows back to back
-// (src/kernels/kquant.ts), except Q4_K and Q6_K: their 4-row "kx4" layout (src/kernels/kx4-layout.ts)
+// (src/kernels/kquant.ts), except Q4_K, Q5_K and Q6_K: their 4-row "kx4" layout (src/kernels/kx4-layout.ts)
 // groups 4 rows per super-block with like fields side by side (Q4_K's 6-bit scales decoded to bytes),
 // rows padded to a multiple of 4 with zero blocks. Files keep GGUF's order (kFromGGUF / kToGGUF).
 
@@ -30,9 +30,9 @@ export const KTYPES: Readonly<Record<KType, { code: number; block: number; bytes
 };
 
 /** Bytes of one kx4 group block (4 rows of one super-block) of the k-types with that layout. */
-const KX4_GROUP_BYTES: Partial<Record<KType, number>> = { q4_k: 592, q6_k: 840 };
+const KX4_GROUP_BYTES: Partial<Record<KType, number>> = { q4_k: 592, q5_k: 720, q6_k: 840 };
 
-/** Whether a k-type lives in the 4-row kx4 layout in memory (Q4_K, Q6_K). */
+/** Whether a k-type lives in the 4-row kx4 layout in memory (Q4_K, Q5_K, Q6_K). */
 export function isKX4(d: DType): boolean {
   return isKType(d) && KX4_GROUP_BYTES[d] !== undefined;
 }

@@ -1,4 +1,4 @@
-// Q4_K and Q6_K in their 4-row kx4 layout: GGUF bytes in and back out unchanged, the layout's size,
+// Q4_K, Q5_K and Q6_K in their 4-row kx4 layout: GGUF bytes in and back out unchanged, the layout's size,
 // its GEMV bit for bit against the GGUF-order kernel (gemv_k) on the same blocks at odd sizes, in
 // both kernel builds and on 1 and 2 threads, against the float64 product, the residual-add variant,
 // and writers that fill a kx4 matrix in 4-row pieces.
@@ -13,7 +13,8 @@ import { Tensor } from '../../../src/tensor/tensor.js';
 import { randomBlocks, refActivation, refDequant } from './kref.js';
 import { rand } from './qref.js';
 
-const X4: KType[] = ['q4_k', 'q6_k'];
+const X4: KType[] = ['q4_k', 'q5_k', 'q6_k'];
+const GROUP_BYTES: Partial<Record<KType, number>> = { q4_k: 592, q5_k: 720, q6_k: 840 };
 
 let rt: Runtime;
 before(async () => {
@@ -36,7 +37,7 @@ test('kx4: GGUF bytes in, the same bytes out, at row counts that leave a partial
     for (const [N, K] of [[1, 256], [3, 512], [5, 768], [8, 256]] as const) {
       const bytes = randomBlocks(t, (N * K) / 256, lcg(N * 31 + K));
       const w = kFromGGUF(rt, t, [N, K], bytes);
-      assert.equal(w.byteLength, Math.ceil(N / 4) * (K / 256) * (t === 'q4_k' ? 592 : 840), `${t} [${N}, ${K}] size`);
+      assert.equal(w.byteLength, Math.ceil(N / 4) * (K / 256) * GROUP_BYTES[t]!, `${t} [${N}, ${K}] size`);
       assert.deepEqual(kToGGUF(w), bytes, `${t} [${N}, ${K}] round trip`);
       w.dispose();
     }
