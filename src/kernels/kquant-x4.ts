@@ -174,27 +174,32 @@ function q4hi(q: usize, xp: usize, m: v128): v128 {
 
 const XSTEP: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2; // operand bytes per element
 
-/** The 4 rows' sums over one Q4_K group block at g against the compact record at xr (f32x4). */
+/** Sub-block 2j (hi = false) or 2j + 1 of the 4 rows: i32x4 [r0..r3] of sc sum(q x). */
+@inline
+function q4sub(g: usize, j: usize, hi: bool, xr: usize, c: usize): v128 {
+  const m = v128.load(c, C_NIB);
+  const q = g + 80 + (j << 7);
+  const xp = xr + ((j << 6) + (hi ? 32 : 0)) * XSTEP;
+  const p0 = hi ? q4hi(q, xp, m) : q4lo(q, xp, m);
+  const p1 = hi ? q4hi(q + 32, xp, m) : q4lo(q + 32, xp, m);
+  const p2 = hi ? q4hi(q + 64, xp, m) : q4lo(q + 64, xp, m);
+  const p3 = hi ? q4hi(q + 96, xp, m) : q4lo(q + 96, xp, m);
+  // [sc r0..r3, min r0..r3] of the sub-block, scales duplicated into the lanes fold4 groups by row.
+  const s = v128.load8x8_u(g + 16 + (j << 4) + (hi ? 8 : 0));
+  return i32x4.dot_i16x8_s(fold4(fold2(p0, p1), fold2(p2, p3)), dupLo(s));
+}
+
+/** The 4 rows' sums over one Q4_K group block at g against the compact record at xr (f32x4).
+ *  One sub-block per loop step (4 rows): a body small enough for V8 to keep in registers (the
+ *  8 sub-blocks unrolled spilled); sums are exact integers, so their order is free. */
 @inline
 function q4kGroup(g: usize, xr: usize, c: usize): v128 {
   let isum = i32x4.splat(0);
-  let msum = i32x4.splat(0);
+  for (let j: usize = 0; j < 4; j++) isum = i32x4.add(isum, q4sub(g, j, false, xr, c));
+  for (let j: usize = 0; j < 4; j++) isum = i32x4.add(isum, q4sub(g, j, true, xr, c));
   const pairs = xr + XQ_BYTES;
-  for (let j: usize = 0; j < 4; j++) {
-    const m = v128.load(c, C_NIB);
-    const q = g + 80 + (j << 7);
-    const xl = xr + ((j << 6) * XSTEP);
-    const xh = xl + 32 * XSTEP;
-    const lo = fold4(fold2(q4lo(q, xl, m), q4lo(q + 32, xl, m)), fold2(q4lo(q + 64, xl, m), q4lo(q + 96, xl, m)));
-    const hi = fold4(fold2(q4hi(q, xh, m), q4hi(q + 32, xh, m)), fold2(q4hi(q + 64, xh, m), q4hi(q + 96, xh, m)));
-    // [sc r0..r3, min r0..r3] of sub-blocks 2j and 2j + 1.
-    const s0 = v128.load8x8_u(g + 16 + (j << 4));
-    const s1 = v128.load8x8_u(g + 24 + (j << 4));
-    isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(lo, dupLo(s0)), i32x4.dot_i16x8_s(hi, dupLo(s1))));
-    const p0 = v128.load32_splat(pairs + (j << 3));
-    const p1 = v128.load32_splat(pairs + (j << 3) + 4);
-    msum = i32x4.add(msum, i32x4.add(i32x4.dot_i16x8_s(dupHi(s0), p0), i32x4.dot_i16x8_s(dupHi(s1), p1)));
-  }
+  let msum = i32x4.splat(0);
+  for (let s: usize = 0; s < 8; s++) msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 16 + (s << 3))), v128.load32_splat(pairs + (s << 2))));
   const dx = v128.load32_splat(pairs + 64);
   // gemv_k's expression: dx * d * isum - dx * dmin * summ.
   const a = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
@@ -235,24 +240,16 @@ function q5row(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, m: v128, bm: v
   return nib32(v128.or(v128.and(v0, m), i16x8.shl(h0, 4)), v128.or(v128.and(v1, m), i16x8.shl(h1, 4)), xp);
 }
 
-/** The 4 rows' sums over one Q5_K group block at g (f32x4). */
+/** The 4 rows' sums over one Q5_K group block at g (f32x4); one sub-block per loop step. */
 @inline
 function q5kGroup(g: usize, xr: usize, c: usize): v128 {
   let isum = i32x4.splat(0);
-  let msum = i32x4.splat(0);
+  // Sub-block 2j's 5th bits are bit 2j of qh, 2j + 1's bit 2j + 1: one shift by 2j serves both.
+  for (let j: usize = 0; j < 4; j++) isum = i32x4.add(isum, q5sub(g + 80 + (j << 7), g + 592, <i32>(j << 1), false, xr + (j << 6) * XSTEP, v128.load8x8_u(g + 16 + (j << 4)), c));
+  for (let j: usize = 0; j < 4; j++) isum = i32x4.add(isum, q5sub(g + 80 + (j << 7), g + 592, <i32>(j << 1), true, xr + ((j << 6) + 32) * XSTEP, v128.load8x8_u(g + 24 + (j << 4)), c));
   const pairs = xr + XQ_BYTES;
-  for (let j: usize = 0; j < 4; j++) {
-    const q = g + 80 + (j << 7);
-    const xl = xr + ((j << 6) * XSTEP);
-    const s0 = v128.load8x8_u(g + 16 + (j << 4));
-    const s1 = v128.load8x8_u(g + 24 + (j << 4));
-    // Sub-block 2j's 5th bits are bit 2j of qh, 2j + 1's bit 2j + 1: one shift by 2j serves both.
-    isum = i32x4.add(isum, q5sub(q, g + 592, <i32>(j << 1), false, xl, s0, c));
-    isum = i32x4.add(isum, q5sub(q, g + 592, <i32>(j << 1), true, xl + 32 * XSTEP, s1, c));
-    const p0 = v128.load32_splat(pairs + (j << 3));
-    const p1 = v128.load32_splat(pairs + (j << 3) + 4);
-    msum = i32x4.add(msum, i32x4.add(i32x4.dot_i16x8_s(dupHi(s0), p0), i32x4.dot_i16x8_s(dupHi(s1), p1)));
-  }
+  let msum = i32x4.splat(0);
+  for (let s: usize = 0; s < 8; s++) msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 16 + (s << 3))), v128.load32_splat(pairs + (s << 2))));
   const dx = v128.load32_splat(pairs + 64);
   const a = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
   const b = f32x4.mul(f32x4.mul(dx, f16x4(g + 8, c)), f32x4.convert_i32x4_s(msum));
@@ -299,29 +296,31 @@ function q6sub(quarter: i32, p: usize, h: usize, xp: usize, sp: usize, pp: usize
   return i32x4.add(i32x4.add(u, v), i32x4.dot_i16x8_s(d, v128.load32_splat(pp)));
 }
 
-/** The 4 rows' sums over one Q6_K group block at g (f32x4). */
+/** Quarter `quarter` of the 4 (half, 16-element) steps t of a Q6_K group block. */
 @inline
-function q6kGroup(g: usize, xr: usize, c: usize): v128 {
+function q6quarter(quarter: i32, g: usize, xr: usize, c: usize): v128 {
   let isum = i32x4.splat(0);
   const pairs = xr + XQ_BYTES;
-  for (let n: usize = 0; n < 2; n++) {
+  for (let t: usize = 0; t < 4; t++) {
+    const n = t >> 1;
+    const l = (t & 1) << 4;
     const half = g + 72 + n * 384;
-    for (let l: usize = 0; l < 32; l += 16) {
-      const e = (n << 7) + l;
-      const p = half + l;
-      const h = half + 256 + l;
-      const xp = xr + e * XSTEP;
-      const sp = g + 8 + ((e >> 4) << 2);
-      const pp = pairs + ((e >> 4) << 2);
-      // Quarter k covers elements e + 32k: sub-block (e >> 4) + 2k.
-      isum = i32x4.add(isum, q6sub(0, p, h, xp, sp, pp, c));
-      isum = i32x4.add(isum, q6sub(1, p, h, xp + 32 * XSTEP, sp + 8, pp + 8, c));
-      isum = i32x4.add(isum, q6sub(2, p, h, xp + 64 * XSTEP, sp + 16, pp + 16, c));
-      isum = i32x4.add(isum, q6sub(3, p, h, xp + 96 * XSTEP, sp + 24, pp + 24, c));
-    }
+    // Elements e = 128n + 32 quarter + l: sub-block e >> 4.
+    const e = (n << 7) + (<usize>quarter << 5) + l;
+    isum = i32x4.add(isum, q6sub(quarter, half + l, half + 256 + l, xr + e * XSTEP, g + 8 + ((e >> 4) << 2), pairs + ((e >> 4) << 2), c));
   }
+  return isum;
+}
+
+/** The 4 rows' sums over one Q6_K group block at g (f32x4); one 16-weight step (4 rows) per loop step. */
+@inline
+function q6kGroup(g: usize, xr: usize, c: usize): v128 {
+  let isum = q6quarter(0, g, xr, c);
+  isum = i32x4.add(isum, q6quarter(1, g, xr, c));
+  isum = i32x4.add(isum, q6quarter(2, g, xr, c));
+  isum = i32x4.add(isum, q6quarter(3, g, xr, c));
   // gemv_k's expression: dx * d * (sum(sc u qx) - 32 sum(sc bsum)).
-  const dx = v128.load32_splat(pairs + 64);
+  const dx = v128.load32_splat(xr + XQ_BYTES + 64);
   return f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
 }
 
