@@ -52,11 +52,13 @@ const C_NIB: usize = 0; // 0x0f bytes
 const C_HI2: usize = 16; // 0x30 bytes: Q6_K's two high bits in place
 const C_ONE: usize = 96; // 0x01 bytes: Q5_K's high bit of the low-nibble sub-block
 const C_TWO: usize = 112; // 0x02 bytes: and of the high-nibble one
+const C_PAIR: usize = 128; // Q5_K: i32 lanes (0, 1), then (2, 3) set (32 bytes)
+const C_SCALES: usize = 160; // Q5_K: the current sub-block's duplicated scales (written per step)
 const C_F16MASK: usize = 32; // 0x8fffe000
 const C_F16MUL: usize = 48; // 2^112
 const C_F16EXP: usize = 64; // 0x0f800000
 const C_INF: usize = 80; // 0x7f800000
-const X_AT: usize = 128; // compact activations (after the constants)
+const X_AT: usize = 176; // compact activations (after the constants)
 
 function writeConsts(c: usize): void {
   v128.store(c, i8x16.splat(0x0f), C_NIB);
@@ -67,6 +69,8 @@ function writeConsts(c: usize): void {
   v128.store(c, i32x4.splat(0x7f800000), C_INF);
   v128.store(c, i8x16.splat(1), C_ONE);
   v128.store(c, i8x16.splat(2), C_TWO);
+  v128.store(c, i32x4(-1, -1, 0, 0), C_PAIR);
+  v128.store(c, i32x4(0, 0, -1, -1), C_PAIR + 16);
 }
 
 /** 4 fp16 at p -> f32x4, exact (subnormals, inf, NaN): gemv.ts's conversion. */
@@ -212,20 +216,26 @@ function q4kGroup(g: usize, xr: usize, c: usize): v128 {
 // products, <= 15748) take one fold2 only, then a regrouping as Q6_K's.
 
 /** One Q5_K sub-block for the 4 rows: low (hi = false) or high nibbles of chunk q, 5th bits from
- *  bit `bit` of each row's qh (bits shifted down by `sh` and masked with C_ONE / C_TWO, then moved to
- *  0x10); i32x4 [r0..r3] of sc sum(q x), scales (as Q4_K) s. */
+ *  each row's qh shifted down by `sh` (masked with C_ONE / C_TWO, then moved to 0x10); s: the
+ *  sub-block's scales as Q4_K's. Returns i32x4 [r0..r3] of sc sum(q x).
+ *  Two rows per loop step: four rows' weights and 5th bits at once are 16 vectors, which V8 spilled.
+ *  Rows (2p, 2p + 1) fold into i32 lanes (0, 1) and (2, 3) of fold2, each an i16 pair of one row;
+ *  the dot with that pair's scales gives [r2p, r2p+1, r2p, r2p+1] (two halves of each row's sum),
+ *  the halves are added, and the row pair's lanes kept (C_PAIR masks in scratch). */
 @inline
 function q5sub(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, s: v128, c: usize): v128 {
-  const m = v128.load(c, C_NIB);
-  const bm = hi ? v128.load(c, C_TWO) : v128.load(c, C_ONE);
-  const r0 = q5row(q, qh, sh, hi, xp, m, bm);
-  const r1 = q5row(q + 32, qh + 32, sh, hi, xp, m, bm);
-  const r2 = q5row(q + 64, qh + 64, sh, hi, xp, m, bm);
-  const r3 = q5row(q + 96, qh + 96, sh, hi, xp, m, bm);
-  const ab = fold2(r0, r1);
-  const cd = fold2(r2, r3);
-  const d = dupLo(s);
-  return i32x4.add(i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 0, 2), d), i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 1, 3), d));
+  // [s0, s0, s1, s1, s2, s2, s3, s3] (i16) in scratch: an 8-byte splat at 8p is row pair p's.
+  v128.store(c, dupLo(s), C_SCALES);
+  let acc = i32x4.splat(0);
+  for (let p: usize = 0; p < 2; p++) {
+    const m = v128.load(c, C_NIB);
+    const bm = hi ? v128.load(c, C_TWO) : v128.load(c, C_ONE);
+    const o = p << 6;
+    const ab = fold2(q5row(q + o, qh + o, sh, hi, xp, m, bm), q5row(q + o + 32, qh + o + 32, sh, hi, xp, m, bm));
+    const t = i32x4.dot_i16x8_s(ab, v128.load64_splat(c + C_SCALES + (p << 3)));
+    acc = i32x4.add(acc, v128.and(i32x4.add(t, v128.shuffle<i32>(t, t, 2, 3, 0, 1)), v128.load(c + C_PAIR + (p << 4))));
+  }
+  return acc;
 }
 
 @inline
@@ -240,13 +250,23 @@ function q5row(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, m: v128, bm: v
   return nib32(v128.or(v128.and(v0, m), i16x8.shl(h0, 4)), v128.or(v128.and(v1, m), i16x8.shl(h1, 4)), xp);
 }
 
-/** The 4 rows' sums over one Q5_K group block at g (f32x4); one sub-block per loop step. */
+/** Sub-blocks 2j and 2j + 1 of the 4 rows (sh = 2j, a constant at each call). */
+@inline
+function q5pair(g: usize, j: usize, sh: i32, xr: usize, c: usize): v128 {
+  const lo = q5sub(g + 80 + (j << 7), g + 592, sh, false, xr + (j << 6) * XSTEP, v128.load8x8_u(g + 16 + (j << 4)), c);
+  return i32x4.add(lo, q5sub(g + 80 + (j << 7), g + 592, sh, true, xr + ((j << 6) + 32) * XSTEP, v128.load8x8_u(g + 24 + (j << 4)), c));
+}
+
+/** The 4 rows' sums over one Q5_K group block at g (f32x4); two rows of one sub-block per loop step. */
 @inline
 function q5kGroup(g: usize, xr: usize, c: usize): v128 {
   let isum = i32x4.splat(0);
   // Sub-block 2j's 5th bits are bit 2j of qh, 2j + 1's bit 2j + 1: one shift by 2j serves both.
-  for (let j: usize = 0; j < 4; j++) isum = i32x4.add(isum, q5sub(g + 80 + (j << 7), g + 592, <i32>(j << 1), false, xr + (j << 6) * XSTEP, v128.load8x8_u(g + 16 + (j << 4)), c));
-  for (let j: usize = 0; j < 4; j++) isum = i32x4.add(isum, q5sub(g + 80 + (j << 7), g + 592, <i32>(j << 1), true, xr + ((j << 6) + 32) * XSTEP, v128.load8x8_u(g + 24 + (j << 4)), c));
+  // The shifts written out as constants (a variable 16-bit shift costs V8 three more instructions).
+  isum = i32x4.add(isum, q5pair(g, 0, 0, xr, c));
+  isum = i32x4.add(isum, q5pair(g, 1, 2, xr, c));
+  isum = i32x4.add(isum, q5pair(g, 2, 4, xr, c));
+  isum = i32x4.add(isum, q5pair(g, 3, 6, xr, c));
   const pairs = xr + XQ_BYTES;
   let msum = i32x4.splat(0);
   for (let s: usize = 0; s < 8; s++) msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 16 + (s << 3))), v128.load32_splat(pairs + (s << 2))));
