@@ -316,18 +316,24 @@ function q6sub(quarter: i32, p: usize, h: usize, xp: usize, sp: usize, pp: usize
   return i32x4.add(i32x4.add(u, v), i32x4.dot_i16x8_s(d, v128.load32_splat(pp)));
 }
 
-/** Quarter `quarter` of the 4 (half, 16-element) steps t of a Q6_K group block. */
+/** Quarter `quarter` of the 4 (half n, 16-element offset l) steps of a Q6_K group block: elements
+ *  e = 128n + 32 quarter + l, sub-block e >> 4. Pointers advance by constants (V8 recomputed the
+ *  addresses from a step counter with a dozen scalar instructions per step). */
 @inline
 function q6quarter(quarter: i32, g: usize, xr: usize, c: usize): v128 {
   let isum = i32x4.splat(0);
-  const pairs = xr + XQ_BYTES;
-  for (let t: usize = 0; t < 4; t++) {
-    const n = t >> 1;
-    const l = (t & 1) << 4;
-    const half = g + 72 + n * 384;
-    // Elements e = 128n + 32 quarter + l: sub-block e >> 4.
-    const e = (n << 7) + (<usize>quarter << 5) + l;
-    isum = i32x4.add(isum, q6sub(quarter, half + l, half + 256 + l, xr + e * XSTEP, g + 8 + ((e >> 4) << 2), pairs + ((e >> 4) << 2), c));
+  let h = g + 72;
+  let xp = xr + (<usize>quarter << 5) * XSTEP;
+  let sp = g + 8 + (<usize>quarter << 3);
+  let pp = xr + XQ_BYTES + (<usize>quarter << 3);
+  for (let n = 0; n < 2; n++) {
+    for (let l: usize = 0; l < 32; l += 16) {
+      isum = i32x4.add(isum, q6sub(quarter, h + l, h + 256 + l, xp + l * XSTEP, sp + (l >> 2), pp + (l >> 2), c));
+    }
+    h += 384;
+    xp += 128 * XSTEP;
+    sp += 32;
+    pp += 32;
   }
   return isum;
 }
