@@ -178,19 +178,34 @@ function q4hi(q: usize, xp: usize, m: v128): v128 {
 
 const XSTEP: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2; // operand bytes per element
 
-/** Sub-block 2j (hi = false) or 2j + 1 of the 4 rows: i32x4 [r0..r3] of sc sum(q x). */
+/** One sub-block of the 4 rows (chunk at q, low or high nibbles, x at xp, its [sc r0..r3, min
+ *  r0..r3] bytes at sm): i32x4 [r0..r3] of sc sum(q x). */
 @inline
-function q4sub(g: usize, j: usize, hi: bool, xr: usize, c: usize): v128 {
+function q4sub(q: usize, hi: bool, xp: usize, sm: usize, c: usize): v128 {
   const m = v128.load(c, C_NIB);
-  const q = g + 80 + (j << 7);
-  const xp = xr + ((j << 6) + (hi ? 32 : 0)) * XSTEP;
   const p0 = hi ? q4hi(q, xp, m) : q4lo(q, xp, m);
   const p1 = hi ? q4hi(q + 32, xp, m) : q4lo(q + 32, xp, m);
   const p2 = hi ? q4hi(q + 64, xp, m) : q4lo(q + 64, xp, m);
   const p3 = hi ? q4hi(q + 96, xp, m) : q4lo(q + 96, xp, m);
-  // [sc r0..r3, min r0..r3] of the sub-block, scales duplicated into the lanes fold4 groups by row.
-  const s = v128.load8x8_u(g + 16 + (j << 4) + (hi ? 8 : 0));
-  return i32x4.dot_i16x8_s(fold4(fold2(p0, p1), fold2(p2, p3)), dupLo(s));
+  // Scales duplicated into the lanes fold4 groups by row.
+  return i32x4.dot_i16x8_s(fold4(fold2(p0, p1), fold2(p2, p3)), dupLo(v128.load8x8_u(sm)));
+}
+
+/** The low (sub-blocks 0, 2, 4, 6) or high nibbles' sub-blocks of the 4 rows, pointers advanced
+ *  by constants (V8 recomputes addresses derived from a counter at each step). */
+@inline
+function q4half(g: usize, hi: bool, xr: usize, c: usize): v128 {
+  let isum = i32x4.splat(0);
+  let q = g + 80;
+  let xp = xr + (hi ? 32 * XSTEP : 0);
+  let sm = g + 16 + (hi ? 8 : 0);
+  for (let j = 0; j < 4; j++) {
+    isum = i32x4.add(isum, q4sub(q, hi, xp, sm, c));
+    q += 128;
+    xp += 64 * XSTEP;
+    sm += 16;
+  }
+  return isum;
 }
 
 /** The 4 rows' sums over one Q4_K group block at g against the compact record at xr (f32x4).
@@ -199,8 +214,8 @@ function q4sub(g: usize, j: usize, hi: bool, xr: usize, c: usize): v128 {
 @inline
 function q4kGroup(g: usize, xr: usize, c: usize): v128 {
   let isum = i32x4.splat(0);
-  for (let j: usize = 0; j < 4; j++) isum = i32x4.add(isum, q4sub(g, j, false, xr, c));
-  for (let j: usize = 0; j < 4; j++) isum = i32x4.add(isum, q4sub(g, j, true, xr, c));
+  isum = i32x4.add(isum, q4half(g, false, xr, c));
+  isum = i32x4.add(isum, q4half(g, true, xr, c));
   const pairs = xr + XQ_BYTES;
   let msum = i32x4.splat(0);
   for (let s: usize = 0; s < 8; s++) msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 16 + (s << 3))), v128.load32_splat(pairs + (s << 2))));
