@@ -213,7 +213,7 @@ export class YiModel {
     return this.logits(x);
   }
 
-  /** The planned step runs the 32-block and kx4 (Q4_K, Q6_K) kernels; a model with other k-types decodes through the ops. */
+  /** The planned step runs the 32-block and kx4 (Q4_K, Q5_K, Q6_K) kernels; a model with other k-types decodes through the ops. */
   private canPlanDecode(): boolean {
     this.plannable ??= this.weightTensors().every((t) => plannableDType(t.dtype));
     return this.plannable;

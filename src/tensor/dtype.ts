@@ -12,7 +12,7 @@
 // groups 4 rows per super-block with like fields side by side (Q4_K's 6-bit scales decoded to bytes),
 // rows padded to a multiple of 4 with zero blocks. Files keep GGUF's order (kFromGGUF / kToGGUF).
 
-/** GGUF block types kept in GGUF block order in memory. */
+/** GGUF block types beyond Q8_0 / Q4_0 (in GGUF block order in memory, or kx4: isKX4). */
 export type KType = 'q4_1' | 'q5_0' | 'q5_1' | 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k';
 
 export type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | KType | 'i32' | 'i8';
