@@ -1,9 +1,12 @@
 // GEMV throughput: y = W x for W 4096x4096 and 11008x4096 in every weight dtype, 1 and 2 threads,
 // as GB/s of weight bytes (GGUF size, scales included) next to the machine's read bandwidth
 // measured in the same run. Several copies of each matrix are cycled so reads come from DRAM.
+// For the k-quants with the 4-row kx4 layout (Q4_K, Q6_K) a second figure times the GGUF-order
+// kernel (gemv_k) on the same blocks, interleaved with the kx4 one: the layout's speed-up.
 import { Runtime } from '../src/runtime/runtime.js';
-import { ggufByteSize, isKType, KTYPES, type KType } from '../src/tensor/dtype.js';
+import { ggufByteSize, isKType, isKX4, KTYPES, type KType } from '../src/tensor/dtype.js';
 import { matvec } from '../src/tensor/ops/gemv.js';
+import { actRecordBytes, kFromGGUF, kToGGUF } from '../src/tensor/ops/kquant.js';
 import { quantize } from '../src/tensor/ops/quant.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { timeIt, type Reporter } from './harness.js';
@@ -31,11 +34,11 @@ function readBandwidth(rt: Runtime, bytes: number): number {
   }
 }
 
-/** A k-type matrix of random quant bytes with small finite fp16 scales (quantizing 45M weights with
- *  the reference k-quant search would take the bench minutes; the speed does not depend on values). */
-function randomKBlocks(rt: Runtime, dtype: KType, N: number, K: number, seed: number): Tensor {
-  const t = Tensor.zeros(rt, dtype, [N, K]);
-  const u8 = t.bytes();
+/** GGUF-order blocks of a k-type matrix: random quant bytes with small finite fp16 scales
+ *  (quantizing 45M weights with the reference k-quant search would take the bench minutes; the
+ *  speed does not depend on values). */
+function randomKBytes(dtype: KType, N: number, K: number, seed: number): Uint8Array {
+  const u8 = new Uint8Array(ggufByteSize(dtype, [N, K]));
   let s = seed;
   for (let i = 0; i < u8.length; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -45,7 +48,7 @@ function randomKBlocks(rt: Runtime, dtype: KType, N: number, K: number, seed: nu
   const scales: Record<KType, number[]> = { q4_1: [0, 2], q5_0: [0], q5_1: [0, 2], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208] };
   const bb = KTYPES[dtype].bytes;
   for (let b = 0; b < u8.length; b += bb) for (const o of scales[dtype]) u8[b + o + 1] = 0x14, (u8[b + o] = 0);
-  return t;
+  return u8;
 }
 
 /** Weights of `dtype` [N, K] with values in [-1, 1); quantized ones through `quantize`. */
@@ -57,7 +60,7 @@ function makeWeights(rt: Runtime, dtype: WType, N: number, K: number, seed: numb
     f[i] = s / 2 ** 31 - 1;
   }
   if (dtype === 'f32') return Tensor.fromF32(rt, f, [N, K]);
-  if (isKType(dtype)) return randomKBlocks(rt, dtype, N, K, seed);
+  if (isKType(dtype)) return kFromGGUF(rt, dtype, [N, K], randomKBytes(dtype, N, K, seed));
   if (dtype === 'q8_0' || dtype === 'q4_0') {
     const t = Tensor.fromF32(rt, f, [N, K]);
     try {
@@ -79,6 +82,43 @@ function makeWeights(rt: Runtime, dtype: WType, N: number, K: number, seed: numb
     src.dispose();
   }
   return t;
+}
+
+/** The kx4 GEMV against gemv_k on the same blocks in GGUF order, timed alternately (A B A B ...) so
+ *  load on a shared machine hits both alike; reports GGUF-order GB/s and the ratio of medians. */
+function layoutSpeedup(rep: Reporter, rt: Runtime, dtype: KType, ws: Tensor[], x: Tensor, y: Tensor, threads: number, timing: { runs: number }): void {
+  const [N, K] = ws[0]!.shape as [number, number];
+  const arena = ws[0]!.arena;
+  const bytes = ggufByteSize(dtype, [N, K]);
+  const raw = rt.alloc(bytes * ws.length, arena);
+  const act = rt.alloc((K / 256) * actRecordBytes(256), arena);
+  try {
+    for (let c = 0; c < ws.length; c++) {
+      arena.u8.set(kToGGUF(ws[c]!), raw.offset + c * bytes);
+    }
+    rt.call('quantize_act_k', arena, x.offset, act.offset, K, 256, 0, 1, 0);
+    const code = KTYPES[dtype].code;
+    const ggufOrder = (): void => {
+      for (let c = 0; c < ws.length; c++) rt.parallel('gemv_k', arena, [raw.offset + c * bytes, act.offset, y.offset, N, K, code], N, 4, 16);
+    };
+    const kx4 = (): void => {
+      for (const w of ws) matvec(w, x, y);
+    };
+    const a: number[] = [];
+    const b: number[] = [];
+    ggufOrder();
+    kx4();
+    for (let i = 0; i < Math.max(5, timing.runs); i++) {
+      a.push(timeIt(ggufOrder, { warmup: 0, runs: 1, minSeconds: 0 }));
+      b.push(timeIt(kx4, { warmup: 0, runs: 1, minSeconds: 0 }));
+    }
+    const med = (v: number[]): number => [...v].sort((p, q) => p - q)[v.length >> 1]!;
+    const gbs = (bytes * ws.length) / med(a) / 1e9;
+    rep.add({ bench: 'gemv', case: `${dtype} ${N}x${K} GGUF order (gemv_k)`, threads, value: gbs, unit: 'GB/s', note: `kx4 layout ${(med(a) / med(b)).toFixed(2)}x faster (medians of ${a.length} interleaved runs)` });
+  } finally {
+    rt.release(raw);
+    rt.release(act);
+  }
 }
 
 export async function benchGemv(rep: Reporter, opts: { quick?: boolean }): Promise<void> {
@@ -115,8 +155,9 @@ export async function benchGemv(rep: Reporter, opts: { quick?: boolean }): Promi
           const gbs = (bytes * copies) / s / 1e9;
           const pct = (100 * gbs) / mem;
           let note = `${pct.toFixed(0)}% of read bandwidth; ${(s / copies * 1e3).toFixed(2)} ms/matvec; ${rt.flavor}`;
-          if (threads === 2 && (dtype === 'q8_0' || dtype === 'q4_0')) note += `; target >= 80%: ${pct >= 80 ? 'met' : 'NOT met'}`;
+          if (threads === 2 && (dtype === 'q8_0' || dtype === 'q4_0' || dtype === 'q4_k' || dtype === 'q6_k')) note += `; target >= 80%: ${pct >= 80 ? 'met' : 'NOT met'}`;
           rep.add({ bench: 'gemv', case: `${dtype} ${N}x${K}`, threads, value: gbs, unit: 'GB/s', note });
+          if (isKType(dtype) && isKX4(dtype)) layoutSpeedup(rep, rt, dtype, ws, x, y, threads, timing);
           x.dispose();
           y.dispose();
           for (const w of ws) w.dispose();

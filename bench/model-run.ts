@@ -19,6 +19,7 @@ import type { Reporter } from './harness.js';
 import { findLlamaBench, LlamaBenchError, llamaCaseName, runLlamaBench, type LlamaBenchResult } from './llama-bench.js';
 import { contextNeeded, measureModel, median, promptList, type ModelCase } from './model.js';
 import { parsePresetType, presetGGUF } from './preset-gguf.js';
+import { isMixPresetType, presetMixGGUF } from './preset-mix.js';
 
 /** What to time: give `model` or `preset`. */
 export interface ModelRunOptions {
@@ -143,10 +144,12 @@ async function compareWithLlama(rep: Reporter, opts: ModelRunOptions): Promise<v
 
   let file = opts.model;
   if (!file) {
-    const type = parsePresetType(opts.type);
+    const mix = isMixPresetType(opts.type) ? opts.type : undefined;
+    const type = mix ?? parsePresetType(opts.type);
     const rt = await Runtime.create({});
     try {
-      file = presetGGUF(rt, { preset: opts.preset!, type, cacheDir: opts.cacheDir, onWrite: (p) => info(`writing the ${opts.preset} ${type} model (random weights) to ${p}; later runs reuse it`) }).path;
+      const onWrite = (p: string) => info(`writing the ${opts.preset} ${type} model (random weights) to ${p}; later runs reuse it`);
+      file = mix ? (await presetMixGGUF(rt, { preset: opts.preset!, type: mix, cacheDir: opts.cacheDir, onWrite })).path : presetGGUF(rt, { preset: opts.preset!, type: parsePresetType(opts.type), cacheDir: opts.cacheDir, onWrite }).path;
     } finally {
       await rt.close();
     }

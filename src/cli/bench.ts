@@ -44,7 +44,7 @@ export function registerBench(program: Command): void {
     .option('--only <names>', 'comma-separated benchmark names')
     .option('-m, --model <path>', 'time this model (Hugging Face folder or .gguf)')
     .option('--preset <name>', 'time a random-weight model of a preset shape (yi-6b, yi-174m, tiny, ...)')
-    .option('--type <dtype>', 'weights: f32, f16, bf16, q8_0, q4_0 (presets: default q8_0; --model: in memory)')
+    .option('--type <dtype>', 'weights: f32, f16, bf16, q8_0, q4_0 (presets: default q8_0; with --llama-bench also q4_k_m, q5_k_m, q6_k ..., made by yi quantize; --model: in memory)')
     .option('-t, --threads <list>', 'thread counts, comma-separated (default: one per core)')
     .option('--prompt <list>', 'prompt tokens, one pp case each (e.g. 128,512; 0 for none)', '128')
     .option('--gen <n>', 'generated tokens (tg)', '64')

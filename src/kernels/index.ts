@@ -21,6 +21,7 @@ export * from './qgemm';
 export * from './attention-tiled';
 export * from './decode';
 export * from './kquant';
+export * from './kquant-x4';
 export * from './kquant-quantize';
 export * from './paged-attention';
 export * from './paged-attention-i8';

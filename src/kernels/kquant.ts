@@ -11,6 +11,7 @@
 //
 // Kernel type codes (`kt`, KTYPE_CODE in src/tensor/dtype.ts):
 //   0 Q4_1, 1 Q5_0, 2 Q5_1, 3 Q2_K, 4 Q3_K, 5 Q4_K, 6 Q5_K, 7 Q6_K.
+import { gatherBlock, groupAt } from './kx4-layout';
 import { f16ToF32, roundAway } from './simd';
 
 @inline
@@ -200,6 +201,23 @@ export function dequantize_rows_k(src: usize, N: i32, K: i32, kt: i32, ids: usiz
     const row = src + <usize>r * rowBytes;
     const out = dst + ((<usize>t * <usize>K) << 2);
     for (let b = 0; b < nb; b++) dequantBlockK(kt, row + <usize>b * <usize>blockBytesK(kt), out + ((<usize>(b * be)) << 2), scratch);
+  }
+}
+
+/** Rows of a kx4-layout table (Q4_K, Q6_K: kx4-layout.ts) [N, K] of type kt as f32: out[t, :] =
+ *  row ids[t], or row t where ids is 0 (a whole dequantization); units = t. Each block is gathered
+ *  back into GGUF order in scratch (16 + 210 bytes) and dequantized as above. */
+export function dequantize_rows_kx4(src: usize, N: i32, K: i32, kt: i32, ids: usize, dst: usize, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 8;
+  const blk = scratch + 16;
+  for (let t = start; t < end; t++) {
+    const r = ids != 0 ? load<i32>(ids + (<usize>t << 2)) : t;
+    if (r < 0 || r >= N) unreachable();
+    const out = dst + ((<usize>t * <usize>K) << 2);
+    for (let b = 0; b < nb; b++) {
+      gatherBlock(kt, groupAt(src, r, b, nb, kt), r & 3, blk);
+      dequantBlockK(kt, blk, out + (<usize>b << 10), scratch);
+    }
   }
 }
 

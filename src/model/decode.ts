@@ -6,10 +6,13 @@
 //     (rmsnorm_quantize_act, swiglu_quantize_act: the same values quantize_act would read);
 //   - wo and w_down add into the residual stream (gemv_*_add: x + W a, the add_f32 sum);
 //   - k and v land in their cache rows directly (k roped there), with no copy.
+// Q4_K / Q6_K matrices (kx4 layout) read quantize_act_k records of 256 values, written once per input
+// from the f32 values their op would quantize (gemv_kx4, gemv_kx4_add: kMatvec's bits).
 import type { Arena } from '../runtime/arena.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { blockBytes, elementBytes, isQuantized, QK, QROWS } from '../tensor/dtype.js';
+import { blockBytes, elementBytes, isKType, isKX4, isQuantized, KTYPES, kRowBytes, QK, QROWS } from '../tensor/dtype.js';
 import { ACT_BLOCK } from '../tensor/ops/gemv.js';
+import { actRecordBytes } from '../tensor/ops/kquant.js';
 import { quantBytes } from '../tensor/ops/quant.js';
 import { MIN_ELEMENTS_PER_THREAD, minRowsPerThread } from '../tensor/ops/util.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -53,14 +56,25 @@ export interface DecodeModel {
   logits: Tensor; // f32 [1, V]
 }
 
+/** Whether the decode plan can run a matrix of this dtype (the k-types only in the kx4 layout). */
+export function plannableDType(d: Tensor['dtype']): boolean {
+  return !isKType(d) || isKX4(d);
+}
+
+function isK(w: Tensor): boolean {
+  return isKType(w.dtype) && isKX4(w.dtype);
+}
+
 function gemvMinRows(w: Tensor): number {
   const K = w.shape[1]!;
-  const rowBytes = isQuantized(w.dtype) ? (K / QK) * blockBytes[w.dtype] : K * elementBytes(w.dtype);
+  const rowBytes = isQuantized(w.dtype) ? (K / QK) * blockBytes[w.dtype] : isKType(w.dtype) ? kRowBytes(w.dtype, K) : K * elementBytes(w.dtype);
   return Math.max(QROWS, Math.ceil(64 * 1024 / Math.max(1, rowBytes) / QROWS) * QROWS);
 }
 
 export class DecodePlan {
   private readonly acts = new Map<Arena, number>();
+  /** quantize_act_k records (256 values each) per arena, for the kx4 matrices. */
+  private readonly kacts = new Map<Arena, number>();
   private readonly layerCalls: Call[][] = [];
   private readonly head: Call[];
   private readonly embedCall: Call;
@@ -83,9 +97,21 @@ export class DecodePlan {
     }
     const headArena = m.lmHead.arena;
     if (!this.acts.has(headArena)) this.acts.set(headArena, rt.alloc(Math.ceil(maxK / QK) * ACT_BLOCK, headArena, false, 'decode activation records').offset);
+    const kact = (arena: Arena): number => {
+      let o = this.kacts.get(arena);
+      if (o === undefined) this.kacts.set(arena, (o = rt.alloc(Math.ceil(maxK / 256) * actRecordBytes(256), arena, false, 'decode k-quant activation records').offset));
+      return o;
+    };
+    const quantizeK = (calls: Call[], arena: Arena, src: number, K: number): number => {
+      const a = kact(arena);
+      calls.push({ name: 'quantize_act_k', arena, args: [src, a, K, 256], total: 1, align: 1, minUnits: 1 });
+      return a;
+    };
 
     const e = m.embed;
-    this.embedCall = isQuantized(e.dtype)
+    this.embedCall = isK(e)
+      ? { name: 'dequantize_rows_kx4', arena: e.arena, args: [e.offset, e.shape[0]!, H, KTYPES[e.dtype as keyof typeof KTYPES].code, m.ids.offset, m.embedOut.offset], total: 1, align: 1, minUnits: 1 }
+      : isQuantized(e.dtype)
       ? { name: 'dequantize_rows_x4', arena: e.arena, args: [e.offset, e.shape[0]!, H, quantBytes(e.dtype), m.ids.offset, m.embedOut.offset], total: 1, align: 1, minUnits: 1 }
       : { name: `embed_${e.dtype}`, arena: e.arena, args: [e.offset, m.ids.offset, m.embedOut.offset, H], total: 1, align: 1, minUnits: 1 };
 
@@ -96,13 +122,22 @@ export class DecodePlan {
       const calls: Call[] = [];
       const kvRow = hkv * D * 4;
       // xb (f32) only when some consumer reads f32; act when some consumer is quantized.
+      // kx4 consumers read records of the f32 xb.
       const norm = (w: Tensor, consumers: Tensor[]) => {
         const q = consumers.some((c) => isQuantized(c.dtype));
         const f = consumers.some((c) => !isQuantized(c.dtype));
         if (q) calls.push({ name: 'rmsnorm_quantize_act', arena, args: [x, w.offset, f ? l.ws.xb.offset : 0, act, H, cfg.rmsEps], total: 1, align: 1, minUnits: 1 });
         else calls.push({ name: 'rmsnorm_f32', arena, args: [x, w.offset, l.ws.xb.offset, H, cfg.rmsEps], total: 1, align: 1, minUnits: 1 });
+        if (consumers.some(isK)) quantizeK(calls, arena, l.ws.xb.offset, H);
       };
       const gemv = (w: Tensor, input: number, out: number, add: boolean): number[] => {
+        if (isK(w)) {
+          const [N, K] = w.shape as [number, number];
+          this.checkKScratch(arena, K);
+          const args = [w.offset, kact(arena), out, N, K, KTYPES[w.dtype as keyof typeof KTYPES].code];
+          calls.push({ name: 'gemv_kx4', arena, args, total: N, align: QROWS, minUnits: gemvMinRows(w) });
+          return args;
+        }
         const q = isQuantized(w.dtype);
         const addKernel = add && w.dtype !== 'f16' && w.dtype !== 'bf16';
         const [N, K] = w.shape as [number, number];
@@ -132,12 +167,12 @@ export class DecodePlan {
         minUnits: 1,
       };
       calls.push(attn);
-      this.residual(calls, arena, l.wo, l.ws.att.offset, act, x, hq * D, l.ws.proj.offset, 'quantize_act');
+      this.residual(calls, arena, l.wo, l.ws.att.offset, act, x, hq * D, l.ws.proj.offset, 'quantize_act', 0, quantizeK);
       // MLP: x += (silu(rmsnorm(x) Wg^T) * (rmsnorm(x) Wu^T)) Wd^T.
       norm(l.ffnNorm, [l.wGate, l.wUp]);
       gemv(l.wGate, l.ws.xb.offset, l.ws.gate.offset, false);
       gemv(l.wUp, l.ws.xb.offset, l.ws.up.offset, false);
-      this.residual(calls, arena, l.wDown, l.ws.gate.offset, act, x, cfg.ffn, l.ws.proj.offset, 'swiglu', l.ws.up.offset);
+      this.residual(calls, arena, l.wDown, l.ws.gate.offset, act, x, cfg.ffn, l.ws.proj.offset, 'swiglu', l.ws.up.offset, quantizeK);
       this.layerCalls.push(calls);
       this.posArgs.push({ kOut, vOut, kRope, attn, cacheRow: kvRow, kBase: l.cacheK.offset, vBase: l.cacheV.offset, positions: l.ws.positions });
     }
@@ -146,6 +181,14 @@ export class DecodePlan {
     const hAct = this.acts.get(headArena)!;
     const lm = m.lmHead;
     const head: Call[] = [];
+    if (isK(lm)) {
+      head.push({ name: 'rmsnorm_f32', arena: headArena, args: [m.headX.offset, m.norm.offset, m.headXn.offset, H, cfg.rmsEps], total: 1, align: 1, minUnits: 1 });
+      const a = quantizeK(head, headArena, m.headXn.offset, H);
+      this.checkKScratch(headArena, H);
+      head.push({ name: 'gemv_kx4', arena: headArena, args: [lm.offset, a, m.logits.offset, lm.shape[0]!, H, KTYPES[lm.dtype as keyof typeof KTYPES].code], total: lm.shape[0]!, align: QROWS, minUnits: gemvMinRows(lm) });
+      this.head = head;
+      return;
+    }
     if (isQuantized(lm.dtype)) {
       head.push({ name: 'rmsnorm_quantize_act', arena: headArena, args: [m.headX.offset, m.norm.offset, 0, hAct, H, cfg.rmsEps], total: 1, align: 1, minUnits: 1 });
       this.checkScratch(headArena, H);
@@ -158,9 +201,16 @@ export class DecodePlan {
 
   /** x += W a for the layer's output projections. `kind` says how a is made from its f32 source:
    *  quantize_act(src), or swiglu(src = gate, up) (fused with the quantization). */
-  private residual(calls: Call[], arena: Arena, w: Tensor, src: number, act: number, x: number, K: number, proj: number, kind: 'quantize_act' | 'swiglu', up = 0): void {
+  private residual(calls: Call[], arena: Arena, w: Tensor, src: number, act: number, x: number, K: number, proj: number, kind: 'quantize_act' | 'swiglu', up: number, quantizeK: (calls: Call[], arena: Arena, src: number, K: number) => number): void {
     const [N] = w.shape as [number, number];
     const minUnits = gemvMinRows(w);
+    if (isK(w)) {
+      this.checkKScratch(arena, K);
+      if (kind === 'swiglu') calls.push({ name: 'swiglu_f32', arena, args: [src, up, src], total: K, align: 4, minUnits: MIN_ELEMENTS_PER_THREAD });
+      const a = quantizeK(calls, arena, src, K);
+      calls.push({ name: 'gemv_kx4_add', arena, args: [w.offset, a, x, N, K, KTYPES[w.dtype as keyof typeof KTYPES].code], total: N, align: QROWS, minUnits });
+      return;
+    }
     if (isQuantized(w.dtype)) {
       this.checkScratch(arena, K);
       if (kind === 'quantize_act') calls.push({ name: 'quantize_act', arena, args: [src, act, K], total: 1, align: 1, minUnits: 1 });
@@ -180,6 +230,13 @@ export class DecodePlan {
 
   private checkScratch(arena: Arena, K: number): void {
     const need = this.rt.call('gemv_q_scratch_bytes', arena, K);
+    if (need > this.rt.scratchBytesPerThread) {
+      throw new RangeError(`decode: K = ${K} needs ${need} bytes of scratch per thread, more than the ${this.rt.scratchBytesPerThread} bytes (Runtime option scratchBytesPerThread)`);
+    }
+  }
+
+  private checkKScratch(arena: Arena, K: number): void {
+    const need = this.rt.call('gemv_kx4_scratch_bytes', arena, K);
     if (need > this.rt.scratchBytesPerThread) {
       throw new RangeError(`decode: K = ${K} needs ${need} bytes of scratch per thread, more than the ${this.rt.scratchBytesPerThread} bytes (Runtime option scratchBytesPerThread)`);
     }
@@ -220,7 +277,9 @@ export class DecodePlan {
   /** Frees the activation buffers. */
   dispose(): void {
     for (const [arena, offset] of this.acts) this.rt.release({ arena, offset });
+    for (const [arena, offset] of this.kacts) this.rt.release({ arena, offset });
     this.acts.clear();
+    this.kacts.clear();
   }
 }
 

@@ -2,9 +2,9 @@
 // straight into wasm memory: same-encoding weights are read in place; others are read a few rows at
 // a time and converted (f16/bf16 -> f32, quantizing, or GGUF blocks -> the x4 layout).
 import type { Runtime } from '../runtime/runtime.js';
-import { isKType, isQuantized, type DType } from '../tensor/dtype.js';
+import { isKType, isKX4, isQuantized, type DType } from '../tensor/dtype.js';
 import { castInto } from '../tensor/ops/cast.js';
-import { kDequantizeAt } from '../tensor/ops/kquant.js';
+import { kDequantizeAt, kRepackAt } from '../tensor/ops/kquant.js';
 import { quantBytes } from '../tensor/ops/quant.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkInferenceMemory } from './memory.js';
@@ -104,7 +104,7 @@ function sameBytes(a: Tensor, b: Tensor): boolean {
 /** Copies a source tensor into `t`, converting its encoding when it differs. */
 export function fillFrom(s: SourceTensor, t: Tensor): void {
   const rows = t.rank === 1 ? 1 : t.rows;
-  if (s.dtype === t.dtype && !isQuantized(t.dtype)) {
+  if (s.dtype === t.dtype && !isQuantized(t.dtype) && !isKX4(t.dtype)) {
     s.readRows(0, rows, t.bytes());
     return;
   }
@@ -122,6 +122,10 @@ export function fillFrom(s: SourceTensor, t: Tensor): void {
       if (isQuantized(s.dtype) && s.dtype === t.dtype) {
         // GGUF blocks -> x4 layout, bytes only.
         rt.parallel('repack_to_x4', arena, [raw.offset, dst.offset, n, cols, quantBytes(s.dtype)], Math.ceil(n / 4) * 4, 4, 16);
+        continue;
+      }
+      if (isKType(s.dtype) && isKX4(s.dtype) && s.dtype === t.dtype) {
+        kRepackAt(rt, arena, s.dtype, raw.offset, dst.offset, n, cols);
         continue;
       }
       const stage = f32.slice(0, n);

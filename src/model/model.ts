@@ -3,7 +3,7 @@
 // use T = tokens in this step, H = hidden, Hq / Hkv = query / kv heads, D = head dim, F = ffn, V = vocab.
 import type { Arena } from '../runtime/arena.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { byteSize, isKType, type DType } from '../tensor/dtype.js';
+import { byteSize, type DType } from '../tensor/dtype.js';
 import { add, swiglu } from '../tensor/ops/activation.js';
 import { attention, writeKV } from '../tensor/ops/attention.js';
 import { embedding } from '../tensor/ops/embedding.js';
@@ -13,7 +13,7 @@ import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { YiConfig } from './config.js';
 import { mulberry32 } from '../tensor/random.js';
-import { DecodePlan } from './decode.js';
+import { DecodePlan, plannableDType } from './decode.js';
 import { matrixType } from './weight-types.js';
 import { ArenaPlacer, fillUniform, layerBytes, layerMatrixShapes, layerTensors, stagingBytes, type LayerWeights, type MatrixTypes, type YiWeights } from './weights.js';
 
@@ -273,9 +273,9 @@ export class YiModel {
     }
   }
 
-  /** The planned step runs the 32-block kernels only; a model with k-quant matrices decodes through the ops. */
+  /** The planned step runs the 32-block and kx4 (Q4_K, Q5_K, Q6_K) kernels; a model with other k-types decodes through the ops. */
   private canPlanDecode(): boolean {
-    this.plannable ??= !this.weightTensors().some((t) => isKType(t.dtype));
+    this.plannable ??= this.weightTensors().every((t) => plannableDType(t.dtype));
     return this.plannable;
   }
 

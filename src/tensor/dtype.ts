@@ -8,9 +8,11 @@
 //
 // The other GGUF block types ("k-types": the k-quants Q2_K..Q6_K with 256-weight super-blocks, and
 // the 32-weight Q4_1, Q5_0, Q5_1) stay in GGUF's own block order in memory, rows back to back
-// (src/kernels/kquant.ts).
+// (src/kernels/kquant.ts), except Q4_K, Q5_K and Q6_K: their 4-row "kx4" layout (src/kernels/kx4-layout.ts)
+// groups 4 rows per super-block with like fields side by side (Q4_K's 6-bit scales decoded to bytes),
+// rows padded to a multiple of 4 with zero blocks. Files keep GGUF's order (kFromGGUF / kToGGUF).
 
-/** GGUF block types kept in GGUF block order in memory. */
+/** GGUF block types beyond Q8_0 / Q4_0 (in GGUF block order in memory, or kx4: isKX4). */
 export type KType = 'q4_1' | 'q5_0' | 'q5_1' | 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k';
 
 export type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | KType | 'i32' | 'i8';
@@ -26,6 +28,14 @@ export const KTYPES: Readonly<Record<KType, { code: number; block: number; bytes
   q5_k: { code: 6, block: 256, bytes: 176 },
   q6_k: { code: 7, block: 256, bytes: 210 },
 };
+
+/** Bytes of one kx4 group block (4 rows of one super-block) of the k-types with that layout. */
+const KX4_GROUP_BYTES: Partial<Record<KType, number>> = { q4_k: 592, q5_k: 720, q6_k: 840 };
+
+/** Whether a k-type lives in the 4-row kx4 layout in memory (Q4_K, Q5_K, Q6_K). */
+export function isKX4(d: DType): boolean {
+  return isKType(d) && KX4_GROUP_BYTES[d] !== undefined;
+}
 
 export function isKType(d: DType): d is KType {
   return Object.prototype.hasOwnProperty.call(KTYPES, d);
@@ -72,8 +82,14 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
-/** Bytes a tensor of this dtype and shape takes in an arena (quantized: x4 layout, rows padded). */
+/** Bytes a tensor of this dtype and shape takes in an arena (quantized and kx4: 4-row layouts, rows padded). */
 export function byteSize(d: DType, shape: readonly number[]): number {
+  if (isKType(d) && isKX4(d)) {
+    const cols = shape[shape.length - 1] ?? 1;
+    if (cols === 0) return 0;
+    kRowBytes(d, cols);
+    return Math.ceil(numel(shape) / cols / QROWS) * (cols / KTYPES[d].block) * KX4_GROUP_BYTES[d]!;
+  }
   if (isKType(d)) return ggufByteSize(d, shape);
   if (!isQuantized(d)) return numel(shape) * elementBytes(d);
   const cols = shape[shape.length - 1] ?? 1;

@@ -2,7 +2,7 @@
 // Tensors are contiguous and row-major; views share storage (reshape, ranges of the first dimension).
 import type { Arena } from '../runtime/arena.js';
 import type { Place, Runtime } from '../runtime/runtime.js';
-import { byteSize, elementBytes, isKType, isQuantized, numel, QROWS, type DType } from './dtype.js';
+import { byteSize, elementBytes, isKType, isKX4, isQuantized, numel, QROWS, type DType } from './dtype.js';
 
 export class Tensor {
   private disposed = false;
@@ -101,7 +101,7 @@ export class Tensor {
     }
     const inner = this.shape.slice(1);
     let offset: number;
-    if (isQuantized(this.dtype)) {
+    if (isQuantized(this.dtype) || isKX4(this.dtype)) {
       // Whole groups of 4 interleaved rows only.
       if (this.rank !== 2 || start % QROWS !== 0) throw new RangeError(`a ${this.dtype} matrix can be sliced only at multiples of ${QROWS} rows`);
       offset = byteSize(this.dtype, [start, this.cols]);

@@ -68,6 +68,40 @@ for (const dtype of ['q8_0', 'q4_0', 'f32', 'f16', 'bf16'] as DType[]) {
   });
 }
 
+test('Q4_K_M-style models (q4_k, q6_k in the kx4 layout, with q8_0 and f16 beside them) decode on the plan, bit for bit as the ops', async () => {
+  // Rows of 256 and 512 values: whole k-quant super-blocks. ffn 768: w_down's K is 3 blocks.
+  const cfg = { ...preset('tiny'), hidden: 256, heads: 4, kvHeads: 2, headDim: 64, ffn: 768, vocabSize: 333 };
+  const mixes: ((name: string) => DType)[] = [
+    // llama-quantize's q4_k_m: q6_k for v, w_down and the output, q4_k elsewhere (token_embd too).
+    (n) => (/v_proj|down_proj|lm_head/.test(n) ? 'q6_k' : 'q4_k'),
+    // k-types beside the 32-block and f16 kernels, the head in q4_k, the embedding in q8_0.
+    (n) => (/q_proj|up_proj|lm_head/.test(n) ? 'q4_k' : /k_proj|o_proj/.test(n) ? 'q6_k' : /embed/.test(n) ? 'q8_0' : /gate/.test(n) ? 'f16' : 'q4_0'),
+  ];
+  for (const [i, mix] of mixes.entries()) {
+    for (const threads of [1, 2]) {
+      const rt = await Runtime.create({ threads, arenaBytes: 256 << 20 });
+      const called = new Set<string>();
+      const parallel = rt.parallel.bind(rt);
+      rt.parallel = ((name: string, ...rest: Parameters<typeof parallel> extends [string, ...infer R] ? R : never) => {
+        called.add(name);
+        return parallel(name, ...rest);
+      }) as typeof rt.parallel;
+      try {
+        const m = YiModel.random(rt, cfg, (name) => mix(name), 5 + i, { contextLength: 32, batch: 4 });
+        called.clear();
+        const got = tokens.map((t) => m.forward([t]).toArray());
+        // The plan's fused residual kernel ran: these steps did not go through the ops.
+        assert.ok(called.has('gemv_kx4_add'), `mix ${i}: decoded on the plan`);
+        const want = reference(m, tokens);
+        got.forEach((g, p) => assert.deepEqual(g, want[p], `mix ${i} threads ${threads} position ${p}`));
+        m.dispose();
+      } finally {
+        await rt.close();
+      }
+    }
+  }
+});
+
 test('a model spread over several arenas decodes to the same bits as one in a single arena', async () => {
   const cfg = { ...preset('tiny'), ffn: 192 }; // every matrix q8_0
   const one = await Runtime.create({ threads: 2, arenaBytes: 256 << 20 });

@@ -1,7 +1,7 @@
 // Writes f32 values into a tensor of any weight dtype, in place: the one step every weight loader
 // and initializer ends with (quantized outputs use llama.cpp's reference quantizer).
 import { isKType, QROWS } from '../dtype.js';
-import { kQuantizeAt } from './kquant.js';
+import { kQuantizeInto } from './kquant.js';
 import { expectShape, sameArena, type Tensor } from '../tensor.js';
 import { quantBytes } from './quant.js';
 import { MIN_ELEMENTS_PER_THREAD } from './util.js';
@@ -14,7 +14,7 @@ export function castInto(src: Tensor, out: Tensor): Tensor {
   const arena = sameArena(op, src, out);
   const rt = src.rt;
   if (isKType(out.dtype)) {
-    kQuantizeAt(rt, arena, out.dtype, src.offset, out.offset, src.rows, src.cols);
+    kQuantizeInto(rt, arena, out.dtype, src.offset, out.offset, src.rows, src.cols);
     return out;
   }
   switch (out.dtype) {

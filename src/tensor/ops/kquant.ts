@@ -2,12 +2,16 @@
 // types kept in GGUF block order in memory; kernels in src/kernels/kquant.ts).
 //
 // One token (decode): x is quantized to int8 per block once (quantize_act_k) and each row's blocks
-// are exact integer dot products (gemv_k). Several tokens (prompt): panels of weight rows are
-// dequantized to f32 (exactly llama.cpp's dequantize_row_* values) and multiplied on the packed f32
-// GEMM, which reads the weights once per panel instead of once per token.
+// are exact integer dot products (gemv_k; Q4_K and Q6_K, which live in the 4-row kx4 layout:
+// gemv_kx4, same results). Several tokens (prompt): panels of weight rows are dequantized to f32
+// (exactly llama.cpp's dequantize_row_* values) and multiplied on the packed f32 GEMM, which reads
+// the weights once per panel instead of once per token.
+//
+// Raw-offset helpers (kQuantizeAt, kDequantizeAt) work on GGUF block order, as files hold it;
+// tensors of a kx4 type hold the kx4 layout: kFromGGUF / kToGGUF convert at the edges.
 import type { Arena } from '../../runtime/arena.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import { isKType, KTYPES, kRowBytes, type KType } from '../dtype.js';
+import { byteSize, ggufByteSize, isKType, isKX4, KTYPES, kRowBytes, QROWS, type KType } from '../dtype.js';
 import { expectShape, sameArena, Tensor } from '../tensor.js';
 import { gemm } from './matmul.js';
 import { arenaOf, expectRank, expectTokenIds, minRowsPerThread, outputTensor } from './util.js';
@@ -63,8 +67,30 @@ export function kMatvec(w: Tensor, x: Tensor, out?: Tensor): Tensor {
   const B = actBlock(d);
   const act = scratch(rt, arena, 'act', (K / B) * actRecordBytes(B));
   rt.call('quantize_act_k', arena, x.offset, act, K, B, 0, 1, 0);
-  rt.parallel('gemv_k', arena, [w.offset, act, out.offset, N, K, KTYPES[d].code], N, 4, minRows(kRowBytes(d, K)));
+  if (isKX4(d)) {
+    checkX4Scratch(op, rt, arena, K);
+    rt.parallel('gemv_kx4', arena, [w.offset, act, out.offset, N, K, KTYPES[d].code], N, QROWS, minRows(kRowBytes(d, K)));
+  } else {
+    rt.parallel('gemv_k', arena, [w.offset, act, out.offset, N, K, KTYPES[d].code], N, 4, minRows(kRowBytes(d, K)));
+  }
   return out;
+}
+
+function checkX4Scratch(op: string, rt: Runtime, arena: Arena, K: number): void {
+  const need = rt.call('gemv_kx4_scratch_bytes', arena, K);
+  if (need > rt.scratchBytesPerThread) {
+    throw new RangeError(`${op}: K = ${K} needs ${need} bytes of scratch per thread, more than the ${rt.scratchBytesPerThread} bytes (Runtime option scratchBytesPerThread)`);
+  }
+}
+
+/** Rows [r0, r0 + n) of the k-type matrix at byte w ([N, K]) as f32 rows at dst (n * K floats). */
+function dequantRows(rt: Runtime, arena: Arena, d: KType, w: number, r0: number, n: number, K: number, dst: number): void {
+  if (isKX4(d)) {
+    // r0 is a multiple of 4 (panels are multiples of 8 rows): the slice starts a group.
+    rt.parallel('dequantize_rows_kx4', arena, [w + byteSize(d, [r0, K]), n, K, KTYPES[d].code, 0, dst], n, 1, Math.max(1, Math.ceil(16384 / K)));
+    return;
+  }
+  rt.parallel('dequantize_k', arena, [w + r0 * kRowBytes(d, K), dst, KTYPES[d].code], (n * K) / KTYPES[d].block, 1, 64);
 }
 
 /** Bytes of f32 a dequantized panel of weight rows may take in kMatmul. */
@@ -89,13 +115,11 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
     return out;
   }
   const rt = w.rt;
-  const rowBytes = kRowBytes(d, K);
   const panel = Math.min(N, Math.max(8, Math.floor(PANEL_BYTES / (K * 4) / 8) * 8));
   const buf = scratch(rt, arena, 'panel', panel * K * 4);
-  const blocksPerRow = K / KTYPES[d].block;
   for (let r0 = 0; r0 < N; r0 += panel) {
     const n = Math.min(panel, N - r0);
-    rt.parallel('dequantize_k', arena, [w.offset + r0 * rowBytes, buf, KTYPES[d].code], n * blocksPerRow, 1, 64);
+    dequantRows(rt, arena, d, w.offset, r0, n, K, buf);
     gemm(rt, { arena, a: x.offset, lda: K, b: buf, ldb: K, transB: true, c: out.offset + r0 * 4, ldc: N, m: M, n, k: K });
   }
   return out;
@@ -112,12 +136,37 @@ export function kQuantizeAt(rt: Runtime, arena: Arena, d: KType, src: number, ds
   rt.parallel('quantize_k', arena, [src, dst, cols, KTYPES[d].code], rows, 1, Math.max(1, Math.ceil(16384 / cols)));
 }
 
-/** f32 [..., K] -> the k-type `d` (GGUF block order), exactly as llama.cpp's quantize_row_*_ref. */
+/** Quantizes `rows` f32 rows of `cols` at byte `src` into the in-memory layout of `d` at byte `dst`
+ *  (GGUF block order, or kx4 for Q4_K / Q6_K: dst starts a group of 4 rows). */
+export function kQuantizeInto(rt: Runtime, arena: Arena, d: KType, src: number, dst: number, rows: number, cols: number): void {
+  if (!isKX4(d)) {
+    kQuantizeAt(rt, arena, d, src, dst, rows, cols);
+    return;
+  }
+  const tmp = rt.alloc(ggufByteSize(d, [rows, cols]), arena);
+  try {
+    kQuantizeAt(rt, arena, d, src, tmp.offset, rows, cols);
+    kRepackAt(rt, arena, d, tmp.offset, dst, rows, cols);
+  } finally {
+    rt.release(tmp);
+  }
+}
+
+/** GGUF-order rows (`rows` of `cols`) of a kx4 type at byte `src` -> its kx4 layout at byte `dst`
+ *  (the last group's missing rows written as zero blocks). */
+export function kRepackAt(rt: Runtime, arena: Arena, d: KType, src: number, dst: number, rows: number, cols: number): void {
+  if (!isKX4(d)) throw new TypeError(`kRepack: ${d} has no kx4 layout`);
+  kRowBytes(d, cols);
+  const padded = Math.ceil(rows / QROWS) * QROWS;
+  rt.parallel('repack_k_to_x4', arena, [src, dst, rows, cols, KTYPES[d].code], padded, QROWS, Math.max(QROWS, Math.ceil(16384 / cols / QROWS) * QROWS));
+}
+
+/** f32 [..., K] -> the k-type `d` in its in-memory layout, exactly as llama.cpp's quantize_row_*_ref. */
 export function kQuantize(src: Tensor, d: KType): Tensor {
   if (src.dtype !== 'f32') throw new TypeError(`kQuantize: src must be f32, got ${src.dtype}`);
   const out = Tensor.zeros(src.rt, d, src.shape, src.arena);
   try {
-    kQuantizeAt(src.rt, src.arena, d, src.offset, out.offset, src.rows, src.cols);
+    kQuantizeInto(src.rt, src.arena, d, src.offset, out.offset, src.rows, src.cols);
   } catch (e) {
     out.dispose();
     throw e;
@@ -125,15 +174,48 @@ export function kQuantize(src: Tensor, d: KType): Tensor {
   return out;
 }
 
+/** A k-type tensor from GGUF-order block bytes (as a .gguf file stores them). */
+export function kFromGGUF(rt: Runtime, d: KType, shape: readonly number[], bytes: Uint8Array, arena?: Arena): Tensor {
+  if (!isKType(d)) throw new TypeError(`kFromGGUF: dtype must be a k-type, got ${d}`);
+  const need = ggufByteSize(d, shape);
+  if (bytes.length !== need) throw new RangeError(`kFromGGUF: ${d} [${shape.join(', ')}] needs ${need} bytes, got ${bytes.length}`);
+  if (!isKX4(d)) return Tensor.fromBytes(rt, d, shape, bytes, arena);
+  const out = Tensor.zeros(rt, d, shape, arena);
+  const tmp = rt.alloc(need, out.arena);
+  try {
+    out.arena.u8.set(bytes, tmp.offset);
+    if (need > 0) kRepackAt(rt, out.arena, d, tmp.offset, out.offset, out.rows, out.cols);
+  } finally {
+    rt.release(tmp);
+  }
+  return out;
+}
+
+/** The GGUF-order block bytes of a k-type tensor (kx4 padding rows dropped). */
+export function kToGGUF(t: Tensor): Uint8Array {
+  if (!isKType(t.dtype)) throw new TypeError(`kToGGUF: t must be a k-type, got ${t.dtype}`);
+  if (!isKX4(t.dtype)) return t.bytes().slice();
+  const n = ggufByteSize(t.dtype, t.shape);
+  if (n === 0) return new Uint8Array(0);
+  const tmp = t.rt.alloc(n, t.arena);
+  try {
+    t.rt.parallel('repack_k_from_x4', t.arena, [t.offset, tmp.offset, t.cols, KTYPES[t.dtype].code], t.rows, 1, Math.max(1, Math.ceil(16384 / t.cols)));
+    return t.arena.u8.slice(tmp.offset, tmp.offset + n);
+  } finally {
+    t.rt.release(tmp);
+  }
+}
+
 /** f32 copy of a k-type tensor (same shape, same arena): llama.cpp's dequantize_row_* values. */
 export function kDequantize(t: Tensor): Tensor {
   if (!isKType(t.dtype)) throw new TypeError(`kDequantize: t must be a k-type, got ${t.dtype}`);
   const out = Tensor.zeros(t.rt, 'f32', t.shape, t.arena);
-  kDequantizeAt(t.rt, t.arena, t.dtype, t.offset, out.offset, t.numel);
+  if (t.numel === 0) return out;
+  dequantRows(t.rt, t.arena, t.dtype, t.offset, 0, t.rows, t.cols, out.offset);
   return out;
 }
 
-/** Dequantizes `count` values of GGUF-order blocks of `d` at byte `src` into f32 at `dst` (same arena). */
+/** Dequantizes `count` values of GGUF-order blocks (raw bytes, not a kx4 tensor) of `d` at byte `src` into f32 at `dst` (same arena). */
 export function kDequantizeAt(rt: Runtime, arena: Arena, d: KType, src: number, dst: number, count: number): void {
   const { block, code } = KTYPES[d];
   if (count % block !== 0) throw new RangeError(`kDequantize: ${count} values are not whole ${d} blocks of ${block}`);
@@ -147,6 +229,10 @@ export function kEmbedding(table: Tensor, ids: Tensor, out?: Tensor): Tensor {
   const arena = arenaOf(op, { table, ids });
   const T = expectTokenIds(op, ids, V, arena);
   const o = outputTensor(op, table, out, 'f32', [T, H], arena);
+  if (isKX4(d)) {
+    table.rt.parallel('dequantize_rows_kx4', arena, [table.offset, V, H, KTYPES[d].code, ids.offset, o.offset], T, 1, minRowsPerThread(H));
+    return o;
+  }
   table.rt.parallel('dequantize_rows_k', arena, [table.offset, V, H, KTYPES[d].code, ids.offset, o.offset], T, 1, minRowsPerThread(H));
   return o;
 }

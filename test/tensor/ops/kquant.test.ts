@@ -10,7 +10,7 @@ import { Runtime } from '../../../src/runtime/runtime.js';
 import type { KType } from '../../../src/tensor/dtype.js';
 import { embedding } from '../../../src/tensor/ops/embedding.js';
 import { matvec } from '../../../src/tensor/ops/gemv.js';
-import { K_QUANTIZABLE, kDequantize, kQuantize } from '../../../src/tensor/ops/kquant.js';
+import { K_QUANTIZABLE, kDequantize, kFromGGUF, kQuantize, kToGGUF } from '../../../src/tensor/ops/kquant.js';
 import { linear } from '../../../src/tensor/ops/linear.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { repoRoot } from '../../paths.js';
@@ -34,7 +34,7 @@ function lcg(seed: number): () => number {
 }
 
 function dequant(r: Runtime, t: KType, bytes: Uint8Array, shape: number[]): Float32Array {
-  const w = Tensor.fromBytes(r, t, shape, bytes);
+  const w = kFromGGUF(r, t, shape, bytes);
   const d = kDequantize(w);
   try {
     return d.toArray();
@@ -125,7 +125,7 @@ test('matvec of every type equals the float64 product with int8 activations, at 
     const B = K_LAYOUT[t].block;
     for (const [N, K] of [[7, B * 3], [1, B], [13, B * 2]] as const) {
       const bytes = randomBlocks(t, (N * K) / B, lcg(100 + i * 7 + N));
-      const w = Tensor.fromBytes(rt, t, [N, K], bytes);
+      const w = kFromGGUF(rt, t, [N, K], bytes);
       const xs = rand(K, 3 + N);
       const x = Tensor.fromF32(rt, xs, [K]);
       const y = matvec(w, x);
@@ -146,7 +146,7 @@ test('the prompt path (several tokens) equals the float64 product of the dequant
     const K = B * 2;
     const bytes = randomBlocks(t, (N * K) / B, lcg(300 + i));
     const wd = refDequant(t, bytes, N * K);
-    const w = Tensor.fromBytes(rt, t, [N, K], bytes);
+    const w = kFromGGUF(rt, t, [N, K], bytes);
     for (const M of [2, 5]) {
       const xs = rand(M * K, 40 + M);
       const x = Tensor.fromF32(rt, xs, [M, K]);
@@ -178,7 +178,7 @@ test('embedding rows of every type equal the dequantized rows; ids outside the t
     const V = 5;
     const H = B * 2;
     const bytes = randomBlocks(t, (V * H) / B, lcg(500 + i));
-    const table = Tensor.fromBytes(rt, t, [V, H], bytes);
+    const table = kFromGGUF(rt, t, [V, H], bytes);
     const ids = Tensor.fromI32(rt, [4, 0, 4, 2], [4]);
     const out = embedding(table, ids);
     const got = out.toArray();
@@ -212,7 +212,7 @@ test('1 and 2 threads give bit-identical products; SIMD128 and relaxed builds bi
       const bytes = randomBlocks(t, (N * K) / B, lcg(700 + i));
       const xs = rand(5 * K, 9 + i);
       const outs = rts.map((r) => {
-        const w = Tensor.fromBytes(r, t, [N, K], bytes);
+        const w = kFromGGUF(r, t, [N, K], bytes);
         const x1 = Tensor.fromF32(r, xs.subarray(0, K), [K]);
         const x5 = Tensor.fromF32(r, xs, [5, K]);
         const y1 = matvec(w, x1);
@@ -234,7 +234,7 @@ function quantizeBytes(r: Runtime, t: KType, x: Float32Array, shape: number[]): 
   const src = Tensor.fromF32(r, x, shape);
   const q = kQuantize(src, t);
   try {
-    return q.bytes().slice();
+    return kToGGUF(q);
   } finally {
     q.dispose();
     src.dispose();

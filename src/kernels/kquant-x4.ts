@@ -1,0 +1,425 @@
+// Q4_K, Q5_K and Q6_K in the 4-row "kx4" layout (kx4-layout.ts): repacking from / to GGUF block order and
+// the GEMV (decode).
+//
+// GEMV: x is quantized once per call by quantize_act_k (records of 256 values); each call first
+// copies the record bytes its build reads (int8 q for the relaxed build, int16 q for SIMD128) and
+// the per-sub-block sums of q as i16 pairs into the thread's scratch. Per group block the 4 rows'
+// weights are unpacked to u8 lanes with 16-bit shifts and masks (Q4_K nibbles 0..15, Q6_K 0..63)
+// and multiplied against x: relaxed `i16x8.relaxed_dot_i8x16_i7x16_s` (the weights are its 7-bit
+// operand), SIMD128 widened `i16x8.mul`s. Either way each row's sub-block gives an i16x8 whose lanes
+// are exact sums of at most 4 (Q4_K) or 2 (Q6_K) products; the 4 rows' vectors are folded with
+// interleaving shuffles into lanes grouped by row and multiplied by the rows' sub-block scales in one
+// `i32x4.dot_i16x8_s`. All integer sums are exact, so both builds give the same integers; per
+// super-block one f32 expression per row, in gemv_k's order: the results equal gemv_k's on the same
+// blocks in GGUF order, bit for bit, whatever the thread count.
+import { gatherBlock, ggufBlockBytes, groupAt, groupBytes, scatterBlock } from './kx4-layout';
+
+// ---------------------------------------------------------------------------------------------
+// Repacking. Units: rows, split at multiples of 4 (to_x4 writes whole groups).
+
+/** GGUF-order rows [0, rows) of cols values at src -> kx4 at dst; units = padded rows (groups).
+ *  Rows at or past `rows` in the last group are written as zero blocks. */
+export function repack_k_to_x4(src: usize, dst: usize, rows: i32, cols: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = cols >> 8;
+  const bb = ggufBlockBytes(kt);
+  for (let r = start; r < end; r++) {
+    for (let b = 0; b < nb; b++) {
+      const g = groupAt(dst, r, b, nb, kt);
+      if (r < rows) {
+        scatterBlock(kt, src + (<usize>r * <usize>nb + <usize>b) * bb, g, r & 3);
+      } else {
+        // A zero GGUF block scattered: every field of this lane zero.
+        memory.fill(scratch, 0, bb);
+        scatterBlock(kt, scratch, g, r & 3);
+      }
+    }
+  }
+}
+
+/** kx4 rows [start, end) at src -> GGUF block order at dst (row r at r * rowBytes); units = rows. */
+export function repack_k_from_x4(src: usize, dst: usize, cols: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = cols >> 8;
+  const bb = ggufBlockBytes(kt);
+  for (let r = start; r < end; r++) {
+    for (let b = 0; b < nb; b++) gatherBlock(kt, groupAt(src, r, b, nb, kt), r & 3, dst + (<usize>r * <usize>nb + <usize>b) * bb);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constants in scratch (V8 rebuilds a v128.const at every use inside a loop).
+
+const C_NIB: usize = 0; // 0x0f bytes
+const C_HI2: usize = 16; // 0x30 bytes: Q6_K's two high bits in place
+const C_ONE: usize = 96; // 0x01 bytes: Q5_K's high bit of the low-nibble sub-block
+const C_TWO: usize = 112; // 0x02 bytes: and of the high-nibble one
+const C_PAIR: usize = 128; // Q5_K: i32 lanes (0, 1), then (2, 3) set (32 bytes)
+const C_SCALES: usize = 160; // Q5_K: the current sub-block's duplicated scales (written per step)
+const C_F16MASK: usize = 32; // 0x8fffe000
+const C_F16MUL: usize = 48; // 2^112
+const C_F16EXP: usize = 64; // 0x0f800000
+const C_INF: usize = 80; // 0x7f800000
+const X_AT: usize = 176; // compact activations (after the constants)
+
+function writeConsts(c: usize): void {
+  v128.store(c, i8x16.splat(0x0f), C_NIB);
+  v128.store(c, i8x16.splat(0x30), C_HI2);
+  v128.store(c, i32x4.splat(<i32>0x8fffe000), C_F16MASK);
+  v128.store(c, i32x4.splat(0x77800000), C_F16MUL);
+  v128.store(c, i32x4.splat(0x0f800000), C_F16EXP);
+  v128.store(c, i32x4.splat(0x7f800000), C_INF);
+  v128.store(c, i8x16.splat(1), C_ONE);
+  v128.store(c, i8x16.splat(2), C_TWO);
+  v128.store(c, i32x4(-1, -1, 0, 0), C_PAIR);
+  v128.store(c, i32x4(0, 0, -1, -1), C_PAIR + 16);
+}
+
+/** 4 fp16 at p -> f32x4, exact (subnormals, inf, NaN): gemv.ts's conversion. */
+@inline
+function f16x4(p: usize, c: usize): v128 {
+  const t = i32x4.shl(v128.load16x4_s(p), 13);
+  const f = f32x4.mul(v128.and(t, v128.load(c, C_F16MASK)), v128.load(c, C_F16MUL));
+  const e = v128.load(c, C_F16EXP);
+  return v128.or(f, v128.and(i32x4.eq(v128.and(t, e), e), v128.load(c, C_INF)));
+}
+
+// Compact activation record per super-block, in scratch: the q operand (relaxed: int8 q[256];
+// SIMD128: int16 q[256]), then 16 i32 "pairs" of i16 (Q4_K: sub-block s's two 16-value sums of q in
+// pairs 0..7; Q6_K: -16 times each 16-value sum, twice), then f32 d.
+const XQ_BYTES: usize = ASC_FEATURE_RELAXED_SIMD ? 256 : 512;
+const XREC: usize = XQ_BYTES + 64 + 16;
+// quantize_act_k's record for B = 256: int16 q at 0, int8 q at 512, i32 sums at 768, f32 d at 832.
+const ACT_REC: usize = 848;
+
+/** Scratch bytes gemv_kx4 needs per thread for K inputs. */
+export function gemv_kx4_scratch_bytes(K: i32): i32 {
+  return <i32>(X_AT + <usize>(K >> 8) * XREC);
+}
+
+function compactAct(act: usize, nb: i32, kt: i32, xs: usize): void {
+  let ap = act;
+  let xp = xs;
+  for (let b = 0; b < nb; b++) {
+    const q = ap + (ASC_FEATURE_RELAXED_SIMD ? 512 : 0);
+    for (let o: usize = 0; o < XQ_BYTES; o += 16) v128.store(xp + o, v128.load(q + o));
+    const s = ap + 768;
+    const pp = xp + XQ_BYTES;
+    if (kt != 7) {
+      // i32 sums 0..15 narrowed to i16 in order: i32 lane s holds (sum 2s, sum 2s + 1).
+      v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s), v128.load(s, 16)));
+      v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s, 32), v128.load(s, 48)), 16);
+    } else {
+      // (-16 sum, -16 sum) as i16 (|16 sum| <= 16 * 16 * 127 < 2^15): one dot with the scales
+      // subtracts 32 sc sum.
+      for (let o: usize = 0; o < 64; o += 16) {
+        const t = v128.and(i32x4.mul(v128.load(s + o), i32x4.splat(-16)), i32x4.splat(0xffff));
+        v128.store(pp + o, v128.or(t, i32x4.shl(t, 16)));
+      }
+    }
+    store<f32>(pp + 64, load<f32>(ap + 832));
+    ap += ACT_REC;
+    xp += XREC;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folding 4 rows' i16x8 partial sums.
+
+/** Interleaves the i32 lanes of a and b: [a0 + a2, b0 + b2, a1 + a3, b1 + b3] as i16 pairs. */
+@inline
+function fold2(a: v128, b: v128): v128 {
+  return i16x8.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+}
+
+/** fold2 of rows (0, 1) and (2, 3) -> i16 lanes [r0, r0, r1, r1, r2, r2, r3, r3], each the sum of 4
+ *  of its row's lanes. */
+@inline
+function fold4(ab: v128, cd: v128): v128 {
+  return i16x8.add(v128.shuffle<i64>(ab, cd, 0, 2), v128.shuffle<i64>(ab, cd, 1, 3));
+}
+
+/** [v0, v0, v1, v1, v2, v2, v3, v3] of the low i16 lanes of v. */
+@inline
+function dupLo(v: v128): v128 {
+  return v128.shuffle<i16>(v, v, 0, 8, 1, 9, 2, 10, 3, 11);
+}
+
+/** [v4, v4, v5, v5, v6, v6, v7, v7]. */
+@inline
+function dupHi(v: v128): v128 {
+  return v128.shuffle<i16>(v, v, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Q4_K
+
+/** One row's sub-block of 32 nibbles (n0: elements 0..15, n1: 16..31, u8 lanes) against x at xp:
+ *  i16x8 lanes, each a sum of 4 exact products (|lane| <= 4 * 15 * 127). */
+@inline
+function nib32(n0: v128, n1: v128, xp: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), n0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 16), n1));
+  }
+  const a = i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(n0), v128.load(xp)), i16x8.mul(i16x8.extend_high_i8x16_u(n0), v128.load(xp, 16)));
+  const b = i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(n1), v128.load(xp, 32)), i16x8.mul(i16x8.extend_high_i8x16_u(n1), v128.load(xp, 48)));
+  return i16x8.add(a, b);
+}
+
+/** Low-nibble sub-block (2j) of the row's 32 bytes at q. */
+@inline
+function q4lo(q: usize, xp: usize, m: v128): v128 {
+  return nib32(v128.and(v128.load(q), m), v128.and(v128.load(q, 16), m), xp);
+}
+
+/** High-nibble sub-block (2j + 1). */
+@inline
+function q4hi(q: usize, xp: usize, m: v128): v128 {
+  return nib32(v128.and(i16x8.shr_u(v128.load(q), 4), m), v128.and(i16x8.shr_u(v128.load(q, 16), 4), m), xp);
+}
+
+const XSTEP: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2; // operand bytes per element
+
+/** One sub-block of the 4 rows (chunk at q, low or high nibbles, x at xp, its [sc r0..r3, min
+ *  r0..r3] bytes at sm): i32x4 [r0..r3] of sc sum(q x). */
+@inline
+function q4sub(q: usize, hi: bool, xp: usize, sm: usize, c: usize): v128 {
+  const m = v128.load(c, C_NIB);
+  const p0 = hi ? q4hi(q, xp, m) : q4lo(q, xp, m);
+  const p1 = hi ? q4hi(q + 32, xp, m) : q4lo(q + 32, xp, m);
+  const p2 = hi ? q4hi(q + 64, xp, m) : q4lo(q + 64, xp, m);
+  const p3 = hi ? q4hi(q + 96, xp, m) : q4lo(q + 96, xp, m);
+  // Scales duplicated into the lanes fold4 groups by row.
+  return i32x4.dot_i16x8_s(fold4(fold2(p0, p1), fold2(p2, p3)), dupLo(v128.load8x8_u(sm)));
+}
+
+/** The low (sub-blocks 0, 2, 4, 6) or high nibbles' sub-blocks of the 4 rows, pointers advanced
+ *  by constants (V8 recomputes addresses derived from a counter at each step). */
+@inline
+function q4half(g: usize, hi: bool, xr: usize, c: usize): v128 {
+  let isum = i32x4.splat(0);
+  let q = g + 80;
+  let xp = xr + (hi ? 32 * XSTEP : 0);
+  let sm = g + 16 + (hi ? 8 : 0);
+  for (let j = 0; j < 4; j++) {
+    isum = i32x4.add(isum, q4sub(q, hi, xp, sm, c));
+    q += 128;
+    xp += 64 * XSTEP;
+    sm += 16;
+  }
+  return isum;
+}
+
+/** The 4 rows' sums over one Q4_K group block at g against the compact record at xr (f32x4).
+ *  One sub-block per loop step (4 rows): a body small enough for V8 to keep in registers (the
+ *  8 sub-blocks unrolled spilled); sums are exact integers, so their order is free. */
+@inline
+function q4kGroup(g: usize, xr: usize, c: usize): v128 {
+  let isum = i32x4.splat(0);
+  isum = i32x4.add(isum, q4half(g, false, xr, c));
+  isum = i32x4.add(isum, q4half(g, true, xr, c));
+  const pairs = xr + XQ_BYTES;
+  let msum = i32x4.splat(0);
+  for (let s: usize = 0; s < 8; s++) msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 16 + (s << 3))), v128.load32_splat(pairs + (s << 2))));
+  const dx = v128.load32_splat(pairs + 64);
+  // gemv_k's expression: dx * d * isum - dx * dmin * summ.
+  const a = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
+  const b = f32x4.mul(f32x4.mul(dx, f16x4(g + 8, c)), f32x4.convert_i32x4_s(msum));
+  return f32x4.sub(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Q5_K: Q4_K's nibbles with a 5th bit from qh. Weights reach 31, so a row's sub-block lanes (4
+// products, <= 15748) take one fold2 only, then a regrouping as Q6_K's.
+
+/** One Q5_K sub-block for the 4 rows: low (hi = false) or high nibbles of chunk q, 5th bits from
+ *  each row's qh shifted down by `sh` (masked with C_ONE / C_TWO, then moved to 0x10); s: the
+ *  sub-block's scales as Q4_K's. Returns i32x4 [r0..r3] of sc sum(q x).
+ *  Two rows per loop step: four rows' weights and 5th bits at once are 16 vectors, which V8 spilled.
+ *  Rows (2p, 2p + 1) fold into i32 lanes (0, 1) and (2, 3) of fold2, each an i16 pair of one row;
+ *  the dot with that pair's scales gives [r2p, r2p+1, r2p, r2p+1] (two halves of each row's sum),
+ *  the halves are added, and the row pair's lanes kept (C_PAIR masks in scratch). */
+@inline
+function q5sub(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, s: v128, c: usize): v128 {
+  // [s0, s0, s1, s1, s2, s2, s3, s3] (i16) in scratch: an 8-byte splat at 8p is row pair p's.
+  v128.store(c, dupLo(s), C_SCALES);
+  let acc = i32x4.splat(0);
+  for (let p: usize = 0; p < 2; p++) {
+    const m = v128.load(c, C_NIB);
+    const bm = hi ? v128.load(c, C_TWO) : v128.load(c, C_ONE);
+    const o = p << 6;
+    const ab = fold2(q5row(q + o, qh + o, sh, hi, xp, m, bm), q5row(q + o + 32, qh + o + 32, sh, hi, xp, m, bm));
+    const t = i32x4.dot_i16x8_s(ab, v128.load64_splat(c + C_SCALES + (p << 3)));
+    acc = i32x4.add(acc, v128.and(i32x4.add(t, v128.shuffle<i32>(t, t, 2, 3, 0, 1)), v128.load(c + C_PAIR + (p << 4))));
+  }
+  return acc;
+}
+
+@inline
+function q5row(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, m: v128, bm: v128): v128 {
+  const h0 = v128.and(i16x8.shr_u(v128.load(qh), sh), bm);
+  const h1 = v128.and(i16x8.shr_u(v128.load(qh, 16), sh), bm);
+  const v0 = v128.load(q);
+  const v1 = v128.load(q, 16);
+  if (hi) {
+    return nib32(v128.or(v128.and(i16x8.shr_u(v0, 4), m), i16x8.shl(h0, 3)), v128.or(v128.and(i16x8.shr_u(v1, 4), m), i16x8.shl(h1, 3)), xp);
+  }
+  return nib32(v128.or(v128.and(v0, m), i16x8.shl(h0, 4)), v128.or(v128.and(v1, m), i16x8.shl(h1, 4)), xp);
+}
+
+/** Sub-blocks 2j and 2j + 1 of the 4 rows (sh = 2j, a constant at each call). */
+@inline
+function q5pair(g: usize, j: usize, sh: i32, xr: usize, c: usize): v128 {
+  const lo = q5sub(g + 80 + (j << 7), g + 592, sh, false, xr + (j << 6) * XSTEP, v128.load8x8_u(g + 16 + (j << 4)), c);
+  return i32x4.add(lo, q5sub(g + 80 + (j << 7), g + 592, sh, true, xr + ((j << 6) + 32) * XSTEP, v128.load8x8_u(g + 24 + (j << 4)), c));
+}
+
+/** The 4 rows' sums over one Q5_K group block at g (f32x4); two rows of one sub-block per loop step. */
+@inline
+function q5kGroup(g: usize, xr: usize, c: usize): v128 {
+  let isum = i32x4.splat(0);
+  // Sub-block 2j's 5th bits are bit 2j of qh, 2j + 1's bit 2j + 1: one shift by 2j serves both.
+  // The shifts written out as constants (a variable 16-bit shift costs V8 three more instructions).
+  isum = i32x4.add(isum, q5pair(g, 0, 0, xr, c));
+  isum = i32x4.add(isum, q5pair(g, 1, 2, xr, c));
+  isum = i32x4.add(isum, q5pair(g, 2, 4, xr, c));
+  isum = i32x4.add(isum, q5pair(g, 3, 6, xr, c));
+  const pairs = xr + XQ_BYTES;
+  let msum = i32x4.splat(0);
+  for (let s: usize = 0; s < 8; s++) msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 16 + (s << 3))), v128.load32_splat(pairs + (s << 2))));
+  const dx = v128.load32_splat(pairs + 64);
+  const a = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
+  const b = f32x4.mul(f32x4.mul(dx, f16x4(g + 8, c)), f32x4.convert_i32x4_s(msum));
+  return f32x4.sub(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Q6_K
+
+/** One row's 16 weights w (u8 0..63) against x at xp: i16x8 lanes of at most 2 products each. */
+@inline
+function dot16(w: v128, xp: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w);
+  return i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w), v128.load(xp)), i16x8.mul(i16x8.extend_high_i8x16_u(w), v128.load(xp, 16)));
+}
+
+// The four 16-weight pieces of a Q6_K row at element offset l of a half (ql at p, qh at h):
+//   quarter 0 (elements l..): ql[l] low | qh bits 0-1;  1 (l + 32): ql[l + 32] low | qh bits 2-3;
+//   2 (l + 64): ql[l] high | qh bits 4-5;             3 (l + 96): ql[l + 32] high | qh bits 6-7.
+@inline
+function q6w(quarter: i32, p: usize, h: usize, m: v128, m2: v128): v128 {
+  const hv = v128.load(h);
+  if (quarter == 0) return v128.or(v128.and(v128.load(p), m), v128.and(i16x8.shl(hv, 4), m2));
+  if (quarter == 1) return v128.or(v128.and(v128.load(p, 32), m), v128.and(i16x8.shl(hv, 2), m2));
+  if (quarter == 2) return v128.or(v128.and(i16x8.shr_u(v128.load(p), 4), m), v128.and(hv, m2));
+  return v128.or(v128.and(i16x8.shr_u(v128.load(p, 32), 4), m), v128.and(i16x8.shr_u(hv, 2), m2));
+}
+
+/** One 16-weight quarter of a Q6_K half for the 4 rows (ql of row 0 at p, qh at h; x at xp, the
+ *  rows' int8 scales at sp, the record's pair at pp): i32x4 [r0, r1, r2, r3] of
+ *  sc (sum(u x) - 32 bsum), u = q + 32 the stored 6-bit values. */
+@inline
+function q6sub(quarter: i32, p: usize, h: usize, xp: usize, sp: usize, pp: usize, c: usize): v128 {
+  const m = v128.load(c, C_NIB);
+  const m2 = v128.load(c, C_HI2);
+  const ab = fold2(dot16(q6w(quarter, p, h, m, m2), xp), dot16(q6w(quarter, p + 64, h + 32, m, m2), xp));
+  const cd = fold2(dot16(q6w(quarter, p + 128, h + 64, m, m2), xp), dot16(q6w(quarter, p + 192, h + 96, m, m2), xp));
+  // Scales of rows 0..3 as i16 [s0, s0, s1, s1, s2, s2, s3, s3]; ab, cd regrouped so each i32 lane
+  // holds one row's i16 pair (lanes <= 2 * 16002).
+  const d = dupLo(i16x8.extend_low_i8x16_s(v128.load32_zero(sp)));
+  const u = i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 0, 2), d);
+  const v = i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 1, 3), d);
+  // The pair is (-16 bsum, -16 bsum) as i16: s (-16 bsum) + s (-16 bsum) = -32 s bsum.
+  return i32x4.add(i32x4.add(u, v), i32x4.dot_i16x8_s(d, v128.load32_splat(pp)));
+}
+
+/** Quarter `quarter` of the 4 (half n, 16-element offset l) steps of a Q6_K group block: elements
+ *  e = 128n + 32 quarter + l, sub-block e >> 4. Pointers advance by constants (V8 recomputed the
+ *  addresses from a step counter with a dozen scalar instructions per step). */
+@inline
+function q6quarter(quarter: i32, g: usize, xr: usize, c: usize): v128 {
+  let isum = i32x4.splat(0);
+  let h = g + 72;
+  let xp = xr + (<usize>quarter << 5) * XSTEP;
+  let sp = g + 8 + (<usize>quarter << 3);
+  let pp = xr + XQ_BYTES + (<usize>quarter << 3);
+  for (let n = 0; n < 2; n++) {
+    for (let l: usize = 0; l < 32; l += 16) {
+      isum = i32x4.add(isum, q6sub(quarter, h + l, h + 256 + l, xp + l * XSTEP, sp + (l >> 2), pp + (l >> 2), c));
+    }
+    h += 384;
+    xp += 128 * XSTEP;
+    sp += 32;
+    pp += 32;
+  }
+  return isum;
+}
+
+/** The 4 rows' sums over one Q6_K group block at g (f32x4); one 16-weight step (4 rows) per loop step. */
+@inline
+function q6kGroup(g: usize, xr: usize, c: usize): v128 {
+  let isum = q6quarter(0, g, xr, c);
+  isum = i32x4.add(isum, q6quarter(1, g, xr, c));
+  isum = i32x4.add(isum, q6quarter(2, g, xr, c));
+  isum = i32x4.add(isum, q6quarter(3, g, xr, c));
+  // gemv_k's expression: dx * d * (sum(sc u qx) - 32 sum(sc bsum)).
+  const dx = v128.load32_splat(xr + XQ_BYTES + 64);
+  return f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+@inline
+function storeRows(y: usize, row0: i32, N: i32, acc: v128, add: bool): void {
+  const o = y + (<usize>row0 << 2);
+  if (row0 + 4 <= N) {
+    v128.store(o, add ? f32x4.add(v128.load(o), acc) : acc);
+  } else {
+    if (row0 < N) store<f32>(o, add ? load<f32>(o) + f32x4.extract_lane(acc, 0) : f32x4.extract_lane(acc, 0));
+    if (row0 + 1 < N) store<f32>(o, add ? load<f32>(o, 4) + f32x4.extract_lane(acc, 1) : f32x4.extract_lane(acc, 1), 4);
+    if (row0 + 2 < N) store<f32>(o, add ? load<f32>(o, 8) + f32x4.extract_lane(acc, 2) : f32x4.extract_lane(acc, 2), 8);
+  }
+}
+
+@inline
+function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize, add: bool): void {
+  const nb = K >> 8;
+  writeConsts(scratch);
+  const xs = scratch + X_AT;
+  compactAct(act, nb, kt, xs);
+  const gb = groupBytes(kt);
+  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
+    let wp = w + <usize>g * <usize>nb * gb;
+    let xr = xs;
+    let acc = f32x4.splat(0);
+    if (kt == 5) {
+      for (let b = 0; b < nb; b++) {
+        acc = f32x4.add(acc, q4kGroup(wp, xr, scratch));
+        wp += 592;
+        xr += XREC;
+      }
+    } else if (kt == 6) {
+      for (let b = 0; b < nb; b++) {
+        acc = f32x4.add(acc, q5kGroup(wp, xr, scratch));
+        wp += 720;
+        xr += XREC;
+      }
+    } else {
+      for (let b = 0; b < nb; b++) {
+        acc = f32x4.add(acc, q6kGroup(wp, xr, scratch));
+        wp += 840;
+        xr += XREC;
+      }
+    }
+    storeRows(y, g << 2, N, acc, add);
+  }
+}
+
+/** y[N] = W[N, K] x for W of kx4 type kt (5 Q4_K, 6 Q5_K, 7 Q6_K); act: quantize_act_k records (B = 256).
+ *  Units = rows, split at multiples of 4. Equal to gemv_k on the same blocks in GGUF order. */
+export function gemv_kx4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  gemvX4(w, act, y, N, K, kt, start, end, scratch, false);
+}
+
+/** y += W x (the residual stream: the product's bits, then one f32 add as add_f32 does it). */
+export function gemv_kx4_add(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  gemvX4(w, act, y, N, K, kt, start, end, scratch, true);
+}
