@@ -1,0 +1,149 @@
+// The AWQ scale search over a whole model (AutoAWQ's layer loop): the float model runs layer by layer
+// over the calibration tokens; in each layer every group of matrices sharing an input gets the scales
+// that minimise its rounded output error (search.ts), measured with the types the file will use.
+// Because folding the scales leaves the float function unchanged (fold.ts), each layer's inputs are
+// those of the original model, and one forward pass serves every group.
+import type { Runtime } from '../../runtime/runtime.js';
+import type { ConvertType } from '../convert.js';
+import type { WeightSource } from '../source.js';
+import type { LayerWeights } from '../weights.js';
+import type { Calibration } from './calibration.js';
+import { isRounding } from './fake-quant.js';
+import { groupError, type GroupMatrix } from './group-error.js';
+import { embedTokens, LayerRunner, type GroupInputs } from './layer-runner.js';
+import { canScaleO, GROUP_MATRICES, GROUPS, groupWidth, type GroupName, type LayerScales } from './scales.js';
+import { searchGroup } from './search.js';
+
+/** The type a matrix (Hugging Face name, row length) is stored in. */
+export type TypeOf = (hfName: string, cols: number) => ConvertType;
+
+export interface AwqSearchOptions {
+  /** Points of the alpha grid over [0, 1] (default 20). */
+  grid?: number;
+  /** Called after each searched group with (done, total, what). */
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+/** What the search found for one group. */
+export interface AwqGroupReport {
+  layer: number;
+  group: GroupName;
+  alpha: number;
+  /** Mean squared output error on the calibration tokens: AWQ's, and plain rounding's. */
+  error: number;
+  rtnError: number;
+}
+
+export interface AwqSearchResult {
+  scales: LayerScales[];
+  groups: AwqGroupReport[];
+  /** Groups left unscaled and why (v -> o under GQA; groups whose matrices stay float). */
+  skipped: string[];
+}
+
+const FIELD: Readonly<Record<string, keyof LayerWeights>> = {
+  'self_attn.q_proj': 'wq',
+  'self_attn.k_proj': 'wk',
+  'self_attn.v_proj': 'wv',
+  'self_attn.o_proj': 'wo',
+  'mlp.gate_proj': 'wGate',
+  'mlp.up_proj': 'wUp',
+  'mlp.down_proj': 'wDown',
+};
+
+export const DEFAULT_AWQ_GRID = 20;
+
+/** The groups searched in a model of `src`'s config, and the reasons others are not. */
+function groupsOf(src: WeightSource, typeOf: TypeOf): { groups: GroupName[]; skipped: string[] } {
+  const cfg = src.config;
+  const groups: GroupName[] = [];
+  const skipped: string[] = [];
+  for (const g of GROUPS) {
+    if (g === 'o' && !canScaleO(cfg)) {
+      skipped.push(`o_proj's input (v_proj -> o_proj): ${cfg.heads} query heads share ${cfg.kvHeads} KV heads, so v_proj's rows cannot absorb per-column scales (AutoAWQ skips it under GQA too)`);
+      continue;
+    }
+    const types = GROUP_MATRICES[g].map((m) => typeOf(`model.layers.0.${m}.weight`, groupWidth(cfg, g)));
+    if (!types.some(isRounding)) {
+      skipped.push(`${GROUP_MATRICES[g].join(', ')}: stored as ${[...new Set(types)].join('/')}, not rounded to blocks`);
+      continue;
+    }
+    groups.push(g);
+  }
+  return { groups, skipped };
+}
+
+/** Searches every layer's scales on `calib`; the runtime's threads run the kernels. */
+export function searchAwqScales(rt: Runtime, src: WeightSource, calib: Calibration, typeOf: TypeOf, opts: AwqSearchOptions = {}): AwqSearchResult {
+  const cfg = src.config;
+  const { groups, skipped } = groupsOf(src, typeOf);
+  const grid = opts.grid ?? DEFAULT_AWQ_GRID;
+  const N = calib.tokens.length;
+  const runner = new LayerRunner(rt, src, calib.seqLen);
+  const scales: LayerScales[] = [];
+  const reports: AwqGroupReport[] = [];
+  const total = cfg.layers * groups.length;
+  try {
+    // x = embed[tokens]                                                                 [N, H]
+    const x = embedTokens(src, calib.tokens);
+    const inputs = groupInputs(cfg, groups, N);
+    for (let l = 0; l < cfg.layers; l++) {
+      const w = runner.loadLayer(l);
+      try {
+        runner.run(w, x, inputs);
+        const ls: LayerScales = {};
+        for (const g of groups) {
+          const r = searchGroup(rt, runner.arena, inputs[g], groupMatrices(w, l, g, typeOf), grid);
+          if (r.scales) ls[g] = r.scales;
+          reports.push({ layer: l, group: g, alpha: r.alpha, error: r.error, rtnError: r.rtnError });
+          opts.onProgress?.(reports.length, total, `layer ${l} ${g}`);
+        }
+        scales.push(ls);
+      } finally {
+        runner.disposeLayer(w);
+      }
+    }
+  } finally {
+    runner.dispose();
+  }
+  return { scales, groups: reports, skipped };
+}
+
+/**
+ * The rounded output error of every group of `src` on `calib` (e.g. held-out text), one entry per
+ * layer and group as in the search. Measured on a folded source (fold.ts), it is exactly the error
+ * of the AWQ file; on the original, that of plain rounding.
+ */
+export function measureGroupErrors(rt: Runtime, src: WeightSource, calib: Calibration, typeOf: TypeOf): { layer: number; group: GroupName; error: number }[] {
+  const cfg = src.config;
+  const { groups } = groupsOf(src, typeOf);
+  const runner = new LayerRunner(rt, src, calib.seqLen);
+  const out: { layer: number; group: GroupName; error: number }[] = [];
+  try {
+    const x = embedTokens(src, calib.tokens);
+    const inputs = groupInputs(cfg, groups, calib.tokens.length);
+    for (let l = 0; l < cfg.layers; l++) {
+      const w = runner.loadLayer(l);
+      try {
+        runner.run(w, x, inputs);
+        for (const g of groups) out.push({ layer: l, group: g, error: groupError(rt, runner.arena, inputs[g], groupMatrices(w, l, g, typeOf)) });
+      } finally {
+        runner.disposeLayer(w);
+      }
+    }
+  } finally {
+    runner.dispose();
+  }
+  return out;
+}
+
+function groupInputs(cfg: WeightSource['config'], groups: readonly GroupName[], N: number): GroupInputs {
+  return Object.fromEntries(GROUPS.map((g) => [g, new Float32Array(groups.includes(g) ? N * groupWidth(cfg, g) : 0)])) as GroupInputs;
+}
+
+function groupMatrices(w: LayerWeights, l: number, g: GroupName, typeOf: TypeOf): GroupMatrix[] {
+  return GROUP_MATRICES[g].map((m) => {
+    const t = w[FIELD[m]!];
+    return { w: t, type: typeOf(`model.layers.${l}.${m}.weight`, t.cols) };
+  });
+}

@@ -1,0 +1,142 @@
+// The float model run one decoder layer at a time over the calibration sequences, as AutoAWQ runs
+// it: only one layer's f32 weights and the residual stream of every calibration token are held at
+// once, so a model far larger than memory calibrates. Each layer also hands back the inputs of its
+// four groups of matrices (scales.ts). The layer's math is model.ts's, on the same ops.
+// Shapes: N = calibration tokens (S sequences of T), H = hidden, Hq / Hkv = heads, D = head dim, F = ffn.
+import type { Arena } from '../../runtime/arena.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import { add, swiglu } from '../../tensor/ops/activation.js';
+import { attention, writeKV } from '../../tensor/ops/attention.js';
+import { linear } from '../../tensor/ops/linear.js';
+import { rmsnorm } from '../../tensor/ops/norm.js';
+import { applyRope, ropeTable, type RopeTable } from '../../tensor/ops/rope.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { YiConfig } from '../config.js';
+import { fillFrom } from '../load.js';
+import type { WeightSource } from '../source.js';
+import { layerTensorShape, layerTensors, type LayerWeights } from '../weights.js';
+import { decodeFloatRow, requireFloat } from './float-rows.js';
+import type { GroupName } from './scales.js';
+
+/** What the matrices of each group read, for every calibration token: [N, width] row-major (empty: not kept). */
+export type GroupInputs = Record<GroupName, Float32Array>;
+
+/** x[N, H] = embed[tokens], read row by row from the checkpoint. */
+export function embedTokens(src: WeightSource, tokens: Int32Array): Float32Array {
+  const name = 'model.embed_tokens.weight';
+  const e = src.tensors.get(name)!;
+  const dtype = e.dtype;
+  requireFloat(name, dtype);
+  const H = src.config.hidden;
+  const x = new Float32Array(tokens.length * H);
+  const raw = new Uint8Array(e.rowBytes);
+  for (let i = 0; i < tokens.length; i++) {
+    e.readRows(tokens[i]!, 1, raw);
+    decodeFloatRow(dtype, raw, x.subarray(i * H, (i + 1) * H));
+  }
+  return x;
+}
+
+/** Runs layers over S sequences of T tokens; one arena holds the current layer and the workspace. */
+export class LayerRunner {
+  private readonly ws: Record<'x' | 'xb' | 'q' | 'k' | 'v' | 'att' | 'proj' | 'gate' | 'up' | 'cacheK' | 'cacheV', Tensor>;
+  private readonly positions: Tensor;
+  private readonly rope: RopeTable;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly src: WeightSource,
+    readonly seqLen: number,
+    readonly arena: Arena = rt.newArena(),
+  ) {
+    const c = src.config;
+    const T = seqLen;
+    const z = (shape: number[]) => Tensor.zeros(rt, 'f32', shape, arena);
+    this.ws = {
+      x: z([T, c.hidden]),
+      xb: z([T, c.hidden]),
+      q: z([T, c.heads, c.headDim]),
+      k: z([T, c.kvHeads, c.headDim]),
+      v: z([T, c.kvHeads, c.headDim]),
+      att: z([T, c.heads, c.headDim]),
+      proj: z([T, c.hidden]),
+      gate: z([T, c.ffn]),
+      up: z([T, c.ffn]),
+      cacheK: z([T, c.kvHeads, c.headDim]),
+      cacheV: z([T, c.kvHeads, c.headDim]),
+    };
+    this.positions = Tensor.fromI32(rt, Array.from({ length: T }, (_, i) => i), [T], arena);
+    this.rope = ropeTable(rt, { headDim: c.headDim, maxPos: T, base: c.ropeTheta }, arena);
+  }
+
+  get config(): YiConfig {
+    return this.src.config;
+  }
+
+  /** Layer l's weights in f32 in the runner's arena (dispose them with disposeLayer). */
+  loadLayer(l: number): LayerWeights {
+    const cfg = this.config;
+    return layerTensors(l, (name, field) => {
+      const s = this.src.tensors.get(name)!;
+      requireFloat(name, s.dtype);
+      const t = Tensor.zeros(this.rt, 'f32', layerTensorShape(cfg, field), this.arena);
+      fillFrom(s, t);
+      return t;
+    });
+  }
+
+  disposeLayer(w: LayerWeights): void {
+    for (const t of Object.values(w) as Tensor[]) t.dispose();
+  }
+
+  /**
+   * x[N, H] (the residual stream entering layer w) becomes the stream leaving it; `capture` (when
+   * given) receives each group's input for every token.
+   */
+  run(w: LayerWeights, x: Float32Array, capture?: GroupInputs): void {
+    const c = this.config;
+    const T = this.seqLen;
+    const H = c.hidden;
+    const { ws } = this;
+    const f32 = (t: Tensor) => t.arena.f32.subarray(t.offset / 4, t.offset / 4 + t.numel);
+    // Groups that are not searched have empty arrays.
+    const keep = (g: GroupName, t: Tensor, s: number) => {
+      if (capture && capture[g].length > 0) capture[g].set(f32(t), s * t.numel);
+    };
+    const S = x.length / (T * H);
+    for (let s = 0; s < S; s++) {
+      const h = ws.x;
+      f32(h).set(x.subarray(s * T * H, (s + 1) * T * H));
+      // Attention: xb = rmsnorm(h); q, k, v = xb Wq^T, xb Wk^T, xb Wv^T; rope(q, k)     [T, H]
+      const xb = rmsnorm(h, w.attnNorm, c.rmsEps, ws.xb);
+      keep('attn', xb, s);
+      linear(xb, w.wq, ws.q.reshape([T, c.heads * c.headDim]));
+      linear(xb, w.wk, ws.k.reshape([T, c.kvHeads * c.headDim]));
+      linear(xb, w.wv, ws.v.reshape([T, c.kvHeads * c.headDim]));
+      applyRope(ws.q, this.positions, this.rope);
+      applyRope(ws.k, this.positions, this.rope);
+      writeKV(ws.cacheK, ws.k, 0);
+      writeKV(ws.cacheV, ws.v, 0);
+      // att = softmax(q k^T / sqrt(D), causal) v                                         [T, Hq, D]
+      const att = attention(ws.q, ws.cacheK, ws.cacheV, 0, ws.att).reshape([T, c.heads * c.headDim]);
+      keep('o', att, s);
+      add(h, linear(att, w.wo, ws.proj), h);
+      // MLP: h += (silu(xb Wgate^T) * (xb Wup^T)) Wdown^T                                [T, F] -> [T, H]
+      rmsnorm(h, w.ffnNorm, c.rmsEps, xb);
+      keep('mlp', xb, s);
+      linear(xb, w.wGate, ws.gate);
+      linear(xb, w.wUp, ws.up);
+      swiglu(ws.gate, ws.up, ws.gate);
+      keep('down', ws.gate, s);
+      add(h, linear(ws.gate, w.wDown, ws.proj), h);
+      x.set(f32(h), s * T * H);
+    }
+  }
+
+  dispose(): void {
+    for (const t of Object.values(this.ws)) t.dispose();
+    this.positions.dispose();
+    this.rope.cos.dispose();
+    this.rope.sin.dispose();
+  }
+}
