@@ -8,8 +8,8 @@ import type { ConvertType } from '../convert.js';
 import type { WeightSource } from '../source.js';
 import type { LayerWeights } from '../weights.js';
 import type { Calibration } from './calibration.js';
-import { isRounding } from './fake-quant.js';
-import { groupError, type GroupMatrix } from './group-error.js';
+import { isRounding, roundTrip } from './fake-quant.js';
+import type { GroupMatrix } from './group-error.js';
 import { embedTokens, LayerRunner, type GroupInputs } from './layer-runner.js';
 import { canScaleO, GROUP_MATRICES, GROUPS, groupWidth, type GroupName, type LayerScales } from './scales.js';
 import { searchGroup } from './search.js';
@@ -109,27 +109,47 @@ export function searchAwqScales(rt: Runtime, src: WeightSource, calib: Calibrati
   return { scales, groups: reports, skipped };
 }
 
+/** One layer's rounding error: how far the rounded layer's output is from the float one. */
+export interface LayerError {
+  layer: number;
+  /** ||rounded out - float out||^2 / ||float out - in||^2 over all tokens: the error relative to what the layer adds to the residual stream. */
+  relative: number;
+}
+
 /**
- * The rounded output error of every group of `src` on `calib` (e.g. held-out text), one entry per
- * layer and group as in the search. Measured on a folded source (fold.ts), it is exactly the error
- * of the AWQ file; on the original, that of plain rounding.
+ * The rounding error of each layer of `src` on `tokens` (e.g. held-out text): every matrix of the
+ * layer rounded to its type (fake-quant.ts), run on the float model's input to that layer, compared
+ * with the float layer's output. The residual stream is not rescaled by a fold, so the figure of a
+ * folded source (fold.ts) and of the original compare directly: they are the AWQ file's and plain
+ * rounding's.
  */
-export function measureGroupErrors(rt: Runtime, src: WeightSource, calib: Calibration, typeOf: TypeOf): { layer: number; group: GroupName; error: number }[] {
+export function measureLayerErrors(rt: Runtime, src: WeightSource, calib: Calibration, typeOf: TypeOf): LayerError[] {
   const cfg = src.config;
-  const { groups } = groupsOf(src, typeOf);
   const runner = new LayerRunner(rt, src, calib.seqLen);
-  const out: { layer: number; group: GroupName; error: number }[] = [];
+  const out: LayerError[] = [];
   try {
     const x = embedTokens(src, calib.tokens);
-    const inputs = groupInputs(cfg, groups, calib.tokens.length);
     for (let l = 0; l < cfg.layers; l++) {
+      const xin = x.slice();
+      const xq = x.slice();
       const w = runner.loadLayer(l);
       try {
-        runner.run(w, x, inputs);
-        for (const g of groups) out.push({ layer: l, group: g, error: groupError(rt, runner.arena, inputs[g], groupMatrices(w, l, g, typeOf)) });
+        runner.run(w, x);
+        for (const [m, field] of Object.entries(FIELD)) {
+          const t = w[field];
+          roundTrip(rt, t, typeOf(`model.layers.${l}.${m}.weight`, t.cols), t);
+        }
+        runner.run(w, xq);
       } finally {
         runner.disposeLayer(w);
       }
+      let err = 0;
+      let add = 0;
+      for (let i = 0; i < x.length; i++) {
+        err += (xq[i]! - x[i]!) ** 2;
+        add += (x[i]! - xin[i]!) ** 2;
+      }
+      out.push({ layer: l, relative: err / add });
     }
   } finally {
     runner.dispose();
