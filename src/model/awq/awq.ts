@@ -9,10 +9,11 @@ import type { WeightSource } from '../source.js';
 import type { LayerWeights } from '../weights.js';
 import type { Calibration } from './calibration.js';
 import { isRounding, roundTrip } from './fake-quant.js';
-import type { GroupMatrix } from './group-error.js';
+import { groupError, type GroupMatrix } from './group-error.js';
 import { embedTokens, LayerRunner, type GroupInputs } from './layer-runner.js';
 import { canScaleO, GROUP_MATRICES, GROUPS, groupWidth, type GroupName, type LayerScales } from './scales.js';
-import { searchGroup } from './search.js';
+import { meanAbs, searchScales } from './search.js';
+import { blockError } from './block-error.js';
 
 /** The type a matrix (Hugging Face name, row length) is stored in. */
 export type TypeOf = (hfName: string, cols: number) => ConvertType;
@@ -93,7 +94,7 @@ export function searchAwqScales(rt: Runtime, src: WeightSource, calib: Calibrati
         runner.run(w, x, inputs);
         const ls: LayerScales = {};
         for (const g of groups) {
-          const r = searchGroup(rt, runner.arena, inputs[g], groupMatrices(w, l, g, typeOf), grid);
+          const r = searchScales(meanAbs(inputs[g], groupWidth(cfg, g)), grid, groupObjective(runner, w, l, g, inputs[g], typeOf));
           if (r.scales) ls[g] = r.scales;
           reports.push({ layer: l, group: g, alpha: r.alpha, error: r.error, rtnError: r.rtnError });
           opts.onProgress?.(reports.length, total, `layer ${l} ${g}`);
@@ -159,6 +160,23 @@ export function measureLayerErrors(rt: Runtime, src: WeightSource, calib: Calibr
 
 function groupInputs(cfg: WeightSource['config'], groups: readonly GroupName[], N: number): GroupInputs {
   return Object.fromEntries(GROUPS.map((g) => [g, new Float32Array(groups.includes(g) ? N * groupWidth(cfg, g) : 0)])) as GroupInputs;
+}
+
+/**
+ * The error a group's scales are judged by, as AutoAWQ inspects it: for q/k/v the attention block's
+ * output (through the float o_proj), for gate/up the MLP's (through the float down_proj), for o_proj
+ * and down_proj their own output.
+ */
+function groupObjective(runner: LayerRunner, w: LayerWeights, l: number, g: GroupName, X: Float32Array, typeOf: TypeOf): (s?: Float32Array) => number {
+  const rt = runner.rt;
+  const mats = groupMatrices(w, l, g, typeOf);
+  if (g === 'o' || g === 'down') return (s) => groupError(rt, runner.arena, X, mats, s);
+  const kind = g === 'attn' ? 'attention' : 'mlp';
+  const ref = new Float32Array((X.length / runner.config.hidden) * runner.config.hidden);
+  runner.block(kind, w, X, ref);
+  const fields = GROUP_MATRICES[g].map((m) => FIELD[m]!);
+  const bm = fields.map((field, i) => ({ field, type: mats[i]!.type }));
+  return (s) => blockError(runner, kind, w, X, bm, ref, s);
 }
 
 function groupMatrices(w: LayerWeights, l: number, g: GroupName, typeOf: TypeOf): GroupMatrix[] {

@@ -18,6 +18,14 @@ import { layerTensorShape, layerTensors, type LayerWeights } from '../weights.js
 import { decodeFloatRow, requireFloat } from './float-rows.js';
 import type { GroupName } from './scales.js';
 
+export type AttentionWeights = Pick<LayerWeights, 'wq' | 'wk' | 'wv' | 'wo'>;
+export type MlpWeights = Pick<LayerWeights, 'wGate' | 'wUp' | 'wDown'>;
+export type BlockWeights = AttentionWeights | MlpWeights;
+
+function f32(t: Tensor): Float32Array {
+  return t.arena.f32.subarray(t.offset / 4, t.offset / 4 + t.numel);
+}
+
 /** What the matrices of each group read, for every calibration token: [N, width] row-major (empty: not kept). */
 export type GroupInputs = Record<GroupName, Float32Array>;
 
@@ -98,7 +106,6 @@ export class LayerRunner {
     const T = this.seqLen;
     const H = c.hidden;
     const { ws } = this;
-    const f32 = (t: Tensor) => t.arena.f32.subarray(t.offset / 4, t.offset / 4 + t.numel);
     // Groups that are not searched have empty arrays.
     const keep = (g: GroupName, t: Tensor, s: number) => {
       if (capture && capture[g].length > 0) capture[g].set(f32(t), s * t.numel);
@@ -107,30 +114,60 @@ export class LayerRunner {
     for (let s = 0; s < S; s++) {
       const h = ws.x;
       f32(h).set(x.subarray(s * T * H, (s + 1) * T * H));
-      // Attention: xb = rmsnorm(h); q, k, v = xb Wq^T, xb Wk^T, xb Wv^T; rope(q, k)     [T, H]
+      // h += attention(rmsnorm(h))                                                       [T, H]
       const xb = rmsnorm(h, w.attnNorm, c.rmsEps, ws.xb);
       keep('attn', xb, s);
-      linear(xb, w.wq, ws.q.reshape([T, c.heads * c.headDim]));
-      linear(xb, w.wk, ws.k.reshape([T, c.kvHeads * c.headDim]));
-      linear(xb, w.wv, ws.v.reshape([T, c.kvHeads * c.headDim]));
-      applyRope(ws.q, this.positions, this.rope);
-      applyRope(ws.k, this.positions, this.rope);
-      writeKV(ws.cacheK, ws.k, 0);
-      writeKV(ws.cacheV, ws.v, 0);
-      // att = softmax(q k^T / sqrt(D), causal) v                                         [T, Hq, D]
-      const att = attention(ws.q, ws.cacheK, ws.cacheV, 0, ws.att).reshape([T, c.heads * c.headDim]);
-      keep('o', att, s);
-      add(h, linear(att, w.wo, ws.proj), h);
-      // MLP: h += (silu(xb Wgate^T) * (xb Wup^T)) Wdown^T                                [T, F] -> [T, H]
+      add(h, this.attentionStep(w, xb), h);
+      keep('o', ws.att, s);
+      // h += mlp(rmsnorm(h))                                                             [T, H]
       rmsnorm(h, w.ffnNorm, c.rmsEps, xb);
       keep('mlp', xb, s);
-      linear(xb, w.wGate, ws.gate);
-      linear(xb, w.wUp, ws.up);
-      swiglu(ws.gate, ws.up, ws.gate);
+      add(h, this.mlpStep(w, xb), h);
       keep('down', ws.gate, s);
-      add(h, linear(ws.gate, w.wDown, ws.proj), h);
       x.set(f32(h), s * T * H);
     }
+  }
+
+  /**
+   * The output [N, H] of one sub-block (attention with o_proj, or the MLP with down_proj) of weights
+   * `w` on normed inputs xb [N, H]: what AutoAWQ compares when it searches the scales of the
+   * matrices that read xb (module2inspect).
+   */
+  block(kind: 'attention' | 'mlp', w: BlockWeights, xb: Float32Array, out: Float32Array): void {
+    const H = this.config.hidden;
+    const T = this.seqLen;
+    const S = xb.length / (T * H);
+    for (let s = 0; s < S; s++) {
+      f32(this.ws.xb).set(xb.subarray(s * T * H, (s + 1) * T * H));
+      const y = kind === 'attention' ? this.attentionStep(w as AttentionWeights, this.ws.xb) : this.mlpStep(w as MlpWeights, this.ws.xb);
+      out.set(f32(y), s * T * H);
+    }
+  }
+
+  /** o_proj(attention(rope(xb Wq^T), rope(xb Wk^T), xb Wv^T)) for one sequence; leaves att in ws.att. */
+  private attentionStep(w: AttentionWeights, xb: Tensor): Tensor {
+    const c = this.config;
+    const T = this.seqLen;
+    const { ws } = this;
+    linear(xb, w.wq, ws.q.reshape([T, c.heads * c.headDim]));
+    linear(xb, w.wk, ws.k.reshape([T, c.kvHeads * c.headDim]));
+    linear(xb, w.wv, ws.v.reshape([T, c.kvHeads * c.headDim]));
+    applyRope(ws.q, this.positions, this.rope);
+    applyRope(ws.k, this.positions, this.rope);
+    writeKV(ws.cacheK, ws.k, 0);
+    writeKV(ws.cacheV, ws.v, 0);
+    // att = softmax(q k^T / sqrt(D), causal) v                                           [T, Hq, D]
+    const att = attention(ws.q, ws.cacheK, ws.cacheV, 0, ws.att).reshape([T, c.heads * c.headDim]);
+    return linear(att, w.wo, ws.proj);
+  }
+
+  /** (silu(xb Wgate^T) * (xb Wup^T)) Wdown^T for one sequence; leaves silu(g) * u in ws.gate.   [T, F] -> [T, H] */
+  private mlpStep(w: MlpWeights, xb: Tensor): Tensor {
+    const { ws } = this;
+    linear(xb, w.wGate, ws.gate);
+    linear(xb, w.wUp, ws.up);
+    swiglu(ws.gate, ws.up, ws.gate);
+    return linear(ws.gate, w.wDown, ws.proj);
   }
 
   dispose(): void {

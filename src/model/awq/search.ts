@@ -1,10 +1,7 @@
 // AWQ's grid search for one group (AutoAWQ's _search_best_scale without duo scaling): alpha over
 // `grid` evenly spaced points of [0, 1], s = mean|x|^alpha normalised (scales.ts), the alpha whose
-// rounded group output is closest to the float one kept. alpha = 0 gives s = 1, plain rounding, so
-// the search never does worse than round-to-nearest on the calibration text.
-import type { Arena } from '../../runtime/arena.js';
-import type { Runtime } from '../../runtime/runtime.js';
-import { groupError, type GroupMatrix } from './group-error.js';
+// rounded output is closest to the float one kept. alpha = 0 gives s = 1, plain rounding, so the
+// search never does worse than round-to-nearest on the calibration text.
 import { scalesFor } from './scales.js';
 
 export interface GroupSearchResult {
@@ -31,13 +28,13 @@ export function alphaGrid(grid: number): number[] {
   return Array.from({ length: grid }, (_, i) => i / (grid - 1));
 }
 
-export function searchGroup(rt: Runtime, arena: Arena, X: Float32Array, mats: readonly GroupMatrix[], grid: number): GroupSearchResult {
-  const mean = meanAbs(X, mats[0]!.w.cols);
+/** The best of the grid for inputs with per-channel mean |x| `mean`; `errorOf(s)` measures the rounded output's error (s undefined: no scales). */
+export function searchScales(mean: Float32Array, grid: number, errorOf: (s?: Float32Array) => number): GroupSearchResult {
   let best: GroupSearchResult | undefined;
   let rtnError = NaN;
   for (const alpha of alphaGrid(grid)) {
     const s = alpha === 0 ? undefined : scalesFor(mean, alpha);
-    const error = groupError(rt, arena, X, mats, s);
+    const error = errorOf(s);
     if (alpha === 0) rtnError = error;
     if (!best || error < best.error) best = { alpha, ...(s ? { scales: s } : {}), error, rtnError };
   }
