@@ -74,8 +74,12 @@ export function registerQuantize(program: Command): void {
       const awq = 'awq' in res ? (res as AwqQuantizeResult) : undefined;
       if (awq && !o.quiet) {
         for (const s of awq.awqSkipped) process.stderr.write(`note: AWQ left unscaled: ${s}\n`);
-        const gain = awq.awq.reduce((a, g) => a + g.rtnError, 0) / Math.max(1e-30, awq.awq.reduce((a, g) => a + g.error, 0));
-        process.stderr.write(`AWQ: ${awq.awq.length} layer groups on ${awq.calibTokens} calibration tokens; summed output error ${gain.toFixed(2)}x lower than round-to-nearest\n`);
+        const ratios = awq.awq.map((g) => (g.error > 0 ? g.rtnError / g.error : 1));
+        const mean = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / Math.max(1, ratios.length));
+        const scaled = awq.awq.filter((g) => g.alpha > 0).length;
+        process.stderr.write(
+          `AWQ: ${scaled} of ${awq.awq.length} layer groups scaled on ${awq.calibTokens} calibration tokens; their output error vs round-to-nearest: ${mean.toFixed(2)}x lower (geometric mean; ${Math.min(...ratios).toFixed(2)}x to ${Math.max(...ratios).toFixed(2)}x)\n`,
+        );
       }
       console.log(`wrote ${res.output} (GGUF, ${awq ? 'awq+' : ''}${res.type}, ${res.tensors} tensors${res.tokenizer ? ', tokenizer' : ''}) in ${duration((performance.now() - t0) / 1000)}`);
     });

@@ -1,6 +1,9 @@
 // The AWQ scale search over a whole model (AutoAWQ's layer loop): the float model runs layer by layer
 // over the calibration tokens; in each layer every group of matrices sharing an input gets the scales
-// that minimise its rounded output error (search.ts), measured with the types the file will use.
+// that minimise its rounded output error (search.ts), measured with the types the file will use, on
+// the output AutoAWQ inspects: the attention block for q/k/v, the MLP for gate/up (block-error.ts),
+// the matrix itself for o_proj and down_proj (group-error.ts). AutoAWQ's weight clipping search
+// (auto_clip) is not done: the k-quant quantizers already search each block's scale and minimum.
 // Because folding the scales leaves the float function unchanged (fold.ts), each layer's inputs are
 // those of the original model, and one forward pass serves every group.
 import type { Runtime } from '../../runtime/runtime.js';
@@ -30,7 +33,7 @@ export interface AwqGroupReport {
   layer: number;
   group: GroupName;
   alpha: number;
-  /** Mean squared output error on the calibration tokens: AWQ's, and plain rounding's. */
+  /** Mean squared error of the inspected output on the calibration tokens: AWQ's, and plain rounding's. */
   error: number;
   rtnError: number;
 }

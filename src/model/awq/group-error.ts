@@ -1,5 +1,5 @@
-// The error AWQ minimises: how far a group's outputs move when its matrices are rounded, on the
-// calibration activations. For inputs X [N, in], matrices W_i [out_i, in] and scales s [in]:
+// The error AWQ minimises for o_proj and down_proj (block-error.ts has q/k/v's and gate/up's): how
+// far a group's outputs move when its matrices are rounded, on the calibration activations. For inputs X [N, in], matrices W_i [out_i, in] and scales s [in]:
 //   float output:  X W_i^T = (X / s) (W_i s)^T
 //   file output:   (X / s) Q(W_i s)^T      (1/s folded into what produces X, s into W's columns)
 //   error:         mean over N x sum(out_i) of ((X / s) (Q(W_i s) - W_i s)^T)^2
