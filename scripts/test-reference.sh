@@ -56,6 +56,29 @@ if [ -x "$LLAMA_CPP/build/bin/llama-quantize" ] && npy=$(pick numpy 2>/dev/null 
 else
   echo "test:reference: llama.cpp k-quant check skipped (needs $LLAMA_CPP/build/bin/llama-quantize and numpy)"
 fi
+# yi eval perplexity against llama.cpp's llama-perplexity on the same GGUF and text, within 0.5% (docs/eval.md):
+# the yi-tiny fixture with add_bos_token set (so each chunk starts with BOS), in f32 and two quantized mixes, on
+# the docs' text cut to the characters its 96-piece vocabulary has (llama.cpp stops on a character with no piece
+# when there is no byte fallback). Needs $LLAMA_CPP/build/bin/llama-perplexity (cmake --build build --target llama-perplexity).
+if [ -x "$LLAMA_CPP/build/bin/llama-perplexity" ]; then
+  pp=$(mktemp -d)
+  node --input-type=module -e "
+import { tinyModelFolder } from './dist/test/cli/yi-cli.js';
+import { Tokenizer } from './dist/src/tokenizer/tokenizer.js';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+const dir = tinyModelFolder('$pp/tiny');
+writeFileSync(dir + '/tokenizer_config.json', JSON.stringify({ add_bos_token: true }));
+const tok = Tokenizer.load(dir);
+const docs = readdirSync('docs').filter((f) => f.endsWith('.md')).sort().map((f) => readFileSync('docs/' + f, 'utf8')).join('\\n');
+writeFileSync('$pp/text.txt', [...docs].filter((c) => c === ' ' || tok.pieceToId(c) !== undefined).join('').slice(0, 6000));
+"
+  node dist/src/cli/yi.js convert "$pp/tiny" "$pp/f32.gguf" --type f32 --quiet >/dev/null
+  for t in q8_0 q4_k_m; do node dist/src/cli/yi.js quantize -m "$pp/f32.gguf" --type $t -o "$pp/$t.gguf" --quiet >/dev/null 2>&1; done
+  for t in f32 q8_0 q4_k_m; do node dist/test/reference/perplexity-llamacpp.js "$LLAMA_CPP/build/bin/llama-perplexity" "$pp/$t.gguf" "$pp/text.txt" 64; done
+  rm -rf "$pp"
+else
+  echo "test:reference: llama-perplexity comparison skipped (needs $LLAMA_CPP/build/bin/llama-perplexity)"
+fi
 py=$(pick transformers 2>/dev/null) && "$py" -c "import gguf, safetensors" 2>/dev/null || { echo "test:reference: interop check skipped (needs python3 with transformers, gguf, safetensors)"; exit 0; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 yi() { node dist/src/cli/yi.js "$@" --quiet 2>/dev/null; }

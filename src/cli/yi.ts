@@ -5,6 +5,7 @@ import { registerBench } from './bench.js';
 import { registerChat } from './chat.js';
 import { registerGenerate } from './generate.js';
 import { registerConvert } from './convert.js';
+import { registerEval } from './eval.js';
 import { registerQuantize } from './quantize.js';
 import { registerData } from './data.js';
 import { registerInfo } from './info.js';
@@ -24,6 +25,7 @@ const program = new Command()
 registerBench(program);
 registerConvert(program);
 registerQuantize(program);
+registerEval(program);
 registerInfo(program);
 registerGenerate(program);
 registerChat(program);

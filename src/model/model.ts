@@ -52,6 +52,7 @@ export class YiModel {
   private readonly caches: LayerCache[] = [];
   private input!: { ids: Tensor; x: Tensor }; // i32 [B] and f32 [B, H], next to the embedding
   private head!: { x: Tensor; xn: Tensor; logits: Tensor }; // [1, H], [1, H], [1, V], next to the head
+  private headAll?: { x: Tensor; xn: Tensor; logits: Tensor }; // [B, H], [B, H], [B, V], for forwardAll
   private plan?: DecodePlan; // the one-token step, built on first use
   private plannable?: boolean;
   /** Tokens whose keys and values are in the cache, in order (position = tokens.length). */
@@ -190,16 +191,7 @@ export class YiModel {
    */
   forward(tokens: ArrayLike<number>): Tensor {
     const n = tokens.length;
-    if (n === 0) throw new RangeError('forward: no tokens');
-    if (this.position + n > this.contextLength) {
-      throw new RangeError(`forward: ${this.position + n} positions exceed the context length ${this.contextLength}`);
-    }
-    for (let i = 0; i < n; i++) {
-      const id = tokens[i]!;
-      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
-        throw new RangeError(`forward: token ${i} is ${id}, outside the vocabulary [0, ${this.config.vocabSize})`);
-      }
-    }
+    this.checkTokens('forward', tokens);
     if (n === 1 && this.canPlanDecode()) {
       const logits = this.decodePlan().step(tokens[0]!, this.position);
       this.tokens.push(tokens[0]!);
@@ -211,6 +203,60 @@ export class YiModel {
       x = this.step(tokens, s, t);
     }
     return this.logits(x);
+  }
+
+  /**
+   * Runs `tokens` like forward() and hands the logits of each token from index `from` on to
+   * `onLogits(i, row)`, in order: row is f32 [V], a view valid only during the call (evaluation
+   * scores every position; generation needs only the last, which forward() gives without this cost).
+   */
+  forwardAll(tokens: ArrayLike<number>, onLogits: (index: number, logits: Float32Array) => void, from = 0): void {
+    const n = tokens.length;
+    this.checkTokens('forwardAll', tokens);
+    const V = this.config.vocabSize;
+    for (let s = 0; s < n; s += this.batch) {
+      const t = Math.min(this.batch, n - s);
+      const x = this.step(tokens, s, t);
+      const skip = Math.max(0, Math.min(t, from - s));
+      if (skip === t) continue;
+      // logits = rmsnorm(x) lm_head^T for the rows wanted                [t - skip, V]
+      const rows = this.headRows();
+      const hx = rows.x.slice(0, t - skip);
+      hx.arena.u8.set(x.slice(skip, t - skip).bytes(), hx.offset);
+      const xn = rmsnorm(hx, this.weights.norm, this.config.rmsEps, rows.xn.slice(0, t - skip));
+      const logits = linear(xn, this.weights.lmHead, rows.logits.slice(0, t - skip));
+      for (let i = 0; i < t - skip; i++) {
+        const o = logits.offset / 4 + i * V;
+        onLogits(s + skip + i, logits.arena.f32.subarray(o, o + V));
+      }
+    }
+  }
+
+  /** The head's [B, ...] buffers for forwardAll, allocated on its first call (generation never pays for [B, V]). */
+  private headRows(): { x: Tensor; xn: Tensor; logits: Tensor } {
+    if (this.headAll) return this.headAll;
+    const { rt, config: c, batch: b } = this;
+    const arena = this.head.x.arena;
+    this.headAll = {
+      x: Tensor.zeros(rt, 'f32', [b, c.hidden], arena),
+      xn: Tensor.zeros(rt, 'f32', [b, c.hidden], arena),
+      logits: Tensor.zeros(rt, 'f32', [b, c.vocabSize], arena),
+    };
+    return this.headAll;
+  }
+
+  private checkTokens(what: string, tokens: ArrayLike<number>): void {
+    const n = tokens.length;
+    if (n === 0) throw new RangeError(`${what}: no tokens`);
+    if (this.position + n > this.contextLength) {
+      throw new RangeError(`${what}: ${this.position + n} positions exceed the context length ${this.contextLength}`);
+    }
+    for (let i = 0; i < n; i++) {
+      const id = tokens[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
+        throw new RangeError(`${what}: token ${i} is ${id}, outside the vocabulary [0, ${this.config.vocabSize})`);
+      }
+    }
   }
 
   /** The planned step runs the 32-block kernels only; a model with k-quant matrices decodes through the ops. */
@@ -312,6 +358,8 @@ export class YiModel {
     for (const ws of this.workspaces.values()) {
       all.push(ws.x, ws.xb, ws.q, ws.k, ws.v, ws.att, ws.proj, ws.gate, ws.up, ws.positions, ws.rope.cos, ws.rope.sin);
     }
+    if (this.headAll) all.push(this.headAll.x, this.headAll.xn, this.headAll.logits);
+    this.headAll = undefined;
     for (const t of all) t.dispose();
     this.plan?.dispose();
     this.plan = undefined;
