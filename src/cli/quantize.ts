@@ -5,7 +5,7 @@
 // then renamed).
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_AWQ_GRID } from '../model/awq/awq.js';
-import { DEFAULT_CALIB_TOKENS } from '../model/awq/calibration.js';
+import { DEFAULT_CALIB_SEQ_LEN, DEFAULT_CALIB_TOKENS } from '../model/awq/calibration.js';
 import { AwqError } from '../model/awq/errors.js';
 import { awqQuantizeCheckpoint, type AwqQuantizeResult } from '../model/awq/quantize-awq.js';
 import { QUANTIZE_TYPES, quantizeCheckpoint, type QuantizeType } from '../model/quantize.js';
@@ -35,6 +35,7 @@ interface QuantizeCliOptions {
   awq?: boolean;
   calib?: string;
   calibTokens?: number;
+  calibCtx?: number;
   awqGrid?: number;
 }
 
@@ -49,12 +50,13 @@ export function registerQuantize(program: Command): void {
     .option('--awq', 'activation-aware scaling (AWQ) searched on --calib text before rounding (4-bit and lower types; float input)')
     .option('--calib <file>', 'calibration text for --awq (plain text, tokenized with the model\'s tokenizer)')
     .option('--calib-tokens <n>', `calibration tokens for --awq (default ${DEFAULT_CALIB_TOKENS})`, positiveInt(2))
+    .option('--calib-ctx <n>', `tokens per calibration sequence for --awq (default ${DEFAULT_CALIB_SEQ_LEN}, at most the model's context)`, positiveInt(2))
     .option('--awq-grid <n>', `points of the AWQ exponent grid over [0, 1] (default ${DEFAULT_AWQ_GRID})`, positiveInt(2))
     .option('--quiet', 'no progress on stderr')
     .option('--strict', 'refuse an input with tensors a Llama/Yi model does not read (default: leave them out, with a warning)')
     .action(async (o: QuantizeCliOptions) => {
-      if (!o.awq && (o.calib !== undefined || o.calibTokens !== undefined || o.awqGrid !== undefined)) {
-        throw new AwqError('--calib, --calib-tokens and --awq-grid are options of --awq; add --awq');
+      if (!o.awq && (o.calib !== undefined || o.calibTokens !== undefined || o.calibCtx !== undefined || o.awqGrid !== undefined)) {
+        throw new AwqError('--calib, --calib-tokens, --calib-ctx and --awq-grid are options of --awq; add --awq');
       }
       if (o.awq && o.calib === undefined) throw new AwqError('--awq needs calibration text: --calib FILE (a plain text file, a few thousand tokens or more)');
       const status = new StatusLine();
@@ -67,7 +69,7 @@ export function registerQuantize(program: Command): void {
       };
       const common = { type: o.type, ...(o.name ? { name: o.name } : {}), strict: o.strict, onProgress: o.quiet ? undefined : show('writing') };
       const res = o.awq
-        ? await awqQuantizeCheckpoint(o.model, o.out, { ...common, calib: o.calib!, tokens: o.calibTokens, grid: o.awqGrid, onSearch: show('awq search') })
+        ? await awqQuantizeCheckpoint(o.model, o.out, { ...common, calib: o.calib!, tokens: o.calibTokens, seqLen: o.calibCtx, grid: o.awqGrid, onSearch: show('awq search') })
         : await quantizeCheckpoint(o.model, o.out, common);
       status.done();
       for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);

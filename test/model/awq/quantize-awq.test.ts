@@ -92,7 +92,7 @@ test('what --awq cannot use is refused with a typed error naming it, and no outp
     assert.match(r.err, re);
   };
   cli(['--type', 'q4_0', '--awq'], /--awq needs calibration text: --calib FILE/);
-  cli(['--type', 'q4_0', '--calib', calib], /--calib, --calib-tokens and --awq-grid are options of --awq/);
+  cli(['--type', 'q4_0', '--calib', calib], /--calib, --calib-tokens, --calib-ctx and --awq-grid are options of --awq/);
   cli(['--type', 'q4_0', '--awq', '--calib', join(tmp, 'missing.txt')], /calibration file .*missing\.txt: no such file/);
   cli(['--type', 'q8_0', '--awq', '--calib', calib], /--awq is for 4-bit and lower types .*q8_0 rounds finely enough/);
   cli(['--type', 'q4_0', '--awq', '--calib', calib, '--calib-tokens', '1'], /--calib-tokens.*expected an integer of at least 2/);
