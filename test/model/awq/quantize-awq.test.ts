@@ -72,7 +72,7 @@ test('yi quantize --awq writes the q4_0 mix with scaled weights, reports the sea
   assert.ok(g.out.length > 0);
 });
 
-test('a float GGUF gives the same AWQ file as the Hugging Face folder it came from', async () => {
+test('an F32 GGUF gives the same AWQ file as the Hugging Face folder it came from; F16 and BF16 GGUFs quantize too', async () => {
   const f32 = join(tmp, 'f32.gguf');
   await convertCheckpoint(folder, f32, { type: 'f32', runtime: rt });
   const opts = { type: 'q4_k_m' as const, calib, tokens: 256, grid: 5, name: 'same', runtime: rt };
@@ -82,6 +82,14 @@ test('a float GGUF gives the same AWQ file as the Hugging Face folder it came fr
   await awqQuantizeCheckpoint(f32, fromGGUF, opts);
   assert.ok(a.awq.some((g) => g.alpha > 0));
   assert.ok(readFileSync(fromHF).equals(readFileSync(fromGGUF)));
+  // F16 and BF16 weights are read (and scaled) too.
+  for (const type of ['f16', 'bf16'] as const) {
+    const half = join(tmp, `${type}.gguf`);
+    await convertCheckpoint(folder, half, { type, runtime: rt });
+    const r = await awqQuantizeCheckpoint(half, join(tmp, `${type}.awq.gguf`), opts);
+    assert.ok(r.awq.some((g) => g.alpha > 0), type);
+    assert.deepEqual([...tensors(join(tmp, `${type}.awq.gguf`))].map(([n, [t]]) => [n, t]), [...tensors(fromHF)].map(([n, [t]]) => [n, t]));
+  }
 });
 
 test('what --awq cannot use is refused with a typed error naming it, and no output appears', async () => {
