@@ -61,15 +61,16 @@ export function registerQuantize(program: Command): void {
       if (o.awq && o.calib === undefined) throw new AwqError('--awq needs calibration text: --calib FILE (a plain text file, a few thousand tokens or more)');
       const status = new StatusLine();
       const t0 = performance.now();
+      // The search's lines are labelled; the tensors' lines keep plain yi quantize's form.
       const show = (label: string) => (done: number, total: number, what: string) => {
         if (o.quiet) return;
-        const text = `${label} ${bar(done / total)} ${done}/${total} ${what}`;
+        const text = `${label}${bar(done / total)} ${done}/${total} ${what}`;
         if (status.tty) status.update(text, done === total);
-        else process.stderr.write(`${label} ${done}/${total} ${what}\n`);
+        else process.stderr.write(`${label}${done}/${total} ${what}\n`);
       };
-      const common = { type: o.type, ...(o.name ? { name: o.name } : {}), strict: o.strict, onProgress: o.quiet ? undefined : show('writing') };
+      const common = { type: o.type, ...(o.name ? { name: o.name } : {}), strict: o.strict, onProgress: o.quiet ? undefined : show('') };
       const res = o.awq
-        ? await awqQuantizeCheckpoint(o.model, o.out, { ...common, calib: o.calib!, tokens: o.calibTokens, seqLen: o.calibCtx, grid: o.awqGrid, onSearch: show('awq search') })
+        ? await awqQuantizeCheckpoint(o.model, o.out, { ...common, calib: o.calib!, tokens: o.calibTokens, seqLen: o.calibCtx, grid: o.awqGrid, onSearch: show('awq search ') })
         : await quantizeCheckpoint(o.model, o.out, common);
       status.done();
       for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);
