@@ -14,7 +14,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { YiConfig } from '../config.js';
 import { fillFrom } from '../load.js';
 import type { WeightSource } from '../source.js';
-import { layerTensorShape, layerTensors, type LayerWeights } from '../weights.js';
+import { layerBytes, layerTensorShape, layerTensors, type LayerWeights } from '../weights.js';
 import { decodeFloatRow, requireFloat } from './float-rows.js';
 import type { GroupName } from './scales.js';
 
@@ -51,13 +51,20 @@ export class LayerRunner {
   private readonly positions: Tensor;
   private readonly rope: RopeTable;
 
+  readonly arena: Arena;
+
   constructor(
     readonly rt: Runtime,
     readonly src: WeightSource,
     readonly seqLen: number,
-    readonly arena: Arena = rt.newArena(),
   ) {
     const c = src.config;
+    // One layer in f32, a rounded copy of its largest group and the search's buffers, with slack;
+    // an arena with that much room is reused (a table run quantizes several files on one runtime).
+    const layer = layerBytes(c, 0, () => 'f32');
+    const need = 3 * layer + 16 * seqLen * (4 * c.hidden + 2 * c.ffn + 2 * c.heads * c.headDim) + (64 << 20);
+    const arena = rt.arenas.find((a) => a.available >= need) ?? rt.newArena();
+    this.arena = arena;
     const T = seqLen;
     const z = (shape: number[]) => Tensor.zeros(rt, 'f32', shape, arena);
     this.ws = {
