@@ -42,6 +42,12 @@ export { perplexity, perplexityOfText, evalTokens, tokenNll, type PerplexityOpti
 export { perplexityWindows, type Window, type WindowOptions } from './eval/windows.js';
 export { quantTable, markdownTable, tableRows, QUANT_TABLE_ROWS, DEFAULT_TABLE_LABELS, type QuantTableRow, type QuantTableLine, type QuantTableOptions, type TableType } from './eval/quant-table.js';
 export { EvalError } from './eval/errors.js';
+export { awqQuantizeCheckpoint, AWQ_TYPES, mixTypeOf, type AwqQuantizeOptions, type AwqQuantizeResult } from './model/awq/quantize-awq.js';
+export { searchAwqScales, measureLayerErrors, DEFAULT_AWQ_GRID, type AwqSearchOptions, type AwqSearchResult, type AwqGroupReport, type LayerError, type TypeOf } from './model/awq/awq.js';
+export { calibrationFromFile, DEFAULT_CALIB_TOKENS, DEFAULT_CALIB_SEQ_LEN, type Calibration, type CalibrationOptions } from './model/awq/calibration.js';
+export { foldScales } from './model/awq/fold.js';
+export { scalesFor, canScaleO, type LayerScales, type GroupName } from './model/awq/scales.js';
+export { AwqError } from './model/awq/errors.js';
 export { trainTokenizer, TrainError, YI_CONTROL_SYMBOLS, type TrainOptions, type TrainStats } from './tokenizer/train.js';
 export { writeTokenizerFiles } from './tokenizer/train-files.js';
 export { readDocuments, listCorpusFiles, DocumentError, type ReadOptions } from './data/documents.js';

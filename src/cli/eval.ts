@@ -132,6 +132,9 @@ interface QuantTableCli {
   batch?: string;
   threads?: string;
   decodeTokens: string;
+  calib?: string;
+  calibTokens?: string;
+  calibCtx?: string;
   json?: boolean;
 }
 
@@ -155,9 +158,13 @@ function registerQuantTable(parent: Command): void {
     .option('-b, --batch <n>', 'tokens per forward step (default 128)')
     .option('-t, --threads <n>', 'threads (default: one per core)')
     .option('--decode-tokens <n>', 'tokens timed for the decode speed', '64')
+    .option('--calib <file>', 'calibration text for the awq+<type> rows (as yi quantize --awq --calib)')
+    .option('--calib-tokens <n>', 'calibration tokens for the awq rows (default 4096)')
+    .option('--calib-ctx <n>', 'tokens per calibration sequence for the awq rows (default 512, at most the model\'s context)')
     .option('--json', 'one JSON object per row as it is measured, instead of the Markdown table')
     .action(async (o: QuantTableCli) => {
       const rows = tableRows((o.types ?? DEFAULT_TABLE_LABELS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+      if (o.calib === undefined && (o.calibTokens !== undefined || o.calibCtx !== undefined)) throw new EvalError('--calib-tokens and --calib-ctx set the calibration of awq rows: add --calib FILE');
       const ctx = checkModelArgs(o);
       const stride = intOption('stride', o.stride, 1);
       const chunks = intOption('chunks', o.chunks, 1);
@@ -181,6 +188,7 @@ function registerQuantTable(parent: Command): void {
           chunks,
           batch,
           decodeTokens,
+          ...(o.calib !== undefined ? { calib: { file: o.calib, tokens: intOption('calib-tokens', o.calibTokens, 2), seqLen: intOption('calib-ctx', o.calibCtx, 2) } } : {}),
           signal,
           onStage: (s) => status.update(`${s.row.label} (${s.index + 1}/${s.rows}) ${s.stage} ${bar(s.fraction)}`),
           onLine: (l) => {

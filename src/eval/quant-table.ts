@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openGGUF } from '../formats/gguf.js';
+import type { CalibrationOptions } from '../model/awq/calibration.js';
+import { AWQ_TYPES, awqQuantizeCheckpoint } from '../model/awq/quantize-awq.js';
 import { convertCheckpoint } from '../model/convert.js';
 import { loadModel } from '../model/load.js';
 import { openWeights } from '../model/source.js';
@@ -25,12 +27,20 @@ export interface QuantTableRow {
   type: TableType;
   /** More options for quantizeCheckpoint (e.g. activation-aware scaling), passed as they are. */
   quantize?: Partial<Omit<QuantizeOptions, 'type'>>;
+  /** AWQ scales searched on the table's calibration text (QuantTableOptions.calib) before rounding (yi quantize --awq). */
+  awq?: boolean;
 }
 
-/** Rows by label: the plain types; other rows (AWQ) register here too. */
-export const QUANT_TABLE_ROWS = new Map<string, QuantTableRow>(
-  (['f32', 'f16', ...QUANTIZE_TYPES] as TableType[]).map((t) => [t, { label: t, type: t }]),
-);
+/** Rows by label: the plain types, and awq+<type> for the types `yi quantize --awq` takes. */
+export const QUANT_TABLE_ROWS = new Map<string, QuantTableRow>([
+  ...(['f32', 'f16', ...QUANTIZE_TYPES] as TableType[]).map((t): [string, QuantTableRow] => [t, { label: t, type: t }]),
+  ...AWQ_TYPES.map((t): [string, QuantTableRow] => [`awq+${t}`, { label: `awq+${t}`, type: t, awq: true }]),
+]);
+
+/** The calibration text of AWQ rows (yi quantize --awq's --calib, --calib-tokens, --calib-ctx). */
+export interface TableCalibration extends CalibrationOptions {
+  file: string;
+}
 
 /** The issue's rows that need nothing but the checkpoint. */
 export const DEFAULT_TABLE_LABELS = ['f32', 'f16', 'q8_0', 'q6_k', 'q5_k_m', 'q4_k_m', 'q4_0'];
@@ -76,6 +86,8 @@ export interface QuantTableOptions {
   stride?: number;
   chunks?: number;
   batch?: number;
+  /** Calibration text for the AWQ rows (required when there are any). */
+  calib?: TableCalibration;
   /** Tokens timed for the decode speed (default 64, at most the context). */
   decodeTokens?: number;
   signal?: AbortSignal;
@@ -102,9 +114,13 @@ export function bitsPerWeight(file: string): number {
 }
 
 /** Writes `row`'s file from the checkpoint `model` (a Hugging Face folder or GGUF). */
-export async function writeRowFile(model: string, file: string, row: QuantTableRow, rt: Runtime, onProgress?: (done: number, total: number) => void): Promise<void> {
+export async function writeRowFile(model: string, file: string, row: QuantTableRow, rt: Runtime, onProgress?: (done: number, total: number) => void, calib?: TableCalibration): Promise<void> {
   if (row.type === 'f32' || row.type === 'f16') {
     await convertCheckpoint(model, file, { type: row.type, runtime: rt, onProgress });
+  } else if (row.awq) {
+    if (!calib) throw new EvalError(`row ${row.label} needs calibration text (--calib FILE)`);
+    const { file: text, ...c } = calib;
+    await awqQuantizeCheckpoint(model, file, { ...row.quantize, ...c, calib: text, type: row.type, runtime: rt, onProgress });
   } else {
     await quantizeCheckpoint(model, file, { ...row.quantize, type: row.type, runtime: rt, onProgress });
   }
@@ -128,6 +144,8 @@ export function decodeSpeed(model: YiModel, ids: readonly number[], n: number): 
 /** Measures every row; rows run in the order given, except that f32 (the reference of the deltas) runs first. */
 export async function quantTable(model: string, o: QuantTableOptions): Promise<QuantTableLine[]> {
   if (o.rows.length === 0) throw new EvalError('the table has no rows: give at least one type');
+  const awq = o.rows.filter((r) => r.awq).map((r) => r.label);
+  if (awq.length > 0 && !o.calib) throw new EvalError(`the rows ${awq.join(', ')} need calibration text (--calib FILE): AWQ searches its scales on it`);
   const rows = [...o.rows].sort((a, b) => Number(b.label === 'f32') - Number(a.label === 'f32'));
   const dir = o.outDir ?? mkdtempSync(join(tmpdir(), 'yi-quant-table-'));
   if (o.outDir) mkdirSync(o.outDir, { recursive: true });
@@ -144,7 +162,7 @@ export async function quantTable(model: string, o: QuantTableOptions): Promise<Q
       const report = (stage: 'quantize' | 'load' | 'perplexity' | 'decode', fraction: number) => o.onStage?.({ row, index, rows: rows.length, stage, fraction });
       const file = join(dir, `${row.label.replace(/[^A-Za-z0-9_.+-]/g, '_')}.gguf`);
       report('quantize', 0);
-      await writeRowFile(model, file, row, o.runtime, (d, t) => report('quantize', d / t));
+      await writeRowFile(model, file, row, o.runtime, (d, t) => report('quantize', d / t), o.calib);
       report('load', 0);
       const m = loadModel(o.runtime, file, { contextLength: ctx, batch: o.batch, onMessage: () => {} });
       try {

@@ -146,6 +146,19 @@ export async function convertCheckpoint(input: string, output: string, opts: Con
     throw new ConvertError(`${output} holds a sharded checkpoint (model.safetensors.index.json); choose an empty folder`);
   }
   const src = openWeights(input);
+  try {
+    return await convertSource(src, input, output, opts);
+  } finally {
+    src.close();
+  }
+}
+
+/**
+ * convertCheckpoint from an open source (e.g. one whose tensors are transformed as they are read,
+ * as AWQ's fold does); `input` names the checkpoint for defaults (general.name). `src` stays open.
+ */
+export async function convertSource(src: WeightSource, input: string, output: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
+  const toGGUF = output.endsWith('.gguf');
   let rt = opts.runtime;
   let ownRuntime = false;
   try {
@@ -166,7 +179,6 @@ export async function convertCheckpoint(input: string, output: string, opts: Con
       : writeHFOutput(src, output, plan, streams, mainType, warnings);
     return { output, format: toGGUF ? 'gguf' : 'hf', type: opts.fileTypeLabel ?? mainType, tensors: plan.length, tokenizer, warnings };
   } finally {
-    src.close();
     if (ownRuntime) await rt!.close();
   }
 }

@@ -93,8 +93,13 @@ export async function quantizeCheckpoint(input: string, output: string, opts: Qu
     throw new ConvertError(`unsupported quantization type ${JSON.stringify(opts.type)}; expected one of ${QUANTIZE_TYPES.join(', ')}`);
   }
   if (!output.endsWith('.gguf')) throw new ConvertError(`yi quantize writes GGUF: the output must end in .gguf, got ${output}`);
+  return convertCheckpoint(input, output, mixOptions(opts));
+}
+
+/** The conversion options that write `opts.type`'s mix (also used by `yi quantize --awq`). */
+export function mixOptions(opts: QuantizeOptions): ConvertOptions {
   const t = opts.type;
-  return convertCheckpoint(input, output, {
+  return {
     ...opts,
     type: undefined,
     fileType: QUANTIZE_FILE_TYPE[t],
@@ -103,5 +108,5 @@ export async function quantizeCheckpoint(input: string, output: string, opts: Qu
       const want = mixType(t, name, cols, layers, hasOutput, gqa);
       return { want, to: fallbackType(want, cols, name) };
     },
-  });
+  };
 }
