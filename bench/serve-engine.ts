@@ -10,6 +10,7 @@ import type { LLMEngine } from '../src/serve/engine.js';
 import type { SamplerFactory, SamplingParams } from '../src/serve/engine-api.js';
 import type { Figure, Reporter } from './harness.js';
 import { presetGGUF } from './preset-gguf.js';
+import { profileRows, profileSteps } from './serve-step-profile.js';
 
 const greedy: SamplerFactory = () => ({
   sample(logits) {
@@ -111,6 +112,21 @@ export async function benchServeEngine(rep: Reporter, opts: { quick?: boolean })
         figures.push({ bench: 'serve-engine', case: `aggregate ratio c=${ratioAt} / c=1`, threads: rt.threads, value: ratio, unit: 'x', note: 'target >= 4 at c=8' });
         rows.push([`${ratioAt} / 1`, `${ratio.toFixed(2)}x`, '', '', '', '', '', '']);
       }
+      // Where the time goes at 8 concurrent (timed apart from the figures above).
+      const profConc = Math.min(8, maxSeqs);
+      const engine = createEngine(model, { ...common, sampler: greedy, prefixCaching: false });
+      let profile;
+      try {
+        await timedRequest(engine, 'warm-up', Array.from({ length: 8 }, (_, i) => 100 + i), 4);
+        profile = await profileSteps(rt, engine, async () => {
+          await Promise.all(
+            Array.from({ length: profConc }, (_, c) => timedRequest(engine, `p${c}`, Array.from({ length: promptLen }, (_, i) => 3 + ((i * 7919 + (c + 1000) * 104729) % (vocab - 3))), output)),
+          );
+        });
+      } finally {
+        await engine.close();
+      }
+      rep.table('serve-engine', `Step profile at ${profConc} concurrent requests (prompt ${promptLen}, output ${output}; per step)`, ['steps', 'what', 'value', 'unit', 'note'], profileRows(profile), []);
       rep.table(
         'serve-engine',
         `Serving engine (no HTTP): yi-174m Q8_0, prompt ${promptLen}, output ${output}, greedy, ${rt.threads} threads`,
