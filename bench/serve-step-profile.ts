@@ -75,7 +75,7 @@ export function profileRows(p: StepProfile): (string | number)[][] {
       if (v.ms / b.runMs < 0.005) continue;
       rows.push([name, `  ${k}`, per(v.ms), 'ms/step', `${((v.ms / b.runMs) * 100).toFixed(1)}% of the model step, ${(v.calls / b.steps).toFixed(0)} calls`]);
     }
-    rows.push([name, '  outside kernels', per(b.runMs - kernelMs), 'ms/step', `${(((b.runMs - kernelMs) / b.runMs) * 100).toFixed(1)}% (JavaScript: checks, copies, views)`]);
+    rows.push([name, '  other', per(b.runMs - kernelMs), 'ms/step', `${(((b.runMs - kernelMs) / b.runMs) * 100).toFixed(1)}% (JavaScript, and kernels run on the calling thread alone: norms, rope, adds)`]);
   }
   return rows;
 }
