@@ -21,6 +21,7 @@ import { Runtime } from '../src/runtime/runtime.js';
 import { mulberry32 } from '../src/tensor/random.js';
 import { encodeModelProto, ModelType, PieceType, type ModelProtoInit } from '../src/tokenizer/sentencepiece-proto.js';
 import type { Figure, Reporter } from './harness.js';
+import { serveLevels } from './serve-levels.js';
 import { presetGGUF } from './preset-gguf.js';
 
 const yiBin = fileURLToPath(new URL('../src/cli/yi.js', import.meta.url));
@@ -230,7 +231,7 @@ export async function benchServe(rep: Reporter, opts: ServeBenchOptions = {}): P
 
   const promptTokens = opts.quick ? 32 : 128;
   const outputTokens = opts.quick ? 16 : 128;
-  const levels = opts.quick ? [1, 4] : [1, 4, 8, 16];
+  const levels = serveLevels(opts.quick ? [1, 4] : [1, 4, 8, 16]);
   const ctx = 512;
   const targets: { name: string; url: string; stop?: () => Promise<void> }[] = [];
   const yi = await startYiServe(['-m', served, '--ctx', String(ctx), '--name', 'yi-174m-q8_0', '--max-queue', '64']);

@@ -42,6 +42,21 @@ export interface ModelRunner {
   dispose(): void;
 }
 
+/** What one step did and where its time went (LLMEngine.onStep; benchmarks and profiling). */
+export interface StepReport {
+  /** Sequences in the step and their tokens (decodes count one each). */
+  seqs: number;
+  tokens: number;
+  /** Sequences that decoded one token / tokens of prompt chunks. */
+  decodes: number;
+  promptTokens: number;
+  scheduleMs: number;
+  /** The model step (ModelRunner.run). */
+  runMs: number;
+  /** Sampling and emitting the step's tokens. */
+  sampleMs: number;
+}
+
 /** The engine's settings once defaults are applied (createEngine computes them for a model). */
 export interface EngineSettings {
   modelName: string;
@@ -71,6 +86,8 @@ export class LLMEngine implements Engine {
   private generationTokensTotal = 0;
   private steps = 0;
   private computedTokens = 0;
+  /** Called after every step with its timings (off when undefined; costs a few performance.now()). */
+  onStep: ((r: StepReport) => void) | undefined;
 
   constructor(
     private readonly runner: ModelRunner,
@@ -193,9 +210,12 @@ export class LLMEngine implements Engine {
 
   /** One engine step: schedule, run the model, sample, commit. */
   private step(): void {
+    const report = this.onStep;
+    const t0 = report ? performance.now() : 0;
     const seqs = this.scheduler.schedule();
     if (seqs.length === 0) return;
     this.steps++;
+    const t1 = report ? performance.now() : 0;
     let logits: Float32Array[];
     try {
       logits = this.runner.run(seqs.map((s) => this.stepInput(s)));
@@ -208,8 +228,18 @@ export class LLMEngine implements Engine {
     }
     this.scheduler.commit(seqs);
     for (const s of seqs) this.computedTokens += s.n;
+    const t2 = report ? performance.now() : 0;
     let row = 0;
     for (const s of seqs) if (s.sample) this.accept(s.req, logits[row++]!);
+    if (report) {
+      let tokens = 0;
+      let decodes = 0;
+      for (const s of seqs) {
+        tokens += s.n;
+        if (s.n === 1 && s.pos0 >= s.req.promptLength) decodes++;
+      }
+      report({ seqs: seqs.length, tokens, decodes, promptTokens: tokens - decodes, scheduleMs: t1 - t0, runMs: t2 - t1, sampleMs: performance.now() - t2 });
+    }
   }
 
   private stepInput(s: ScheduledSeq): StepInput {

@@ -7,29 +7,23 @@
 import { mulberry32 } from '../tensor/random.js';
 import type { SamplerFactory, SamplingParams, TokenEvent, TokenLogprob, TokenSampler } from './engine-api.js';
 
-/** Largest top-k tried (by heap) for the nucleus before the whole row is sorted. */
-const NUCLEUS_HEAP_LIMIT = 256;
+/** Buckets of the nucleus' counting pass: the top 16 bits of a logit's order-preserving key. */
+const BUCKETS = 1 << 16;
 
-/**
- * `ids` sorted by decreasing logit, lower id first on ties: each (logit, id) packed into one float64
- * (the float32's bits mapped to an increasing uint32, times 2^18, plus 2^18 - 1 - id) and sorted by
- * the engine's native numeric sort, several times faster than a comparator over 64k ids.
- */
-export function sortedByLogit(logits: Float32Array, ids: Int32Array): number[] {
-  const bits = new Uint32Array(logits.buffer, logits.byteOffset, logits.length);
-  const keys = new Float64Array(ids.length);
-  const ID = 2 ** 18;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (id >= ID) return Array.from(ids).sort((a, b) => logits[b]! - logits[a]! || a - b);
-    const u = bits[id]!;
-    const ordered = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
-    keys[i] = ordered * ID + (ID - 1 - id);
+/** Ids below this pack with their key into one float64 (key * ID_SPAN + id, within 2^53). */
+const ID_SPAN = 2 ** 18;
+
+/** Sorts a[from .. to) ascending in place (small ranges: no subarray, no call per comparison). */
+function insertionSort(a: Float64Array, from: number, to: number): void {
+  for (let i = from + 1; i < to; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= from && a[j]! > v) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
   }
-  keys.sort();
-  const out = new Array<number>(ids.length);
-  for (let i = 0; i < keys.length; i++) out[i] = ID - 1 - (keys[keys.length - 1 - i]! % ID);
-  return out;
 }
 
 /** Every logit was NaN or -Infinity: no token can be drawn (an engine fault, never a client's). */
@@ -110,6 +104,10 @@ export class RequestSampler implements TokenSampler {
   private counted = 0;
   private ids = new Int32Array(0);
   private probs = new Float64Array(0);
+  private packed = new Float64Array(0);
+  private weights = new Float64Array(0);
+  private readonly bucketSize = new Int32Array(BUCKETS);
+  private readonly bucketEnd = new Int32Array(BUCKETS);
 
   constructor(readonly params: SamplingParams) {
     this.random = mulberry32(params.seed);
@@ -149,6 +147,69 @@ export class RequestSampler implements TokenSampler {
     for (const [t, c] of this.counts) if (t >= 0 && t < logits.length) logits[t] = logits[t]! - pres - freq * c;
   }
 
+  /**
+   * Puts in ids[0 .. m) the first m of the n candidates ids[0 .. n) in decreasing logit order
+   * (lower id first on ties), where the m-th is the first at which the running sum of `share`
+   * reaches p (m = n when none does): the prefix the top_p cut keeps, in the order the draw walks
+   * it, exactly what sorting the whole row gives. A counting pass puts the candidates into 65536
+   * buckets by the top 16 bits of their order-preserving float keys, and only the buckets the
+   * prefix reaches are sorted: O(V) plus sorts of small buckets instead of a sort of the vocabulary.
+   */
+  private nucleus(logits: Float32Array, n: number, share: (t: number) => number, p: number): number {
+    const ids = this.ids;
+    if (this.packed.length < logits.length) this.packed = new Float64Array(logits.length);
+    const { packed, bucketSize: size, bucketEnd: end } = this;
+    const bits = new Uint32Array(logits.buffer, logits.byteOffset, logits.length);
+    size.fill(0);
+    for (let i = 0; i < n; i++) {
+      const u = bits[ids[i]!]!;
+      size[(u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0) >>> 16]++;
+    }
+    // Buckets from the largest keys down.
+    let at = 0;
+    for (let b = BUCKETS - 1; b >= 0; b--) {
+      end[b] = at;
+      at += size[b]!;
+    }
+    // Each candidate as one float64, (key, id) packed so that the native numeric sort orders by key,
+    // then lower id first (from the top): key * 2^18 + (2^18 - 1 - id). Vocabularies of 2^18 ids
+    // and more take the comparator sort instead.
+    const wide = logits.length > ID_SPAN;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      const u = bits[id]!;
+      const key = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+      packed[end[key >>> 16]!++] = wide ? id : key * ID_SPAN + (ID_SPAN - 1 - id);
+    }
+    const byKey = (a: number, b: number): number => {
+      const ua = bits[a]!;
+      const ub = bits[b]!;
+      const ka = ua & 0x80000000 ? ~ua >>> 0 : (ua | 0x80000000) >>> 0;
+      const kb = ub & 0x80000000 ? ~ub >>> 0 : (ub | 0x80000000) >>> 0;
+      return ka - kb || b - a;
+    };
+    let m = 0;
+    let acc = 0;
+    for (let b = BUCKETS - 1; b >= 0; b--) {
+      const len = size[b]!;
+      if (len === 0) continue;
+      const from = end[b]! - len;
+      // Ascending, read from the top down.
+      if (len > 1) {
+        if (wide) packed.subarray(from, end[b]).sort(byKey);
+        else if (len <= 24) insertionSort(packed, from, end[b]!);
+        else packed.subarray(from, end[b]).sort();
+      }
+      for (let j = end[b]! - 1; j >= from; j--) {
+        const id = wide ? packed[j]! : ID_SPAN - 1 - (packed[j]! % ID_SPAN);
+        ids[m++] = id;
+        acc += share(id);
+        if (acc >= p) return m;
+      }
+    }
+    return m;
+  }
+
   /** One draw from softmax(logits / T) cut by top_k, top_p and min_p. */
   private draw(logits: Float32Array): number {
     const { temperature, topK, topP, minP } = this.params;
@@ -166,6 +227,7 @@ export class RequestSampler implements TokenSampler {
     // against: top_k's candidates renormalized, else the whole row.
     let n = 0;
     let mass = 0;
+    let cached: Float64Array | undefined;
     const take = (list: readonly number[]) => {
       n = list.length;
       for (let i = 0; i < n; i++) ids[i] = list[i]!;
@@ -176,25 +238,23 @@ export class RequestSampler implements TokenSampler {
     } else {
       for (let i = 0; i < V; i++) if (logits[i] === logits[i]) ids[n++] = i;
       if (topP < 1 && n > 0) {
-        for (let i = 0; i < n; i++) mass += weight(ids[i]!);
-        // The nucleus is usually a small part of the row: find the smallest top-k (k = 64, 256)
-        // holding mass p and sort only that; past that (a flat distribution), sort the row.
-        for (let k = 64; ; k *= 4) {
-          const top = k <= NUCLEUS_HEAP_LIMIT && k < n ? topIndices(logits, k) : sortedByLogit(logits, ids.subarray(0, n));
-          let m = 0;
-          for (const t of top) m += weight(t);
-          if (top.length === n || m >= topP * mass) {
-            take(top);
-            break;
-          }
+        // Each weight once (the same expression, so the same bits, as weight() below).
+        if (this.weights.length < V) this.weights = new Float64Array(V);
+        const w = this.weights;
+        for (let i = 0; i < n; i++) {
+          const id = ids[i]!;
+          w[id] = weight(id);
+          mass += w[id]!;
         }
+        n = this.nucleus(logits, n, (t) => w[t]! / mass, topP);
+        cached = w;
       }
     }
     if (n === 0) return -1;
     if (max === -Infinity) return ids[0]!;
     let best = 0;
     for (let i = 0; i < n; i++) {
-      probs[i] = weight(ids[i]!);
+      probs[i] = cached ? cached[ids[i]!]! : weight(ids[i]!);
       if (probs[i]! > probs[best]!) best = i;
     }
     // Which candidates survive: a prefix of the sorted ones for top_p; min_p then drops any below
