@@ -4,11 +4,11 @@
 import type { Arena } from '../runtime/arena.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { byteSize, type DType } from '../tensor/dtype.js';
-import { add, swiglu } from '../tensor/ops/activation.js';
 import { attention, writeKV } from '../tensor/ops/attention.js';
 import { embedding } from '../tensor/ops/embedding.js';
 import { linear, linearShared } from '../tensor/ops/linear.js';
 import { rmsnorm } from '../tensor/ops/norm.js';
+import { layerTail } from './layer-tail.js';
 import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { YiConfig } from './config.js';
@@ -338,16 +338,8 @@ export class YiModel {
       writeKV(cache.v, v, pos0);
       // att = softmax(q k^T / sqrt(D), causal) v over cache rows 0 .. pos0 + t   [T, Hq, D]
       const att = attention(q, cache.k, cache.v, pos0, ws.att.slice(0, T).reshape([T, c.heads, c.headDim]));
-      // x += att Wo^T                                      [T, H]
-      add(x, linear(att.reshape([T, c.heads * c.headDim]), w.wo, ws.proj.slice(0, T)), x);
-
-      // MLP: x += (silu(xb Wgate^T) * (xb Wup^T)) Wdown^T  [T, F] -> [T, H]
-      rmsnorm(x, w.ffnNorm, c.rmsEps, xb);
-      const gate = ws.gate.slice(0, T);
-      const up = ws.up.slice(0, T);
-      linearShared(xb, [w.wGate, w.wUp], [gate, up]);
-      swiglu(gate, up, gate);
-      add(x, linear(gate, w.wDown, ws.proj.slice(0, T)), x);
+      // x += att Wo^T; MLP: x += (silu(xn Wgate^T) * (xn Wup^T)) Wdown^T, xn = rmsnorm(x)   [T, H]
+      layerTail(x, att.reshape([T, c.heads * c.headDim]), w, c.rmsEps, { xb, proj: ws.proj.slice(0, T), gate: ws.gate.slice(0, T), up: ws.up.slice(0, T) });
     }
     for (let i = 0; i < T; i++) this.tokens.push(tokens[from + i]!);
     return x;

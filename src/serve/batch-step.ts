@@ -8,12 +8,12 @@ import type { YiConfig } from '../model/config.js';
 import type { YiModel } from '../model/model.js';
 import type { Arena } from '../runtime/arena.js';
 import { naming } from '../runtime/arena.js';
-import { add, swiglu } from '../tensor/ops/activation.js';
 import { QK } from '../tensor/dtype.js';
 import { embedding } from '../tensor/ops/embedding.js';
 import { actBytes } from '../tensor/ops/gemv.js';
 import { linear, linearShared } from '../tensor/ops/linear.js';
 import { rmsnorm } from '../tensor/ops/norm.js';
+import { layerTail } from '../model/layer-tail.js';
 import { pagedAttention, pagedWriteKV } from '../tensor/ops/paged-attention.js';
 import { pagedAttentionI8, pagedWriteKVI8, type I8PoolShape } from '../tensor/ops/paged-attention-i8.js';
 import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
@@ -204,16 +204,8 @@ export class YiBatchRunner implements ModelRunner {
         pagedWriteKV(k, v, kv.k, kv.v, ws.slots.slice(0, T));
         att = pagedAttention(q, kv.k, kv.v, layout, attOut);
       }
-      // x += att Wo^T                                      [T, H]
-      add(x, linear(att.reshape([T, c.heads * c.headDim]), w.wo, ws.proj.slice(0, T)), x);
-
-      // MLP: x += (silu(xb Wgate^T) * (xb Wup^T)) Wdown^T  [T, F] -> [T, H]
-      rmsnorm(x, w.ffnNorm, c.rmsEps, xb);
-      const gate = ws.gate.slice(0, T);
-      const up = ws.up.slice(0, T);
-      linearShared(xb, [w.wGate, w.wUp], [gate, up]);
-      swiglu(gate, up, gate);
-      add(x, linear(gate, w.wDown, ws.proj.slice(0, T)), x);
+      // x += att Wo^T; MLP: x += (silu(xn Wgate^T) * (xn Wup^T)) Wdown^T, xn = rmsnorm(x)   [T, H]
+      layerTail(x, att.reshape([T, c.heads * c.headDim]), w, c.rmsEps, { xb, proj: ws.proj.slice(0, T), gate: ws.gate.slice(0, T), up: ws.up.slice(0, T) });
     }
     return this.logits(x, lastRows);
   }
