@@ -99,6 +99,16 @@ const PANEL_BYTES = 4 << 20;
 /** Tokens up to which kMatmul runs one kMatvec per token (a panel's dequantization costs more). */
 const MATVEC_TOKENS = 2;
 
+/** Tokens up to which kMatmul runs the batched kx4 product (gemm_kx4) rather than f32 panels. */
+export const KX4_BATCH_TOKENS = 16;
+
+/** The batched kx4 product: every token's row equals kMatvec's on it (gemm_kx4). */
+function kx4Batched(rt: Runtime, arena: Arena, d: KType, x: Tensor, w: Tensor, out: Tensor, M: number, N: number, K: number): void {
+  const act = scratch(rt, arena, 'act', M * (K / 256) * actRecordBytes(256));
+  rt.call('quantize_act_k', arena, x.offset, act, K, 256, 0, M, 0);
+  rt.parallel('gemm_kx4', arena, [w.offset, act, out.offset, M, N, K, KTYPES[d].code], N, QROWS, minRows(kRowBytes(d, K)));
+}
+
 /** out[M, N] = x[M, K] w[N, K]^T for a k-type w (prompt processing). */
 export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   const op = 'kMatmul';
@@ -110,11 +120,15 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   expectShape(op, 'out', out, 'f32', [M, N]);
   const arena = sameArena(op, out, x, w);
   if (M === 0 || N === 0) return out;
+  const rt = w.rt;
+  if (isKX4(d) && M >= 2 && M <= KX4_BATCH_TOKENS && rt.call('gemm_kx4_scratch_bytes', arena, M, K) <= rt.scratchBytesPerThread) {
+    kx4Batched(rt, arena, d, x, w, out, M, N, K);
+    return out;
+  }
   if (M <= MATVEC_TOKENS) {
     for (let m = 0; m < M; m++) kMatvec(w, x.slice(m, 1), out.slice(m, 1));
     return out;
   }
-  const rt = w.rt;
   const panel = Math.min(N, Math.max(8, Math.floor(PANEL_BYTES / (K * 4) / 8) * 8));
   const buf = scratch(rt, arena, 'panel', panel * K * 4);
   for (let r0 = 0; r0 < N; r0 += panel) {
