@@ -162,76 +162,99 @@ function dot4(wp: usize, xp: usize): v128 {
   return i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp), v128.load(wp));
 }
 
-/** Relaxed: sum of n consecutive dot4 (n = 2, 4 or 8; exact in i16 for the type that uses it). */
+/** Relaxed: sum of 2 or 4 consecutive dot4 (exact in i16 for the types that use them). */
 @inline
-function dots(n: i32, wp: usize, xp: usize): v128 {
-  let a = i16x8.add(dot4(wp, xp), dot4(wp + 16, xp + 4));
-  if (n >= 4) a = i16x8.add(a, i16x8.add(dot4(wp + 32, xp + 8), dot4(wp + 48, xp + 12)));
-  if (n >= 8) {
-    a = i16x8.add(a, i16x8.add(dot4(wp + 64, xp + 16), dot4(wp + 80, xp + 20)));
-    a = i16x8.add(a, i16x8.add(dot4(wp + 96, xp + 24), dot4(wp + 112, xp + 28)));
-  }
-  return a;
+function dots2(wp: usize, xp: usize): v128 {
+  return i16x8.add(dot4(wp, xp), dot4(wp + 16, xp + 4));
 }
 
-/** SIMD128: 2n elements of x (int16 at xp) against the rows' i16 pairs at wp: i32 per row. */
 @inline
-function dots16(n: i32, wp: usize, xp: usize): v128 {
-  let a = i32x4.add(i32x4.dot_i16x8_s(v128.load(wp), v128.load32_splat(xp)), i32x4.dot_i16x8_s(v128.load(wp, 16), v128.load32_splat(xp + 4)));
-  for (let k: usize = 2; k < <usize>n; k += 2) {
-    a = i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(v128.load(wp + (k << 4)), v128.load32_splat(xp + (k << 2))), i32x4.dot_i16x8_s(v128.load(wp + (k << 4) + 16), v128.load32_splat(xp + (k << 2) + 4))));
-  }
-  return a;
+function dots4(wp: usize, xp: usize): v128 {
+  return i16x8.add(dots2(wp, xp), dots2(wp + 32, xp + 8));
 }
 
-/** Sum over the 256 elements of sc(sub-block) * sum(w x) for the 4 rows (i32x4). sub: elements
- *  per scale (32 or 16); per: relaxed dots summed in i16 before scaling. */
+/** SIMD128: 2 elements of x (int16 at xp) against the rows' i16 pairs at wp: i32 per row. */
 @inline
-function scaledSum(u: usize, xr: usize, sub: i32, per: i32): v128 {
+function dot2(wp: usize, xp: usize): v128 {
+  return i32x4.dot_i16x8_s(v128.load(wp), v128.load32_splat(xp));
+}
+
+/** SIMD128: 8 elements. */
+@inline
+function dots8i(wp: usize, xp: usize): v128 {
+  return i32x4.add(i32x4.add(dot2(wp, xp), dot2(wp + 16, xp + 4)), i32x4.add(dot2(wp + 32, xp + 8), dot2(wp + 48, xp + 12)));
+}
+
+/** SIMD128: 16 elements. */
+@inline
+function dots16i(wp: usize, xp: usize): v128 {
+  return i32x4.add(dots8i(wp, xp), dots8i(wp + 64, xp + 16));
+}
+
+/** One token's record at xr against the unpacked Q4_K (q5 = false) or Q5_K block: gemv_kx4's
+ *  f32x4. One 32-element sub-block per loop step, pointers advanced by constants. */
+@inline
+function tokenQ45(u: usize, xr: usize, q5: bool): v128 {
   let isum = i32x4.splat(0);
+  let msum = i32x4.splat(0);
   let wp = u + U_W;
   let xp = xr;
   let sp = u;
-  const nsub = 256 / sub;
-  for (let s = 0; s < nsub; s++) {
+  let pp = xr + XQ_BYTES;
+  for (let s = 0; s < 8; s++) {
     if (ASC_FEATURE_RELAXED_SIMD) {
-      // sub / 4 vectors, in runs of `per` summed in i16, each run dotted with the dup'd scales.
       const scd = v128.load(sp + U_SCD);
-      for (let r = 0; r < sub / 4; r += per) {
-        isum = i32x4.add(isum, i32x4.dot_i16x8_s(dots(per, wp + (<usize>r << 4), xp + (<usize>r << 2)), scd));
+      if (q5) {
+        // Lanes of 8 products reach 31496 (weights <= 31): two runs of 4 vectors.
+        isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(dots4(wp, xp), scd), i32x4.dot_i16x8_s(dots4(wp + 64, xp + 16), scd)));
+      } else {
+        // Lanes of 16 products reach 30480 (weights <= 15): one run of 8 vectors.
+        isum = i32x4.add(isum, i32x4.dot_i16x8_s(i16x8.add(dots4(wp, xp), dots4(wp + 64, xp + 16)), scd));
       }
-      wp += <usize>sub << 2;
-      xp += <usize>sub;
+      wp += 128;
+      xp += 32;
     } else {
-      isum = i32x4.add(isum, i32x4.mul(dots16(sub >> 1, wp, xp), v128.load(sp + U_SCI)));
-      wp += <usize>sub << 3;
-      xp += <usize>sub << 1;
+      isum = i32x4.add(isum, i32x4.mul(i32x4.add(dots16i(wp, xp), dots16i(wp + 128, xp + 32)), v128.load(sp + U_SCI)));
+      wp += 256;
+      xp += 64;
     }
+    msum = i32x4.add(msum, i32x4.dot_i16x8_s(v128.load(sp + U_MIN), v128.load32_splat(pp)));
     sp += 16;
+    pp += 4;
   }
-  return isum;
-}
-
-/** One token's record at xr against the unpacked Q4_K / Q5_K block: gemv_kx4's f32x4. */
-@inline
-function tokenQ45(u: usize, xr: usize, per: i32): v128 {
-  const isum = scaledSum(u, xr, 32, per);
-  const pairs = xr + XQ_BYTES;
-  let msum = i32x4.splat(0);
-  for (let s: usize = 0; s < 8; s++) msum = i32x4.add(msum, i32x4.dot_i16x8_s(v128.load(u + U_MIN + (s << 4)), v128.load32_splat(pairs + (s << 2))));
-  const dx = v128.load32_splat(pairs + 64);
+  const dx = v128.load32_splat(xr + XQ_BYTES + 64);
   const a = f32x4.mul(f32x4.mul(dx, v128.load(u + U_D)), f32x4.convert_i32x4_s(isum));
   const b = f32x4.mul(f32x4.mul(dx, v128.load(u + U_DMIN)), f32x4.convert_i32x4_s(msum));
   return f32x4.sub(a, b);
 }
 
-/** Q6_K: sum(sc u x) - 32 sum(sc bsum) (the record's pairs are (-16 bsum, -16 bsum)). */
+/** Q6_K: sum(sc u x) - 32 sum(sc bsum) (the record's pairs are (-16 bsum, -16 bsum)); one
+ *  16-element sub-block per loop step. */
 @inline
 function tokenQ6(u: usize, xr: usize): v128 {
-  let isum = scaledSum(u, xr, 16, 2);
-  const pairs = xr + XQ_BYTES;
-  for (let s: usize = 0; s < 16; s++) isum = i32x4.add(isum, i32x4.dot_i16x8_s(v128.load(u + U_SCD + (s << 4)), v128.load32_splat(pairs + (s << 2))));
-  const dx = v128.load32_splat(pairs + 64);
+  let isum = i32x4.splat(0);
+  let wp = u + U_W;
+  let xp = xr;
+  let sp = u;
+  let pp = xr + XQ_BYTES;
+  for (let s = 0; s < 16; s++) {
+    const scd = v128.load(sp + U_SCD);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // Lanes of 4 products reach 32004 (weights <= 63): runs of 2 vectors.
+      const t = i32x4.add(i32x4.dot_i16x8_s(dots2(wp, xp), scd), i32x4.dot_i16x8_s(dots2(wp + 32, xp + 8), scd));
+      isum = i32x4.add(isum, i32x4.add(t, i32x4.dot_i16x8_s(scd, v128.load32_splat(pp))));
+      wp += 64;
+      xp += 16;
+    } else {
+      const t = i32x4.mul(dots16i(wp, xp), v128.load(sp + U_SCI));
+      isum = i32x4.add(isum, i32x4.add(t, i32x4.dot_i16x8_s(scd, v128.load32_splat(pp))));
+      wp += 128;
+      xp += 32;
+    }
+    sp += 16;
+    pp += 4;
+  }
+  const dx = v128.load32_splat(xr + XQ_BYTES + 64);
   return f32x4.mul(f32x4.mul(dx, v128.load(u + U_D)), f32x4.convert_i32x4_s(isum));
 }
 
@@ -258,7 +281,7 @@ export function gemm_kx4(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32,
       let xr = xs + <usize>b * XREC;
       let ap = accs;
       for (let m = 0; m < M; m++) {
-        const r = kt == 5 ? tokenQ45(u, xr, 8) : kt == 6 ? tokenQ45(u, xr, 4) : tokenQ6(u, xr);
+        const r = kt == 5 ? tokenQ45(u, xr, false) : kt == 6 ? tokenQ45(u, xr, true) : tokenQ6(u, xr);
         v128.store(ap, f32x4.add(v128.load(ap), r));
         xr += tokenBytes;
         ap += 16;

@@ -100,10 +100,21 @@ const PANEL_BYTES = 4 << 20;
 const MATVEC_TOKENS = 2;
 
 /** Tokens up to which kMatmul runs the batched kx4 product (gemm_kx4) rather than f32 panels. */
-export const KX4_BATCH_TOKENS = 16;
+export const KX4_BATCH_TOKENS = 64;
 
-/** The batched kx4 product: every token's row equals kMatvec's on it (gemm_kx4). */
-function kx4Batched(rt: Runtime, arena: Arena, d: KType, x: Tensor, w: Tensor, out: Tensor, M: number, N: number, K: number): void {
+/** Whether gemm_kx4 takes M tokens of K inputs within the runtime's scratch per thread. */
+export function kx4BatchFits(rt: Runtime, arena: Arena, M: number, K: number): boolean {
+  return rt.call('gemm_kx4_scratch_bytes', arena, M, K) <= rt.scratchBytesPerThread;
+}
+
+/** The batched kx4 product (gemm_kx4): every token's row equals kMatvec's on it. Exported for the
+ *  benchmark that places KX4_BATCH_TOKENS; arguments checked by kMatmul, scratch by kx4BatchFits. */
+export function kMatmulX4Batched(x: Tensor, w: Tensor, out: Tensor): void {
+  const rt = w.rt;
+  const arena = w.arena;
+  const d = w.dtype as KType;
+  const [M, K] = x.shape as [number, number];
+  const N = w.shape[0]!;
   const act = scratch(rt, arena, 'act', M * (K / 256) * actRecordBytes(256));
   rt.call('quantize_act_k', arena, x.offset, act, K, 256, 0, M, 0);
   rt.parallel('gemm_kx4', arena, [w.offset, act, out.offset, M, N, K, KTYPES[d].code], N, QROWS, minRows(kRowBytes(d, K)));
@@ -121,14 +132,26 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   const arena = sameArena(op, out, x, w);
   if (M === 0 || N === 0) return out;
   const rt = w.rt;
-  if (isKX4(d) && M >= 2 && M <= KX4_BATCH_TOKENS && rt.call('gemm_kx4_scratch_bytes', arena, M, K) <= rt.scratchBytesPerThread) {
-    kx4Batched(rt, arena, d, x, w, out, M, N, K);
+  if (isKX4(d) && M > MATVEC_TOKENS && M <= KX4_BATCH_TOKENS && kx4BatchFits(rt, arena, M, K)) {
+    kMatmulX4Batched(x, w, out);
     return out;
   }
   if (M <= MATVEC_TOKENS) {
     for (let m = 0; m < M; m++) kMatvec(w, x.slice(m, 1), out.slice(m, 1));
     return out;
   }
+  kMatmulPanels(x, w, out);
+  return out;
+}
+
+/** kMatmul's path for many tokens: panels of weight rows dequantized to f32, then the f32 GEMM
+ *  (exported for the benchmark that places KX4_BATCH_TOKENS; arguments checked by kMatmul). */
+export function kMatmulPanels(x: Tensor, w: Tensor, out: Tensor): void {
+  const rt = w.rt;
+  const arena = w.arena;
+  const d = w.dtype as KType;
+  const [M, K] = x.shape as [number, number];
+  const N = w.shape[0]!;
   const panel = Math.min(N, Math.max(8, Math.floor(PANEL_BYTES / (K * 4) / 8) * 8));
   const buf = scratch(rt, arena, 'panel', panel * K * 4);
   for (let r0 = 0; r0 < N; r0 += panel) {
@@ -136,7 +159,6 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
     dequantRows(rt, arena, d, w.offset, r0, n, K, buf);
     gemm(rt, { arena, a: x.offset, lda: K, b: buf, ldb: K, transB: true, c: out.offset + r0 * 4, ldc: N, m: M, n, k: K });
   }
-  return out;
 }
 
 /** The k-types with a quantizer (llama.cpp's reference quantizers, byte-identical). */
