@@ -16,6 +16,7 @@ const SHAPES: [number, number, string][] = [
   [2048, 768, '174m gate/up'],
   [768, 2048, '174m down'],
   [64000, 768, '174m lm_head'],
+  [11008, 4096, 'yi-6b gate/up'],
 ];
 
 function lcg(seed: number): () => number {
@@ -60,14 +61,14 @@ const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >>
 export async function benchKgemm(rep: Reporter, opts: { quick?: boolean }): Promise<void> {
   const quick = opts.quick ?? false;
   const rounds = quick ? 3 : 9;
-  const Ms = quick ? [3, 16] : [2, 3, 4, 8, 16, 32, 64];
-  for (const threads of quick ? [1] : [1, 2]) {
+  const Ms = quick ? [3, 16] : (process.env.KGEMM_TOKENS ?? "2,3,4,8,16,32,64").split(",").map(Number);
+  for (const threads of quick ? [1] : (process.env.KGEMM_THREADS ?? "1,2").split(",").map(Number)) {
     const rt = await Runtime.create({ threads, arenaBytes: 256 << 20 });
     const seconds = timer(threads);
     try {
       for (const t of ['q4_k', 'q6_k', 'q5_k'] as KType[]) {
         for (const [N, K, label] of SHAPES) {
-          if (label.endsWith('lm_head') && t !== 'q6_k') continue;
+          if ((label.endsWith('lm_head') && t !== 'q6_k') || (label.startsWith('yi-6b') && t !== 'q4_k')) continue;
           const w = kFromGGUF(rt, t, [N, K], blocks(t, N, K));
           const x1 = Tensor.fromF32(rt, randomF32(K, 3), [K], w.arena);
           const y1 = Tensor.zeros(rt, 'f32', [N], w.arena);

@@ -27,7 +27,8 @@ const U_SCI: usize = WBYTES + 256; // SIMD128: per sub-block the scales as i32x4
 const U_MIN: usize = WBYTES + 512; // Q4_K / Q5_K: per sub-block the mins as U_SCD (8 x 16 bytes)
 const U_D: usize = WBYTES + 640; // d of rows 0..3 as f32x4
 const U_DMIN: usize = WBYTES + 656; // dmin
-const U_BYTES: usize = WBYTES + 672;
+const U_T: usize = WBYTES + 672; // relaxed unpacking: 3 transposed 4-row sets of 16 bytes (192 bytes)
+const U_BYTES: usize = WBYTES + 864;
 // Then per token an f32x4 accumulator, then the tokens' compact records.
 const ACC_AT: usize = U_AT + U_BYTES;
 
@@ -73,6 +74,25 @@ function put8i16(p: usize, a: v128, b: v128, c: v128, d: v128): void {
   v128.store(p, v128.shuffle<i64>(ab1, cd1, 1, 3), 48);
 }
 
+/** The 16 bytes of rows 0..3 at p, p + stride, p + 2 stride, p + 3 stride, transposed in 4-byte
+ *  units to t (vector k: bytes 4k..4k+3 of rows 0..3): the relaxed build's unpacked order, made
+ *  before the values are split out, so one transpose serves every field a byte holds. */
+@inline
+function tr4(p: usize, stride: usize, t: usize): void {
+  const a = v128.load(p);
+  const b = v128.load(p + stride);
+  const c = v128.load(p + 2 * stride);
+  const d = v128.load(p + 3 * stride);
+  const ab0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
+  const ab1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+  const cd0 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const cd1 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(t, v128.shuffle<i64>(ab0, cd0, 0, 2));
+  v128.store(t, v128.shuffle<i64>(ab0, cd0, 1, 3), 16);
+  v128.store(t, v128.shuffle<i64>(ab1, cd1, 0, 2), 32);
+  v128.store(t, v128.shuffle<i64>(ab1, cd1, 1, 3), 48);
+}
+
 /** Sub-block s's scale bytes (4 rows at p: u8 or i8) into U_SCD and U_SCI. */
 @inline
 function putScales(u: usize, s: usize, v: v128): void {
@@ -92,6 +112,32 @@ function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
   }
   v128.store(u + U_D, f16x4(g, c));
   v128.store(u + U_DMIN, f16x4(g + 8, c));
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const t = u + U_T;
+    for (let j: usize = 0; j < 4; j++) {
+      for (let h: usize = 0; h < 32; h += 16) {
+        // Low nibbles: sub-block 2j's elements h..h + 15, high nibbles 2j + 1's; 5th bits (Q5_K)
+        // bits 2j and 2j + 1 of qh[h..] (shifted in 16-bit lanes, masked to bit 0 of each byte, moved to 0x10).
+        tr4(g + 80 + (j << 7) + h, 32, t);
+        if (kt == 6) tr4(g + 592 + h, 32, t + 64);
+        const pl = u + U_W + (((j << 6) + h) << 2);
+        const sh = <i32>(j << 1);
+        for (let k: usize = 0; k < 64; k += 16) {
+          const v = v128.load(t + k);
+          let lo = v128.and(v, m);
+          let hi = v128.and(i16x8.shr_u(v, 4), m);
+          if (kt == 6) {
+            const qh = v128.load(t + 64 + k);
+            lo = v128.or(lo, i16x8.shl(v128.and(i16x8.shr_u(qh, sh), one), 4));
+            hi = v128.or(hi, i16x8.shl(v128.and(i16x8.shr_u(qh, sh + 1), one), 4));
+          }
+          v128.store(pl + k, lo);
+          v128.store(pl + k + 128, hi);
+        }
+      }
+    }
+    return;
+  }
   for (let j: usize = 0; j < 4; j++) {
     for (let h: usize = 0; h < 32; h += 16) {
       // Rows 0..3's 16 bytes: low nibbles are sub-block 2j's elements h.., high nibbles 2j + 1's.
@@ -129,6 +175,30 @@ function unpackQ6(g: usize, u: usize, c: usize): void {
   const m2 = v128.load(c, C_HI2);
   for (let s: usize = 0; s < 16; s++) putScales(u, s, i16x8.extend_low_i8x16_s(v128.load32_zero(g + 8 + (s << 2))));
   v128.store(u + U_D, f16x4(g, c));
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const t = u + U_T;
+    for (let n: usize = 0; n < 2; n++) {
+      for (let l: usize = 0; l < 32; l += 16) {
+        // ql[l..] (quarters 0, 2), ql[l + 32..] (1, 3) and qh[l..] of rows 0..3, transposed, then
+        // kquant-x4.ts's q6w on each transposed vector.
+        const p = g + 72 + n * 384 + l;
+        tr4(p, 64, t);
+        tr4(p + 32, 64, t + 64);
+        tr4(p + 256, 32, t + 128);
+        const o = u + U_W + ((((n << 7) + l)) << 2);
+        for (let k: usize = 0; k < 64; k += 16) {
+          const a = v128.load(t + k);
+          const b = v128.load(t + 64 + k);
+          const hv = v128.load(t + 128 + k);
+          v128.store(o + k, v128.or(v128.and(a, m), v128.and(i16x8.shl(hv, 4), m2)));
+          v128.store(o + k + 128, v128.or(v128.and(b, m), v128.and(i16x8.shl(hv, 2), m2)));
+          v128.store(o + k + 256, v128.or(v128.and(i16x8.shr_u(a, 4), m), v128.and(hv, m2)));
+          v128.store(o + k + 384, v128.or(v128.and(i16x8.shr_u(b, 4), m), v128.and(i16x8.shr_u(hv, 2), m2)));
+        }
+      }
+    }
+    return;
+  }
   for (let n: usize = 0; n < 2; n++) {
     for (let l: usize = 0; l < 32; l += 16) {
       // Elements 128n + 32 quarter + l .. + 16 of rows 0..3 (ql of row r at +64r, qh at +256 + 32r).
@@ -155,40 +225,52 @@ function q6v(quarter: i32, p: usize, h: usize, m: v128, m2: v128): v128 {
 // ---------------------------------------------------------------------------------------------
 // One token against the unpacked block.
 
-/** Relaxed: 4 elements of x (int8 at xp) against the 4 rows' (16 bytes at wp): i16 lanes (2 per
- *  row), each a sum of 2 products. */
+// Offsets are immediates of the loads (wasm's i32.add before a load is not folded into the address
+// by V8): each helper covers a fixed run of vectors from one base.
+
+/** Relaxed: elements 0..7 of x (int8 at xp) against the 4 rows' vectors at wp, wp + 16: i16 lanes
+ *  (2 per row), each a sum of 4 products. */
 @inline
-function dot4(wp: usize, xp: usize): v128 {
-  return i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp), v128.load(wp));
+function dotsA(wp: usize, xp: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp), v128.load(wp)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 4), v128.load(wp, 16)));
 }
 
-/** Relaxed: sum of 2 or 4 consecutive dot4 (exact in i16 for the types that use them). */
+/** Elements 8..15. */
 @inline
-function dots2(wp: usize, xp: usize): v128 {
-  return i16x8.add(dot4(wp, xp), dot4(wp + 16, xp + 4));
+function dotsB(wp: usize, xp: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 8), v128.load(wp, 32)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 12), v128.load(wp, 48)));
 }
 
+/** Elements 16..23. */
 @inline
-function dots4(wp: usize, xp: usize): v128 {
-  return i16x8.add(dots2(wp, xp), dots2(wp + 32, xp + 8));
+function dotsC(wp: usize, xp: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 16), v128.load(wp, 64)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 20), v128.load(wp, 80)));
 }
 
-/** SIMD128: 2 elements of x (int16 at xp) against the rows' i16 pairs at wp: i32 per row. */
+/** Elements 24..31. */
 @inline
-function dot2(wp: usize, xp: usize): v128 {
-  return i32x4.dot_i16x8_s(v128.load(wp), v128.load32_splat(xp));
+function dotsD(wp: usize, xp: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 24), v128.load(wp, 96)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 28), v128.load(wp, 112)));
 }
 
-/** SIMD128: 8 elements. */
+/** SIMD128: elements 0..7 of x (int16 at xp) against the rows' i16 pairs at wp: i32 per row. */
 @inline
 function dots8i(wp: usize, xp: usize): v128 {
-  return i32x4.add(i32x4.add(dot2(wp, xp), dot2(wp + 16, xp + 4)), i32x4.add(dot2(wp + 32, xp + 8), dot2(wp + 48, xp + 12)));
+  const a = i32x4.add(i32x4.dot_i16x8_s(v128.load(wp), v128.load32_splat(xp)), i32x4.dot_i16x8_s(v128.load(wp, 16), v128.load32_splat(xp, 4)));
+  return i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 32), v128.load32_splat(xp, 8)), i32x4.dot_i16x8_s(v128.load(wp, 48), v128.load32_splat(xp, 12))));
+}
+
+/** SIMD128: elements 8..15. */
+@inline
+function dots8j(wp: usize, xp: usize): v128 {
+  const a = i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 64), v128.load32_splat(xp, 16)), i32x4.dot_i16x8_s(v128.load(wp, 80), v128.load32_splat(xp, 20)));
+  return i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 96), v128.load32_splat(xp, 24)), i32x4.dot_i16x8_s(v128.load(wp, 112), v128.load32_splat(xp, 28))));
 }
 
 /** SIMD128: 16 elements. */
 @inline
 function dots16i(wp: usize, xp: usize): v128 {
-  return i32x4.add(dots8i(wp, xp), dots8i(wp + 64, xp + 16));
+  return i32x4.add(dots8i(wp, xp), dots8j(wp, xp));
 }
 
 /** One token's record at xr against the unpacked Q4_K (q5 = false) or Q5_K block: gemv_kx4's
@@ -203,22 +285,22 @@ function tokenQ45(u: usize, xr: usize, q5: bool): v128 {
   let pp = xr + XQ_BYTES;
   for (let s = 0; s < 8; s++) {
     if (ASC_FEATURE_RELAXED_SIMD) {
-      const scd = v128.load(sp + U_SCD);
+      const scd = v128.load(sp, U_SCD);
       if (q5) {
         // Lanes of 8 products reach 31496 (weights <= 31): two runs of 4 vectors.
-        isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(dots4(wp, xp), scd), i32x4.dot_i16x8_s(dots4(wp + 64, xp + 16), scd)));
+        isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(i16x8.add(dotsA(wp, xp), dotsB(wp, xp)), scd), i32x4.dot_i16x8_s(i16x8.add(dotsC(wp, xp), dotsD(wp, xp)), scd)));
       } else {
         // Lanes of 16 products reach 30480 (weights <= 15): one run of 8 vectors.
-        isum = i32x4.add(isum, i32x4.dot_i16x8_s(i16x8.add(dots4(wp, xp), dots4(wp + 64, xp + 16)), scd));
+        isum = i32x4.add(isum, i32x4.dot_i16x8_s(i16x8.add(i16x8.add(dotsA(wp, xp), dotsB(wp, xp)), i16x8.add(dotsC(wp, xp), dotsD(wp, xp))), scd));
       }
       wp += 128;
       xp += 32;
     } else {
-      isum = i32x4.add(isum, i32x4.mul(i32x4.add(dots16i(wp, xp), dots16i(wp + 128, xp + 32)), v128.load(sp + U_SCI)));
+      isum = i32x4.add(isum, i32x4.mul(i32x4.add(dots16i(wp, xp), dots16i(wp + 128, xp + 32)), v128.load(sp, U_SCI)));
       wp += 256;
       xp += 64;
     }
-    msum = i32x4.add(msum, i32x4.dot_i16x8_s(v128.load(sp + U_MIN), v128.load32_splat(pp)));
+    msum = i32x4.add(msum, i32x4.dot_i16x8_s(v128.load(sp, U_MIN), v128.load32_splat(pp)));
     sp += 16;
     pp += 4;
   }
@@ -238,15 +320,15 @@ function tokenQ6(u: usize, xr: usize): v128 {
   let sp = u;
   let pp = xr + XQ_BYTES;
   for (let s = 0; s < 16; s++) {
-    const scd = v128.load(sp + U_SCD);
+    const scd = v128.load(sp, U_SCD);
     if (ASC_FEATURE_RELAXED_SIMD) {
       // Lanes of 4 products reach 32004 (weights <= 63): runs of 2 vectors.
-      const t = i32x4.add(i32x4.dot_i16x8_s(dots2(wp, xp), scd), i32x4.dot_i16x8_s(dots2(wp + 32, xp + 8), scd));
+      const t = i32x4.add(i32x4.dot_i16x8_s(dotsA(wp, xp), scd), i32x4.dot_i16x8_s(dotsB(wp, xp), scd));
       isum = i32x4.add(isum, i32x4.add(t, i32x4.dot_i16x8_s(scd, v128.load32_splat(pp))));
       wp += 64;
       xp += 16;
     } else {
-      const t = i32x4.mul(dots16i(wp, xp), v128.load(sp + U_SCI));
+      const t = i32x4.mul(dots16i(wp, xp), v128.load(sp, U_SCI));
       isum = i32x4.add(isum, i32x4.add(t, i32x4.dot_i16x8_s(scd, v128.load32_splat(pp))));
       wp += 128;
       xp += 32;

@@ -99,8 +99,15 @@ const PANEL_BYTES = 4 << 20;
 /** Tokens up to which kMatmul runs one kMatvec per token (a panel's dequantization costs more). */
 const MATVEC_TOKENS = 2;
 
-/** Tokens up to which kMatmul runs the batched kx4 product (gemm_kx4) rather than f32 panels. */
-export const KX4_BATCH_TOKENS = 64;
+/** Tokens from which kMatmul takes the batched kx4 product (gemm_kx4) rather than one kMatvec per
+ *  token (bench/kgemm.ts, 1 thread CPU time and 2 threads: below these the unpacking once per
+ *  group block costs more than it saves). Above them gemm_kx4 also beats the f32 panels, which
+ *  kx4 types no longer take unless the scratch is too small. */
+const KX4_BATCH_FROM: Partial<Record<KType, number>> = { q4_k: 6, q5_k: 2, q6_k: 3 };
+
+/** Tokens per gemm_kx4 call: longer prompts run in chunks (the weights read once per chunk, the
+ *  chunk's activation records in the thread's scratch). */
+export const KX4_CHUNK_TOKENS = 64;
 
 /** Whether gemm_kx4 takes M tokens of K inputs within the runtime's scratch per thread. */
 export function kx4BatchFits(rt: Runtime, arena: Arena, M: number, K: number): boolean {
@@ -108,7 +115,7 @@ export function kx4BatchFits(rt: Runtime, arena: Arena, M: number, K: number): b
 }
 
 /** The batched kx4 product (gemm_kx4): every token's row equals kMatvec's on it. Exported for the
- *  benchmark that places KX4_BATCH_TOKENS; arguments checked by kMatmul, scratch by kx4BatchFits. */
+ *  benchmark that places KX4_BATCH_FROM; arguments checked by kMatmul, scratch by kx4BatchFits. */
 export function kMatmulX4Batched(x: Tensor, w: Tensor, out: Tensor): void {
   const rt = w.rt;
   const arena = w.arena;
@@ -132,11 +139,18 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   const arena = sameArena(op, out, x, w);
   if (M === 0 || N === 0) return out;
   const rt = w.rt;
-  if (isKX4(d) && M > MATVEC_TOKENS && M <= KX4_BATCH_TOKENS && kx4BatchFits(rt, arena, M, K)) {
-    kMatmulX4Batched(x, w, out);
-    return out;
+  if (isKX4(d) && M >= KX4_BATCH_FROM[d]!) {
+    let chunk = KX4_CHUNK_TOKENS;
+    while (chunk >= 2 && !kx4BatchFits(rt, arena, chunk, K)) chunk >>= 1;
+    if (chunk >= 2) {
+      for (let m0 = 0; m0 < M; m0 += chunk) {
+        const c = Math.min(chunk, M - m0);
+        kMatmulX4Batched(x.slice(m0, c), w, out.slice(m0, c));
+      }
+      return out;
+    }
   }
-  if (M <= MATVEC_TOKENS) {
+  if (M <= MATVEC_TOKENS || (isKX4(d) && M < KX4_BATCH_FROM[d]!)) {
     for (let m = 0; m < M; m++) kMatvec(w, x.slice(m, 1), out.slice(m, 1));
     return out;
   }
@@ -145,7 +159,7 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
 }
 
 /** kMatmul's path for many tokens: panels of weight rows dequantized to f32, then the f32 GEMM
- *  (exported for the benchmark that places KX4_BATCH_TOKENS; arguments checked by kMatmul). */
+ *  (exported for the benchmark that compares it with gemm_kx4; arguments checked by kMatmul). */
 export function kMatmulPanels(x: Tensor, w: Tensor, out: Tensor): void {
   const rt = w.rt;
   const arena = w.arena;

@@ -1,5 +1,5 @@
-// The batched kx4 product (gemm_kx4, taken by kMatmul for 2..KX4_BATCH_TOKENS tokens): each token's
-// row equals the kx4 GEMV on that token bit for bit (odd N with a partial last group, odd token
+// The batched kx4 product (gemm_kx4, which kMatmul takes for a few tokens on, in chunks of
+// KX4_CHUNK_TOKENS): each token's row equals the kx4 GEMV on that token bit for bit (odd N with a partial last group, odd token
 // counts, both kernel builds, 1 and 2 threads), and the float64 product of the dequantized weights
 // and each token's int8 activations.
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { Runtime } from '../../../src/runtime/runtime.js';
 import type { KType } from '../../../src/tensor/dtype.js';
 import { matvec } from '../../../src/tensor/ops/gemv.js';
-import { kFromGGUF, kMatmul, KX4_BATCH_TOKENS } from '../../../src/tensor/ops/kquant.js';
+import { kFromGGUF, kMatmul, kMatmulX4Batched, KX4_CHUNK_TOKENS } from '../../../src/tensor/ops/kquant.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { randomBlocks, refActivation, refDequant } from './kref.js';
 import { rand } from './qref.js';
@@ -48,7 +48,7 @@ test('gemm_kx4 rows equal the kx4 GEMV token by token, bit for bit: odd sizes, b
   try {
     for (const [i, t] of X4.entries()) {
       // 1001 rows x 11 blocks: both threads get rows and the last group is partial.
-      for (const [N, K, Ms] of [[7, 768, [2, 3, 5]], [1001, 2816, [3, KX4_BATCH_TOKENS]], [4, 256, [2, 9]]] as const) {
+      for (const [N, K, Ms] of [[7, 768, [2, 3, 5]], [1001, 2816, [3, KX4_CHUNK_TOKENS]], [4, 256, [2, 9, KX4_CHUNK_TOKENS + 7]]] as const) {
         const bytes = randomBlocks(t, (N * K) / 256, lcg(300 + i * 17 + N));
         for (const M of Ms) {
           const x = tokens(M, K, 70 + M + N);
@@ -56,7 +56,12 @@ test('gemm_kx4 rows equal the kx4 GEMV token by token, bit for bit: odd sizes, b
           for (const [j, r] of rts.entries()) {
             const w = kFromGGUF(r, t, [N, K], bytes);
             const xt = Tensor.fromF32(r, x, [M, K], w.arena);
-            const y = kMatmul(xt, w).toArray();
+            // The kernel itself at every M, and kMatmul (which runs small M as matvecs, long ones in chunks).
+            const yt = Tensor.zeros(r, 'f32', [M, N], w.arena);
+            kMatmulX4Batched(xt, w, yt);
+            const y = yt.toArray();
+            yt.dispose();
+            assert.deepEqual(kMatmul(xt, w).toArray(), y, `${t} [${N}, ${K}] M = ${M} kMatmul runtime ${j}`);
             for (let m = 0; m < M; m++) {
               const ym = matvec(w, xt.slice(m, 1).reshape([K]));
               assert.deepEqual(y.subarray(m * N, (m + 1) * N), ym.toArray(), `${t} [${N}, ${K}] M = ${M} token ${m} runtime ${j} (${r.flavor}, ${r.threads} threads)`);
@@ -84,7 +89,10 @@ test('gemm_kx4 equals the float64 product of the dequantized weights and each to
       const x = rand(M * K, 3 * N + i);
       const w = kFromGGUF(rt, t, [N, K], bytes);
       const xt = Tensor.fromF32(rt, x, [M, K], w.arena);
-      const y = kMatmul(xt, w).toArray();
+      const yt = Tensor.zeros(rt, 'f32', [M, N], w.arena);
+      kMatmulX4Batched(xt, w, yt);
+      const y = yt.toArray();
+      yt.dispose();
       for (let m = 0; m < M; m++) {
         const xq = refActivation(x.subarray(m * K, (m + 1) * K), 256);
         for (let r = 0; r < N; r++) {
