@@ -3,9 +3,11 @@
 //
 // One token (decode): x is quantized to int8 per block once (quantize_act_k) and each row's blocks
 // are exact integer dot products (gemv_k; Q4_K and Q6_K, which live in the 4-row kx4 layout:
-// gemv_kx4, same results). Several tokens (prompt): panels of weight rows are dequantized to f32
-// (exactly llama.cpp's dequantize_row_* values) and multiplied on the packed f32 GEMM, which reads
-// the weights once per panel instead of once per token.
+// gemv_kx4, same results). Several tokens (prompt, batched decode): for the kx4 types gemm_kx4, which
+// unpacks each 4-row group block once for all the tokens and gives each token gemv_kx4's bits; for
+// the others panels of weight rows are dequantized to f32 (exactly llama.cpp's dequantize_row_*
+// values) and multiplied on the packed f32 GEMM, which reads the weights once per panel instead of
+// once per token.
 //
 // Raw-offset helpers (kQuantizeAt, kDequantizeAt) work on GGUF block order, as files hold it;
 // tensors of a kx4 type hold the kx4 layout: kFromGGUF / kToGGUF convert at the edges.
