@@ -22,6 +22,7 @@ export * from './attention-tiled';
 export * from './decode';
 export * from './kquant';
 export * from './kquant-x4';
+export * from './kquant-x4-gemm';
 export * from './kquant-quantize';
 export * from './paged-attention';
 export * from './paged-attention-i8';

@@ -3,9 +3,11 @@
 //
 // One token (decode): x is quantized to int8 per block once (quantize_act_k) and each row's blocks
 // are exact integer dot products (gemv_k; Q4_K and Q6_K, which live in the 4-row kx4 layout:
-// gemv_kx4, same results). Several tokens (prompt): panels of weight rows are dequantized to f32
-// (exactly llama.cpp's dequantize_row_* values) and multiplied on the packed f32 GEMM, which reads
-// the weights once per panel instead of once per token.
+// gemv_kx4, same results). Several tokens (prompt, batched decode): for the kx4 types gemm_kx4, which
+// unpacks each 4-row group block once for all the tokens and gives each token gemv_kx4's bits; for
+// the others panels of weight rows are dequantized to f32 (exactly llama.cpp's dequantize_row_*
+// values) and multiplied on the packed f32 GEMM, which reads the weights once per panel instead of
+// once per token.
 //
 // Raw-offset helpers (kQuantizeAt, kDequantizeAt) work on GGUF block order, as files hold it;
 // tensors of a kx4 type hold the kx4 layout: kFromGGUF / kToGGUF convert at the edges.
@@ -99,6 +101,34 @@ const PANEL_BYTES = 4 << 20;
 /** Tokens up to which kMatmul runs one kMatvec per token (a panel's dequantization costs more). */
 const MATVEC_TOKENS = 2;
 
+/** Tokens from which kMatmul takes the batched kx4 product (gemm_kx4) rather than one kMatvec per
+ *  token (bench/kgemm.ts, 1 thread CPU time and 2 threads: below these the unpacking once per
+ *  group block costs more than it saves). Above them gemm_kx4 also beats the f32 panels, which
+ *  kx4 types no longer take unless the scratch is too small. */
+const KX4_BATCH_FROM: Partial<Record<KType, number>> = { q4_k: 6, q5_k: 2, q6_k: 3 };
+
+/** Tokens per gemm_kx4 call: longer prompts run in chunks (the weights read once per chunk, the
+ *  chunk's activation records in the thread's scratch). */
+export const KX4_CHUNK_TOKENS = 64;
+
+/** Whether gemm_kx4 takes M tokens of K inputs within the runtime's scratch per thread. */
+export function kx4BatchFits(rt: Runtime, arena: Arena, M: number, K: number): boolean {
+  return rt.call('gemm_kx4_scratch_bytes', arena, M, K) <= rt.scratchBytesPerThread;
+}
+
+/** The batched kx4 product (gemm_kx4): every token's row equals kMatvec's on it. Exported for the
+ *  benchmark that places KX4_BATCH_FROM; arguments checked by kMatmul, scratch by kx4BatchFits. */
+export function kMatmulX4Batched(x: Tensor, w: Tensor, out: Tensor): void {
+  const rt = w.rt;
+  const arena = w.arena;
+  const d = w.dtype as KType;
+  const [M, K] = x.shape as [number, number];
+  const N = w.shape[0]!;
+  const act = scratch(rt, arena, 'act', M * (K / 256) * actRecordBytes(256));
+  rt.call('quantize_act_k', arena, x.offset, act, K, 256, 0, M, 0);
+  rt.parallel('gemm_kx4', arena, [w.offset, act, out.offset, M, N, K, KTYPES[d].code], N, QROWS, minRows(kRowBytes(d, K)));
+}
+
 /** out[M, N] = x[M, K] w[N, K]^T for a k-type w (prompt processing). */
 export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   const op = 'kMatmul';
@@ -110,11 +140,34 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   expectShape(op, 'out', out, 'f32', [M, N]);
   const arena = sameArena(op, out, x, w);
   if (M === 0 || N === 0) return out;
-  if (M <= MATVEC_TOKENS) {
+  const rt = w.rt;
+  if (isKX4(d) && M >= KX4_BATCH_FROM[d]!) {
+    let chunk = KX4_CHUNK_TOKENS;
+    while (chunk >= 2 && !kx4BatchFits(rt, arena, chunk, K)) chunk >>= 1;
+    if (chunk >= 2) {
+      for (let m0 = 0; m0 < M; m0 += chunk) {
+        const c = Math.min(chunk, M - m0);
+        kMatmulX4Batched(x.slice(m0, c), w, out.slice(m0, c));
+      }
+      return out;
+    }
+  }
+  if (M <= MATVEC_TOKENS || (isKX4(d) && M < KX4_BATCH_FROM[d]!)) {
     for (let m = 0; m < M; m++) kMatvec(w, x.slice(m, 1), out.slice(m, 1));
     return out;
   }
+  kMatmulPanels(x, w, out);
+  return out;
+}
+
+/** kMatmul's path for many tokens: panels of weight rows dequantized to f32, then the f32 GEMM
+ *  (exported for the benchmark that compares it with gemm_kx4; arguments checked by kMatmul). */
+export function kMatmulPanels(x: Tensor, w: Tensor, out: Tensor): void {
   const rt = w.rt;
+  const arena = w.arena;
+  const d = w.dtype as KType;
+  const [M, K] = x.shape as [number, number];
+  const N = w.shape[0]!;
   const panel = Math.min(N, Math.max(8, Math.floor(PANEL_BYTES / (K * 4) / 8) * 8));
   const buf = scratch(rt, arena, 'panel', panel * K * 4);
   for (let r0 = 0; r0 < N; r0 += panel) {
@@ -122,7 +175,6 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
     dequantRows(rt, arena, d, w.offset, r0, n, K, buf);
     gemm(rt, { arena, a: x.offset, lda: K, b: buf, ldb: K, transB: true, c: out.offset + r0 * 4, ldc: N, m: M, n, k: K });
   }
-  return out;
 }
 
 /** The k-types with a quantizer (llama.cpp's reference quantizers, byte-identical). */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Runtime } from '../../../src/runtime/runtime.js';
-import type { KType } from '../../../src/tensor/dtype.js';
+import { isKX4, type KType } from '../../../src/tensor/dtype.js';
 import { embedding } from '../../../src/tensor/ops/embedding.js';
 import { matvec } from '../../../src/tensor/ops/gemv.js';
 import { K_QUANTIZABLE, kDequantize, kFromGGUF, kQuantize, kToGGUF } from '../../../src/tensor/ops/kquant.js';
@@ -154,8 +154,9 @@ test('the prompt path (several tokens) equals the float64 product of the dequant
       const got = y.toArray();
       for (let m = 0; m < M; m++) {
         const row = xs.subarray(m * K, (m + 1) * K);
-        // Two tokens run as matvecs (int8 activations); more, as f32 GEMM on dequantized rows.
-        const xr = M <= 2 ? refActivation(row, B) : Float64Array.from(row);
+        // Two tokens run as matvecs (int8 activations), more as f32 GEMM on dequantized rows, but
+        // the kx4 types (Q4_K, Q5_K, Q6_K) keep int8 activations at any M (gemm_kx4).
+        const xr = M <= 2 || isKX4(t) ? refActivation(row, B) : Float64Array.from(row);
         for (let r = 0; r < N; r++) {
           let s = 0, mag = 0;
           for (let k = 0; k < K; k++) {

@@ -1,0 +1,386 @@
+// The batched kx4 product for a few tokens (batched decode, short prompts): Y[M, N] = X[M, K] W^T
+// for W of kx4 type Q4_K / Q5_K / Q6_K, each token's row equal bit for bit to gemv_kx4 on it.
+//
+// Per group block (4 rows, one super-block) the weights are unpacked once, into the thread's
+// scratch, to u8 values (Q4_K 0..15, Q5_K 0..31, Q6_K q + 32 in 0..63) with the 4 rows interleaved
+// 4 elements at a time (relaxed build: 16 bytes = elements 4k..4k+3 of rows 0..3) or 2 at a time as
+// i16 (SIMD128: [r0 e, r0 e+1, r1 e, r1 e+1, ...]), next to the rows' scales duplicated per lane
+// pair, the mins, and d / dmin converted to f32. Then every token's compact record (kx4-act.ts)
+// is dotted against it: a splat of the token's 4 int8 (2 int16) values times one weight vector
+// gives lanes already grouped by row, so a token costs a splat, a dot and an add per 16 (8) weights
+// and no folding (the GEMV's per-token unpacking and row folds are paid once per M tokens; the
+// weights are read from memory once). Relaxed: i16 lanes summed over at most 8 (Q4_K), 4 (Q5_K) or
+// 2 (Q6_K) dots (|lane| <= 30480, 31496, 32004), then one `i32x4.dot_i16x8_s` with the scales;
+// SIMD128: `i32x4.dot_i16x8_s` gives i32 per row directly, times the i32 scales.
+// All integer sums are exact, and per super-block each token gets gemv_kx4's f32 expression,
+// accumulated over super-blocks in the same order: the same bits as gemv_kx4 token by token, in
+// both builds and on any thread count.
+import { C_HI2, C_NIB, C_ONE, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC } from './kx4-act';
+import { groupBytes } from './kx4-layout';
+
+// The unpacked group block, after the constants (X_AT) in scratch.
+const U_AT: usize = X_AT;
+const U_W: usize = 0; // weights: 1024 bytes (relaxed) or 2048 (SIMD128)
+const WBYTES: usize = ASC_FEATURE_RELAXED_SIMD ? 1024 : 2048;
+const U_SCD: usize = WBYTES; // per sub-block: scales as i16 [s0, s0, s1, s1, s2, s2, s3, s3] (16 x 16 bytes)
+const U_SCI: usize = WBYTES + 256; // SIMD128: per sub-block the scales as i32x4 (16 x 16 bytes)
+const U_MIN: usize = WBYTES + 512; // Q4_K / Q5_K: per sub-block the mins as U_SCD (8 x 16 bytes)
+const U_D: usize = WBYTES + 640; // d of rows 0..3 as f32x4
+const U_DMIN: usize = WBYTES + 656; // dmin
+const U_T: usize = WBYTES + 672; // relaxed unpacking: 3 transposed 4-row sets of 16 bytes (192 bytes)
+const U_BYTES: usize = WBYTES + 864;
+// Then per token an f32x4 accumulator, then the tokens' compact records.
+const ACC_AT: usize = U_AT + U_BYTES;
+
+/** Scratch bytes gemm_kx4 needs per thread for M tokens of K inputs. */
+export function gemm_kx4_scratch_bytes(M: i32, K: i32): i32 {
+  return <i32>(ACC_AT + <usize>M * 16 + <usize>M * <usize>(K >> 8) * XREC);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unpacking one group block.
+
+/** Stores the 16 values (u8 lanes) of rows 0..3 at weights a, b, c, d as the element group at
+ *  element e0 (a multiple of 16) of the unpacked weights at u. */
+@inline
+function put16(u: usize, e0: usize, a: v128, b: v128, c: v128, d: v128): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // 4 x 4 transpose of i32 lanes: vector k = elements 4k..4k+3 of rows 0..3.
+    const ab0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
+    const ab1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+    const cd0 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+    const cd1 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+    const p = u + (e0 << 2);
+    v128.store(p, v128.shuffle<i64>(ab0, cd0, 0, 2));
+    v128.store(p, v128.shuffle<i64>(ab0, cd0, 1, 3), 16);
+    v128.store(p, v128.shuffle<i64>(ab1, cd1, 0, 2), 32);
+    v128.store(p, v128.shuffle<i64>(ab1, cd1, 1, 3), 48);
+  } else {
+    // Widened to i16, then the same transpose of i32 lanes (pairs of elements).
+    put8i16(u + (e0 << 3), i16x8.extend_low_i8x16_u(a), i16x8.extend_low_i8x16_u(b), i16x8.extend_low_i8x16_u(c), i16x8.extend_low_i8x16_u(d));
+    put8i16(u + (e0 << 3) + 64, i16x8.extend_high_i8x16_u(a), i16x8.extend_high_i8x16_u(b), i16x8.extend_high_i8x16_u(c), i16x8.extend_high_i8x16_u(d));
+  }
+}
+
+@inline
+function put8i16(p: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const ab0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
+  const ab1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+  const cd0 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const cd1 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(p, v128.shuffle<i64>(ab0, cd0, 0, 2));
+  v128.store(p, v128.shuffle<i64>(ab0, cd0, 1, 3), 16);
+  v128.store(p, v128.shuffle<i64>(ab1, cd1, 0, 2), 32);
+  v128.store(p, v128.shuffle<i64>(ab1, cd1, 1, 3), 48);
+}
+
+/** The 16 bytes of rows 0..3 at p, p + stride, p + 2 stride, p + 3 stride, transposed in 4-byte
+ *  units to t (vector k: bytes 4k..4k+3 of rows 0..3): the relaxed build's unpacked order, made
+ *  before the values are split out, so one transpose serves every field a byte holds. */
+@inline
+function tr4(p: usize, stride: usize, t: usize): void {
+  const a = v128.load(p);
+  const b = v128.load(p + stride);
+  const c = v128.load(p + 2 * stride);
+  const d = v128.load(p + 3 * stride);
+  const ab0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
+  const ab1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+  const cd0 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const cd1 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(t, v128.shuffle<i64>(ab0, cd0, 0, 2));
+  v128.store(t, v128.shuffle<i64>(ab0, cd0, 1, 3), 16);
+  v128.store(t, v128.shuffle<i64>(ab1, cd1, 0, 2), 32);
+  v128.store(t, v128.shuffle<i64>(ab1, cd1, 1, 3), 48);
+}
+
+/** Sub-block s's scale bytes (4 rows at p: u8 or i8) into U_SCD and U_SCI. */
+@inline
+function putScales(u: usize, s: usize, v: v128): void {
+  // v: i16 lanes 0..3 = the rows' scales.
+  v128.store(u + U_SCD + (s << 4), dupLo(v));
+  if (!ASC_FEATURE_RELAXED_SIMD) v128.store(u + U_SCI + (s << 4), i32x4.extend_low_i16x8_s(v));
+}
+
+/** Q4_K (kt 5) or Q5_K (kt 6) group block at g -> unpacked at u. */
+function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
+  const m = v128.load(c, C_NIB);
+  const one = v128.load(c, C_ONE);
+  for (let s: usize = 0; s < 8; s++) {
+    const sm = v128.load8x8_u(g + 16 + (s << 3));
+    putScales(u, s, sm);
+    v128.store(u + U_MIN + (s << 4), dupHi(sm));
+  }
+  v128.store(u + U_D, f16x4(g, c));
+  v128.store(u + U_DMIN, f16x4(g + 8, c));
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const t = u + U_T;
+    for (let j: usize = 0; j < 4; j++) {
+      for (let h: usize = 0; h < 32; h += 16) {
+        // Low nibbles: sub-block 2j's elements h..h + 15, high nibbles 2j + 1's; 5th bits (Q5_K)
+        // bits 2j and 2j + 1 of qh[h..] (shifted in 16-bit lanes, masked to bit 0 of each byte, moved to 0x10).
+        tr4(g + 80 + (j << 7) + h, 32, t);
+        if (kt == 6) tr4(g + 592 + h, 32, t + 64);
+        const pl = u + U_W + (((j << 6) + h) << 2);
+        const sh = <i32>(j << 1);
+        for (let k: usize = 0; k < 64; k += 16) {
+          const v = v128.load(t + k);
+          let lo = v128.and(v, m);
+          let hi = v128.and(i16x8.shr_u(v, 4), m);
+          if (kt == 6) {
+            const qh = v128.load(t + 64 + k);
+            lo = v128.or(lo, i16x8.shl(v128.and(i16x8.shr_u(qh, sh), one), 4));
+            hi = v128.or(hi, i16x8.shl(v128.and(i16x8.shr_u(qh, sh + 1), one), 4));
+          }
+          v128.store(pl + k, lo);
+          v128.store(pl + k + 128, hi);
+        }
+      }
+    }
+    return;
+  }
+  for (let j: usize = 0; j < 4; j++) {
+    for (let h: usize = 0; h < 32; h += 16) {
+      // Rows 0..3's 16 bytes: low nibbles are sub-block 2j's elements h.., high nibbles 2j + 1's.
+      const q = g + 80 + (j << 7) + h;
+      const v0 = v128.load(q);
+      const v1 = v128.load(q, 32);
+      const v2 = v128.load(q, 64);
+      const v3 = v128.load(q, 96);
+      let l0 = v128.and(v0, m), l1 = v128.and(v1, m), l2 = v128.and(v2, m), l3 = v128.and(v3, m);
+      let h0 = v128.and(i16x8.shr_u(v0, 4), m), h1 = v128.and(i16x8.shr_u(v1, 4), m);
+      let h2 = v128.and(i16x8.shr_u(v2, 4), m), h3 = v128.and(i16x8.shr_u(v3, 4), m);
+      if (kt == 6) {
+        // 5th bits: sub-block 2j is bit 2j of qh[h..], 2j + 1 bit 2j + 1 (shifted in 16-bit lanes,
+        // masked to bit 0 of each byte, moved to 0x10).
+        const qh = g + 592 + h;
+        const sh = <i32>(j << 1);
+        l0 = v128.or(l0, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh), sh), one), 4));
+        l1 = v128.or(l1, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 32), sh), one), 4));
+        l2 = v128.or(l2, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 64), sh), one), 4));
+        l3 = v128.or(l3, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 96), sh), one), 4));
+        h0 = v128.or(h0, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh), sh + 1), one), 4));
+        h1 = v128.or(h1, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 32), sh + 1), one), 4));
+        h2 = v128.or(h2, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 64), sh + 1), one), 4));
+        h3 = v128.or(h3, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 96), sh + 1), one), 4));
+      }
+      put16(u + U_W, (j << 6) + h, l0, l1, l2, l3);
+      put16(u + U_W, (j << 6) + 32 + h, h0, h1, h2, h3);
+    }
+  }
+}
+
+/** Q6_K group block at g -> unpacked at u (values q + 32). */
+function unpackQ6(g: usize, u: usize, c: usize): void {
+  const m = v128.load(c, C_NIB);
+  const m2 = v128.load(c, C_HI2);
+  for (let s: usize = 0; s < 16; s++) putScales(u, s, i16x8.extend_low_i8x16_s(v128.load32_zero(g + 8 + (s << 2))));
+  v128.store(u + U_D, f16x4(g, c));
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const t = u + U_T;
+    for (let n: usize = 0; n < 2; n++) {
+      for (let l: usize = 0; l < 32; l += 16) {
+        // ql[l..] (quarters 0, 2), ql[l + 32..] (1, 3) and qh[l..] of rows 0..3, transposed, then
+        // kquant-x4.ts's q6w on each transposed vector.
+        const p = g + 72 + n * 384 + l;
+        tr4(p, 64, t);
+        tr4(p + 32, 64, t + 64);
+        tr4(p + 256, 32, t + 128);
+        const o = u + U_W + ((((n << 7) + l)) << 2);
+        for (let k: usize = 0; k < 64; k += 16) {
+          const a = v128.load(t + k);
+          const b = v128.load(t + 64 + k);
+          const hv = v128.load(t + 128 + k);
+          v128.store(o + k, v128.or(v128.and(a, m), v128.and(i16x8.shl(hv, 4), m2)));
+          v128.store(o + k + 128, v128.or(v128.and(b, m), v128.and(i16x8.shl(hv, 2), m2)));
+          v128.store(o + k + 256, v128.or(v128.and(i16x8.shr_u(a, 4), m), v128.and(hv, m2)));
+          v128.store(o + k + 384, v128.or(v128.and(i16x8.shr_u(b, 4), m), v128.and(i16x8.shr_u(hv, 2), m2)));
+        }
+      }
+    }
+    return;
+  }
+  for (let n: usize = 0; n < 2; n++) {
+    for (let l: usize = 0; l < 32; l += 16) {
+      // Elements 128n + 32 quarter + l .. + 16 of rows 0..3 (ql of row r at +64r, qh at +256 + 32r).
+      const p = g + 72 + n * 384 + l;
+      const h = p + 256;
+      const e = (n << 7) + l;
+      for (let quarter = 0; quarter < 4; quarter++) {
+        put16(u + U_W, e + (<usize>quarter << 5), q6v(quarter, p, h, m, m2), q6v(quarter, p + 64, h + 32, m, m2), q6v(quarter, p + 128, h + 64, m, m2), q6v(quarter, p + 192, h + 96, m, m2));
+      }
+    }
+  }
+}
+
+/** kquant-x4.ts's q6w: one row's 16 weights of a quarter. */
+@inline
+function q6v(quarter: i32, p: usize, h: usize, m: v128, m2: v128): v128 {
+  const hv = v128.load(h);
+  if (quarter == 0) return v128.or(v128.and(v128.load(p), m), v128.and(i16x8.shl(hv, 4), m2));
+  if (quarter == 1) return v128.or(v128.and(v128.load(p, 32), m), v128.and(i16x8.shl(hv, 2), m2));
+  if (quarter == 2) return v128.or(v128.and(i16x8.shr_u(v128.load(p), 4), m), v128.and(hv, m2));
+  return v128.or(v128.and(i16x8.shr_u(v128.load(p, 32), 4), m), v128.and(i16x8.shr_u(hv, 2), m2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// One token against the unpacked block.
+
+// Offsets are immediates of the loads (wasm's i32.add before a load is not folded into the address
+// by V8): each helper covers a fixed run of vectors from one base.
+
+/** Relaxed: elements 0..7 of x (int8 at xp) against the 4 rows' vectors at wp, wp + 16: i16 lanes
+ *  (2 per row), each a sum of 4 products. */
+@inline
+function dotsA(wp: usize, xp: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp), v128.load(wp)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 4), v128.load(wp, 16)));
+}
+
+/** Elements 8..15. */
+@inline
+function dotsB(wp: usize, xp: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 8), v128.load(wp, 32)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 12), v128.load(wp, 48)));
+}
+
+/** Elements 16..23. */
+@inline
+function dotsC(wp: usize, xp: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 16), v128.load(wp, 64)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 20), v128.load(wp, 80)));
+}
+
+/** Elements 24..31. */
+@inline
+function dotsD(wp: usize, xp: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 24), v128.load(wp, 96)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 28), v128.load(wp, 112)));
+}
+
+/** SIMD128: elements 0..7 of x (int16 at xp) against the rows' i16 pairs at wp: i32 per row. */
+@inline
+function dots8i(wp: usize, xp: usize): v128 {
+  const a = i32x4.add(i32x4.dot_i16x8_s(v128.load(wp), v128.load32_splat(xp)), i32x4.dot_i16x8_s(v128.load(wp, 16), v128.load32_splat(xp, 4)));
+  return i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 32), v128.load32_splat(xp, 8)), i32x4.dot_i16x8_s(v128.load(wp, 48), v128.load32_splat(xp, 12))));
+}
+
+/** SIMD128: elements 8..15. */
+@inline
+function dots8j(wp: usize, xp: usize): v128 {
+  const a = i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 64), v128.load32_splat(xp, 16)), i32x4.dot_i16x8_s(v128.load(wp, 80), v128.load32_splat(xp, 20)));
+  return i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 96), v128.load32_splat(xp, 24)), i32x4.dot_i16x8_s(v128.load(wp, 112), v128.load32_splat(xp, 28))));
+}
+
+/** SIMD128: 16 elements. */
+@inline
+function dots16i(wp: usize, xp: usize): v128 {
+  return i32x4.add(dots8i(wp, xp), dots8j(wp, xp));
+}
+
+/** One token's record at xr against the unpacked Q4_K (q5 = false) or Q5_K block: gemv_kx4's
+ *  f32x4. One 32-element sub-block per loop step, pointers advanced by constants. */
+@inline
+function tokenQ45(u: usize, xr: usize, q5: bool): v128 {
+  let isum = i32x4.splat(0);
+  let msum = i32x4.splat(0);
+  let wp = u + U_W;
+  let xp = xr;
+  let sp = u;
+  let pp = xr + XQ_BYTES;
+  for (let s = 0; s < 8; s++) {
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      const scd = v128.load(sp, U_SCD);
+      if (q5) {
+        // Lanes of 8 products reach 31496 (weights <= 31): two runs of 4 vectors.
+        isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(i16x8.add(dotsA(wp, xp), dotsB(wp, xp)), scd), i32x4.dot_i16x8_s(i16x8.add(dotsC(wp, xp), dotsD(wp, xp)), scd)));
+      } else {
+        // Lanes of 16 products reach 30480 (weights <= 15): one run of 8 vectors.
+        isum = i32x4.add(isum, i32x4.dot_i16x8_s(i16x8.add(i16x8.add(dotsA(wp, xp), dotsB(wp, xp)), i16x8.add(dotsC(wp, xp), dotsD(wp, xp))), scd));
+      }
+      wp += 128;
+      xp += 32;
+    } else {
+      isum = i32x4.add(isum, i32x4.mul(i32x4.add(dots16i(wp, xp), dots16i(wp + 128, xp + 32)), v128.load(sp, U_SCI)));
+      wp += 256;
+      xp += 64;
+    }
+    msum = i32x4.add(msum, i32x4.dot_i16x8_s(v128.load(sp, U_MIN), v128.load32_splat(pp)));
+    sp += 16;
+    pp += 4;
+  }
+  const dx = v128.load32_splat(xr + XQ_BYTES + 64);
+  const a = f32x4.mul(f32x4.mul(dx, v128.load(u + U_D)), f32x4.convert_i32x4_s(isum));
+  const b = f32x4.mul(f32x4.mul(dx, v128.load(u + U_DMIN)), f32x4.convert_i32x4_s(msum));
+  return f32x4.sub(a, b);
+}
+
+/** Q6_K: sum(sc u x) - 32 sum(sc bsum) (the record's pairs are (-16 bsum, -16 bsum)); one
+ *  16-element sub-block per loop step. */
+@inline
+function tokenQ6(u: usize, xr: usize): v128 {
+  let isum = i32x4.splat(0);
+  let wp = u + U_W;
+  let xp = xr;
+  let sp = u;
+  let pp = xr + XQ_BYTES;
+  for (let s = 0; s < 16; s++) {
+    const scd = v128.load(sp, U_SCD);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // Lanes of 4 products reach 32004 (weights <= 63): runs of 2 vectors.
+      const t = i32x4.add(i32x4.dot_i16x8_s(dotsA(wp, xp), scd), i32x4.dot_i16x8_s(dotsB(wp, xp), scd));
+      isum = i32x4.add(isum, i32x4.add(t, i32x4.dot_i16x8_s(scd, v128.load32_splat(pp))));
+      wp += 64;
+      xp += 16;
+    } else {
+      const t = i32x4.mul(dots16i(wp, xp), v128.load(sp, U_SCI));
+      isum = i32x4.add(isum, i32x4.add(t, i32x4.dot_i16x8_s(scd, v128.load32_splat(pp))));
+      wp += 128;
+      xp += 32;
+    }
+    sp += 16;
+    pp += 4;
+  }
+  const dx = v128.load32_splat(xr + XQ_BYTES + 64);
+  return f32x4.mul(f32x4.mul(dx, v128.load(u + U_D)), f32x4.convert_i32x4_s(isum));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Y[M, N] = X W^T for W [N, K] of kx4 type kt (5 Q4_K, 6 Q5_K, 7 Q6_K); act: M tokens' quantize_act_k
+ *  records (B = 256) back to back; y row-major [M, N]. Units = rows, split at multiples of 4.
+ *  Token m's row equals gemv_kx4 on its record. */
+export function gemm_kx4(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = K >> 8;
+  writeConsts(scratch);
+  const u = scratch + U_AT;
+  const accs = scratch + ACC_AT;
+  const xs = accs + (<usize>M << 4);
+  const tokenBytes = <usize>nb * XREC;
+  for (let m = 0; m < M; m++) compactAct(act + <usize>m * <usize>nb * 848, nb, kt, xs + <usize>m * tokenBytes);
+  const gb = groupBytes(kt);
+  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
+    for (let m: usize = 0; m < <usize>M; m++) v128.store(accs + (m << 4), f32x4.splat(0));
+    let wp = w + <usize>g * <usize>nb * gb;
+    for (let b = 0; b < nb; b++) {
+      if (kt == 7) unpackQ6(wp, u, scratch);
+      else unpackQ45(wp, u, kt, scratch);
+      let xr = xs + <usize>b * XREC;
+      let ap = accs;
+      for (let m = 0; m < M; m++) {
+        const r = kt == 5 ? tokenQ45(u, xr, false) : kt == 6 ? tokenQ45(u, xr, true) : tokenQ6(u, xr);
+        v128.store(ap, f32x4.add(v128.load(ap), r));
+        xr += tokenBytes;
+        ap += 16;
+      }
+      wp += gb;
+    }
+    const row0 = g << 2;
+    for (let m = 0; m < M; m++) {
+      const acc = v128.load(accs + (<usize>m << 4));
+      const o = y + ((<usize>m * <usize>N + <usize>row0) << 2);
+      if (row0 + 4 <= N) {
+        v128.store(o, acc);
+      } else {
+        if (row0 < N) store<f32>(o, f32x4.extract_lane(acc, 0));
+        if (row0 + 1 < N) store<f32>(o, f32x4.extract_lane(acc, 1), 4);
+        if (row0 + 2 < N) store<f32>(o, f32x4.extract_lane(acc, 2), 8);
+      }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// Helpers shared by the kx4 GEMV (kquant-x4.ts) and the batched kx4 product (kquant-x4-gemm.ts):
+// SIMD constants kept in scratch, the exact fp16 conversion and the compact activation record.
+// Not a kernel entry point (index.ts does not re-export it).
+
+// ---------------------------------------------------------------------------------------------
+// Constants in scratch (V8 rebuilds a v128.const at every use inside a loop).
+
+export const C_NIB: usize = 0; // 0x0f bytes
+export const C_HI2: usize = 16; // 0x30 bytes: Q6_K's two high bits in place
+export const C_ONE: usize = 96; // 0x01 bytes: Q5_K's high bit of the low-nibble sub-block
+export const C_TWO: usize = 112; // 0x02 bytes: and of the high-nibble one
+export const C_PAIR: usize = 128; // Q5_K: i32 lanes (0, 1), then (2, 3) set (32 bytes)
+export const C_SCALES: usize = 160; // Q5_K: the current sub-block's duplicated scales (written per step)
+export const C_F16MASK: usize = 32; // 0x8fffe000
+export const C_F16MUL: usize = 48; // 2^112
+export const C_F16EXP: usize = 64; // 0x0f800000
+export const C_INF: usize = 80; // 0x7f800000
+export const X_AT: usize = 176; // compact activations (after the constants)
+
+export function writeConsts(c: usize): void {
+  v128.store(c, i8x16.splat(0x0f), C_NIB);
+  v128.store(c, i8x16.splat(0x30), C_HI2);
+  v128.store(c, i32x4.splat(<i32>0x8fffe000), C_F16MASK);
+  v128.store(c, i32x4.splat(0x77800000), C_F16MUL);
+  v128.store(c, i32x4.splat(0x0f800000), C_F16EXP);
+  v128.store(c, i32x4.splat(0x7f800000), C_INF);
+  v128.store(c, i8x16.splat(1), C_ONE);
+  v128.store(c, i8x16.splat(2), C_TWO);
+  v128.store(c, i32x4(-1, -1, 0, 0), C_PAIR);
+  v128.store(c, i32x4(0, 0, -1, -1), C_PAIR + 16);
+}
+
+/** 4 fp16 at p -> f32x4, exact (subnormals, inf, NaN): gemv.ts's conversion. */
+@inline
+export function f16x4(p: usize, c: usize): v128 {
+  const t = i32x4.shl(v128.load16x4_s(p), 13);
+  const f = f32x4.mul(v128.and(t, v128.load(c, C_F16MASK)), v128.load(c, C_F16MUL));
+  const e = v128.load(c, C_F16EXP);
+  return v128.or(f, v128.and(i32x4.eq(v128.and(t, e), e), v128.load(c, C_INF)));
+}
+
+// Compact activation record per super-block, in scratch: the q operand (relaxed: int8 q[256];
+// SIMD128: int16 q[256]), then 16 i32 "pairs" of i16 (Q4_K: sub-block s's two 16-value sums of q in
+// pairs 0..7; Q6_K: -16 times each 16-value sum, twice), then f32 d.
+export const XQ_BYTES: usize = ASC_FEATURE_RELAXED_SIMD ? 256 : 512;
+export const XREC: usize = XQ_BYTES + 64 + 16;
+// quantize_act_k's record for B = 256: int16 q at 0, int8 q at 512, i32 sums at 768, f32 d at 832.
+export const ACT_REC: usize = 848;
+
+
+export function compactAct(act: usize, nb: i32, kt: i32, xs: usize): void {
+  let ap = act;
+  let xp = xs;
+  for (let b = 0; b < nb; b++) {
+    const q = ap + (ASC_FEATURE_RELAXED_SIMD ? 512 : 0);
+    for (let o: usize = 0; o < XQ_BYTES; o += 16) v128.store(xp + o, v128.load(q + o));
+    const s = ap + 768;
+    const pp = xp + XQ_BYTES;
+    if (kt != 7) {
+      // i32 sums 0..15 narrowed to i16 in order: i32 lane s holds (sum 2s, sum 2s + 1).
+      v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s), v128.load(s, 16)));
+      v128.store(pp, i16x8.narrow_i32x4_s(v128.load(s, 32), v128.load(s, 48)), 16);
+    } else {
+      // (-16 sum, -16 sum) as i16 (|16 sum| <= 16 * 16 * 127 < 2^15): one dot with the scales
+      // subtracts 32 sc sum.
+      for (let o: usize = 0; o < 64; o += 16) {
+        const t = v128.and(i32x4.mul(v128.load(s + o), i32x4.splat(-16)), i32x4.splat(0xffff));
+        v128.store(pp + o, v128.or(t, i32x4.shl(t, 16)));
+      }
+    }
+    store<f32>(pp + 64, load<f32>(ap + 832));
+    ap += ACT_REC;
+    xp += XREC;
+  }
+}
+
+
+export const XSTEP: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2; // operand bytes per element
+
+// ---------------------------------------------------------------------------------------------
+// Duplicating i16 lanes.
+
+/** [v0, v0, v1, v1, v2, v2, v3, v3] of the low i16 lanes of v. */
+@inline
+export function dupLo(v: v128): v128 {
+  return v128.shuffle<i16>(v, v, 0, 8, 1, 9, 2, 10, 3, 11);
+}
+
+/** [v4, v4, v5, v5, v6, v6, v7, v7]. */
+@inline
+export function dupHi(v: v128): v128 {
+  return v128.shuffle<i16>(v, v, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
