@@ -5,7 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Tokenizer } from '../../tokenizer/tokenizer.js';
-import { ContextLengthError, QueueFullError, type Engine } from '../engine-api.js';
+import { ContextLengthError, EngineClosedError, InvalidRequestError, QueueFullError, type Engine } from '../engine-api.js';
 import { readJsonBody } from './body.js';
 import { ApiError, badRequest } from './errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -128,6 +128,9 @@ export function createServer(o: ServerOptions): YiServer {
       if (e instanceof ApiError) err = e;
       else if (e instanceof QueueFullError) err = new ApiError(429, e.message, 'rate_limit_error', null, 'queue_full');
       else if (e instanceof ContextLengthError) err = badRequest(e.message, null, 'context_length_exceeded');
+      // The HTTP layer validates first; these are the engine's own refusals, still the client's or a shutdown's.
+      else if (e instanceof InvalidRequestError) err = badRequest(e.message);
+      else if (e instanceof EngineClosedError) err = new ApiError(503, 'the server is shutting down', 'service_unavailable');
       else {
         onError(e);
         err = new ApiError(500, `internal error: ${(e as Error).message ?? e}`, 'server_error');
