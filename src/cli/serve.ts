@@ -55,6 +55,8 @@ export function registerServe(program: Command): void {
       const port = intOption('port', o.port, 0)!;
       if (port > 65535) throw new ModelOptionError(`--port must be at most 65535, got '${o.port}'`);
       const maxBody = byteSizeOption('max-body', o.maxBody)!;
+      // The engine sizes its own steps; yi chat's prompt chunk size has no meaning here.
+      if (o.batch !== undefined) throw new ModelOptionError(`yi serve takes no --batch: the tokens of an engine step are --max-batched-tokens`);
       if (o.kvType !== 'f32' && o.kvType !== 'int8') throw new ModelOptionError(`--kv-type must be f32 or int8, got '${o.kvType}'`);
       const modelName = o.name ?? basename(o.model.replace(/[/\\]+$/, '')).replace(/\.gguf$/i, '');
       const knobs: Omit<EngineOptions, 'sampler' | 'contextLength'> = {

@@ -58,6 +58,12 @@ test('yi serve refuses malformed flags before loading the model', () => {
   const size = runYi(['serve', '-m', model, '--max-body', 'lots']);
   assert.equal(size.code, 1);
   assert.match(size.err, /--max-body: expected a size such as 2GiB, 512MiB or a byte count, got "lots"/);
+  const batch = runYi(['serve', '-m', model, '--batch', '8']);
+  assert.equal(batch.code, 1);
+  assert.match(batch.err, /yi serve takes no --batch: the tokens of an engine step are --max-batched-tokens/);
+  const kvType = runYi(['serve', '-m', model, '--kv-type', 'q4']);
+  assert.equal(kvType.code, 1);
+  assert.match(kvType.err, /--kv-type must be f32 or int8, got 'q4'/);
   const port = runYi(['serve', '-m', model, '--port', '70000']);
   assert.equal(port.code, 1);
   assert.match(port.err, /--port must be at most 65535/);
