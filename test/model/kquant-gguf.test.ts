@@ -19,7 +19,7 @@ import { weightTypesLabel } from '../../src/model/weight-types.js';
 import { parameterShapes } from '../../src/model/weights.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { DType, KType } from '../../src/tensor/dtype.js';
-import { K_LAYOUT, randomBlocks } from '../tensor/ops/kref.js';
+import { K_LAYOUT, randomBlocks, lcg } from '../tensor/ops/kref.js';
 import { relativeError } from './relative-error.js';
 
 // Matrix widths of whole 256-weight super-blocks (hidden 256, ffn 512), one layer.
@@ -39,14 +39,6 @@ after(async () => {
   await rt.close();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** Random Q4_0 blocks (f16 scale, 16 bytes of nibbles). */
 function q4_0Blocks(n: number, next: () => number): Uint8Array {

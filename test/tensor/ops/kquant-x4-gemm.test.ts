@@ -9,7 +9,7 @@ import type { KType } from '../../../src/tensor/dtype.js';
 import { matvec } from '../../../src/tensor/ops/gemv.js';
 import { kFromGGUF, kMatmul, kMatmulX4Batched, KX4_CHUNK_TOKENS } from '../../../src/tensor/ops/kquant.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
-import { randomBlocks, refActivation, refDequant } from './kref.js';
+import { randomBlocks, refActivation, refDequant, lcg } from './kref.js';
 import { rand } from './qref.js';
 
 const X4: KType[] = ['q4_k', 'q5_k', 'q6_k'];
@@ -21,14 +21,6 @@ before(async () => {
 after(async () => {
   await rt.close();
 });
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** M tokens of K values: large and small blocks and a token of zeros, so every sum's sign and d = 0 occur. */
 function tokens(M: number, K: number, seed: number): Float32Array {

@@ -10,7 +10,7 @@ import { castInto } from '../../../src/tensor/ops/cast.js';
 import { matvec } from '../../../src/tensor/ops/gemv.js';
 import { actRecordBytes, kFromGGUF, kQuantize, kToGGUF } from '../../../src/tensor/ops/kquant.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
-import { randomBlocks, refActivation, refDequant } from './kref.js';
+import { randomBlocks, refActivation, refDequant, lcg } from './kref.js';
 import { rand } from './qref.js';
 
 const X4: KType[] = ['q4_k', 'q5_k', 'q6_k'];
@@ -23,14 +23,6 @@ before(async () => {
 after(async () => {
   await rt.close();
 });
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 test('kx4: GGUF bytes in, the same bytes out, at row counts that leave a partial group; rows padded to 4', () => {
   for (const t of X4) {

@@ -14,7 +14,7 @@ import { K_QUANTIZABLE, kDequantize, kFromGGUF, kQuantize, kToGGUF } from '../..
 import { linear } from '../../../src/tensor/ops/linear.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { repoRoot } from '../../paths.js';
-import { K_LAYOUT, K_TYPES, randomBlocks, refActivation, refDequant } from './kref.js';
+import { K_LAYOUT, K_TYPES, randomBlocks, refActivation, refDequant, lcg } from './kref.js';
 import { rand } from './qref.js';
 
 let rt: Runtime;
@@ -24,14 +24,6 @@ before(async () => {
 after(async () => {
   await rt.close();
 });
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function dequant(r: Runtime, t: KType, bytes: Uint8Array, shape: number[]): Float32Array {
   const w = kFromGGUF(r, t, shape, bytes);

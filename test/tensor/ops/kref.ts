@@ -116,3 +116,12 @@ export function refActivation(x: Float32Array, B: number): Float64Array {
   }
   return out;
 }
+
+/** A seeded uniform [0, 1) stream (32-bit LCG) for the k-quant tests' random blocks and activations. */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
