@@ -6,10 +6,10 @@ import type { Runtime } from '../runtime/runtime.js';
 import { byteSize, type DType } from '../tensor/dtype.js';
 import { attention, writeKV } from '../tensor/ops/attention.js';
 import { embedding } from '../tensor/ops/embedding.js';
-import { linear, linearShared } from '../tensor/ops/linear.js';
+import { linear } from '../tensor/ops/linear.js';
 import { rmsnorm } from '../tensor/ops/norm.js';
-import { layerTail } from './layer-tail.js';
-import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
+import { layerHead, layerTail } from './layer-parts.js';
+import { ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { YiConfig } from './config.js';
 import { mulberry32 } from '../tensor/random.js';
@@ -325,15 +325,8 @@ export class YiModel {
       const pos = ws.positions.slice(0, T);
       for (let i = 0; i < T; i++) pos.arena.i32[pos.offset / 4 + i] = pos0 + i;
 
-      // Attention: xb = rmsnorm(x); q, k, v = xb Wq^T, xb Wk^T, xb Wv^T; rope(q, k)
-      const xb = rmsnorm(x, w.attnNorm, c.rmsEps, ws.xb.slice(0, T)); //       [T, H]
-      // (one quantization of xb serves the three products)
-      linearShared(xb, [w.wq, w.wk, w.wv], [ws.q.slice(0, T), ws.k.slice(0, T), ws.v.slice(0, T)]);
-      const q = ws.q.slice(0, T).reshape([T, c.heads, c.headDim]); // [T, Hq, D]
-      const k = ws.k.slice(0, T).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
-      const v = ws.v.slice(0, T).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
-      applyRope(q, pos, ws.rope);
-      applyRope(k, pos, ws.rope);
+      // Attention: xb = rmsnorm(x); q, k, v = xb Wq^T, xb Wk^T, xb Wv^T; rope(q, k)   [T, Hq | Hkv, D]
+      const { xb, q, k, v } = layerHead(x, w, c, pos, ws.rope, { xb: ws.xb.slice(0, T), q: ws.q.slice(0, T), k: ws.k.slice(0, T), v: ws.v.slice(0, T) });
       writeKV(cache.k, k, pos0);
       writeKV(cache.v, v, pos0);
       // att = softmax(q k^T / sqrt(D), causal) v over cache rows 0 .. pos0 + t   [T, Hq, D]

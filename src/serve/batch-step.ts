@@ -11,12 +11,12 @@ import { naming } from '../runtime/arena.js';
 import { QK } from '../tensor/dtype.js';
 import { embedding } from '../tensor/ops/embedding.js';
 import { actBytes } from '../tensor/ops/gemv.js';
-import { linear, linearShared } from '../tensor/ops/linear.js';
+import { linear } from '../tensor/ops/linear.js';
 import { rmsnorm } from '../tensor/ops/norm.js';
-import { layerTail } from '../model/layer-tail.js';
+import { layerHead, layerTail } from '../model/layer-parts.js';
 import { pagedAttention, pagedWriteKV } from '../tensor/ops/paged-attention.js';
 import { pagedAttentionI8, pagedWriteKVI8, type I8PoolShape } from '../tensor/ops/paged-attention-i8.js';
-import { applyRope, ropeTable, type RopeTable } from '../tensor/ops/rope.js';
+import { ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { ModelRunner, StepInput } from './engine.js';
 import type { KVPool } from './kv-pool.js';
@@ -185,14 +185,8 @@ export class YiBatchRunner implements ModelRunner {
       x = h;
       const pos = ws.positions.slice(0, T);
 
-      // Attention: xb = rmsnorm(x); q, k, v = xb Wq^T, xb Wk^T, xb Wv^T; rope(q, k)
-      const xb = rmsnorm(x, w.attnNorm, c.rmsEps, ws.xb.slice(0, T)); //       [T, H]
-      linearShared(xb, [w.wq, w.wk, w.wv], [ws.q.slice(0, T), ws.k.slice(0, T), ws.v.slice(0, T)]);
-      const q = ws.q.slice(0, T).reshape([T, c.heads, c.headDim]); // [T, Hq, D]
-      const k = ws.k.slice(0, T).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
-      const v = ws.v.slice(0, T).reshape([T, c.kvHeads, c.headDim]); // [T, Hkv, D]
-      applyRope(q, pos, ws.rope);
-      applyRope(k, pos, ws.rope);
+      // Attention: xb = rmsnorm(x); q, k, v = xb Wq^T, xb Wk^T, xb Wv^T; rope(q, k)   [T, Hq | Hkv, D]
+      const { xb, q, k, v } = layerHead(x, w, c, pos, ws.rope, { xb: ws.xb.slice(0, T), q: ws.q.slice(0, T), k: ws.k.slice(0, T), v: ws.v.slice(0, T) });
       // K/V into each token's slot, then every token attends over its own sequence's blocks
       const layout = { tables: ws.tables.slice(0, S), seqOf: ws.seqOf.slice(0, T), positions: pos };
       const attOut = ws.att.slice(0, T).reshape([T, c.heads, c.headDim]);
