@@ -56,25 +56,31 @@ export function latestCheckpoint(dir: string): string | undefined {
   return last === undefined ? undefined : join(dir, last);
 }
 
+/** What a model folder carries besides the weights. */
+export interface ModelFolderExtras {
+  /** A Jinja chat template for tokenizer_config.json (a chat-finetuned model keeps the one it learned). */
+  chatTemplate?: string;
+}
+
 /** Writes a Hugging Face model folder: model.safetensors (f32), config.json and, given a tokenizer, its files. */
-export function writeModelFolder(dir: string, model: YiTrainable, tokenizerPath?: string): void {
+export function writeModelFolder(dir: string, model: YiTrainable, tokenizerPath?: string, extras: ModelFolderExtras = {}): void {
   mkdirSync(dir, { recursive: true });
   const tensors = model.params.map((p) => f32Tensor(p.name, p.value));
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   crashPoint('model-partial');
   writeJson(join(dir, 'config.json'), toHFConfig(model.config, { torchDtype: 'float32' }));
-  writeTokenizerFolder(dir, model.config, tokenizerPath);
+  writeTokenizerFolder(dir, model.config, tokenizerPath, extras.chatTemplate);
 }
 
 /**
  * Writes the model folder `dir` whole: into a temp folder beside it, then renamed into place, replacing
  * an older one (see run-folder.ts). A kill leaves the old complete folder or the new one.
  */
-export function publishModelFolder(dir: string, model: YiTrainable, tokenizerPath?: string): void {
+export function publishModelFolder(dir: string, model: YiTrainable, tokenizerPath?: string, extras: ModelFolderExtras = {}): void {
   mkdirSync(dirname(dir), { recursive: true });
   const tmp = tempFolder(dir);
   rmSync(tmp, { recursive: true, force: true });
-  writeModelFolder(tmp, model, tokenizerPath);
+  writeModelFolder(tmp, model, tokenizerPath, extras);
   publishFolder(tmp, dir);
 }
 
@@ -82,12 +88,12 @@ export function publishModelFolder(dir: string, model: YiTrainable, tokenizerPat
  * Saves a resumable checkpoint as `<dir>/step-NNNNNNNN` (temp folder + rename) and keeps the newest
  * `keep` checkpoints. Returns the checkpoint's folder.
  */
-export function saveCheckpoint(dir: string, model: YiTrainable, opt: AdamW, state: TrainerState, opts: { tokenizerPath?: string; keep?: number } = {}): string {
+export function saveCheckpoint(dir: string, model: YiTrainable, opt: AdamW, state: TrainerState, opts: { tokenizerPath?: string; keep?: number } & ModelFolderExtras = {}): string {
   mkdirSync(dir, { recursive: true });
   const final = join(dir, checkpointName(state.step));
   const tmp = tempFolder(final);
   rmSync(tmp, { recursive: true, force: true });
-  writeModelFolder(tmp, model, opts.tokenizerPath);
+  writeModelFolder(tmp, model, opts.tokenizerPath, opts);
   const moments: SafetensorsWriteTensor<ByteStream>[] = [];
   model.params.forEach((p, i) => {
     moments.push(f32Tensor(`exp_avg.${p.name}`, opt.m[i]!));
@@ -161,7 +167,7 @@ function f32Tensor(name: string, t: Tensor): SafetensorsWriteTensor<ByteStream> 
 const STREAM_WINDOW = 4 << 20;
 
 /** tokenizer.model, tokenizer_config.json and generation_config.json from any tokenizer file or folder we read. */
-function writeTokenizerFolder(dir: string, cfg: YiConfig, tokenizerPath?: string): void {
+function writeTokenizerFolder(dir: string, cfg: YiConfig, tokenizerPath?: string, chatTemplate?: string): void {
   if (tokenizerPath === undefined) {
     writeJson(join(dir, 'generation_config.json'), generationConfig(cfg));
     return;
@@ -173,7 +179,7 @@ function writeTokenizerFolder(dir: string, cfg: YiConfig, tokenizerPath?: string
   // protobuf in Python); written for the vocabularies tokenizerJson describes exactly (Yi's settings).
   const parsed = parseModelProto(proto, join(dir, 'tokenizer.model'));
   if (parsed.normalizerSpec.name === 'identity' && !parsed.normalizerSpec.addDummyPrefix) writeJson(join(dir, 'tokenizer.json'), tokenizerJson(parsed));
-  writeJson(join(dir, 'tokenizer_config.json'), hfTokenizerConfig(spec, cfg));
+  writeJson(join(dir, 'tokenizer_config.json'), hfTokenizerConfig(spec, cfg, chatTemplate));
   writeJson(join(dir, 'generation_config.json'), generationConfig(cfg, spec));
 }
 

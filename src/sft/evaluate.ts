@@ -1,0 +1,110 @@
+// Evaluation on held-out conversations: the answer loss (mean cross-entropy over the tokens the
+// training would learn: assistant turns and their <|im_end|>), and greedy answers to the held-out
+// prompts (the conversation up to its last assistant turn, plus the generation prompt) scored by
+// exact match against the reference answer, with the share of answers the model ends with <|im_end|>.
+// Generation runs the inference model (model.ts) on a copy of the trainable's current weights.
+import { generate } from '../model/generate.js';
+import { YiModel } from '../model/model.js';
+import type { LossSum, YiTrainable } from '../model/trainable.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { encodeChat } from '../tokenizer/chat.js';
+import type { BaseModel } from './base-model.js';
+import { exactMatch, type SftBatch } from './contract-shim.js';
+import { lastAssistant, type HeldoutConversation } from './dataset.js';
+
+/** Mean cross-entropy over the trained tokens of the held-out batches (undefined without any). */
+export function heldoutLoss(model: YiTrainable, batches: readonly SftBatch[]): number | undefined {
+  let sum = 0;
+  let count = 0;
+  for (const b of batches) {
+    const r = segmentedLoss(model, b);
+    sum += r.sum;
+    count += r.count;
+  }
+  return count > 0 ? sum / count : undefined;
+}
+
+/** The loss of a packed batch, each sample attending to itself only, positions restarting per sample. */
+export function segmentedLoss(model: YiTrainable, b: SftBatch): LossSum {
+  const loss = model.loss.bind(model) as (i: ArrayLike<number>, t: ArrayLike<number>, B: number, T: number, o: { positions: ArrayLike<number>; segments: ArrayLike<number> }) => LossSum;
+  return loss(b.inputs, b.targets, b.B, b.T, { positions: b.positions, segments: b.segments });
+}
+
+export interface GenerationSample {
+  id: string;
+  /** The last user turn (what was asked). */
+  question: string;
+  /** The reference answer. */
+  answer: string;
+  /** The model's answer, up to its end-of-turn (or the token limit). */
+  output: string;
+  correct: boolean;
+  /** The answer ended with <|im_end|> (not the token limit, nor another end token). */
+  endedWithImEnd: boolean;
+}
+
+export interface GenerationEval {
+  /** Prompts answered (held-out conversations whose prompt fits the context). */
+  prompts: number;
+  correct: number;
+  /** correct / prompts. */
+  accuracy: number;
+  endedWithImEnd: number;
+  /** endedWithImEnd / prompts. */
+  imEndShare: number;
+  samples: GenerationSample[];
+}
+
+export interface GenerationEvalOptions {
+  /** Most tokens of each answer (default 64). */
+  maxNewTokens?: number;
+  /** Most held-out prompts answered (default 200: the first ones, in file order). */
+  limit?: number;
+  /** Called after each answer with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Greedy answers of the trainable's current weights to the held-out prompts, scored. */
+export async function generationEval(rt: Runtime, trainable: YiTrainable, base: BaseModel, heldout: readonly HeldoutConversation[], o: GenerationEvalOptions = {}): Promise<GenerationEval> {
+  const maxNew = o.maxNewTokens ?? 64;
+  const chosen = heldout.slice(0, o.limit ?? 200);
+  const prompts = chosen.map((h) => {
+    const last = lastAssistant(h.conv);
+    const before = h.conv.messages.slice(0, last.index);
+    const ids = encodeChat(base.tokenizer, before, { template: base.chatTemplate, templateSource: base.templateSource, addGenerationPrompt: true });
+    const question = [...before].reverse().find((m) => m.role === 'user')?.content ?? '';
+    return { h, ids, question };
+  });
+  const cfg = trainable.config;
+  const longest = Math.max(1, ...prompts.map((p) => p.ids.length));
+  const contextLength = Math.min(cfg.maxPositions, longest + maxNew);
+  const model = inferenceModel(rt, trainable, contextLength);
+  const eos = base.tokenizer.endOfGenerationIds.filter((id) => id !== base.imEnd);
+  const samples: GenerationSample[] = [];
+  try {
+    for (const [i, p] of prompts.entries()) {
+      if (p.ids.length >= contextLength) continue; // cannot fit one answer token: not asked
+      const r = generate(model, base.tokenizer, p.ids, { temperature: 0, maxTokens: Math.min(maxNew, contextLength - p.ids.length), stopTokens: [base.imEnd] });
+      // Stopping on <|im_end|> only tells which end token came; an answer ends at the first of them.
+      const cut = r.tokens.findIndex((t) => eos.includes(t));
+      const tokens = cut >= 0 ? r.tokens.slice(0, cut) : r.tokens;
+      const output = base.tokenizer.decode(tokens);
+      const endedWithImEnd = cut < 0 && r.finishReason === 'stop';
+      samples.push({ id: p.h.conv.id, question: p.question, answer: p.h.answer, output, correct: exactMatch(output, p.h.answer), endedWithImEnd });
+      o.onProgress?.(i + 1, prompts.length);
+      // A turn for timers and signals between answers.
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    model.dispose();
+  }
+  const correct = samples.filter((s) => s.correct).length;
+  const ended = samples.filter((s) => s.endedWithImEnd).length;
+  const n = samples.length;
+  return { prompts: n, correct, accuracy: n ? correct / n : 0, endedWithImEnd: ended, imEndShare: n ? ended / n : 0, samples };
+}
+
+/** An inference model holding a copy of the trainable's weights (f32), no disk round trip. */
+export function inferenceModel(rt: Runtime, trainable: YiTrainable, contextLength: number): YiModel {
+  return YiModel.create(rt, trainable.config, 'f32', (name, t) => t.bytes().set(trainable.param(name).value.bytes()), { contextLength, batch: 64 });
+}

@@ -1,0 +1,128 @@
+// The report of a finetuning run, from its log.jsonl and eval/*.jsonl: loss curves of the training
+// answers and the held-out answers, held-out exact-match accuracy and the share of answers ending with
+// <|im_end|> before and after training, a few answers side by side, the reject summary and the
+// settings, in report.md and a self-contained report.html.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeTextAtomic } from '../formats/atomic.js';
+import { lineChartSvg } from '../report/charts.js';
+import { escapeHtml, htmlPage, settingsMarkdown } from '../report/html.js';
+import { readTrainLog } from '../train/report.js';
+import type { BaseModel } from './base-model.js';
+import type { GenerationSample } from './evaluate.js';
+
+export interface SftReportOptions {
+  title: string;
+  settings: Record<string, unknown>;
+  data: { trainSamples: number; heldoutSamples: number; rejects: string; heldoutRejects: string };
+  base: Pick<BaseModel, 'path' | 'templateSource'>;
+  /** Answers shown per evaluation (default 8). */
+  examples?: number;
+}
+
+interface GenerationRecord {
+  when: 'before' | 'after';
+  step: number;
+  prompts: number;
+  correct: number;
+  accuracy: number;
+  endedWithImEnd: number;
+  imEndShare: number;
+}
+
+export async function writeSftReport(out: string, o: SftReportOptions): Promise<{ markdown: string; html: string; svg: string }> {
+  const logPath = join(out, 'log.jsonl');
+  const { train, val } = readTrainLog(logPath);
+  const gens = generationRecords(logPath);
+  const svg = await lineChartSvg(
+    [...train.map((r) => ({ x: r.step, y: r.loss, series: 'train answers' })), ...val.map((r) => ({ x: r.step, y: r.val_loss, series: 'held-out answers' }))],
+    { title: 'Answer loss', xTitle: 'step', yTitle: 'cross-entropy on answer tokens (nats/token)', points: train.length < 50 && val.length < 50 },
+  );
+  const last = train[train.length - 1];
+  const firstVal = val[0];
+  const lastVal = val[val.length - 1];
+  const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
+  const before = gens.find((g) => g.when === 'before');
+  const after = gens.find((g) => g.when === 'after');
+  const figures: [string, string][] = [
+    ['base model', o.base.path],
+    ['chat template', o.base.templateSource],
+    ['training conversations', String(o.data.trainSamples)],
+    ['held-out conversations', String(o.data.heldoutSamples)],
+    ['steps', String(last?.step ?? 0)],
+    ['tokens trained on (non-padding inputs)', String(last?.tokens ?? 0)],
+    ['final train answer loss', last ? last.loss.toFixed(4) : '-'],
+    ['held-out answer loss before -> after', `${firstVal && firstVal.step === 0 ? firstVal.val_loss.toFixed(4) : '-'} -> ${lastVal ? lastVal.val_loss.toFixed(4) : '-'}`],
+    ['held-out exact match before -> after', `${pct(before?.accuracy)} -> ${pct(after?.accuracy)}${after ? ` (${after.correct}/${after.prompts})` : ''}`],
+    ['answers ending with <|im_end|> before -> after', `${pct(before?.imEndShare)} -> ${pct(after?.imEndShare)}${after ? ` (${after.endedWithImEnd}/${after.prompts})` : ''}`],
+    ['tokens/s (last step, over its process)', last ? String(Math.round(last.tokens_per_s)) : '-'],
+    ['training time (s)', last ? last.elapsed_s.toFixed(1) : '-'],
+  ];
+  const n = o.examples ?? 8;
+  const sampleLines = (when: string): string[] => {
+    const samples = readSamples(join(out, 'eval', `${when}.jsonl`)).slice(0, n);
+    return samples.map((s) => `${s.correct ? 'right' : 'wrong'}${s.endedWithImEnd ? '' : ' (no <|im_end|>)'}: ${oneLine(s.question)} -> ${oneLine(s.output)}  [reference: ${oneLine(s.answer)}]`);
+  };
+  const sections = [
+    { heading: 'Rejected samples (training files)', lines: o.data.rejects.split('\n') },
+    ...(o.data.heldoutRejects !== 'no samples rejected' && o.data.heldoutRejects !== '' ? [{ heading: 'Rejected samples (held-out files)', lines: o.data.heldoutRejects.split('\n') }] : []),
+    ...(before ? [{ heading: 'Held-out answers before finetuning', lines: sampleLines('before') }] : []),
+    ...(after ? [{ heading: 'Held-out answers after finetuning', lines: sampleLines('after') }] : []),
+  ];
+  const settingsJson = JSON.stringify(o.settings, null, 2);
+  const md = [
+    `# ${o.title}`,
+    '',
+    '![answer loss](loss.svg)',
+    '',
+    '| figure | value |',
+    '|---|---|',
+    ...figures.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`),
+    '',
+    ...sections.flatMap((s) => [`## ${s.heading}`, '', ...s.lines.map((l) => `    ${l}`), '']),
+    ...settingsMarkdown(settingsJson),
+  ].join('\n');
+  const esc = escapeHtml;
+  const html = htmlPage(
+    o.title,
+    `${svg}
+<table><tr><th>figure</th><th>value</th></tr>
+${figures.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('\n')}
+</table>
+${sections.map((s) => `<h2>${esc(s.heading)}</h2>\n<pre>${esc(s.lines.join('\n'))}</pre>`).join('\n')}
+<h2>Settings</h2>
+<pre>${esc(settingsJson)}</pre>`,
+  );
+  const files = { markdown: join(out, 'report.md'), html: join(out, 'report.html'), svg: join(out, 'loss.svg') };
+  writeTextAtomic(files.svg, svg);
+  writeTextAtomic(files.markdown, md);
+  writeTextAtomic(files.html, html);
+  return files;
+}
+
+function oneLine(s: string): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > 120 ? `${t.slice(0, 117)}...` : t;
+}
+
+function generationRecords(path: string): GenerationRecord[] {
+  if (!existsSync(path)) return [];
+  const out: GenerationRecord[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    try {
+      const r = JSON.parse(line) as { type?: string } & GenerationRecord;
+      if (r.type === 'generation') out.push(r);
+    } catch {
+      /* blank, or cut by a kill */
+    }
+  }
+  return out;
+}
+
+function readSamples(path: string): GenerationSample[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as GenerationSample);
+}
