@@ -77,7 +77,7 @@ export async function writeSftReport(out: string, o: SftReportOptions): Promise<
     '',
     '| figure | value |',
     '|---|---|',
-    ...figures.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`),
+    ...figures.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`),
     '',
     ...sections.flatMap((s) => [`## ${s.heading}`, '', ...s.lines.map((l) => `    ${l}`), '']),
     ...settingsMarkdown(settingsJson),
@@ -125,4 +125,9 @@ function readSamples(path: string): GenerationSample[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as GenerationSample);
+}
+
+/** Text for a Markdown table cell (a bare | would end the cell: <|im_end|>). */
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|');
 }
