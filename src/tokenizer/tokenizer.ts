@@ -41,6 +41,20 @@ export interface EncodeOptions {
 export interface TextSpan {
   text: string;
   trusted: boolean;
+  /**
+   * Start a run of its own even after a span of the same kind, so a token boundary falls where this
+   * span begins (SFT's loss mask needs one where an answer starts). Default: merged with the span before.
+   */
+  cut?: boolean;
+}
+
+export interface EncodeSpansOptions extends Omit<EncodeOptions, 'parseSpecial'> {
+  /**
+   * Filled with, for each span, the index in the returned ids of its first token: exact for a span that
+   * begins a run (the first, a change of kind, or `cut`); a span merged into the run before it gets that
+   * run's start.
+   */
+  spanStarts?: number[];
 }
 
 /** User-defined pieces shaped like special tokens (<|im_start|>, <start_of_turn>, [INST]) are markers. */
@@ -182,15 +196,19 @@ export class Tokenizer {
    * and the messages' contents). Trusted runs are encoded as encode() with parseSpecial does; each
    * untrusted run becomes ordinary text pieces of its own, never a control piece or a marker.
    */
-  encodeSpans(spans: readonly TextSpan[], opts: Omit<EncodeOptions, 'parseSpecial'> = {}): number[] {
+  encodeSpans(spans: readonly TextSpan[], opts: EncodeSpansOptions = {}): number[] {
     const out: number[] = [];
     if ((opts.addBos ?? this.spec.addBos) && this.specials.bos >= 0) out.push(this.specials.bos);
     const state = { prefix: true };
     for (let i = 0; i < spans.length; i++) {
       let text = spans[i]!.text;
       const trusted = spans[i]!.trusted;
+      opts.spanStarts?.push(out.length);
       // Adjacent runs of the same kind are one run (a fragment boundary would change the pieces).
-      while (i + 1 < spans.length && spans[i + 1]!.trusted === trusted) text += spans[++i]!.text;
+      while (i + 1 < spans.length && spans[i + 1]!.trusted === trusted && !spans[i + 1]!.cut) {
+        text += spans[++i]!.text;
+        opts.spanStarts?.push(out.length);
+      }
       if (text.length === 0) continue;
       if (trusted) this.encodeTrusted(text, this.specialSplit, state, out);
       else {

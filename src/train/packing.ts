@@ -33,7 +33,7 @@ export function sequenceCount(tokens: number, seqLen: number): number {
 }
 
 /** One 32-bit seed per (seed, epoch): a golden-ratio step per epoch, mixed by MurmurHash3's fmix32. */
-function epochSeed(seed: number, epoch: number): number {
+export function epochSeed(seed: number, epoch: number): number {
   let h = (seed ^ Math.imul(epoch + 1, 0x9e3779b9)) >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -23,7 +23,7 @@ export function compressionOf(slice: Slice): Compression {
  * Lines of a slice with their 0-based line index. A stream failure ends the slice with one error
  * item; trailing garbage after compressed data ends it the same way, after every line before it.
  */
-async function* sliceLines(slice: Slice): AsyncGenerator<{ bytes: Buffer; index: number } | { error: StreamError }> {
+export async function* sliceLines(slice: Slice): AsyncGenerator<{ bytes: Buffer; index: number } | { error: StreamError }> {
   const [start, end] = slice.bytes ?? [0, Infinity];
   let index = start > 0 ? (await countNewlines(slice.path, start - 1)) + 1 : 0;
   let trailing: StreamError | undefined;
