@@ -12,10 +12,12 @@ import { attentionProbs, dot } from './simd';
  *   dP_s = dout_t . v_s, delta = sum_s P_s dP_s, dS_s = P_s (dP_s - delta),
  *   dq_t = scale sum_s dS_s k_s, dk_s += (scale dS_s) q_t, dv_s += P_s dout_t.
  * Scratch: P and dP, T floats each, the second at a 16-byte boundary (size checked by the caller).
+ * segs (0: none): i32 [B, T], where each token's segment starts in its row (packed samples); row t
+ * then runs over keys segs[t] ..= t only, as if its segment were a sequence of its own (same bits).
  */
 export function attention_backward_f32(
   q: usize, k: usize, v: usize, dout: usize, dq: usize, dk: usize, dv: usize,
-  seqLen: i32, hq: i32, hkv: i32, dim: i32, scale: f32,
+  seqLen: i32, hq: i32, hkv: i32, dim: i32, scale: f32, segs: usize,
   start: i32, end: i32, scratch: usize,
 ): void {
   const group = hq / hkv;
@@ -43,18 +45,20 @@ export function attention_backward_f32(
         const qr = q + rowOff;
         const dor = dout + rowOff;
         const dqr = dq + rowOff;
-        const len = t + 1;
-        attentionProbs(qr, kb, kvStride, len, dim, scale, probs);
-        let vr = vb;
+        const first = segs != 0 ? load<i32>(segs + ((<usize>b * <usize>seqLen + <usize>t) << 2)) : 0;
+        const skip = <usize>first * kvStride;
+        const len = t + 1 - first;
+        attentionProbs(qr, kb + skip, kvStride, len, dim, scale, probs);
+        let vr = vb + skip;
         for (let s = 0; s < len; s++) {
           store<f32>(dprobs + (<usize>s << 2), dot(dor, vr, dim));
           vr += kvStride;
         }
         const delta = dot(probs, dprobs, len);
         memory.fill(dqr, 0, rowBytes);
-        let kr = kb;
-        let dkr = dkb;
-        let dvr = dvb;
+        let kr = kb + skip;
+        let dkr = dkb + skip;
+        let dvr = dvb + skip;
         for (let s = 0; s < len; s++) {
           const p = load<f32>(probs + (<usize>s << 2));
           const ds = p * (load<f32>(dprobs + (<usize>s << 2)) - delta);

@@ -12,6 +12,13 @@
 // Masking: a block's 4 rows have different lengths. Products over keys run over the keys every row of
 // the block sees (s <= t0) in the tile, then each row adds its own last keys one by one, so a key
 // (or a NaN in it) never reaches a row that cannot see it.
+//
+// Packed samples (segs != 0: i32 [B, T], where each token's segment starts in its row; token t sees
+// tokens segs[t] ..= t): each segment is run as a sequence of its own (packed from its first token,
+// query blocks from its first row), so keys outside a segment are never packed, scored or multiplied,
+// a sequence of short samples costs the sum of their squares rather than T^2, and every segment's
+// bits are those of the same kernel on that sample alone. The cost of the block-diagonal mask is one
+// part-filled block of query rows per segment.
 import { dot } from './simd';
 
 /** Query rows per block: the tile height. */
@@ -27,6 +34,18 @@ const NB: i32 = 8;
 // @ts-ignore: decorator
 @inline function align16(x: usize): usize {
   return (x + 15) & ~(<usize>15);
+}
+
+/**
+ * End (exclusive) of the segment that starts at `first` in row `row` of segs (see the file's head;
+ * 0: unpacked, the row is one segment): the next token that starts a segment of its own, or seqLen.
+ */
+function segmentEnd(segs: usize, row: i32, seqLen: i32, first: i32): i32 {
+  if (segs == 0) return seqLen;
+  const base = segs + (<usize>row * <usize>seqLen << 2);
+  let t = first + 1;
+  while (t < seqLen && load<i32>(base + (<usize>t << 2)) != t) t++;
+  return t;
 }
 
 // Scratch regions, in this order from the (16-byte aligned) scratch pointer; T8 = T rounded up to NB,
@@ -410,11 +429,12 @@ function packMaskedT(src: usize, sRow: usize, t0: i32, nrows: i32, dst: usize): 
 }
 
 /**
- * Training forward, units (sequence b, query head h): u = b * hq + h. Packs the kv head's K^T and V,
- * then per block of QB query rows: probabilities, then out = P V.
+ * Training forward, units (sequence b, query head h): u = b * hq + h. Per segment (the whole sequence
+ * when segs = 0): packs the kv head's K^T and V, then per block of QB query rows: probabilities, then
+ * out = P V.
  */
 export function attention_train_tiled_f32(
-  q: usize, k: usize, v: usize, out: usize, seqLen: i32, hq: i32, hkv: i32, dim: i32, scale: f32,
+  q: usize, k: usize, v: usize, out: usize, seqLen: i32, hq: i32, hkv: i32, dim: i32, scale: f32, segs: usize,
   start: i32, end: i32, scratch: usize,
 ): void {
   const group = hq / hkv;
@@ -434,17 +454,22 @@ export function attention_train_tiled_f32(
   for (let u = start; u < end; u++) {
     const b = u / hq;
     const h = u - b * hq;
-    const kvBase = <usize>b * <usize>seqLen * kvStride + <usize>(h / group) * rowBytes;
-    packPanels(k + kvBase, kvStride, seqLen, dim, kt);
-    packRows(v + kvBase, kvStride, seqLen, dim, dimP, vr);
-    const qBase = <usize>b * <usize>seqLen * qStride + <usize>h * rowBytes;
-    for (let t0 = 0; t0 < seqLen; t0 += QB) {
-      const nrows = min(QB, seqLen - t0);
-      const qrow = qBase + <usize>t0 * qStride;
-      packBlock(q + qrow, qStride, nrows, dim, dimP, qbk, 0);
-      blockProbs(qbk, kt, dim, t0, nrows, scale, s, sRow, cst);
-      packMaskedT(s, sRow, t0, nrows, pt);
-      blockTimesRows(pt, vr, dimP, t0, nrows, dim, out + qrow, qStride, tmp);
+    for (let first = 0; first < seqLen; ) {
+      const last = segmentEnd(segs, b, seqLen, first);
+      const segLen = last - first;
+      const kvBase = (<usize>b * <usize>seqLen + <usize>first) * kvStride + <usize>(h / group) * rowBytes;
+      packPanels(k + kvBase, kvStride, segLen, dim, kt);
+      packRows(v + kvBase, kvStride, segLen, dim, dimP, vr);
+      const qBase = (<usize>b * <usize>seqLen + <usize>first) * qStride + <usize>h * rowBytes;
+      for (let t0 = 0; t0 < segLen; t0 += QB) {
+        const nrows = min(QB, segLen - t0);
+        const qrow = qBase + <usize>t0 * qStride;
+        packBlock(q + qrow, qStride, nrows, dim, dimP, qbk, 0);
+        blockProbs(qbk, kt, dim, t0, nrows, scale, s, sRow, cst);
+        packMaskedT(s, sRow, t0, nrows, pt);
+        blockTimesRows(pt, vr, dimP, t0, nrows, dim, out + qrow, qStride, tmp);
+      }
+      first = last;
     }
   }
 }
@@ -454,10 +479,11 @@ export function attention_train_tiled_f32(
  * head (accumulated in scratch over its query heads, then written) and dq of its query heads. Per
  * block of QB query rows of head h: P (the forward's), dP = dOut V^T, delta = P . dP per row,
  * dS' = scale P (dP - delta); dq = dS' K (overwritten), dV += P^T dOut, dK += dS'^T q.
+ * With segs, all of that per segment, each as a sequence of its own.
  */
 export function attention_backward_tiled_f32(
   q: usize, k: usize, v: usize, dout: usize, dq: usize, dk: usize, dv: usize,
-  seqLen: i32, hq: i32, hkv: i32, dim: i32, scale: f32,
+  seqLen: i32, hq: i32, hkv: i32, dim: i32, scale: f32, segs: usize,
   start: i32, end: i32, scratch: usize,
 ): void {
   const group = hq / hkv;
@@ -466,7 +492,6 @@ export function attention_backward_tiled_f32(
   const qStride = <usize>hq * rowBytes;
   const kvStride = <usize>hkv * rowBytes;
   const sRow = <usize>roundUp(seqLen, NB) << 2;
-  const accBytes = <usize>seqLen * (<usize>dimP << 2);
   const cst = align16(scratch);
   writeConsts(cst);
   const kt = cst + CONST_BYTES;
@@ -488,44 +513,50 @@ export function attention_backward_tiled_f32(
   for (let u = start; u < end; u++) {
     const b = u / hkv;
     const g = u - b * hkv;
-    const kvBase = <usize>b * <usize>seqLen * kvStride + <usize>g * rowBytes;
-    packPanels(k + kvBase, kvStride, seqLen, dim, kt);
-    packPanels(v + kvBase, kvStride, seqLen, dim, vt);
-    packRows(k + kvBase, kvStride, seqLen, dim, dimP, kr);
-    memory.fill(dkAcc, 0, accBytes);
-    memory.fill(dvAcc, 0, accBytes);
-    for (let h = g * group; h < (g + 1) * group; h++) {
-      const qBase = <usize>b * <usize>seqLen * qStride + <usize>h * rowBytes;
-      for (let t0 = 0; t0 < seqLen; t0 += QB) {
-        const nrows = min(QB, seqLen - t0);
-        const qrow = qBase + <usize>t0 * qStride;
-        packBlock(q + qrow, qStride, nrows, dim, dimP, qbk, qrows);
-        packBlock(dout + qrow, qStride, nrows, dim, dimP, dob, dorows);
-        blockProbs(qbk, kt, dim, t0, nrows, scale, s, sRow, cst);
-        blockScores(dob, vt, dim, t0 + nrows, dp, sRow);
-        for (let i = 0; i < nrows; i++) {
-          const pr = s + <usize>i * sRow;
-          const dr = dp + <usize>i * sRow;
-          const len = t0 + i + 1;
-          const vdelta = f32x4.splat(dot(pr, dr, len));
-          // Lanes past len hold scratch values; packMaskedT never reads them.
-          for (let j = 0; j < len; j += 4) {
-            const o = <usize>j << 2;
-            const ds = f32x4.mul(v128.load(pr + o), f32x4.sub(v128.load(dr + o), vdelta));
-            v128.store(dr + o, f32x4.mul(vscale, ds));
+    for (let first = 0; first < seqLen; ) {
+      const last = segmentEnd(segs, b, seqLen, first);
+      const segLen = last - first;
+      const kvBase = (<usize>b * <usize>seqLen + <usize>first) * kvStride + <usize>g * rowBytes;
+      packPanels(k + kvBase, kvStride, segLen, dim, kt);
+      packPanels(v + kvBase, kvStride, segLen, dim, vt);
+      packRows(k + kvBase, kvStride, segLen, dim, dimP, kr);
+      const accBytes = <usize>segLen * (<usize>dimP << 2);
+      memory.fill(dkAcc, 0, accBytes);
+      memory.fill(dvAcc, 0, accBytes);
+      for (let h = g * group; h < (g + 1) * group; h++) {
+        const qBase = (<usize>b * <usize>seqLen + <usize>first) * qStride + <usize>h * rowBytes;
+        for (let t0 = 0; t0 < segLen; t0 += QB) {
+          const nrows = min(QB, segLen - t0);
+          const qrow = qBase + <usize>t0 * qStride;
+          packBlock(q + qrow, qStride, nrows, dim, dimP, qbk, qrows);
+          packBlock(dout + qrow, qStride, nrows, dim, dimP, dob, dorows);
+          blockProbs(qbk, kt, dim, t0, nrows, scale, s, sRow, cst);
+          blockScores(dob, vt, dim, t0 + nrows, dp, sRow);
+          for (let i = 0; i < nrows; i++) {
+            const pr = s + <usize>i * sRow;
+            const dr = dp + <usize>i * sRow;
+            const len = t0 + i + 1;
+            const vdelta = f32x4.splat(dot(pr, dr, len));
+            // Lanes past len hold scratch values; packMaskedT never reads them.
+            for (let j = 0; j < len; j += 4) {
+              const o = <usize>j << 2;
+              const ds = f32x4.mul(v128.load(pr + o), f32x4.sub(v128.load(dr + o), vdelta));
+              v128.store(dr + o, f32x4.mul(vscale, ds));
+            }
           }
+          packMaskedT(s, sRow, t0, nrows, pt);
+          packMaskedT(dp, sRow, t0, nrows, dst);
+          blockTimesRows(dst, kr, dimP, t0, nrows, dim, dq + qrow, qStride, tmp);
+          rankUpdate(pt, dorows, dimP, t0, nrows, dvAcc);
+          rankUpdate(dst, qrows, dimP, t0, nrows, dkAcc);
         }
-        packMaskedT(s, sRow, t0, nrows, pt);
-        packMaskedT(dp, sRow, t0, nrows, dst);
-        blockTimesRows(dst, kr, dimP, t0, nrows, dim, dq + qrow, qStride, tmp);
-        rankUpdate(pt, dorows, dimP, t0, nrows, dvAcc);
-        rankUpdate(dst, qrows, dimP, t0, nrows, dkAcc);
       }
-    }
-    const accRow = <usize>dimP << 2;
-    for (let t = 0; t < seqLen; t++) {
-      memory.copy(dk + kvBase + <usize>t * kvStride, dkAcc + <usize>t * accRow, rowBytes);
-      memory.copy(dv + kvBase + <usize>t * kvStride, dvAcc + <usize>t * accRow, rowBytes);
+      const accRow = <usize>dimP << 2;
+      for (let t = 0; t < segLen; t++) {
+        memory.copy(dk + kvBase + <usize>t * kvStride, dkAcc + <usize>t * accRow, rowBytes);
+        memory.copy(dv + kvBase + <usize>t * kvStride, dvAcc + <usize>t * accRow, rowBytes);
+      }
+      first = last;
     }
   }
 }

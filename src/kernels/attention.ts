@@ -62,9 +62,12 @@ export function attention_f32(
  * (sequence b, token t, query head h) in that order (u = (b * T + t) * hq + h):
  *   q, out: [B, T, hq, dim]; k, v: [B, T, hkv, dim]; token t sees tokens 0 ..= t of its own
  *   sequence; head h reads kv head h / (hq / hkv). scores (T floats) live in the thread's scratch.
+ * segs (0: none): i32 [B, T], the position in its row where each token's segment starts (packed
+ * samples): token t then sees tokens segs[t] ..= t only, the row computed exactly as if its segment
+ * were a sequence of its own (the same keys in the same order: the same bits).
  */
 export function attention_train_f32(
-  q: usize, k: usize, v: usize, out: usize, seqLen: i32, hq: i32, hkv: i32, dim: i32, scale: f32,
+  q: usize, k: usize, v: usize, out: usize, seqLen: i32, hq: i32, hkv: i32, dim: i32, scale: f32, segs: usize,
   start: i32, end: i32, scratch: usize,
 ): void {
   const group = hq / hkv;
@@ -75,7 +78,8 @@ export function attention_train_f32(
     const h = u - bt * hq;
     const b = bt / seqLen;
     const t = bt - b * seqLen;
-    const kvOff = <usize>b * <usize>seqLen * kvStride + <usize>(h / group) * rowBytes;
-    attendRow(q + <usize>u * rowBytes, k + kvOff, v + kvOff, kvStride, out + <usize>u * rowBytes, t + 1, dim, scale, scratch);
+    const first = segs != 0 ? load<i32>(segs + (<usize>bt << 2)) : 0;
+    const kvOff = (<usize>b * <usize>seqLen + <usize>first) * kvStride + <usize>(h / group) * rowBytes;
+    attendRow(q + <usize>u * rowBytes, k + kvOff, v + kvOff, kvStride, out + <usize>u * rowBytes, t + 1 - first, dim, scale, scratch);
   }
 }

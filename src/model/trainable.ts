@@ -14,6 +14,8 @@ import { mulberry32 } from '../tensor/random.js';
 import { validateConfig, type YiConfig } from './config.js';
 import { fillFrom } from './load.js';
 import { checkTrainingMemory } from './memory.js';
+import { addNeftuneNoise, checkNeftune, type NeftuneOptions } from './neftune.js';
+import { segmentLengths, segmentStarts, stepPositions } from './packing.js';
 import { LoadError, type WeightSource } from './source.js';
 import { layerTensors, parameterShapes, type LayerWeights, type YiWeights } from './weights.js';
 
@@ -44,6 +46,16 @@ export interface StepOptions {
   normalizer?: number;
   /** Recompute each block's activations during backward instead of keeping them (less memory, ~1/3 more compute). */
   recompute?: boolean;
+  /** RoPE position of each token, [B * T] integers in [0, maxSeqLen) (default i % T; packed samples restart at 0). */
+  positions?: ArrayLike<number>;
+  /**
+   * Packed samples: each token's segment id, [B * T] (default: each row one segment). A token attends
+   * only to earlier-or-same tokens of its row with the same id; each id is one contiguous run of its
+   * row (model/packing.ts), -1 marks padding.
+   */
+  segments?: ArrayLike<number>;
+  /** NEFTune noise on the input embeddings (model/neftune.ts); lossAndGrad only, loss() never adds it. */
+  neftune?: NeftuneOptions;
 }
 
 export interface LossSum {
@@ -127,9 +139,9 @@ export class YiTrainable {
     return this.run(inputs, targets, B, T, true, opts);
   }
 
-  /** The loss only (validation): no gradient is touched. */
-  loss(inputs: ArrayLike<number>, targets: ArrayLike<number>, B: number, T: number): LossSum {
-    return this.run(inputs, targets, B, T, false, {});
+  /** The loss only (validation): no gradient is touched, and no NEFTune noise is added (opts.neftune is ignored). */
+  loss(inputs: ArrayLike<number>, targets: ArrayLike<number>, B: number, T: number, opts: StepOptions = {}): LossSum {
+    return this.run(inputs, targets, B, T, false, { normalizer: opts.normalizer, positions: opts.positions, segments: opts.segments });
   }
 
   private run(inputs: ArrayLike<number>, targets: ArrayLike<number>, B: number, T: number, train: boolean, opts: StepOptions): LossSum {
@@ -144,6 +156,10 @@ export class YiTrainable {
       const t = targets[i]!;
       if (t !== -1 && (!Number.isInteger(t) || t < 0 || t >= c.vocabSize)) throw new RangeError(`targets[${i}] = ${t} is neither -1 nor in the vocabulary [0, ${c.vocabSize})`);
     }
+    // Layout checks before anything is allocated (each throws a StepOptionsError naming the entry).
+    const pos = stepPositions(opts.positions, B, T, this.maxSeqLen);
+    const starts = opts.segments === undefined ? undefined : segmentStarts(opts.segments, B, T);
+    if (train && opts.neftune !== undefined) checkNeftune(opts.neftune);
     const tape = new Tape(this.rt, this.arena);
     try {
       const P = (name: string) => {
@@ -157,14 +173,24 @@ export class YiTrainable {
       for (let i = 0; i < N; i++) {
         iv[ids.offset / 4 + i] = inputs[i]!;
         iv[tgt.offset / 4 + i] = targets[i]!;
-        iv[positions.offset / 4 + i] = i % T;
+      }
+      iv.set(pos, positions.offset / 4);
+      let segStarts: Tensor | undefined;
+      if (starts) {
+        segStarts = tape.tensor([B, T], 'i32');
+        iv.set(starts, segStarts.offset / 4);
       }
 
       // x = embed[tokens]                                       [N, H]
       let x = embedding(tape, P('model.embed_tokens.weight'), ids);
+      if (train && opts.neftune !== undefined && opts.neftune.alpha > 0) {
+        // In place on the lookup's output: additive noise leaves the table's gradient as it is.
+        const lengths = segmentLengths(opts.segments, starts, B, T);
+        addNeftuneNoise(this.arena.f32.subarray(x.value.offset / 4, x.value.offset / 4 + N * c.hidden), c.hidden, lengths, opts.neftune);
+      }
       for (let l = 0; l < c.layers; l++) {
         const w = layerTensors(l, (name) => P(name)) as LayerVars;
-        const block = (t: Tape, h: Var) => this.block(t, h, w, positions, B, T);
+        const block = (t: Tape, h: Var) => this.block(t, h, w, positions, B, T, segStarts);
         x = train && opts.recompute ? recomputed(tape, x, block) : block(tape, x);
       }
       // logits = rmsnorm(x) lm_head^T                            [N, V]
@@ -179,7 +205,7 @@ export class YiTrainable {
   }
 
   /** One decoder layer: x + attn(rmsnorm(x)), then + mlp(rmsnorm(.)). x: [N, H]. */
-  private block(tape: Tape, x: Var, w: LayerVars, positions: Tensor, B: number, T: number): Var {
+  private block(tape: Tape, x: Var, w: LayerVars, positions: Tensor, B: number, T: number, segStarts?: Tensor): Var {
     const c = this.config;
     const N = B * T;
     // Attention: q, k, v = xb Wq^T, xb Wk^T, xb Wv^T; rope(q, k); causal GQA within each sequence.
@@ -187,7 +213,7 @@ export class YiTrainable {
     const q = ropeInPlace(tape, reshape(tape, linear(tape, xb, w.wq), [N, c.heads, c.headDim]), positions, this.rope); //   [N, Hq, D]
     const k = ropeInPlace(tape, reshape(tape, linear(tape, xb, w.wk), [N, c.kvHeads, c.headDim]), positions, this.rope); // [N, Hkv, D]
     const v = reshape(tape, linear(tape, xb, w.wv), [B, T, c.kvHeads, c.headDim]); //                                       [B, T, Hkv, D]
-    const att = attention(tape, reshape(tape, q, [B, T, c.heads, c.headDim]), reshape(tape, k, [B, T, c.kvHeads, c.headDim]), v);
+    const att = attention(tape, reshape(tape, q, [B, T, c.heads, c.headDim]), reshape(tape, k, [B, T, c.kvHeads, c.headDim]), v, segStarts);
     // x = x + att Wo^T                                                                 [N, H]
     const h = add(tape, x, linear(tape, reshape(tape, att, [N, c.heads * c.headDim]), w.wo));
     // MLP: h + (silu(hb Wgate^T) * (hb Wup^T)) Wdown^T                                 [N, F] -> [N, H]

@@ -67,20 +67,23 @@ export function ropeInPlace(tape: Tape, x: Var, positions: Tensor, table: RopeTa
   }, [positions]);
 }
 
-/** Causal GQA within each sequence: q [B, T, Hq, D], k, v [B, T, Hkv, D] -> [B, T, Hq, D]. */
-export function attention(tape: Tape, q: Var, k: Var, v: Var): Var {
-  const y = attentionTrain(q.value, k.value, v.value, tape.blank(q.value.shape));
+/**
+ * Causal GQA within each sequence: q [B, T, Hq, D], k, v [B, T, Hkv, D] -> [B, T, Hq, D]; with
+ * segStarts (i32 [B, T], packed samples: ops/attention.ts expectSegmentStarts) within each segment.
+ */
+export function attention(tape: Tape, q: Var, k: Var, v: Var, segStarts?: Tensor): Var {
+  const y = attentionTrain(q.value, k.value, v.value, tape.blank(q.value.shape), segStarts);
   const out = tape.output(y, q, k, v);
   return tape.record(out, (dOut) => {
     const dq = tape.blank(q.value.shape);
     const dk = tape.blank(k.value.shape);
     const dv = tape.blank(v.value.shape);
-    attentionBackward(q.value, k.value, v.value, dOut.reshape(q.value.shape), dq, dk, dv);
+    attentionBackward(q.value, k.value, v.value, dOut.reshape(q.value.shape), dq, dk, dv, segStarts);
     for (const [x, g] of [[q, dq], [k, dk], [v, dv]] as const) {
       if (x.requiresGrad) tape.passGrad(x, g);
       else tape.free(g);
     }
-  }, [q.value, k.value, v.value]);
+  }, segStarts ? [q.value, k.value, v.value, segStarts] : [q.value, k.value, v.value]);
 }
 
 /** silu(gate) * up, elementwise: [N, F]. */

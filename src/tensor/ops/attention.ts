@@ -94,10 +94,13 @@ export function usePrefillTiledAttention(rt: Runtime, arena: Arena, len: number,
  * Training forward: causal GQA within each of B independent sequences of T tokens.
  *   q, out: f32 [B, T, Hq, D]; k, v: f32 [B, T, Hkv, D] (roped q and k). Token t of a sequence sees
  *   tokens 0 ..= t of the same sequence; head h uses kv head h / (Hq / Hkv); scores q.k / sqrt(D).
- * The same per-row arithmetic as `attention` (bit-identical to running it per sequence with pos0 = 0).
+ * segStarts (packed samples; see expectSegmentStarts): i32 [B, T], where each token's segment starts
+ *   in its row; token t then sees only tokens segStarts[t] ..= t (a block-diagonal causal mask).
+ * The per-row kernel's arithmetic is `attention`'s (bit-identical to running it per sequence, or per
+ * segment, with pos0 = 0); the tiled kernel's rounds differently (same math).
  * out must not overlap q, k or v. Returns out. attentionBackward recomputes the softmax from q and k.
  */
-export function attentionTrain(q: Tensor, k: Tensor, v: Tensor, out: Tensor): Tensor {
+export function attentionTrain(q: Tensor, k: Tensor, v: Tensor, out: Tensor, segStarts?: Tensor): Tensor {
   const op = 'attentionTrain';
   const { b, t, hq, hkv, d } = trainingAttentionShapes(op, q, k, v);
   expectShape(op, 'out', out, 'f32', q.shape);
@@ -109,8 +112,9 @@ export function attentionTrain(q: Tensor, k: Tensor, v: Tensor, out: Tensor): Te
   }
   const arena = arenaOf(op, { q, k, v, out });
   expectNoOverlap(op, { out }, { q, k, v });
+  const segs = segStarts ? expectSegmentStarts(op, segStarts, b, t, arena) : 0;
   const scale = Math.fround(1 / Math.sqrt(d));
-  const args = [q.offset, k.offset, v.offset, out.offset, t, hq, hkv, d, scale];
+  const args = [q.offset, k.offset, v.offset, out.offset, t, hq, hkv, d, scale, segs];
   if (useTiledAttention(rt, arena, t, d, false)) {
     // A unit (sequence, query head) costs about T^2 D multiply-adds.
     rt.parallel('attention_train_tiled_f32', arena, args, b * hq, 1, 1);
@@ -129,6 +133,26 @@ export function attentionTrain(q: Tensor, k: Tensor, v: Tensor, out: Tensor): Te
  */
 export function useTiledAttention(rt: Runtime, arena: Arena, t: number, d: number, backward: boolean): boolean {
   return rt.call('attention_tiled_scratch_bytes', arena, t, d, backward ? 1 : 0) <= rt.scratchBytesPerThread;
+}
+
+/**
+ * Checks `segStarts` (i32 [B, T] in `arena`): each row is a run of segments, every token holding the
+ * position in its row where its segment begins: s[0] = 0 and s[t] is s[t - 1] (same segment) or t
+ * (a new one). Returns its offset (the kernels' `segs`). A RangeError names the first bad entry.
+ */
+export function expectSegmentStarts(op: string, segStarts: Tensor, b: number, t: number, arena: Arena): number {
+  expectShape(op, 'segStarts', segStarts, 'i32', [b, t]);
+  if (segStarts.arena !== arena) throw new Error(`${op}: segStarts lives in arena ${segStarts.arena.id}, the operands in arena ${arena.id}`);
+  const s = arena.i32.subarray(segStarts.offset / 4, segStarts.offset / 4 + b * t);
+  for (let r = 0; r < b; r++) {
+    for (let i = 0; i < t; i++) {
+      const x = s[r * t + i]!;
+      if (x !== i && (i === 0 || x !== s[r * t + i - 1])) {
+        throw new RangeError(`${op}: segStarts[${r}, ${i}] = ${x}: a token's segment starts at its own position (${i}) or where the previous token's does${i > 0 ? ` (${s[r * t + i - 1]})` : ''}`);
+      }
+    }
+  }
+  return segStarts.offset;
 }
 
 /**
