@@ -19,6 +19,10 @@ export interface Conversation {
   messages: ChatTurn[];
   /** Where the sample came from: "file:line" (JSONL, 1-based) or "file:row N" (Parquet, 0-based). */
   where: string;
+  /** The record's "split" field when a string ("train", "heldout": the chat-facts export's): held-out rows are evaluated, not trained on. */
+  split?: string;
+  /** The record's "answer" field when a string: the canonical answer held-out exact match compares with. */
+  answer?: string;
 }
 
 export type RejectReason =

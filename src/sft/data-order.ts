@@ -2,7 +2,8 @@
 // anew with its own seed (a new order and new packing), a step taking the next `accumulation`
 // micro-batches across epoch boundaries. The position ({ epoch, index }) is all a checkpoint needs:
 // packing is deterministic, so a resume re-packs the epoch and continues at the same micro-batch.
-import { packSamples, type RenderedSample, type SftBatch } from './contract-shim.js';
+import { planEpoch, type EpochPlan, type SftBatch } from './pack.js';
+import type { RenderedSample } from './render.js';
 import { SftError } from './errors.js';
 
 export interface DataOrderState {
@@ -21,7 +22,7 @@ export interface DataOrderOptions {
 }
 
 export class DataOrder {
-  private epochBatches: SftBatch[] = [];
+  private plan?: EpochPlan;
   private loadedEpoch = -1;
   private pos: DataOrderState = { epoch: 0, index: 0 };
 
@@ -30,32 +31,33 @@ export class DataOrder {
     private readonly o: DataOrderOptions,
   ) {}
 
-  /** The micro-batches of one epoch. */
-  batchesOf(epoch: number): SftBatch[] {
-    if (epoch !== this.loadedEpoch) {
-      // Seeds spread apart so that consecutive epochs' shuffles are unrelated.
-      this.epochBatches = packSamples(this.samples, { seqLen: this.o.seqLen, batchSize: this.o.rows, packing: this.o.packing, seed: (this.o.seed * 1000003 + epoch * 7919) >>> 0 });
+  /** The plan of one epoch (its rows; batches are made on demand). */
+  private planOf(epoch: number): EpochPlan {
+    if (epoch !== this.loadedEpoch || !this.plan) {
+      // Rows hold whole samples; a batch is as long as its longest row (less work without packing).
+      this.plan = planEpoch(this.samples, { seqLen: this.o.seqLen, batchSize: this.o.rows, packing: this.o.packing, seed: this.o.seed, trimToLongest: true }, epoch);
       this.loadedEpoch = epoch;
     }
-    return this.epochBatches;
+    return this.plan;
+  }
+
+  /** Micro-batches in epoch `epoch`. */
+  batchesIn(epoch: number): number {
+    return this.planOf(epoch).batches;
   }
 
   /** Micro-batches in the first `epochs` epochs (each epoch packs differently, so each is counted). */
   microBatchesIn(epochs: number): number {
     let n = 0;
-    for (let e = 0; e < epochs; e++) n += this.batchesOf(e).length;
+    for (let e = 0; e < epochs; e++) n += this.batchesIn(e);
     return n;
   }
 
   /** The next micro-batch, moving on to the next epoch at the end of one. */
   next(): { batch: SftBatch; epoch: number } {
-    let batches = this.batchesOf(this.pos.epoch);
-    if (this.pos.index >= batches.length) {
-      this.pos = { epoch: this.pos.epoch + 1, index: 0 };
-      batches = this.batchesOf(this.pos.epoch);
-    }
+    if (this.pos.index >= this.batchesIn(this.pos.epoch)) this.pos = { epoch: this.pos.epoch + 1, index: 0 };
     const epoch = this.pos.epoch;
-    const batch = batches[this.pos.index++]!;
+    const batch = this.planOf(epoch).batch(this.pos.index++);
     return { batch, epoch };
   }
 
@@ -66,10 +68,10 @@ export class DataOrder {
   restore(s: unknown, file: string): void {
     const st = s as Partial<DataOrderState> | undefined;
     if (!st || !Number.isInteger(st.epoch) || st.epoch! < 0 || !Number.isInteger(st.index) || st.index! < 0) {
-      throw new SftError(`${file}: field data must be { epoch, index } (whole numbers >= 0), got ${JSON.stringify(s)}`);
+      throw new SftError(`${file}: field data.order must be { epoch, index } (whole numbers >= 0), got ${JSON.stringify(s)}`);
     }
-    if (st.index! > this.batchesOf(st.epoch!).length) {
-      throw new SftError(`${file}: field data.index ${st.index} is past the ${this.batchesOf(st.epoch!).length} micro-batches of epoch ${st.epoch}`);
+    if (st.index! > this.batchesIn(st.epoch!)) {
+      throw new SftError(`${file}: field data.order.index ${st.index} is past the ${this.batchesIn(st.epoch!)} micro-batches of epoch ${st.epoch}`);
     }
     this.pos = { epoch: st.epoch!, index: st.index! };
   }

@@ -3,7 +3,10 @@
 // conversations the evaluation uses: the --eval-data files, or the rows marked "split": "heldout" in
 // the training files (the chat-facts export marks its held-out entities so), which are never trained on.
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
-import { packSamples, readConversations, RejectCounter, renderConversation, TooLongError, type Conversation, type RenderedSample, type SftBatch } from './contract-shim.js';
+import { RejectCounter, SftDataError, type Conversation } from './conversation.js';
+import { packSamples, type SftBatch } from './pack.js';
+import { readConversations } from './read-conversations.js';
+import { renderConversation, type RenderedSample } from './render.js';
 import { SftError } from './errors.js';
 
 export interface HeldoutConversation {
@@ -26,6 +29,8 @@ export interface SftData {
 export interface LoadSftDataOptions {
   seqLen: number;
   template: string;
+  /** Where the template came from, named in errors. */
+  templateSource?: string;
   /** Refuse the first bad sample instead of counting it. */
   strict?: boolean;
   /** Held-out conversations from these files instead of the training files' "heldout" rows. */
@@ -39,10 +44,10 @@ export async function loadSftData(tok: Tokenizer, files: string[], o: LoadSftDat
   const heldout: HeldoutConversation[] = [];
   const render = (conv: Conversation, counter: RejectCounter): RenderedSample | undefined => {
     try {
-      return renderConversation(tok, conv, { template: o.template, seqLen: o.seqLen });
+      return renderConversation(tok, conv, { template: o.template, templateSource: o.templateSource, seqLen: o.seqLen });
     } catch (e) {
-      if (!(e instanceof TooLongError) || o.strict) throw e;
-      counter.add('too-long', conv.where);
+      if (!(e instanceof SftDataError) || o.strict) throw e;
+      counter.add(e);
       return undefined;
     }
   };
@@ -77,7 +82,7 @@ export function lastAssistant(conv: Conversation): { index: number; content: str
 /** The held-out samples that fit, packed as the training batches are (same packing, fixed order). */
 export function heldoutBatches(heldout: readonly HeldoutConversation[], o: { seqLen: number; rows: number; packing: boolean }): SftBatch[] {
   const samples = heldout.flatMap((h) => (h.sample ? [h.sample] : []));
-  return samples.length === 0 ? [] : packSamples(samples, { seqLen: o.seqLen, batchSize: o.rows, packing: o.packing, seed: 1 });
+  return samples.length === 0 ? [] : packSamples(samples, { seqLen: o.seqLen, batchSize: o.rows, packing: o.packing, seed: 1, trimToLongest: true });
 }
 
 /** A cheap fingerprint of the rendered training data (FNV-1a over ids and masks): a resume refuses changed data. */

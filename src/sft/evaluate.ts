@@ -9,7 +9,8 @@ import type { LossSum, YiTrainable } from '../model/trainable.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { encodeChat } from '../tokenizer/chat.js';
 import type { BaseModel } from './base-model.js';
-import { exactMatch, type SftBatch } from './contract-shim.js';
+import type { SftBatch } from './pack.js';
+import { exactMatch } from './score.js';
 import { lastAssistant, type HeldoutConversation } from './dataset.js';
 
 /** Mean cross-entropy over the trained tokens of the held-out batches (undefined without any). */
@@ -26,8 +27,7 @@ export function heldoutLoss(model: YiTrainable, batches: readonly SftBatch[]): n
 
 /** The loss of a packed batch, each sample attending to itself only, positions restarting per sample. */
 export function segmentedLoss(model: YiTrainable, b: SftBatch): LossSum {
-  const loss = model.loss.bind(model) as (i: ArrayLike<number>, t: ArrayLike<number>, B: number, T: number, o: { positions: ArrayLike<number>; segments: ArrayLike<number> }) => LossSum;
-  return loss(b.inputs, b.targets, b.B, b.T, { positions: b.positions, segments: b.segments });
+  return model.loss(b.inputs, b.targets, b.B, b.T, { positions: b.positions, segments: b.segments });
 }
 
 export interface GenerationSample {

@@ -48,7 +48,7 @@ async function* jsonlRecords(file: InputFile, name: string): AsyncGenerator<Item
   }
 }
 
-const PARQUET_COLUMNS = ['id', 'messages', 'conversations', 'system'];
+const PARQUET_COLUMNS = ['id', 'messages', 'conversations', 'system', 'split', 'answer'];
 
 async function* parquetRecords(file: InputFile, name: string): AsyncGenerator<Item> {
   let buffer;

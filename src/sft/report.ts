@@ -65,7 +65,7 @@ export async function writeSftReport(out: string, o: SftReportOptions): Promise<
   };
   const sections = [
     { heading: 'Rejected samples (training files)', lines: o.data.rejects.split('\n') },
-    ...(o.data.heldoutRejects !== 'no samples rejected' && o.data.heldoutRejects !== '' ? [{ heading: 'Rejected samples (held-out files)', lines: o.data.heldoutRejects.split('\n') }] : []),
+    ...(o.data.heldoutRejects !== '' ? [{ heading: 'Rejected samples (held-out files)', lines: o.data.heldoutRejects.split('\n') }] : []),
     ...(before ? [{ heading: 'Held-out answers before finetuning', lines: sampleLines('before') }] : []),
     ...(after ? [{ heading: 'Held-out answers after finetuning', lines: sampleLines('after') }] : []),
   ];

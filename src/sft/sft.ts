@@ -15,7 +15,8 @@ import { AdamW, SFT_ADAMW, type AdamWOptions } from '../train/optimizer.js';
 import { removeStaleWrites } from '../train/run-folder.js';
 import { learningRate } from '../train/schedule.js';
 import { openBaseModel } from './base-model.js';
-import type { RejectCounter, SftBatch } from './contract-shim.js';
+import type { RejectCounter } from './conversation.js';
+import type { SftBatch } from './pack.js';
 import { DataOrder, type DataOrderState } from './data-order.js';
 import { dataFingerprint, heldoutBatches, loadSftData, type SftData } from './dataset.js';
 import { SftError } from './errors.js';
@@ -161,7 +162,7 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
   const evalMaxTokens = intOpt('evalMaxTokens', opts.evalMaxTokens ?? SFT_DEFAULTS.evalMaxTokens, 1);
   if (opts.stopAfterStep !== undefined) intOpt('stopAfterStep', opts.stopAfterStep, 1);
 
-  const data = await loadSftData(base.tokenizer, opts.data, { seqLen, template: base.chatTemplate, strict: opts.strict, evalData: opts.evalData });
+  const data = await loadSftData(base.tokenizer, opts.data, { seqLen, template: base.chatTemplate, templateSource: base.templateSource, strict: opts.strict, evalData: opts.evalData });
   const trainedTokens = data.train.reduce((s, x) => s + x.trained.reduce((a, b) => a + b, 0), 0);
   opts.onEvent?.({ type: 'data', trainSamples: data.train.length, heldoutSamples: data.heldout.length, trainedTokens, tokens: data.train.reduce((s, x) => s + x.ids.length, 0), rejects: data.rejects, heldoutRejects: data.heldoutRejects });
   const order = new DataOrder(data.train, { seqLen, rows: microBatch, packing, seed });
@@ -234,7 +235,7 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
     }
     const log = (record: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify(record) + '\n');
     if (!resumeFrom) {
-      log({ type: 'data', step: 0, train_samples: data.train.length, heldout_samples: data.heldout.length, trained_tokens: trainedTokens, rejects: Object.fromEntries(data.rejects.counts), rejects_summary: data.rejects.summary(), heldout_rejects: Object.fromEntries(data.heldoutRejects.counts) });
+      log({ type: 'data', step: 0, train_samples: data.train.length, heldout_samples: data.heldout.length, trained_tokens: trainedTokens, rejects: data.rejects.toJSON(), heldout_rejects: data.heldoutRejects.toJSON() });
     }
     opts.onEvent?.({ type: 'start', step, steps, parameters: model.parameterCount, trainableParameters: model.parameterCount, batchRows: batch, microBatches: accum, resumedFrom: resumeFrom });
 
@@ -371,7 +372,7 @@ interface CheckpointData {
 }
 
 function summarizeData(d: SftData): { trainSamples: number; heldoutSamples: number; rejects: string; heldoutRejects: string } {
-  return { trainSamples: d.train.length, heldoutSamples: d.heldout.length, rejects: d.rejects.summary(), heldoutRejects: d.heldoutRejects.summary() };
+  return { trainSamples: d.train.length, heldoutSamples: d.heldout.length, rejects: d.rejects.summary(), heldoutRejects: d.heldoutRejects.total > 0 ? d.heldoutRejects.summary() : '' };
 }
 
 /** Tokens of a batch that are not padding. */

@@ -89,11 +89,12 @@ test('the finetuned folder is chat-ready: it loads, keeps the chat template, and
   m.dispose();
 });
 
-test('the loss is the cross-entropy of the answer tokens (and their <|im_end|>) only, over their count', async () => {
-  // One step over every training conversation (one per sequence), no noise: the logged loss is the
-  // base model's mean cross-entropy over the assistant tokens, computed here from the template alone.
-  const out = join(tmp, 'mask');
-  const r = await sft(rt, { ...opts('mask'), steps: undefined, epochs: 1, batch: 48, microBatch: 8, packing: false, evalInterval: 0, generationEval: false });
+for (const packing of [false, true]) test(`the loss is the cross-entropy of the answer tokens (and their <|im_end|>) only, over their count (${packing ? 'packed' : 'one conversation a sequence'})`, async () => {
+  // One step over every training conversation, no noise: the logged loss is the base model's mean
+  // cross-entropy over the assistant tokens of each conversation run alone, computed here from the
+  // template; packed, the conversations sharing a sequence must not see each other.
+  const out = join(tmp, `mask-${packing}`);
+  const r = await sft(rt, { ...opts(`mask-${packing}`), steps: undefined, epochs: 1, batch: 48, microBatch: 8, packing, evalInterval: 0, generationEval: false });
   assert.equal(r.steps, 1);
   const logged = (records(out).find((x) => x.type === 'train') as { loss: number }).loss;
 
