@@ -12,7 +12,7 @@ import { RejectCounter } from '../../src/sft/conversation.js';
 import { encodeChat } from '../../src/tokenizer/chat.js';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { llama2Model, missing, sharedData } from '../paths.js';
-import { llama2ChatTokenizer, trainedChatTokenizer } from './chat-tokenizers.js';
+import { llama2ChatTokenizer, trainedChatTokenizer } from '../tokenizer/chat-tokenizers.js';
 
 const conv = (messages: ChatTurn[], id = 'c'): Conversation => ({ id, messages, where: `${id}.jsonl:1` });
 

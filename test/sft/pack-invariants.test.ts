@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { SftDataError, type Conversation } from '../../src/sft/conversation.js';
 import { epochBatches, packSamples, planEpoch, type PackOptions, type SftBatch } from '../../src/sft/pack.js';
 import { renderConversation, type RenderedSample } from '../../src/sft/render.js';
-import { trainedChatTokenizer } from './chat-tokenizers.js';
+import { trainedChatTokenizer } from '../tokenizer/chat-tokenizers.js';
 
 /** Samples whose ids say where they come from: sample s, token j has id s * 10000 + j. */
 function syntheticSamples(n: number, maxLen: number, seed: number): RenderedSample[] {

@@ -1,4 +1,4 @@
-// Real tokenizers with ChatML markers for the SFT tests: one trained here with the project's trainer
+// Real tokenizers with ChatML markers (for the SFT mask tests and encodeSpans'): one trained here with the project's trainer
 // (Yi's layout: <|im_start|> 6 and <|im_end|> 7 as single control pieces), and Meta's Llama 2
 // tokenizer from ../shared/data with the two markers added as user-defined pieces (what finetuning
 // Llama 2 on ChatML does), which has a dummy prefix and real merges, unlike ours.
