@@ -91,33 +91,39 @@ export interface AttnShape {
   d: number;
 }
 
-/** Softmax probabilities of query row (b, t, h) over keys s <= t: the forward and backward share it. */
-function probs(q: Vec, k: Vec, sh: AttnShape, b: number, t: number, h: number): Float64Array {
+/**
+ * Softmax probabilities of query row (b, t, h) over keys lo <= s <= t (0 below lo): the forward and
+ * backward share it. lo = the row's segment start (packed samples), 0 for a plain causal mask.
+ */
+function probs(q: Vec, k: Vec, sh: AttnShape, b: number, t: number, h: number, lo = 0): Float64Array {
   const { t: T, hq, hkv, d } = sh;
   const g = Math.floor(h / (hq / hkv));
   const p = new Float64Array(t + 1);
   let m = -Infinity;
-  for (let s = 0; s <= t; s++) {
+  for (let s = lo; s <= t; s++) {
     let dot = 0;
     for (let i = 0; i < d; i++) dot += q[((b * T + t) * hq + h) * d + i]! * k[((b * T + s) * hkv + g) * d + i]!;
     p[s] = dot / Math.sqrt(d);
     m = Math.max(m, p[s]!);
   }
   let sum = 0;
-  for (let s = 0; s <= t; s++) sum += p[s] = Math.exp(p[s]! - m);
-  for (let s = 0; s <= t; s++) p[s]! /= sum;
+  for (let s = lo; s <= t; s++) sum += p[s] = Math.exp(p[s]! - m);
+  for (let s = lo; s <= t; s++) p[s]! /= sum;
   return p;
 }
 
-/** Causal GQA within each sequence: q, out [B, T, Hq, D]; k, v [B, T, Hkv, D]. */
-export function attentionForward(q: Vec, k: Vec, v: Vec, sh: AttnShape): Float64Array {
+/**
+ * Causal GQA within each sequence: q, out [B, T, Hq, D]; k, v [B, T, Hkv, D]. starts ([B * T]): each
+ * token's segment start (packed samples: a block-diagonal causal mask), default 0.
+ */
+export function attentionForward(q: Vec, k: Vec, v: Vec, sh: AttnShape, starts?: Vec): Float64Array {
   const { b: B, t: T, hq, hkv, d } = sh;
   const out = new Float64Array(B * T * hq * d);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < hq; h++) {
         const g = Math.floor(h / (hq / hkv));
-        const p = probs(q, k, sh, b, t, h);
+        const p = probs(q, k, sh, b, t, h, starts ? starts[b * T + t] : 0);
         for (let s = 0; s <= t; s++) {
           for (let i = 0; i < d; i++) out[((b * T + t) * hq + h) * d + i]! += p[s]! * v[((b * T + s) * hkv + g) * d + i]!;
         }
@@ -127,7 +133,7 @@ export function attentionForward(q: Vec, k: Vec, v: Vec, sh: AttnShape): Float64
   return out;
 }
 
-export function attentionBackwardRef(q: Vec, k: Vec, v: Vec, dOut: Vec, sh: AttnShape): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
+export function attentionBackwardRef(q: Vec, k: Vec, v: Vec, dOut: Vec, sh: AttnShape, starts?: Vec): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
   const { b: B, t: T, hq, hkv, d } = sh;
   const scale = 1 / Math.sqrt(d);
   const dq = new Float64Array(q.length);
@@ -138,7 +144,7 @@ export function attentionBackwardRef(q: Vec, k: Vec, v: Vec, dOut: Vec, sh: Attn
       for (let h = 0; h < hq; h++) {
         const g = Math.floor(h / (hq / hkv));
         const qo = ((b * T + t) * hq + h) * d;
-        const p = probs(q, k, sh, b, t, h);
+        const p = probs(q, k, sh, b, t, h, starts ? starts[b * T + t] : 0);
         const dp = new Float64Array(t + 1);
         let delta = 0;
         for (let s = 0; s <= t; s++) {
