@@ -13,9 +13,9 @@ const TILE_BYTES = 1 << 20;
 /**
  * dX = dY W + beta * dX. dY: f32 [M, N]; w: [N, K] in f32|f16|bf16|q8_0|q4_0; dX: f32 [M, K].
  * For q8_0 / q4_0 the result is dY times the dequantized weight (what dequantize(w) holds), summed
- * tile by tile over N.
+ * tile by tile over N (`tileRows` rows at a time, a multiple of 4; default: 1 MiB of f32 per tile).
  */
-export function linearInputGrad(dY: Tensor, w: Tensor, dX: Tensor, beta: 0 | 1): Tensor {
+export function linearInputGrad(dY: Tensor, w: Tensor, dX: Tensor, beta: 0 | 1, tileRows?: number): Tensor {
   const op = 'linearInputGrad';
   if (w.rank !== 2) throw new RangeError(`${op}: w must be 2-D [out, in], got [${w.shape.join(', ')}]`);
   const [n, k] = w.shape as [number, number];
@@ -26,7 +26,10 @@ export function linearInputGrad(dY: Tensor, w: Tensor, dX: Tensor, beta: 0 | 1):
   const arena = sameArena(op, dX, dY, w);
   const rt = w.rt;
   if (m === 0) return dX;
-  const rowsPerTile = Math.max(QROWS, Math.floor(TILE_BYTES / (4 * k) / QROWS) * QROWS);
+  if (tileRows !== undefined && (!Number.isInteger(tileRows) || tileRows < QROWS || tileRows % QROWS !== 0)) {
+    throw new RangeError(`${op}: tileRows must be a positive multiple of ${QROWS}, got ${tileRows}`);
+  }
+  const rowsPerTile = tileRows ?? Math.max(QROWS, Math.floor(TILE_BYTES / (4 * k) / QROWS) * QROWS);
   const tile = Tensor.empty(rt, 'f32', [Math.min(rowsPerTile, Math.ceil(n / QROWS) * QROWS), k], arena);
   try {
     for (let r0 = 0; r0 < n; r0 += rowsPerTile) {
