@@ -9,6 +9,7 @@ import { ALIGN, MAX_PAGES, PAGE, RESERVED_BYTES } from '../runtime/arena.js';
 import { MAX_ARENAS } from '../runtime/control.js';
 import { byteSize, type DType } from '../tensor/dtype.js';
 import type { YiConfig } from './config.js';
+import { adapterParameterCount, adapterShapes, type LoraOptions } from './lora.js';
 import { YiModel } from './model.js';
 import { layerBytes } from './weights.js';
 import { matrixType } from './weight-types.js';
@@ -71,6 +72,10 @@ export interface TrainingShape {
   recompute?: boolean;
   /** AdamW moments counted (false: a model that only computes gradients). Default true. */
   optimizer?: boolean;
+  /** LoRA: the base frozen (no gradients, no moments), adapters trained. */
+  lora?: Pick<LoraOptions, 'rank' | 'targets'>;
+  /** With lora, the frozen projections' type (YiTrainable's baseType). Default f32. */
+  baseType?: 'f32' | 'q8_0' | 'q4_0';
 }
 
 /**
@@ -93,13 +98,25 @@ export function trainingMemory(cfg: YiConfig, shape: TrainingShape, limits: Memo
   // Backward of the last block while all of it is still kept: MLP input gradients (gate, up) and the
   // residual's gradient, or attention's dq, dk, dv next to the gradient of its output.
   const backward = f32(N * Math.max(H + 2 * F, H + 2 * q + 2 * kv));
-  const parts: MemoryPart[] = [
-    { what: 'weights (f32)', bytes: f32(P) },
-    { what: 'gradients', bytes: f32(P) },
-  ];
-  if (shape.optimizer !== false) parts.push({ what: 'AdamW moments', bytes: 2 * f32(P) });
+  const parts: MemoryPart[] = [];
+  // What the optimizer steps: every weight, or LoRA's adapters (each also keeps u = x A^T [N, r] per block).
+  let trained = P;
+  let adapterActivations = 0;
+  if (shape.lora) {
+    const baseType = shape.baseType ?? 'f32';
+    const layers = cfg.layers * layerBytes(cfg, 0, (_name, [, cols]) => matrixType(baseType, cols));
+    trained = adapterParameterCount(cfg, shape.lora);
+    const perLayer = adapterShapes(cfg, shape.lora).length / cfg.layers;
+    adapterActivations = f32(N * shape.lora.rank * perLayer) * (shape.recompute ? 1 : cfg.layers);
+    parts.push({ what: `frozen base (${baseType} projections, f32 embedding and head)`, bytes: f32(2 * V * H + H) + layers });
+    parts.push({ what: 'LoRA adapters (f32)', bytes: f32(trained) });
+  } else {
+    parts.push({ what: 'weights (f32)', bytes: f32(P) });
+  }
+  parts.push({ what: 'gradients', bytes: f32(trained) });
+  if (shape.optimizer !== false) parts.push({ what: 'AdamW moments', bytes: 2 * f32(trained) });
   parts.push(
-    { what: `activations (${shape.sequences} x ${shape.seqLen} tokens${shape.recompute ? ', recomputed' : ''})`, bytes: head + blocks + backward },
+    { what: `activations (${shape.sequences} x ${shape.seqLen} tokens${shape.recompute ? ', recomputed' : ''})`, bytes: head + blocks + backward + adapterActivations },
     { what: 'RoPE table and kernel scratch', bytes: f32(shape.seqLen * cfg.headDim) + scratchBytes(limits) + RESERVED_BYTES },
   );
   return { total: sum(parts), parts };

@@ -6,17 +6,21 @@
 // Shapes: N = B * T tokens, H = hidden, Hq / Hkv = heads, D = head dim, F = ffn, V = vocab.
 import { naming, type Arena } from '../runtime/arena.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { add, attention, crossEntropy, embedding, linear, reshape, rmsnorm, ropeInPlace, swiglu } from '../tensor/autograd/ops.js';
+import { add, attention, crossEntropy, embedding, reshape, rmsnorm, ropeInPlace, swiglu } from '../tensor/autograd/ops.js';
+import { FrozenWeight, linear } from '../tensor/autograd/lora.js';
 import { Tape, Var } from '../tensor/autograd/tape.js';
 import { ropeTable, type RopeTable } from '../tensor/ops/rope.js';
 import { Tensor } from '../tensor/tensor.js';
+import { castInto } from '../tensor/ops/cast.js';
 import { mulberry32 } from '../tensor/random.js';
 import { validateConfig, type YiConfig } from './config.js';
 import { fillFrom } from './load.js';
+import { adapterShapes, baseWeightName, dropoutSeed, initLoraA, LoraError, loraScale, validateLoraOptions, type LoraOptions, type LoraTarget } from './lora.js';
 import { checkTrainingMemory } from './memory.js';
 import { addNeftuneNoise, checkNeftune, type NeftuneOptions } from './neftune.js';
 import { segmentLengths, segmentStarts, stepPositions } from './packing.js';
 import { LoadError, type WeightSource } from './source.js';
+import { matrixType } from './weight-types.js';
 import { layerTensors, parameterShapes, type LayerWeights, type YiWeights } from './weights.js';
 
 /** One trainable tensor: its Hugging Face name, value and gradient (f32, same shape). */
@@ -39,7 +43,21 @@ export interface TrainableOptions {
   maxSeqLen: number;
   /** An arena to use (default: a new one). */
   arena?: Arena;
+  /**
+   * LoRA adapters on the layers' projections: the base model is frozen (no gradients), and `params`
+   * (what the optimizer steps) holds only the adapters, under PEFT's names. Default: full finetuning.
+   */
+  lora?: LoraOptions;
+  /**
+   * With `lora`, how the frozen projections are held: f32 (default), or q8_0 / q4_0 for QLoRA-style
+   * memory savings (a matrix whose rows are not whole 32-weight blocks stays f16). The embedding,
+   * lm_head and norms stay f32.
+   */
+  baseType?: BaseType;
 }
+
+/** How a frozen LoRA base holds its projections. */
+export type BaseType = 'f32' | 'q8_0' | 'q4_0';
 
 export interface StepOptions {
   /** Divides the summed loss (gradient accumulation passes the whole batch's target count). */
@@ -56,6 +74,11 @@ export interface StepOptions {
   segments?: ArrayLike<number>;
   /** NEFTune noise on the input embeddings (model/neftune.ts); lossAndGrad only, loss() never adds it. */
   neftune?: NeftuneOptions;
+  /**
+   * Seed of this pass's LoRA dropout masks (each projection's mask is derived from it). Default: the
+   * LoRA seed mixed with the count of lossAndGrad calls so far; a resumed run passes its own to stay exact.
+   */
+  dropoutSeed?: number;
 }
 
 export interface LossSum {
@@ -68,10 +91,25 @@ export interface LossSum {
 /** Parameters of one layer as tape leaves. */
 type LayerVars = { [K in keyof LayerWeights]: Var };
 
+/** One LoRA adapter of the trainable model: A [r, in] and B [out, r] on a frozen base projection. */
+export interface LoraAdapter {
+  layer: number;
+  target: LoraTarget;
+  a: Param;
+  b: Param;
+}
+
 export class YiTrainable {
+  /** What the optimizer steps: every weight, or with LoRA only the adapters. */
   readonly params: Param[];
   private readonly byName: Map<string, Param>;
   private readonly rope: RopeTable;
+  /** With LoRA: the base weights (no gradients), by Hugging Face name. */
+  readonly frozen: ReadonlyMap<string, Tensor>;
+  /** With LoRA: the adapters, by the Hugging Face name of the base weight each modifies. */
+  readonly adapters: ReadonlyMap<string, LoraAdapter>;
+  /** lossAndGrad calls so far (the default dropout seed's counter). */
+  private passes = 0;
 
   private constructor(
     readonly rt: Runtime,
@@ -79,9 +117,15 @@ export class YiTrainable {
     readonly arena: Arena,
     params: Param[],
     readonly maxSeqLen: number,
+    /** The LoRA settings (validated), when the model trains adapters. */
+    readonly lora?: LoraOptions,
+    frozen: Map<string, Tensor> = new Map(),
+    adapters: Map<string, LoraAdapter> = new Map(),
   ) {
     this.params = params;
     this.byName = new Map(params.map((p) => [p.name, p]));
+    this.frozen = frozen;
+    this.adapters = adapters;
     this.rope = ropeTable(rt, { headDim: config.headDim, maxPos: maxSeqLen, base: config.ropeTheta }, arena);
   }
 
@@ -92,22 +136,51 @@ export class YiTrainable {
     if (!Number.isInteger(opts.maxSeqLen) || opts.maxSeqLen < 1) throw new RangeError(`maxSeqLen must be a positive integer, got ${opts.maxSeqLen}`);
     // The least any use needs (weights, gradients, one sequence's step), refused before allocating;
     // a run that knows its batch and optimizer checks the whole of it (train/pretrain.ts).
+    const lora = opts.lora ? validateLoraOptions(opts.lora) : undefined;
+    const baseType = opts.baseType ?? 'f32';
+    if (!['f32', 'q8_0', 'q4_0'].includes(baseType)) throw new LoraError(`baseType must be f32, q8_0 or q4_0, got ${JSON.stringify(baseType)}`);
+    if (!lora && baseType !== 'f32') throw new LoraError(`a ${baseType} base cannot be trained: baseType ${baseType} needs lora (the base is then frozen)`);
     const limits = { arenaBytes: opts.arena?.maxBytes ?? rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread };
-    checkTrainingMemory(cfg, { sequences: 1, seqLen: opts.maxSeqLen, optimizer: false }, limits);
+    checkTrainingMemory(cfg, { sequences: 1, seqLen: opts.maxSeqLen, optimizer: false, lora, baseType }, limits);
     const arena = opts.arena ?? rt.newArena();
-    const params: Param[] = [];
-    for (const [name, shape] of parameterShapes(cfg)) {
+    const newParam = (name: string, shape: number[]): Param => {
       const [value, grad] = naming(`parameter ${name}`, () => [Tensor.zeros(rt, 'f32', shape, arena), Tensor.zeros(rt, 'f32', shape, arena)]);
-      params.push({ name, value, grad, decay: shape.length > 1 });
+      return { name, value, grad, decay: shape.length > 1 };
+    };
+    const base: [string, Tensor][] = [];
+    const params: Param[] = [];
+    const frozen = new Map<string, Tensor>();
+    for (const [name, shape] of parameterShapes(cfg)) {
+      if (!lora) {
+        const p = newParam(name, shape);
+        params.push(p);
+        base.push([name, p.value]);
+        continue;
+      }
+      // Frozen: no gradient. Only the layers' projections take a block type (the embedding and lm_head stay f32).
+      const type = shape.length === 2 && name.startsWith('model.layers.') ? matrixType(baseType, shape[1]!) : 'f32';
+      const t = naming(`frozen ${name}`, () => Tensor.zeros(rt, type, shape, arena));
+      frozen.set(name, t);
+      base.push([name, t]);
     }
-    if (init.kind === 'random') initRandom(params, init.seed, init.std ?? 0.02);
-    else initFromSource(params, init.source);
-    return new YiTrainable(rt, cfg, arena, params, opts.maxSeqLen);
+    if (init.kind === 'random') initRandom(base, init.seed, init.std ?? 0.02);
+    else initFromSource(base, init.source);
+    const adapters = new Map<string, LoraAdapter>();
+    if (lora) {
+      for (const s of adapterShapes(cfg, lora)) {
+        const ad: LoraAdapter = { layer: s.layer, target: s.target, a: newParam(s.a.name, s.a.shape), b: newParam(s.b.name, s.b.shape) };
+        params.push(ad.a, ad.b);
+        adapters.set(baseWeightName(s.layer, s.target), ad);
+      }
+      // B = 0 (as allocated): the adapted model starts as the base.
+      initLoraA(lora.seed, [...adapters.values()].map((ad) => ({ values: ad.a.value.arena.f32.subarray(ad.a.value.offset / 4, ad.a.value.offset / 4 + ad.a.value.numel), fanIn: ad.a.value.shape[1]! })));
+    }
+    return new YiTrainable(rt, cfg, arena, params, opts.maxSeqLen, lora, frozen, adapters);
   }
 
-  /** The parameters as the inference model's weight structure (views: no copy). */
+  /** The model's weights (the base's, without adapters, under LoRA) as the inference model's weight structure (views: no copy). */
   get weights(): YiWeights {
-    const v = (name: string) => this.param(name).value;
+    const v = (name: string) => this.frozen.get(name) ?? this.param(name).value;
     return {
       embed: v('model.embed_tokens.weight'),
       layers: Array.from({ length: this.config.layers }, (_, l) => layerTensors(l, v)),
@@ -122,8 +195,29 @@ export class YiTrainable {
     return p;
   }
 
+  /** Trainable parameters (under LoRA: the adapters' only). */
   get parameterCount(): number {
     return this.params.reduce((s, p) => s + p.value.numel, 0);
+  }
+
+  /** LoRA's scale alpha / r (or alpha / sqrt(r)); undefined without LoRA. */
+  get loraScale(): number | undefined {
+    return this.lora ? loraScale(this.lora) : undefined;
+  }
+
+  /**
+   * A weight as a tape leaf: a parameter (with its gradient when training), or under LoRA a frozen
+   * weight carrying its adapter, whose dropout is on only when training.
+   */
+  private leaf(tape: Tape, name: string, train: boolean, stepSeed: number): Var {
+    const p = this.byName.get(name);
+    if (p) return train ? tape.leaf(p.value, p.grad) : tape.leaf(p.value);
+    const w = this.frozen.get(name);
+    if (!w) throw new RangeError(`no parameter named ${name}`);
+    const ad = this.adapters.get(name);
+    if (!ad || !this.lora) return new FrozenWeight(w);
+    const v = (q: Param) => (train ? tape.leaf(q.value, q.grad) : tape.leaf(q.value));
+    return new FrozenWeight(w, { a: v(ad.a), b: v(ad.b), scale: loraScale(this.lora), dropout: train ? this.lora.dropout : 0, seed: dropoutSeed(stepSeed, ad.layer, ad.target) });
   }
 
   zeroGrad(): void {
@@ -161,11 +255,9 @@ export class YiTrainable {
     const starts = opts.segments === undefined ? undefined : segmentStarts(opts.segments, B, T);
     if (train && opts.neftune !== undefined) checkNeftune(opts.neftune);
     const tape = new Tape(this.rt, this.arena);
+    const stepSeed = train && this.lora ? (opts.dropoutSeed ?? dropoutSeed(this.lora.seed, this.passes++, 'q')) : 0;
     try {
-      const P = (name: string) => {
-        const p = this.param(name);
-        return train ? tape.leaf(p.value, p.grad) : tape.leaf(p.value);
-      };
+      const P = (name: string) => this.leaf(tape, name, train, stepSeed);
       const ids = tape.tensor([N], 'i32');
       const tgt = tape.tensor([N], 'i32');
       const positions = tape.tensor([N], 'i32');
@@ -228,6 +320,7 @@ export class YiTrainable {
       p.value.dispose();
       p.grad.dispose();
     }
+    for (const t of this.frozen.values()) t.dispose();
     this.rope.cos.dispose();
     this.rope.sin.dispose();
   }
@@ -248,10 +341,12 @@ function recomputed(tape: Tape, x: Var, fn: (t: Tape, x: Var) => Var): Var {
   } finally {
     first.dispose();
   }
-  return tape.record(tape.output(value, x), (dOut) => {
+  // The output needs a gradient even where x does not (a frozen embedding under LoRA): the block's
+  // own parameters do. (Only training recomputes.)
+  return tape.record(new Var(value, true), (dOut) => {
     const again = new Tape(tape.rt, tape.arena);
     try {
-      const xin = new Var(x.value, true);
+      const xin = new Var(x.value, x.requiresGrad);
       const y = fn(again, xin);
       y.grad = dOut; // owned by the outer tape: the inner one never frees it
       again.backward(y);
@@ -265,32 +360,51 @@ function recomputed(tape: Tape, x: Var, fn: (t: Tape, x: Var) => Var): Var {
   }, [x.value]);
 }
 
-/** Normal(0, std) by Box-Muller from the project's seeded generator; norms exactly 1. */
-function initRandom(params: Param[], seed: number, std: number): void {
+/**
+ * Normal(0, std) by Box-Muller from the project's seeded generator; norms exactly 1. One stream over
+ * the tensors in order, whatever their type (a block-typed one is drawn in f32 and converted), so a
+ * frozen base gets the same values as the trainable one.
+ */
+function initRandom(tensors: [string, Tensor][], seed: number, std: number): void {
   const next = mulberry32(seed);
-  for (const p of params) {
-    const f = p.value.arena.f32.subarray(p.value.offset / 4, p.value.offset / 4 + p.value.numel);
-    if (p.value.rank === 1) {
-      f.fill(1);
+  for (const [, t] of tensors) {
+    if (t.dtype === 'f32') {
+      fillNormal(t, next, std);
       continue;
     }
-    for (let i = 0; i < f.length; i += 2) {
-      const u1 = 1 - next(); // (0, 1]: log stays finite
-      const r = Math.sqrt(-2 * Math.log(u1)) * std;
-      const a = 2 * Math.PI * next();
-      f[i] = r * Math.cos(a);
-      if (i + 1 < f.length) f[i + 1] = r * Math.sin(a);
+    const stage = Tensor.empty(t.rt, 'f32', t.shape, t.arena);
+    try {
+      castInto(fillNormal(stage, next, std), t);
+    } finally {
+      stage.dispose();
     }
   }
 }
 
-function initFromSource(params: Param[], src: WeightSource): void {
-  for (const p of params) {
-    const s = src.tensors.get(p.name);
-    if (!s) throw new LoadError(src.format, src.path, `tensor ${p.name} is missing`);
-    if (s.shape.length !== p.value.rank || s.shape.some((d, i) => d !== p.value.shape[i])) {
-      throw new LoadError(src.format, src.path, `tensor ${p.name} has shape [${s.shape.join(', ')}], the config needs [${p.value.shape.join(', ')}]`);
+function fillNormal(t: Tensor, next: () => number, std: number): Tensor {
+  const f = t.arena.f32.subarray(t.offset / 4, t.offset / 4 + t.numel);
+  if (t.rank === 1) {
+    f.fill(1);
+    return t;
+  }
+  for (let i = 0; i < f.length; i += 2) {
+    const u1 = 1 - next(); // (0, 1]: log stays finite
+    const r = Math.sqrt(-2 * Math.log(u1)) * std;
+    const a = 2 * Math.PI * next();
+    f[i] = r * Math.cos(a);
+    if (i + 1 < f.length) f[i + 1] = r * Math.sin(a);
+  }
+  return t;
+}
+
+/** Fills each tensor from the checkpoint's tensor of that name, converting to the tensor's type. */
+function initFromSource(tensors: [string, Tensor][], src: WeightSource): void {
+  for (const [name, t] of tensors) {
+    const s = src.tensors.get(name);
+    if (!s) throw new LoadError(src.format, src.path, `tensor ${name} is missing`);
+    if (s.shape.length !== t.rank || s.shape.some((d, i) => d !== t.shape[i])) {
+      throw new LoadError(src.format, src.path, `tensor ${name} has shape [${s.shape.join(', ')}], the config needs [${t.shape.join(', ')}]`);
     }
-    fillFrom(s, p.value);
+    fillFrom(s, t);
   }
 }
