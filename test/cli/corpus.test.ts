@@ -23,7 +23,7 @@ test('yi corpus export brown writes its 500 texts as JSONL with id, text and gen
     assert.match(lines[0]!.text, /^The Fulton County Grand Jury said Friday/);
     const bad = spawnSync(process.execPath, [yi, 'corpus', 'export', 'gutenberg', '--out', join(dir, 'x.jsonl')], { encoding: 'utf8' });
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /unknown corpus 'gutenberg' \(known: brown\)/);
+    assert.match(bad.stderr, /unknown corpus 'gutenberg' \(known: brown, chat-facts\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
