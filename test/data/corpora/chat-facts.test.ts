@@ -69,6 +69,11 @@ test('no entity is in both splits; each domain has about 15% of its entities hel
     const first = /^\((.+)\)/.exec(s.line.entity.slice('arith:'.length))![1]!;
     assert.ok(!singles.has(first), s.line.entity);
   }
+  // Earlier turns never give the scored answer away (arithmetic aside: there digits recur by chance).
+  for (const { line } of set.filter((s) => !s.line.entity.startsWith('arith:'))) {
+    const earlier = line.messages.slice(0, -2).filter((m) => m.role !== 'system');
+    for (const m of earlier) assert.ok(!m.content.includes(line.answer), `${line.id}: "${m.content}" gives ${line.answer} away`);
+  }
   // Train first, then held-out: readers that stop early still see training lines.
   const firstHeldout = set.findIndex((s) => s.line.split === 'heldout');
   assert.ok(set.slice(firstHeldout).every((s) => s.line.split === 'heldout'));

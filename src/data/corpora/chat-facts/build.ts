@@ -43,7 +43,10 @@ const SYSTEM_PROMPTS: Record<Lang, readonly string[]> = {
 function conversationFor(card: FactCard, siblings: readonly FactCard[], r: Rand): FactConversation {
   const conv: FactConversation = { task: card.task, lang: card.lang, entity: card.entity, context: [], question: card.question, answer: card.answer, reply: card.reply };
   if (card.otherLanguageAnswer !== undefined) conv.otherLanguageAnswer = card.otherLanguageAnswer;
-  const others = siblings.filter((s) => s !== card && s.lang === card.lang);
+  // An earlier exchange must not give the scored answer away ("Which element has the symbol Fe?" before "What is
+  // its symbol?"), so exchanges that contain it are not used.
+  const leaks = (s: FactCard) => s.question.includes(card.answer) || s.reply(s.answer).includes(card.answer);
+  const others = siblings.filter((s) => s !== card && s.lang === card.lang && !leaks(s));
   if (card.followUp === undefined || others.length === 0) return conv;
   const x = r.next();
   const before = x < 0.08 ? 2 : x < 0.33 ? 1 : 0;
