@@ -23,7 +23,51 @@ test('yi corpus export brown writes its 500 texts as JSONL with id, text and gen
     assert.match(lines[0]!.text, /^The Fulton County Grand Jury said Friday/);
     const bad = spawnSync(process.execPath, [yi, 'corpus', 'export', 'gutenberg', '--out', join(dir, 'x.jsonl')], { encoding: 'utf8' });
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /unknown corpus 'gutenberg' \(known: brown\)/);
+    assert.match(bad.stderr, /unknown corpus 'gutenberg' \(known: brown, chat-facts\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('yi corpus export chat-facts writes conversations by split, the noisy variant with --noisy/--corrupt, and refuses bad flags naming them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'yi-chat-facts-'));
+  const run = (...args: string[]) => spawnSync(process.execPath, [yi, 'corpus', 'export', ...args], { encoding: 'utf8' });
+  const read = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { split: string; corruption?: string; messages: unknown[]; answer: string });
+  try {
+    const heldout = join(dir, 'heldout.jsonl');
+    const started = Date.now();
+    const h = run('chat-facts', '--split', 'heldout', '--out', heldout);
+    // The brief's bound is 2 s on a quiet machine; this allows for a loaded 2-core one.
+    assert.ok(Date.now() - started < 20_000);
+    assert.equal(h.status, 0, h.stderr);
+    const lines = read(heldout);
+    assert.match(h.stdout, new RegExp(`wrote ${lines.length} conversations to .*: 0 train, ${lines.length} held-out`));
+    assert.ok(lines.length > 300 && lines.every((l) => l.split === 'heldout' && l.messages.length >= 2 && l.answer.length > 0));
+
+    const noisy = join(dir, 'noisy.jsonl');
+    const n = run('chat-facts', '--split', 'train', '--noisy', '50', '--corrupt', '0.6', '--seed', '3', '--out', noisy);
+    assert.equal(n.status, 0, n.stderr);
+    assert.match(n.stdout, /: 200 train \(120 with corrupted answers\), 0 held-out/);
+    const nl = read(noisy);
+    assert.equal(nl.length, 200);
+    assert.equal(nl.filter((l) => l.corruption !== undefined).length, 120);
+
+    const bad = join(dir, 'bad.jsonl');
+    for (const [args, message] of [
+      [['--split', 'test'], /option '--split <split>' argument 'test' is invalid\. expected train, heldout or all/],
+      [['--corrupt', '0.6'], /yi: chat-facts: --corrupt applies to the noisy variant only/],
+      [['--noisy', '100000'], /yi: chat-facts: --noisy 100000 needs 400000 training conversations; the set has \d+/],
+      [['--corrupt', '2', '--noisy', '5'], /argument '2' is invalid\. expected a number in \[0, 1\]/],
+      [['--seed', '-1'], /argument '-1' is invalid/],
+    ] as const) {
+      const r = run('chat-facts', ...args, '--out', bad);
+      assert.notEqual(r.status, 0, args.join(' '));
+      assert.match(r.stderr, message);
+      assert.throws(() => readFileSync(bad), /ENOENT/, 'nothing written on refusal');
+    }
+    const brown = run('brown', '--split', 'train', '--out', bad);
+    assert.notEqual(brown.status, 0);
+    assert.match(brown.stderr, /--split applies to chat sets \(chat-facts\), not to 'brown'/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
