@@ -15,6 +15,7 @@ import { registerPretrain } from './pretrain.js';
 import { registerCorpus } from './corpus.js';
 import { registerRecipe } from './recipe.js';
 import { registerServe } from './serve.js';
+import { registerLora } from './lora.js';
 
 const program = new Command()
   .name('yi')
@@ -37,6 +38,7 @@ registerCorpus(program);
 registerRecipe(program);
 registerTokenize(program);
 registerData(program);
+registerLora(program);
 
 try {
   await program.parseAsync(process.argv);
