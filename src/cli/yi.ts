@@ -16,6 +16,7 @@ import { registerSft } from './sft.js';
 import { registerCorpus } from './corpus.js';
 import { registerRecipe } from './recipe.js';
 import { registerServe } from './serve.js';
+import { registerLora } from './lora.js';
 
 const program = new Command()
   .name('yi')
@@ -39,6 +40,7 @@ registerCorpus(program);
 registerRecipe(program);
 registerTokenize(program);
 registerData(program);
+registerLora(program);
 
 try {
   await program.parseAsync(process.argv);
