@@ -2,7 +2,10 @@
 // line, a JSONL log, checkpoints, --resume, held-out evaluation and a report; prints `yi chat` on the
 // finetuned model as the next command.
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseLoraTargets } from '../model/lora.js';
+import type { BaseType } from '../model/trainable.js';
 import { Runtime } from '../runtime/runtime.js';
 import { sft, SFT_DEFAULTS, type SftOptions } from '../sft/sft.js';
 import { shellPath } from '../report/shell.js';
@@ -39,6 +42,12 @@ interface SftCli {
   keep: string;
   threads?: string;
   recompute: boolean;
+  loraRank?: string;
+  loraAlpha: string;
+  loraDropout: string;
+  loraTargets: string;
+  loraBase?: string;
+  merge: boolean;
   resume: boolean;
   maxMinutes?: string;
   progress: boolean;
@@ -76,6 +85,12 @@ export function registerSft(program: Command): void {
     .option('--keep <n>', 'checkpoints kept', '2')
     .option('-t, --threads <n>', 'threads (default: one per core)')
     .option('--recompute', 'recompute block activations in backward (less memory, ~30% slower)', false)
+    .option('--lora-rank <n>', 'train LoRA adapters of this rank on a frozen base instead of every weight (default: full finetuning)')
+    .option('--lora-alpha <x>', 'LoRA alpha: the update is scaled by alpha / rank', '16')
+    .option('--lora-dropout <p>', 'LoRA dropout on the adapters\' input while training', '0.05')
+    .option('--lora-targets <list>', 'projections that get adapters: q,k,v,o,gate,up,down (or all)', 'all')
+    .option('--lora-base <type>', 'with LoRA, the frozen base held as f32, q8_0 or q4_0 (QLoRA-style memory savings)')
+    .option('--no-merge', 'with LoRA, write the adapter (out/adapter) only, not the merged model (out/model)')
     .option('--resume', 'continue from the newest checkpoint in --out (bit-identical to an uninterrupted run)', false)
     .option('--max-minutes <x>', 'checkpoint and stop after this much training time (resume continues)')
     .option('--no-progress', 'no progress bar (log lines instead)')
@@ -100,7 +115,13 @@ export function registerSft(program: Command): void {
         }
         console.log(`log: ${r.logPath}`);
         if (r.report) console.log(`report: ${r.report.html}`);
-        console.log(`model: ${r.modelDir}\nnext: ${yiCommand()} chat --model ${shellPath(r.modelDir, userCwd())}`);
+        const cwd = userCwd();
+        if (r.adapterDir) console.log(`adapter (PEFT): ${r.adapterDir}`);
+        if (r.modelDir) console.log(`model: ${r.modelDir}\nnext: ${yiCommand()} chat --model ${shellPath(r.modelDir, cwd)}`);
+        else if (r.adapterDir && statSync(o.model).isDirectory()) {
+          const merged = join(o.out, 'model');
+          console.log(`next: ${yiCommand()} lora merge --model ${shellPath(o.model, cwd)} --adapter ${shellPath(r.adapterDir, cwd)} --out ${shellPath(merged, cwd)} && ${yiCommand()} chat --model ${shellPath(merged, cwd)}`);
+        }
       } finally {
         display.stop();
         await rt.close();
@@ -141,7 +162,29 @@ export function sftOptionsFromCli(o: SftCli): Omit<SftOptions, 'onEvent'> {
     checkpointInterval: intOption('checkpoint-interval', o.checkpointInterval, 1),
     keepCheckpoints: intOption('keep', o.keep, 1),
     recompute: o.recompute,
+    ...loraFromCli(o),
     resume: o.resume,
     maxSeconds: o.maxMinutes !== undefined ? num('max-minutes', o.maxMinutes, 0)! * 60 : undefined,
+  };
+}
+
+/** LoRA settings from the flags: none without --lora-rank (full finetuning), and LoRA-only flags refused then. */
+function loraFromCli(o: SftCli): Pick<SftOptions, 'lora' | 'loraBase' | 'merge'> {
+  if (o.loraRank === undefined) {
+    if (o.loraBase !== undefined) throw new ModelOptionError('--lora-base needs --lora-rank (only a frozen LoRA base can be held quantized)');
+    return {};
+  }
+  const base = o.loraBase ?? 'f32';
+  if (!['f32', 'q8_0', 'q4_0'].includes(base)) throw new ModelOptionError(`--lora-base must be f32, q8_0 or q4_0, got '${base}'`);
+  return {
+    lora: {
+      rank: intOption('lora-rank', o.loraRank, 1)!,
+      alpha: numberOption('lora-alpha', o.loraAlpha, Number.MIN_VALUE, Infinity)!,
+      dropout: numberOption('lora-dropout', o.loraDropout, 0, 0.999999)!,
+      targets: parseLoraTargets(o.loraTargets),
+      seed: intOption('seed', o.seed, 0)!,
+    },
+    loraBase: base as BaseType,
+    merge: o.merge,
   };
 }

@@ -7,6 +7,8 @@ import { generate } from '../model/generate.js';
 import { YiModel } from '../model/model.js';
 import type { LossSum, YiTrainable } from '../model/trainable.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { dequantize } from '../tensor/ops/quant.js';
+import { Tensor } from '../tensor/tensor.js';
 import { encodeChat } from '../tokenizer/chat.js';
 import type { BaseModel } from './base-model.js';
 import type { SftBatch } from './pack.js';
@@ -104,7 +106,50 @@ export async function generationEval(rt: Runtime, trainable: YiTrainable, base: 
   return { prompts: n, correct, accuracy: n ? correct / n : 0, endedWithImEnd: ended, imEndShare: n ? ended / n : 0, samples };
 }
 
-/** An inference model holding a copy of the trainable's weights (f32), no disk round trip. */
+/**
+ * An inference model holding the trainable's current weights in f32, no disk round trip: a copy of
+ * each weight; under LoRA the frozen base (dequantized when q8_0/q4_0) plus scale * B A, as merged.
+ */
 export function inferenceModel(rt: Runtime, trainable: YiTrainable, contextLength: number): YiModel {
-  return YiModel.create(rt, trainable.config, 'f32', (name, t) => t.bytes().set(trainable.param(name).value.bytes()), { contextLength, batch: 64 });
+  return YiModel.create(rt, trainable.config, 'f32', (name, t) => fillWeight(trainable, name, t), { contextLength, batch: 64 });
+}
+
+function halfToF32(src: Tensor): Tensor {
+  const out = Tensor.zeros(src.rt, 'f32', src.shape, src.arena);
+  src.rt.parallel('convert_f16_f32', src.arena, [src.offset, out.offset], src.numel, 8, 1 << 14);
+  return out;
+}
+
+function fillWeight(trainable: YiTrainable, name: string, t: Tensor): void {
+  const src = trainable.frozen.get(name) ?? trainable.param(name).value;
+  if (src.dtype === 'f32') t.bytes().set(src.bytes());
+  else {
+    // A q8_0/q4_0 base; matrices whose rows are not whole blocks fell back to f16 (weight-types.ts).
+    const d = src.dtype === 'f16' ? halfToF32(src) : dequantize(src);
+    try {
+      t.bytes().set(d.bytes());
+    } finally {
+      d.dispose();
+    }
+  }
+  const ad = trainable.adapters.get(name);
+  if (!ad) return;
+  // W += scale * B A: B [out, r], A [r, in]; views taken after every allocation above.
+  const scale = trainable.loraScale!;
+  const [out, r] = ad.b.value.shape as [number, number];
+  const cols = ad.a.value.shape[1]!;
+  const view = (x: Tensor) => x.arena.f32.subarray(x.offset / 4, x.offset / 4 + x.numel);
+  const w = view(t);
+  const a = view(ad.a.value);
+  const b = view(ad.b.value);
+  const row = new Float64Array(cols);
+  for (let o = 0; o < out; o++) {
+    row.fill(0);
+    for (let k = 0; k < r; k++) {
+      const bk = b[o * r + k]!;
+      if (bk === 0) continue;
+      for (let i = 0; i < cols; i++) row[i]! += bk * a[k * cols + i]!;
+    }
+    for (let i = 0; i < cols; i++) w[o * cols + i]! += scale * row[i]!;
+  }
 }

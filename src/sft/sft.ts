@@ -3,18 +3,21 @@
 // trained tokens of the whole step), NEFTune noise on the input embeddings, AdamW with the paper's
 // settings at a constant rate, resumable checkpoints (exact after a kill), held-out evaluation before,
 // during and after training, and the finetuned model as a chat-ready Hugging Face folder.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeTextAtomic } from '../formats/atomic.js';
-import { checkTrainingMemory } from '../model/memory.js';
+import { writeJsonAtomic, writeTextAtomic } from '../formats/atomic.js';
+import { validateLoraOptions, type LoraOptions } from '../model/lora.js';
+import { checkTrainingMemory, parameterCount } from '../model/memory.js';
 import { openWeights } from '../model/source.js';
-import { YiTrainable } from '../model/trainable.js';
+import { YiTrainable, type BaseType } from '../model/trainable.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { latestCheckpoint, loadCheckpoint, publishModelFolder, saveCheckpoint, TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, type TrainerState } from '../train/checkpoint.js';
 import { AdamW, SFT_ADAMW, type AdamWOptions } from '../train/optimizer.js';
 import { removeStaleWrites } from '../train/run-folder.js';
 import { learningRate } from '../train/schedule.js';
-import { openBaseModel } from './base-model.js';
+import { openBaseModel, type BaseModel } from './base-model.js';
+import { mergeLoraAdapter } from './merge.js';
+import { ADAPTER_WEIGHTS, saveLoraAdapter, writeLoraAdapterFiles } from './peft.js';
 import type { RejectCounter } from './conversation.js';
 import type { SftBatch } from './pack.js';
 import { DataOrder, type DataOrderState } from './data-order.js';
@@ -62,6 +65,12 @@ export interface SftOptions {
   seed?: number;
   /** Recompute block activations in backward (less memory). */
   recompute?: boolean;
+  /** Train LoRA adapters on a frozen base instead of every weight (full finetuning, the default). */
+  lora?: LoraOptions;
+  /** With lora: the frozen base's projections held as f32 (default), or q8_0 / q4_0 (QLoRA-style memory savings). */
+  loraBase?: BaseType;
+  /** With lora: also write the base with the adapter merged in as out/model (default true; needs a Hugging Face folder base). */
+  merge?: boolean;
   /** Held-out answer loss every N steps (default 50; 0: before and after training only). */
   evalInterval?: number;
   /** Greedy answers to held-out prompts before and after training (default true). */
@@ -116,8 +125,10 @@ export interface SftResult {
   /** The reject summary of the training files. */
   rejects: string;
   tokensPerSecond: number;
-  /** The finetuned Hugging Face folder (out/model). */
-  modelDir: string;
+  /** The finetuned Hugging Face folder (out/model); with LoRA and merge false, not written. */
+  modelDir?: string;
+  /** With LoRA: the PEFT adapter folder (out/adapter). */
+  adapterDir?: string;
   logPath: string;
   /** report.md and report.html (undefined when stopped early). */
   report?: { markdown: string; html: string };
@@ -161,6 +172,13 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
   const evalGenerations = intOpt('evalGenerations', opts.evalGenerations ?? SFT_DEFAULTS.evalGenerations, 0);
   const evalMaxTokens = intOpt('evalMaxTokens', opts.evalMaxTokens ?? SFT_DEFAULTS.evalMaxTokens, 1);
   if (opts.stopAfterStep !== undefined) intOpt('stopAfterStep', opts.stopAfterStep, 1);
+  const lora = opts.lora ? validateLoraOptions(opts.lora) : undefined;
+  const loraBase = opts.loraBase ?? 'f32';
+  if (!lora && opts.loraBase !== undefined && opts.loraBase !== 'f32') throw new SftError(`loraBase ${opts.loraBase} needs LoRA (give lora options: a frozen base is what a quantized base can be)`);
+  const merge = lora !== undefined && (opts.merge ?? true);
+  if (merge && !statSync(opts.model).isDirectory()) {
+    throw new SftError(`${opts.model}: merging the adapter needs a Hugging Face folder base (a .gguf cannot be merged into); finetune with merge off (--no-merge) to keep the adapter only`);
+  }
 
   const data = await loadSftData(base.tokenizer, opts.data, { seqLen, template: base.chatTemplate, templateSource: base.templateSource, strict: opts.strict, evalData: opts.evalData });
   const trainedTokens = data.train.reduce((s, x) => s + x.trained.reduce((a, b) => a + b, 0), 0);
@@ -189,12 +207,14 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
     packing,
     seed,
     recompute: opts.recompute ?? false,
+    lora: lora ?? null,
+    loraBase: lora ? loraBase : null,
     threads: rt.threads,
   };
-  checkTrainingMemory(cfg, { sequences: microBatch, seqLen, recompute: opts.recompute ?? false }, { arenaBytes: rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread });
+  checkTrainingMemory(cfg, { sequences: microBatch, seqLen, recompute: opts.recompute ?? false, lora, baseType: lora ? loraBase : undefined }, { arenaBytes: rt.arenaBytes, threads: rt.threads, scratchBytesPerThread: rt.scratchBytesPerThread });
 
   mkdirSync(opts.out, { recursive: true });
-  const notes = removeStaleWrites([opts.out, join(opts.out, 'checkpoints'), join(opts.out, 'model'), join(opts.out, 'eval')]);
+  const notes = removeStaleWrites([opts.out, join(opts.out, 'checkpoints'), join(opts.out, 'model'), join(opts.out, 'adapter'), join(opts.out, 'eval')]);
   if (notes.length > 0) opts.onEvent?.({ type: 'cleanup', notes });
   const ckptDir = join(opts.out, 'checkpoints');
   const logPath = join(opts.out, 'log.jsonl');
@@ -207,7 +227,7 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
   const source = openWeights(opts.model);
   let model: YiTrainable;
   try {
-    model = YiTrainable.create(rt, cfg, { kind: 'source', source }, { maxSeqLen: seqLen });
+    model = YiTrainable.create(rt, cfg, { kind: 'source', source }, { maxSeqLen: seqLen, ...(lora ? { lora, baseType: loraBase } : {}) });
   } finally {
     source.close();
   }
@@ -218,7 +238,7 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
     let trained = 0;
     let elapsedBefore = 0;
     if (resumeFrom) {
-      const st = loadCheckpoint(resumeFrom, model, opt);
+      const st = loadCheckpoint(resumeFrom, model, opt, lora ? ADAPTER_WEIGHTS : undefined);
       const changed = Object.keys(settings).filter((k) => JSON.stringify(st.settings[k]) !== JSON.stringify(settings[k]));
       if (changed.length > 0) {
         throw new SftError(`${resumeFrom}: cannot resume: these settings differ from the checkpoint's: ${changed.join(', ')} (resume with the same options and data, or start a new --out)`);
@@ -237,7 +257,7 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
     if (!resumeFrom) {
       log({ type: 'data', step: 0, train_samples: data.train.length, heldout_samples: data.heldout.length, trained_tokens: trainedTokens, rejects: data.rejects.toJSON(), heldout_rejects: data.heldoutRejects.toJSON() });
     }
-    opts.onEvent?.({ type: 'start', step, steps, parameters: model.parameterCount, trainableParameters: model.parameterCount, batchRows: batch, microBatches: accum, resumedFrom: resumeFrom });
+    opts.onEvent?.({ type: 'start', step, steps, parameters: parameterCount(cfg), trainableParameters: model.parameterCount, batchRows: batch, microBatches: accum, resumedFrom: resumeFrom });
 
     const valBatches = heldoutBatches(data.heldout, { seqLen, rows: microBatch, packing });
     let lastHeldout: number | undefined;
@@ -287,7 +307,13 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
         elapsedSeconds: elapsedSince(),
         settings,
       };
-      const path = saveCheckpoint(ckptDir, model, opt, state, { tokenizerPath: base.tokenizerPath, keep: opts.keepCheckpoints ?? 2, chatTemplate: base.chatTemplate });
+      const path = saveCheckpoint(ckptDir, model, opt, state, {
+        tokenizerPath: base.tokenizerPath,
+        keep: opts.keepCheckpoints ?? 2,
+        chatTemplate: base.chatTemplate,
+        // A LoRA checkpoint holds the adapter as PEFT saves it (loadable on its own), not a model folder.
+        ...(lora ? { writeWeights: (dir: string) => writeLoraAdapterFiles(model, dir, { baseModel: resolve(opts.model) }) } : {}),
+      });
       opts.onEvent?.({ type: 'checkpoint', step, path });
     };
     let finalLoss = NaN;
@@ -307,6 +333,8 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
           positions: b.positions,
           segments: b.segments,
           ...(neftuneAlpha > 0 ? { neftune: { alpha: neftuneAlpha, seed: noiseSeed(seed, step, a) } } : {}),
+          // LoRA dropout masks from the place in the run too (not a call counter a resume would restart).
+          ...(lora ? { dropoutSeed: noiseSeed(seed ^ 0x6c6f7261, step, a) } : {}),
         };
         sum += model.lossAndGrad(b.inputs, b.targets, b.B, b.T, stepOpts).sum;
         tokens += realTokens(b);
@@ -332,6 +360,7 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
       await new Promise((r) => setImmediate(r));
     }
     const modelDir = join(opts.out, 'model');
+    const adapterDir = lora ? join(opts.out, 'adapter') : undefined;
     const elapsed = now() - t0;
     const result: SftResult = {
       steps: step,
@@ -344,12 +373,20 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
       heldoutSamples: data.heldout.length,
       rejects: data.rejects.summary(),
       tokensPerSecond: (tokens - startTokens) / Math.max(1e-9, elapsed),
-      modelDir,
+      modelDir: !lora || merge ? modelDir : undefined,
+      adapterDir,
       logPath,
       stoppedEarly,
     };
     if (stoppedEarly) return result;
-    publishModelFolder(modelDir, model, base.tokenizerPath, { chatTemplate: base.chatTemplate });
+    if (!lora) publishModelFolder(modelDir, model, base.tokenizerPath, { chatTemplate: base.chatTemplate });
+    else {
+      saveLoraAdapter(model, adapterDir!, { baseModel: resolve(opts.model) });
+      if (merge) {
+        mergeLoraAdapter({ model: opts.model, adapter: adapterDir!, out: modelDir });
+        makeChatReady(modelDir, base);
+      }
+    }
     result.after = await generation('after');
     if (Number.isNaN(result.finalLoss)) result.finalLoss = lastLogged(logPath, 'train', 'loss') ?? NaN;
     result.report = await writeSftReport(opts.out, {
@@ -363,6 +400,22 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
     opt.dispose();
     model.dispose();
   }
+}
+
+/**
+ * A merged folder carries the base's tokenizer files as they were: give it the chat template the
+ * samples were rendered with and <|im_end|> among the ends of generation, as a full finetune's has.
+ */
+function makeChatReady(dir: string, base: BaseModel): void {
+  const tc = join(dir, 'tokenizer_config.json');
+  if (existsSync(tc)) {
+    const cfg = JSON.parse(readFileSync(tc, 'utf8')) as Record<string, unknown>;
+    if (cfg.chat_template === undefined) writeJsonAtomic(tc, { ...cfg, chat_template: base.chatTemplate });
+  }
+  const gc = join(dir, 'generation_config.json');
+  const gen = existsSync(gc) ? (JSON.parse(readFileSync(gc, 'utf8')) as Record<string, unknown>) : { bos_token_id: base.config.bosId, pad_token_id: base.config.padId };
+  const eos = gen.eos_token_id === undefined ? [base.config.eosId] : Array.isArray(gen.eos_token_id) ? (gen.eos_token_id as number[]) : [gen.eos_token_id as number];
+  if (!eos.includes(base.imEnd)) writeJsonAtomic(gc, { ...gen, eos_token_id: [...eos, base.imEnd] });
 }
 
 /** The data side of a checkpoint: where the data order stands, and the trained tokens so far. */

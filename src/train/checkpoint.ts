@@ -88,12 +88,22 @@ export function publishModelFolder(dir: string, model: YiTrainable, tokenizerPat
  * Saves a resumable checkpoint as `<dir>/step-NNNNNNNN` (temp folder + rename) and keeps the newest
  * `keep` checkpoints. Returns the checkpoint's folder.
  */
-export function saveCheckpoint(dir: string, model: YiTrainable, opt: AdamW, state: TrainerState, opts: { tokenizerPath?: string; keep?: number } & ModelFolderExtras = {}): string {
+export function saveCheckpoint(
+  dir: string,
+  model: YiTrainable,
+  opt: AdamW,
+  state: TrainerState,
+  opts: { tokenizerPath?: string; keep?: number; writeWeights?: (dir: string) => void } & ModelFolderExtras = {},
+): string {
   mkdirSync(dir, { recursive: true });
   const final = join(dir, checkpointName(state.step));
   const tmp = tempFolder(final);
   rmSync(tmp, { recursive: true, force: true });
-  writeModelFolder(tmp, model, opts.tokenizerPath, opts);
+  // The trained parameters in a file of their own (LoRA: a PEFT adapter), else a whole model folder.
+  if (opts.writeWeights) {
+    mkdirSync(tmp, { recursive: true });
+    opts.writeWeights(tmp);
+  } else writeModelFolder(tmp, model, opts.tokenizerPath, opts);
   const moments: SafetensorsWriteTensor<ByteStream>[] = [];
   model.params.forEach((p, i) => {
     moments.push(f32Tensor(`exp_avg.${p.name}`, opt.m[i]!));
@@ -110,8 +120,8 @@ export function saveCheckpoint(dir: string, model: YiTrainable, opt: AdamW, stat
   return final;
 }
 
-/** Restores parameters and AdamW moments from a checkpoint folder; returns its trainer state. */
-export function loadCheckpoint(path: string, model: YiTrainable, opt: AdamW): TrainerState {
+/** Restores parameters (from `weightsFile`, default model.safetensors) and AdamW moments from a checkpoint folder; returns its trainer state. */
+export function loadCheckpoint(path: string, model: YiTrainable, opt: AdamW, weightsFile = 'model.safetensors'): TrainerState {
   const statePath = join(path, 'trainer_state.json');
   let state: TrainerState;
   try {
@@ -123,7 +133,7 @@ export function loadCheckpoint(path: string, model: YiTrainable, opt: AdamW): Tr
     throw new CheckpointError(`${statePath}: expected format ${TRAINER_STATE_FORMAT} version ${TRAINER_STATE_VERSION}, got ${state.format} ${state.version}`);
   }
   if (!Number.isInteger(state.step) || state.step < 0) throw new CheckpointError(`${statePath}: field step must be an integer >= 0, got ${state.step}`);
-  readInto(join(path, 'model.safetensors'), model.params.map((p) => [p.name, p.value]));
+  readInto(join(path, weightsFile), model.params.map((p) => [p.name, p.value]));
   readInto(
     join(path, 'optimizer.safetensors'),
     model.params.flatMap((p, i) => [
