@@ -69,6 +69,8 @@ test('yi sft refuses bad input with a typed error naming what is wrong', async (
     [{}, ['--batch', '6', '--micro-batch', '4'], /batch \(6 sequences\) must be a multiple of microBatch \(4 sequences\)/],
     [{}, ['--seq-len', '4096'], /seqLen 4096 exceeds the model's max positions 128/],
     [{}, ['--tokenizer', noMarkers], /plain\.model: the tokenizer has no <\|im_start\|> token/],
+    [{}, ['--lora-base', 'q4_0'], /--lora-base needs --lora-rank/],
+    [{}, ['--lora-rank', '4', '--lora-targets', 'q,zz'], /LoRA target "zz": expected one of q, k, v, o, gate, up, down/],
     [{ '--data': bad }, [], /no conversation to train on/],
     [{ '--data': bad }, ['--strict'], /bad\.jsonl:1: messages: nothing to learn from/],
   ];
