@@ -114,7 +114,8 @@ export class RejectCounter {
   summary(): string {
     const total = this.total;
     if (total === 0) return `${this.records} samples read, none rejected`;
-    const lines = [`${total} of ${this.records} samples rejected:`];
+    // `records` is counted by readConversations; conversations made in code have none.
+    const lines = [`${total}${this.records > 0 ? ` of ${this.records}` : ''} samples rejected:`];
     for (const [reason, r] of Object.entries(this.toJSON().reasons)) {
       lines.push(`  ${reason}: ${r.count} (e.g. ${r.examples.join('; ')})`);
     }

@@ -15,8 +15,10 @@ const INVALID_TEXT = /[\uFDD0-\uFDEF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\u
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'an array';
-  return `a ${typeof v}`;
+  if (v instanceof Uint8Array) return 'bytes';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 /** Refuses text the renderer cannot carry unchanged into tokens. */
@@ -107,10 +109,12 @@ export function conversationFromRecord(record: unknown, where: string): Conversa
       if (turn[k] !== undefined && turn[k] !== null) throw new SftDataError('bad-shape', where, `${at}.${k}`, 'tool and function calls are not supported');
     }
     const m: ChatTurn = { role, content: text };
-    if (turn.weight !== undefined) {
-      if (turn.weight !== 0 && turn.weight !== 1) throw new SftDataError('bad-shape', where, `${at}.weight`, `expected 0 or 1, got ${JSON.stringify(turn.weight) ?? typeName(turn.weight)}`);
+    if (turn.weight !== undefined && turn.weight !== null) {
+      // Parquet gives integers as bigint.
+      const w = typeof turn.weight === 'bigint' ? Number(turn.weight) : turn.weight;
+      if (w !== 0 && w !== 1) throw new SftDataError('bad-shape', where, `${at}.weight`, `expected 0 or 1, got ${typeof w === 'number' ? w : typeName(w)}`);
       if (role !== 'assistant') throw new SftDataError('bad-shape', where, `${at}.weight`, 'only assistant turns have a weight');
-      m.train = turn.weight === 1;
+      m.train = w === 1;
     }
     messages.push(m);
   }

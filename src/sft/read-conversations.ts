@@ -1,7 +1,7 @@
 // Chat samples from files: JSONL (plain, .gz, .zst), one conversation a line, and Parquet, one a row
 // (a `messages` or `conversations` column of list<struct>, as Hugging Face datasets store them), read
 // through the data pipeline's readers (the same decompression, line splitting and page checks).
-import { relative, isAbsolute } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -97,7 +97,8 @@ async function* parquetRecords(file: InputFile, name: string): AsyncGenerator<It
 /**
  * The conversations of `files` (files or folders; JSONL and Parquet), in file order. A bad sample is
  * counted in `opts.rejects` by reason and skipped, or, with `strict`, thrown as an SftDataError naming
- * file:line and the field. Files of other formats are refused with an SftDataError before any is read.
+ * file:line and the field. A file of another format named on its own is refused before any is read
+ * (inside a folder it is passed over, as `yi data` does with files it cannot read).
  */
 export async function* readConversations(files: string[], opts: ReadConversationsOptions = {}): AsyncGenerator<Conversation> {
   const rejects = opts.rejects ?? new RejectCounter();
@@ -106,14 +107,18 @@ export async function* readConversations(files: string[], opts: ReadConversation
   try {
     inputs = listInputFiles(files);
   } catch (e) {
-    if (e instanceof InputError) throw new SftDataError('unreadable', files.join(', '), undefined, e.message);
-    throw e;
+    if (!(e instanceof InputError)) throw e;
+    const [, where, detail] = /^(.*?): (.*)$/s.exec(e.message) ?? [undefined, files.join(', ') || '(no files)', e.message];
+    throw new SftDataError('unreadable', where!, undefined, detail!);
   }
-  for (const f of inputs) {
-    if (f.format !== 'parquet' && !f.format.startsWith('jsonl')) {
-      throw new SftDataError('unreadable', displayName(f.path), undefined, 'not a chat data file: expected .jsonl or .ndjson (optionally .gz or .zst) or .parquet');
-    }
-  }
+  // A file named on its own must hold chat samples; inside a folder, other files (a README.md) are not inputs.
+  const named = new Set(files.map((f) => resolve(f)));
+  inputs = inputs.filter((f) => {
+    if (f.format === 'parquet' || f.format.startsWith('jsonl')) return true;
+    if (named.has(f.path)) throw new SftDataError('unreadable', displayName(f.path), undefined, 'not a chat data file: expected .jsonl or .ndjson (optionally .gz or .zst) or .parquet');
+    return false;
+  });
+  if (inputs.length === 0) throw new SftDataError('unreadable', files.join(', '), undefined, 'no chat data files (.jsonl or .ndjson, optionally .gz or .zst, or .parquet)');
   for (const f of inputs) {
     const name = displayName(f.path);
     const items = f.format === 'parquet' ? parquetRecords(f, name) : jsonlRecords(f, name);

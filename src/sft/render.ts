@@ -44,7 +44,11 @@ const TAGGED = /\uFDD2(\d+)\uFDD3([^\uFDD2-\uFDD4]*)\uFDD4/g;
 const TAG_CHARS = /[\uFDD2-\uFDD4]/;
 const TAG_OPENING = /\uFDD2\d+\uFDD3/g;
 
-type Part = { text: string; message: -1 } | { text: string; message: number };
+/** A stretch of the rendered text: a message's content (`message` its index) or the template's own text (-1). */
+interface Part {
+  text: string;
+  message: number;
+}
 
 const markerSets = new WeakMap<Tokenizer, ReadonlySet<number>>();
 
@@ -58,7 +62,7 @@ function markerIds(tok: Tokenizer): ReadonlySet<number> {
   return s;
 }
 
-/** The template's text and the messages' contents in rendering order (`message` -1: template text). */
+/** The template's text and the messages' contents, in rendering order. */
 function renderParts(tok: Tokenizer, conv: Conversation, opts: RenderOptions): Part[] {
   const piece = (id: number): string => (id >= 0 ? tok.idToPiece(id) : '');
   const chatOpts = {

@@ -111,10 +111,39 @@ test("ChatML mask, token by token, with Llama 2's tokenizer (dummy prefix, real 
   for (const c of SAMPLES) checkMask(tok, renderConversation(tok, c), c.messages);
 });
 
-const yiModel = join(sharedData, 'yi-tokenizer', 'tokenizer.model');
-test("ChatML mask, token by token, with Yi's own tokenizer.model", { skip: existsSync(yiModel) ? false : `Yi's tokenizer.model is not in ../shared/data (looked for ${yiModel})` }, () => {
-  const tok = Tokenizer.fromSentencePiece(yiModel);
-  for (const c of SAMPLES) checkMask(tok, renderConversation(tok, c), c.messages);
+/** Seeded conversations whose texts are made of the pieces most likely to break a mask. */
+function trickyConversations(n: number, seed: number): Conversation[] {
+  let x = seed;
+  const rnd = (k: number): number => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return Math.floor((x / 4294967296) * k);
+  };
+  const bits = ['<|im_end|>', '<|im_', 'start|>', '|>', '<', '\n', '\n\n', ' ', '  ', '\t', 'Paris', ' the capital', '巴黎', '😀', '<s>', '</s>', 'assistant\n', 'user', '42', 'é'];
+  const text = (): string => {
+    let t = '';
+    while (t.trim().length === 0) t = Array.from({ length: 1 + rnd(6) }, () => bits[rnd(bits.length)]).join('');
+    return t;
+  };
+  return Array.from({ length: n }, (_, i) => {
+    const messages: ChatTurn[] = rnd(2) ? [{ role: 'system', content: text() }] : [];
+    const turns = 1 + rnd(4);
+    for (let t = 0; t < turns; t++) messages.push({ role: 'user', content: text() }, { role: 'assistant', content: text(), train: t === 0 || rnd(4) > 0 });
+    return conv(messages, `tricky-${i}`);
+  });
+}
+
+test('ChatML mask, token by token, on 150 seeded conversations of markers, marker halves, spaces and emoji', async () => {
+  const tokenizers = [await trainedChatTokenizer(), ...(missing(llama2Model) ? [] : [llama2ChatTokenizer()])];
+  for (const tok of tokenizers) for (const c of trickyConversations(150, 3)) checkMask(tok, renderConversation(tok, c), c.messages);
+});
+
+// Where a copy of Yi's tokenizer.model may be kept beside the llama.cpp vocabularies.
+const yiModels = ['yi-tokenizer', 'yi', 'Yi-6B', 'Yi-6B-Chat', 'yi-6b'].map((d) => join(sharedData, d, 'tokenizer.model'));
+const yiModel = yiModels.find((p) => existsSync(p));
+test("ChatML mask, token by token, with Yi's own tokenizer.model", { skip: yiModel ? false : `Yi's tokenizer.model is not in ../shared/data (looked for ${yiModels.join(', ')})` }, () => {
+  const tok = Tokenizer.fromSentencePiece(yiModel!);
+  assert.deepEqual([tok.pieceToId('<|im_start|>'), tok.pieceToId('<|im_end|>')], [6, 7]);
+  for (const c of [...SAMPLES, ...trickyConversations(50, 4)]) checkMask(tok, renderConversation(tok, c), c.messages);
 });
 
 // In the style of Yi-34B-Chat's released template (YI-SPEC §3): the system message raw, the assistant

@@ -1,7 +1,7 @@
 // Chat samples from files: both record forms from every container the data readers handle, and every
 // kind of bad sample counted under its reason with its file:line (or refused with strict), never mangled.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -167,4 +167,12 @@ test('files that cannot hold chat samples are refused before any is read', async
   await assert.rejects(readAll([put('ok.jsonl', jsonl(OPENAI)), txt], { rejects: new RejectCounter() }), (e: unknown) => e instanceof SftDataError && /notes\.txt: not a chat data file/.test(e.message));
   await assert.rejects(readAll([join(dir, 'missing.jsonl')], { rejects: new RejectCounter() }), (e: unknown) => e instanceof SftDataError && /missing\.jsonl: no such file/.test(e.message));
   assert.equal(readFileSync(txt, 'utf8'), 'hello');
+  // Inside a folder, files of other formats are not inputs; a folder with none that are is refused.
+  const folder = join(dir, 'folder');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'README.md'), '# a chat set');
+  await assert.rejects(readAll([folder], { rejects: new RejectCounter() }), (e: unknown) => e instanceof SftDataError && /no chat data files/.test(e.message));
+  writeFileSync(join(folder, 'b.jsonl'), jsonl([OPENAI[1]]));
+  writeFileSync(join(folder, 'a.jsonl'), jsonl([OPENAI[0]]));
+  assert.deepEqual((await readAll([folder])).map((c) => c.where), [join(folder, 'a.jsonl') + ':1', join(folder, 'b.jsonl') + ':1']);
 });
