@@ -89,6 +89,8 @@ export { Tape, Var } from './tensor/autograd/tape.js';
 export * as autograd from './tensor/autograd/ops.js';
 export { parameterShapes } from './model/weights.js';
 export { YiTrainable, type Param, type ParamInit, type StepOptions, type LossSum } from './model/trainable.js';
+export { StepOptionsError, PADDING_SEGMENT } from './model/packing.js';
+export { addNeftuneNoise, neftuneBound, type NeftuneOptions } from './model/neftune.js';
 export { checkInferenceMemory, checkTrainingMemory, inferenceMemory, trainingMemory, parameterCount, InsufficientMemoryError, type MemoryEstimate, type MemoryLimits } from './model/memory.js';
 export { AdamW, PRETRAIN_ADAMW, SFT_ADAMW, type AdamWOptions, type StepReport } from './train/optimizer.js';
 export { learningRate, decayedRate, wsdDecayStart, type ScheduleOptions, type ScheduleKind } from './train/schedule.js';

@@ -262,14 +262,13 @@ export class YiTrainable {
       const tgt = tape.tensor([N], 'i32');
       const positions = tape.tensor([N], 'i32');
       const segStarts = starts ? tape.tensor([B, T], 'i32') : undefined;
-      // The view after the last allocation: an allocation may grow the memory and detach older views.
-      const iv = this.arena.i32;
+      const iv = this.arena.i32; // after the allocations: growing the memory replaces the view
       for (let i = 0; i < N; i++) {
         iv[ids.offset / 4 + i] = inputs[i]!;
         iv[tgt.offset / 4 + i] = targets[i]!;
       }
       iv.set(pos, positions.offset / 4);
-      if (segStarts) iv.set(starts!, segStarts.offset / 4);
+      if (starts && segStarts) iv.set(starts, segStarts.offset / 4);
 
       // x = embed[tokens]                                       [N, H]
       let x = embedding(tape, P('model.embed_tokens.weight'), ids);

@@ -125,6 +125,14 @@ test('NEFTune is seeded, changes the training loss, and never touches loss()', (
   assert.notEqual(a.sum, plain.sum);
   assert.notEqual(a.sum, c.sum);
   assert.equal(zero.sum, plain.sum);
+  // Activation recomputation replays the blocks on the noised embeddings: the same bits.
+  m.zeroGrad();
+  m.lossAndGrad(IDS, TARGETS, 1, 30, { ...layout, neftune: { alpha: 5, seed: 7 } });
+  const kept = m.params.map((p) => p.grad.toArray());
+  m.zeroGrad();
+  const replayed = m.lossAndGrad(IDS, TARGETS, 1, 30, { ...layout, neftune: { alpha: 5, seed: 7 }, recompute: true });
+  assert.equal(replayed.sum, a.sum);
+  m.params.forEach((p, i) => assert.deepEqual(p.grad.toArray(), kept[i], `${p.name} with recomputation`));
   m.zeroGrad();
   const validation = m.loss(IDS, TARGETS, 1, 30, { ...layout, neftune: { alpha: 5, seed: 7 } });
   assert.equal(validation.sum, plain.sum);
