@@ -79,6 +79,20 @@ writeFileSync('$pp/text.txt', [...docs].filter((c) => c === ' ' || tok.pieceToId
 else
   echo "test:reference: llama-perplexity comparison skipped (needs $LLAMA_CPP/build/bin/llama-perplexity)"
 fi
+# LoRA against PEFT (docs/finetuning.md): PEFT loads the adapter folder we save onto our base model with our merged
+# model's logits, its merge_and_unload gives yi lora merge's weights, and an adapter PEFT saves (random A and B,
+# rsLoRA) merges here to PEFT's logits. Needs a python3 with torch, transformers, peft and safetensors (or
+# YI_TORCH_PYTHON naming one); skipped, saying so, otherwise.
+peft_py=$(pick peft 2>/dev/null) || peft_py=${YI_TORCH_PYTHON:-}
+if [ -n "$peft_py" ] && "$peft_py" -c "import torch, transformers, peft, safetensors" 2>/dev/null; then
+  pd=$(mktemp -d)
+  node dist/test/reference/peft-lora.js make "$pd"
+  "$peft_py" test/reference/peft_check.py "$pd"
+  node dist/test/reference/peft-lora.js check "$pd"
+  rm -rf "$pd"
+else
+  echo "test:reference: PEFT LoRA check skipped (needs python3 with torch, transformers, peft, safetensors, or YI_TORCH_PYTHON; pip install peft)"
+fi
 py=$(pick transformers 2>/dev/null) && "$py" -c "import gguf, safetensors" 2>/dev/null || { echo "test:reference: interop check skipped (needs python3 with transformers, gguf, safetensors)"; exit 0; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 yi() { node dist/src/cli/yi.js "$@" --quiet 2>/dev/null; }

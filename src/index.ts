@@ -88,7 +88,11 @@ export { filterFactories, badWords, c4Quality, fineWebQuality, gopherQuality, go
 export { Tape, Var } from './tensor/autograd/tape.js';
 export * as autograd from './tensor/autograd/ops.js';
 export { parameterShapes } from './model/weights.js';
-export { YiTrainable, type Param, type ParamInit, type StepOptions, type LossSum } from './model/trainable.js';
+export { YiTrainable, type Param, type ParamInit, type StepOptions, type LossSum, type TrainableOptions, type BaseType, type LoraAdapter } from './model/trainable.js';
+// LoRA: adapters on the trainable model, PEFT adapter folders, merging into the base (docs/finetuning.md).
+export { LORA_TARGETS, LoraError, parseLoraTargets, loraScale, type LoraOptions, type LoraTarget } from './model/lora.js';
+export { AdapterError, applyLoraAdapter, loadLoraAdapter, saveLoraAdapter, writeLoraAdapterFiles, type LoraAdapterFiles, type LoraAdapterMeta } from './sft/peft.js';
+export { mergeLoraAdapter, type MergeOptions, type MergeResult } from './sft/merge.js';
 export { StepOptionsError, PADDING_SEGMENT } from './model/packing.js';
 export { addNeftuneNoise, neftuneBound, type NeftuneOptions } from './model/neftune.js';
 export { checkInferenceMemory, checkTrainingMemory, inferenceMemory, trainingMemory, parameterCount, InsufficientMemoryError, type MemoryEstimate, type MemoryLimits } from './model/memory.js';

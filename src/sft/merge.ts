@@ -123,7 +123,7 @@ function fileStream(info: SafetensorsTensorInfo): ByteStream {
   };
 }
 
-/** W + scale * B A, row by row in float64, rounded once to W's dtype. W: [out, in], B: [out, r], A: [r, in]. */
+/** W + scale * B A, row by row in float64, then rounded to W's dtype. W: [out, in], B: [out, r], A: [r, in]. */
 function mergedStream(info: SafetensorsTensorInfo, a: Matrix, b: Matrix, scale: number): ByteStream {
   const [rows, cols] = info.shape as [number, number];
   const r = a.shape[0];

@@ -11,6 +11,8 @@ import type { LoraOptions } from '../../src/model/lora.js';
 import { openWeights } from '../../src/model/source.js';
 import { YiTrainable } from '../../src/model/trainable.js';
 import { Runtime } from '../../src/runtime/runtime.js';
+import { openSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../src/tensor/half.js';
 import { mulberry32 } from '../../src/tensor/random.js';
 import { AdapterError, saveLoraAdapter } from '../../src/sft/peft.js';
 import { mergeLoraAdapter } from '../../src/sft/merge.js';
@@ -87,6 +89,46 @@ test('the merged model\'s next-token log-probabilities equal base + adapter with
     loadModel(rt, viaCli, { dtype: 'f32', contextLength: 16, batch: 4 }).dispose();
   } finally {
     await rt.close();
+  }
+});
+
+test('a bf16 / f16 base is merged in its own dtype: each weight within half a unit in the last place of W + scale B A', () => {
+  const dir = join(tmp, 'half-src');
+  const base = tinyModelFolder(dir);
+  const m = open(base, { rank: 2, alpha: 6, dropout: 0, targets: ['k', 'up'], seed: 5 });
+  const next = mulberry32(8);
+  for (const ad of m.adapters.values()) m.arena.f32.set(Float32Array.from({ length: ad.b.value.numel }, () => (2 * next() - 1) * 0.3), ad.b.value.offset / 4);
+  const adapterDir = join(tmp, 'half-adapter');
+  saveLoraAdapter(m, adapterDir);
+  const adapters = new Map([...m.adapters].map(([name, ad]) => [name, { a: ad.a.value.toArray(), b: ad.b.value.toArray(), r: 2 }]));
+  m.dispose();
+  const st = openSafetensors(join(base, 'model.safetensors'));
+  const f32 = [...st.tensors.values()].map((i) => ({ name: i.name, shape: i.shape, values: new Float32Array(st.readTensorBytes(i.name).slice().buffer) }));
+  st.close();
+  for (const [dtype, enc, dec, ulp] of [['BF16', f32ToBf16Bits, bf16BitsToF32, 2 ** -8], ['F16', f32ToF16Bits, f16BitsToF32, 2 ** -10]] as const) {
+    const half = join(tmp, `base-${dtype}`);
+    tinyModelFolder(half);
+    writeSafetensors(join(half, 'model.safetensors'), f32.map((t) => ({ name: t.name, dtype, shape: t.shape, data: new Uint8Array(Uint16Array.from(t.values, (v) => enc(v)).buffer) })));
+    const out = join(tmp, `merged-${dtype}`);
+    mergeLoraAdapter({ model: half, adapter: adapterDir, out });
+    const got = openSafetensors(join(out, 'model.safetensors'));
+    for (const t of f32) {
+      const info = got.tensors.get(t.name)!;
+      assert.equal(info.dtype, dtype);
+      const values = Array.from(new Uint16Array(got.readTensorBytes(t.name).slice().buffer), (h) => dec(h));
+      const ad = adapters.get(t.name);
+      const [rows, cols] = t.shape.length === 2 ? (t.shape as [number, number]) : [1, t.shape[0]!];
+      for (let o = 0; o < rows; o++) {
+        for (let i = 0; i < cols; i++) {
+          let want = dec(enc(t.values[o * cols + i]!));
+          if (ad) for (let j = 0; j < ad.r; j++) want += 3 * ad.b[o * ad.r + j]! * ad.a[j * cols + i]!;
+          const v = values[o * cols + i]!;
+          assert.ok(Math.abs(v - want) <= ulp * Math.abs(want) + 1e-7, `${dtype} ${t.name}[${o}, ${i}]: ${v} vs ${want}`);
+          if (!ad) assert.equal(v, dec(enc(t.values[o * cols + i]!)), `${t.name} is copied unchanged`);
+        }
+      }
+    }
+    got.close();
   }
 });
 

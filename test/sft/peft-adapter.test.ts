@@ -11,6 +11,7 @@ import { openSafetensors, writeSafetensors } from '../../src/formats/safetensors
 import type { LoraOptions } from '../../src/model/lora.js';
 import { openWeights } from '../../src/model/source.js';
 import { YiTrainable } from '../../src/model/trainable.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../src/tensor/half.js';
 import { mulberry32 } from '../../src/tensor/random.js';
 import { AdapterError, applyLoraAdapter, loadLoraAdapter, saveLoraAdapter } from '../../src/sft/peft.js';
 import { useRuntimePair } from '../model/runtimes.js';
@@ -66,6 +67,21 @@ test('a saved adapter folder has PEFT\'s config and tensor names, and loads back
   fresh.dispose();
 });
 
+test('an adapter PEFT saved in bf16 or f16 loads as the f32 values those bits hold', () => {
+  const m = adapted();
+  const dir = join(tmp, 'half');
+  saveLoraAdapter(m, dir);
+  const st = openSafetensors(join(dir, 'adapter_model.safetensors'));
+  const f32 = new Map([...st.tensors.values()].map((i) => [i.name, { shape: i.shape, values: new Float32Array(st.readTensorBytes(i.name).slice().buffer) }]));
+  st.close();
+  for (const [dtype, enc, dec] of [['BF16', f32ToBf16Bits, bf16BitsToF32], ['F16', f32ToF16Bits, f16BitsToF32]] as const) {
+    writeSafetensors(join(dir, 'adapter_model.safetensors'), [...f32].map(([name, t]) => ({ name, dtype, shape: t.shape, data: new Uint8Array(Uint16Array.from(t.values, (v) => enc(v)).buffer) })));
+    const back = loadLoraAdapter(dir);
+    for (const [name, t] of f32) assert.deepEqual(back.tensors.get(name)!.values, Float32Array.from(t.values, (v) => dec(enc(v))), `${dtype} ${name}`);
+  }
+  m.dispose();
+});
+
 test('adapters that do not fit, or are not PEFT LoRA folders, fail with AdapterError naming file and field', () => {
   const m = adapted();
   const good = join(tmp, 'good');
@@ -98,6 +114,7 @@ test('adapters that do not fit, or are not PEFT LoRA folders, fail with AdapterE
     [variant('lm-head', cfgEdit((c) => (c['target_modules'] = ['q_proj', 'lm_head']))), 'load', /"lm_head" is not a projection/],
     [variant('dora', cfgEdit((c) => (c['use_dora'] = true))), 'load', /field use_dora/],
     [variant('no-weights', (d) => rmSync(weights(d))), 'load', /adapter_model\.safetensors: no such file/],
+    [variant('huge-config', (d) => writeFileSync(join(d, 'adapter_config.json'), ' '.repeat(2 << 20))), 'load', /more than the 1048576 an adapter config may have/],
     [variant('truncated', (d) => truncateSync(weights(d), 200)), 'load', /safetensors/],
     [variant('rank-mismatch', cfgEdit((c) => (c['r'] = 8))), 'load', /has rank 4, adapter_config\.json says r = 8/],
     [variant('missing', rewrite((ts) => ts.splice(ts.findIndex((t) => t.name.includes('layers.1.mlp.gate_proj.lora_A')), 1))), 'apply', /tensor base_model\.model\.model\.layers\.1\.mlp\.gate_proj\.lora_A\.weight is missing/],
