@@ -9,7 +9,8 @@
 //     whole parts of the prediction (cut at its first <|im_end|> / <|endoftext|>):
 //       1. the whole prediction;
 //       2. its last non-empty line;
-//       3. the last **bold** span (our assistant turns bold their final answer: "The capital of France is **Paris**.");
+//       3. the last **bold** span of the last line (our assistant turns bold their final answer: "The capital of France is
+//          **Paris**.");
 //       4. what follows the last "Answer:" / "答案：" / "答：" marker on the last line;
 //       5. the last sentence of the last line (split after 。！？, or after . ! ? followed by a space, unless the word
 //          before the '.' is a single letter or a common abbreviation such as "St." or "Mt.").
@@ -91,7 +92,7 @@ export function answerCandidates(prediction: string): string[] {
   const text = cutAtStop(prediction);
   const line = lastLine(text);
   const out = [text, line, lastSentence(line)];
-  const bold = lastBoldSpan(text);
+  const bold = lastBoldSpan(line);
   if (bold !== undefined) out.push(bold);
   const marked = afterLastMarker(line);
   if (marked !== undefined) out.push(marked);

@@ -56,6 +56,7 @@ test('exactMatch refuses wrong answers that contain the right one, and empty ans
   assert.ok(!exactMatch('**Lyon**, not Paris', 'Paris'));
   assert.ok(!exactMatch('**Paris** or **Lyon**', 'Paris'), 'only the last bold span counts');
   assert.ok(!exactMatch('Answer: Paris\nAnswer: Lyon', 'Paris'));
+  assert.ok(!exactMatch('**Paris**\nActually, it is Lyon.', 'Paris'), 'a bold span before the last line is not the final answer');
   assert.ok(!exactMatch('Paris\nLyon', 'Paris'));
   assert.ok(!exactMatch('Its capital is St. John\'s', "John's"), 'St. does not end a sentence');
   assert.ok(!exactMatch('Washington, D.C.', 'C'), 'a single letter before . does not end a sentence');
