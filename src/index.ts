@@ -100,6 +100,8 @@ export { pretrain, type PretrainOptions, type PretrainResult, type ResumedTime, 
 export { unigramBaseline, type UnigramBaseline } from './train/baseline.js';
 export { writeRunReport, readTrainLog, type RunReportOptions } from './train/report.js';
 export { brownDocuments, brownGenres } from './data/corpora/brown.js';
+export { buildChatFacts, chatFactsLines, exportChatFacts, noisyTrainingLines, ChatFactsError, type ChatFactsExportOptions, type ChatFactsLine, type ChatFactsSample } from './data/corpora/chat-facts/index.js';
+export { normalizeAnswer, exactMatch } from './sft/score.js';
 export * from './data/scorers/index.js';
 export * from './data/dedup/index.js';
 export * from './data/cluster/index.js';
