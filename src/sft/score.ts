@@ -69,6 +69,13 @@ function afterLastMarker(line: string): string | undefined {
   return last === undefined ? undefined : line.slice(last);
 }
 
+/** The run of letters and dots that ends just before `end` ("St" in "St. John's", "e.g" in "e.g. Paris"). */
+function wordBefore(text: string, end: number): string {
+  let start = end;
+  while (start > 0 && /[\p{L}.]/u.test(text[start - 1]!)) start--;
+  return text.slice(start, end);
+}
+
 /** The text after the last sentence boundary of a line (the rule in the file comment), or the whole line. */
 function lastSentence(line: string): string {
   const body = line.trim().replace(/[.!?。！？]+$/u, '');
@@ -78,7 +85,7 @@ function lastSentence(line: string): string {
     if (c === '。' || c === '！' || c === '？') start = i + 1;
     else if ((c === '.' || c === '!' || c === '?') && /\s/u.test(body[i + 1] ?? '')) {
       if (c === '.') {
-        const word = /([\p{L}.]+)$/u.exec(body.slice(0, i))?.[1] ?? '';
+        const word = wordBefore(body, i);
         if (word.length === 1 || ABBREVIATIONS.has(word.toLowerCase())) continue;
       }
       start = i + 1;

@@ -69,3 +69,12 @@ test('answerCandidates lists whole parts only', () => {
   const c = answerCandidates('Sure.\nThe capital of Japan is **Tokyo**. Answer: Tokyo');
   assert.deepEqual(c, ['Sure.\nThe capital of Japan is **Tokyo**. Answer: Tokyo', 'The capital of Japan is **Tokyo**. Answer: Tokyo', 'Answer: Tokyo', 'Tokyo', ' Tokyo']);
 });
+
+test('exactMatch reads a long prediction in linear time (no rescans per sentence)', () => {
+  const long = 'It is so. '.repeat(20_000) + 'Paris.';
+  const started = Date.now();
+  assert.ok(exactMatch(long, 'Paris'));
+  assert.ok(!exactMatch(long, 'Lyon'));
+  // Generous: linear takes milliseconds; the quadratic scan this replaces took about 30 s.
+  assert.ok(Date.now() - started < 5000);
+});
