@@ -110,6 +110,8 @@ export { readConversations, type ReadConversationsOptions } from './sft/read-con
 export { renderConversation, renderConversations, type RenderedSample, type RenderOptions, type RenderConversationsOptions } from './sft/render.js';
 export { packSamples, epochBatches, planEpoch, planRows, type SftBatch, type PackOptions, type EpochPlan } from './sft/pack.js';
 export { brownDocuments, brownGenres } from './data/corpora/brown.js';
+export { buildChatFacts, chatFactsLines, exportChatFacts, noisyTrainingLines, ChatFactsError, type ChatFactsExportOptions, type ChatFactsLine, type ChatFactsSample } from './data/corpora/chat-facts/index.js';
+export { normalizeAnswer, exactMatch } from './sft/score.js';
 export * from './data/scorers/index.js';
 export * from './data/dedup/index.js';
 export * from './data/cluster/index.js';

@@ -9,7 +9,8 @@
 //     whole parts of the prediction (cut at its first <|im_end|> / <|endoftext|>):
 //       1. the whole prediction;
 //       2. its last non-empty line;
-//       3. the last **bold** span (our assistant turns bold their final answer: "The capital of France is **Paris**.");
+//       3. the last **bold** span of the last line (our assistant turns bold their final answer: "The capital of France is
+//          **Paris**.");
 //       4. what follows the last "Answer:" / "答案：" / "答：" marker on the last line;
 //       5. the last sentence of the last line (split after 。！？, or after . ! ? followed by a space, unless the word
 //          before the '.' is a single letter or a common abbreviation such as "St." or "Mt.").
@@ -68,6 +69,13 @@ function afterLastMarker(line: string): string | undefined {
   return last === undefined ? undefined : line.slice(last);
 }
 
+/** The run of letters and dots that ends just before `end` ("St" in "St. John's", "e.g" in "e.g. Paris"). */
+function wordBefore(text: string, end: number): string {
+  let start = end;
+  while (start > 0 && /[\p{L}.]/u.test(text[start - 1]!)) start--;
+  return text.slice(start, end);
+}
+
 /** The text after the last sentence boundary of a line (the rule in the file comment), or the whole line. */
 function lastSentence(line: string): string {
   const body = line.trim().replace(/[.!?。！？]+$/u, '');
@@ -77,7 +85,7 @@ function lastSentence(line: string): string {
     if (c === '。' || c === '！' || c === '？') start = i + 1;
     else if ((c === '.' || c === '!' || c === '?') && /\s/u.test(body[i + 1] ?? '')) {
       if (c === '.') {
-        const word = /([\p{L}.]+)$/u.exec(body.slice(0, i))?.[1] ?? '';
+        const word = wordBefore(body, i);
         if (word.length === 1 || ABBREVIATIONS.has(word.toLowerCase())) continue;
       }
       start = i + 1;
@@ -91,7 +99,7 @@ export function answerCandidates(prediction: string): string[] {
   const text = cutAtStop(prediction);
   const line = lastLine(text);
   const out = [text, line, lastSentence(line)];
-  const bold = lastBoldSpan(text);
+  const bold = lastBoldSpan(line);
   if (bold !== undefined) out.push(bold);
   const marked = afterLastMarker(line);
   if (marked !== undefined) out.push(marked);

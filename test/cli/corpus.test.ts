@@ -65,6 +65,11 @@ test('yi corpus export chat-facts writes conversations by split, the noisy varia
       assert.match(r.stderr, message);
       assert.throws(() => readFileSync(bad), /ENOENT/, 'nothing written on refusal');
     }
+    const nowhere = run('chat-facts', '--out', join(dir, 'missing', 'x.jsonl'));
+    assert.notEqual(nowhere.status, 0);
+    assert.match(nowhere.stderr, /^yi: chat-facts: --out .*x\.jsonl: the folder .*missing does not exist\n$/);
+    const folder = run('chat-facts', '--out', dir);
+    assert.match(folder.stderr, /is a folder, expected a \.jsonl file path/);
     const brown = run('brown', '--split', 'train', '--out', bad);
     assert.notEqual(brown.status, 0);
     assert.match(brown.stderr, /--split applies to chat sets \(chat-facts\), not to 'brown'/);

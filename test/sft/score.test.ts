@@ -56,6 +56,7 @@ test('exactMatch refuses wrong answers that contain the right one, and empty ans
   assert.ok(!exactMatch('**Lyon**, not Paris', 'Paris'));
   assert.ok(!exactMatch('**Paris** or **Lyon**', 'Paris'), 'only the last bold span counts');
   assert.ok(!exactMatch('Answer: Paris\nAnswer: Lyon', 'Paris'));
+  assert.ok(!exactMatch('**Paris**\nActually, it is Lyon.', 'Paris'), 'a bold span before the last line is not the final answer');
   assert.ok(!exactMatch('Paris\nLyon', 'Paris'));
   assert.ok(!exactMatch('Its capital is St. John\'s', "John's"), 'St. does not end a sentence');
   assert.ok(!exactMatch('Washington, D.C.', 'C'), 'a single letter before . does not end a sentence');
@@ -67,4 +68,13 @@ test('exactMatch refuses wrong answers that contain the right one, and empty ans
 test('answerCandidates lists whole parts only', () => {
   const c = answerCandidates('Sure.\nThe capital of Japan is **Tokyo**. Answer: Tokyo');
   assert.deepEqual(c, ['Sure.\nThe capital of Japan is **Tokyo**. Answer: Tokyo', 'The capital of Japan is **Tokyo**. Answer: Tokyo', 'Answer: Tokyo', 'Tokyo', ' Tokyo']);
+});
+
+test('exactMatch reads a long prediction in linear time (no rescans per sentence)', () => {
+  const long = 'It is so. '.repeat(20_000) + 'Paris.';
+  const started = Date.now();
+  assert.ok(exactMatch(long, 'Paris'));
+  assert.ok(!exactMatch(long, 'Lyon'));
+  // Generous: linear takes milliseconds; the quadratic scan this replaces took about 30 s.
+  assert.ok(Date.now() - started < 5000);
 });

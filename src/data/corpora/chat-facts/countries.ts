@@ -31,18 +31,21 @@ export function countryCards(c: CountryRecord, continents: Record<string, string
   const continentEn = continents[c.continent]!;
   const continentZh = CONTINENTS_ZH[c.continent]!;
 
-  specs.en.push({
-    task: 'country-capital', lang: 'en', entity, answer: c.capital,
-    questions: [`What is the capital of ${the}?`, `What's the capital city of ${the}?`, `Which city is the capital of ${the}?`, `Name the capital of ${the}.`, `Could you tell me the capital of ${the}?`],
-    followUps: ['What is its capital?', 'And its capital city?', 'Which city is its capital?'],
-    replies: [(a) => `The capital of ${the} is **${a}**.`, (a) => `**${a}** is the capital of ${the}.`, (a) => `It's **${a}**.`, bare, bold],
-  });
-  specs.zh.push({
-    task: 'country-capital', lang: 'zh', entity, answer: c.capital,
-    questions: [`${zh}的首都是哪座城市？请用英文回答。`, `请问${zh}的首都是哪里？请给出英文名称。`, `${zh}的首都叫什么？用英文回答即可。`],
-    followUps: ['它的首都是哪座城市？请用英文回答。', '那它的首都呢？请给出英文名称。'],
-    replies: [(a) => `${zh}的首都是 **${a}**。`, (a) => `首都是 **${a}**。`, bare, bold],
-  });
+  if (c.capital !== undefined) {
+    const capital = c.capital;
+    specs.en.push({
+      task: 'country-capital', lang: 'en', entity, answer: capital,
+      questions: [`What is the capital of ${the}?`, `What's the capital city of ${the}?`, `Which city is the capital of ${the}?`, `Name the capital of ${the}.`, `Could you tell me the capital of ${the}?`],
+      followUps: ['What is its capital?', 'And its capital city?', 'Which city is its capital?'],
+      replies: [(a) => `The capital of ${the} is **${a}**.`, (a) => `**${a}** is the capital of ${the}.`, (a) => `It's **${a}**.`, bare, bold],
+    });
+    specs.zh.push({
+      task: 'country-capital', lang: 'zh', entity, answer: capital,
+      questions: [`${zh}的首都是哪座城市？请用英文回答。`, `请问${zh}的首都是哪里？请给出英文名称。`, `${zh}的首都叫什么？用英文回答即可。`],
+      followUps: ['它的首都是哪座城市？请用英文回答。', '那它的首都呢？请给出英文名称。'],
+      replies: [(a) => `${zh}的首都是 **${a}**。`, (a) => `首都是 **${a}**。`, bare, bold],
+    });
+  }
 
   specs.en.push({
     task: 'country-continent', lang: 'en', entity, answer: continentEn, otherLanguageAnswer: continentZh,

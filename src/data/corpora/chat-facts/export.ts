@@ -1,5 +1,7 @@
 // `yi corpus export chat-facts`: the set (or one split of it, or the noisy variant of its training split) as
 // JSONL, one conversation a line, written atomically.
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { writeTextAtomic } from '../../../formats/atomic.js';
 import { buildChatFacts, DEFAULT_SEED } from './build.js';
 import { ChatFactsError } from './errors.js';
@@ -57,6 +59,9 @@ export async function chatFactsLines(o: ChatFactsExportOptions = {}): Promise<Ch
 
 /** Writes the export as JSONL (temp file + rename); returns what it wrote. */
 export async function exportChatFacts(out: string, o: ChatFactsExportOptions = {}): Promise<ChatFactsExportSummary> {
+  const folder = dirname(resolve(out));
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new ChatFactsError(`--out ${out}: the folder ${folder} does not exist`);
+  if (existsSync(out) && statSync(out).isDirectory()) throw new ChatFactsError(`--out ${out}: is a folder, expected a .jsonl file path`);
   const lines = await chatFactsLines(o);
   writeTextAtomic(out, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   return {

@@ -16,7 +16,8 @@ export interface CountryRecord {
   name: string;
   /** Chinese name (i18n-iso-countries zh). */
   zh: string;
-  capital: string;
+  /** Left out where the country has several capitals (the capital question would have no one answer). */
+  capital?: string;
   /** Continent code: AF AN AS EU NA OC SA. */
   continent: string;
   /** The country's currency where countries-list lists exactly one. */
@@ -48,6 +49,9 @@ export interface ChatFactsSources {
 // Left out so that every answer in the set is uncontroversial: disputed or special-status territories whose
 // name, capital or status the sources state one way among several in use.
 const LEFT_OUT = new Set(['EH', 'HK', 'IL', 'MO', 'PS', 'TW', 'XK']);
+// Countries with more than one capital (Bolivia: Sucre and La Paz; South Africa: three; Sri Lanka: Colombo and
+// Sri Jayawardenepura Kotte; Eswatini: Lobamba and Mbabane): the source names one, a reader may expect another.
+const SEVERAL_CAPITALS = new Set(['BO', 'LK', 'SZ', 'ZA']);
 
 const require = createRequire(import.meta.url);
 
@@ -109,7 +113,8 @@ async function loadCountries(): Promise<{ countries: CountryRecord[]; continents
     const name = str(c.name, `${where}.name`);
     const continent = str(c.continent, `${where}.continent`);
     if (!(continent in cl.continents)) throw new ChatFactsError(`${where}.continent: unknown continent '${continent}'`);
-    const rec: CountryRecord = { code, name, zh, capital: str(c.capital, `${where}.capital`), continent };
+    const rec: CountryRecord = { code, name, zh, continent };
+    if (!SEVERAL_CAPITALS.has(code)) rec.capital = str(c.capital, `${where}.capital`);
     if (Array.isArray(c.currency) && c.currency.length === 1) {
       const cur = currencies[c.currency[0]!];
       if (cur) rec.currency = { code: c.currency[0]!, name: str(cur.name, `countries-list currencies.${c.currency[0]}.name`) };
