@@ -121,7 +121,7 @@ export function registerSft(program: Command): void {
         else if (r.adapterDir && statSync(o.model).isDirectory()) {
           const merged = join(o.out, 'model');
           console.log(`next: ${yiCommand()} lora merge --model ${shellPath(o.model, cwd)} --adapter ${shellPath(r.adapterDir, cwd)} --out ${shellPath(merged, cwd)} && ${yiCommand()} chat --model ${shellPath(merged, cwd)}`);
-        }
+        } else if (r.adapterDir) console.log(`to chat with it: convert the base to a Hugging Face folder (${yiCommand()} convert), then ${yiCommand()} lora merge --model FOLDER --adapter ${shellPath(r.adapterDir, cwd)} --out MERGED`);
       } finally {
         display.stop();
         await rt.close();
