@@ -6,15 +6,17 @@ import type { Runtime } from '../runtime/runtime.js';
 import { pipelineProgress } from './pipeline-progress.js';
 import { StatusLine } from './status-line.js';
 import { trainProgress } from './train-progress.js';
+import { sftProgress } from './sft-progress.js';
 
 const STAGE_TITLES: Record<string, string> = {
-  corpus: '1/7 raw corpus',
-  scorers: '2/7 learned scorers (perplexity, quality, coherence, safety)',
-  clean: '3/7 cleaning cascade (Yi Figure 1 order)',
-  tokenizer: '4/7 bilingual BPE tokenizer (Yi settings)',
-  tokens: '5/7 token shards',
-  pretrain: '6/7 pretraining',
-  samples: '7/7 samples',
+  corpus: '1/8 raw corpus',
+  scorers: '2/8 learned scorers (perplexity, quality, coherence, safety)',
+  clean: '3/8 cleaning cascade (Yi Figure 1 order)',
+  tokenizer: '4/8 bilingual BPE tokenizer (Yi settings)',
+  tokens: '5/8 token shards',
+  pretrain: '6/8 pretraining',
+  sft: '7/8 chat finetuning (yi sft on the chat-facts set)',
+  samples: '8/8 samples',
 };
 
 export interface RecipeDisplay {
@@ -27,6 +29,7 @@ export interface RecipeDisplay {
 export function recipeDisplay(rt: Pick<Runtime, 'threads' | 'flavor'>, progress: boolean, line: StatusLine = new StatusLine()): RecipeDisplay {
   const pipeline = pipelineProgress(progress, { line, prefix: '   ' });
   const train = trainProgress(rt, progress, line);
+  const chat = sftProgress(rt, progress, line);
   const onEvent = (e: RecipeEvent) => {
     switch (e.type) {
       case 'stage': {
@@ -42,6 +45,9 @@ export function recipeDisplay(rt: Pick<Runtime, 'threads' | 'flavor'>, progress:
         break;
       case 'train':
         train.onEvent(e.event);
+        break;
+      case 'sft':
+        chat.onEvent(e.event);
         break;
       case 'log':
         line.log(`   ${e.line}`);

@@ -26,3 +26,19 @@ export function generateCommand(command: string, modelPath: string, prompt: stri
 function count(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)} K` : String(n);
 }
+
+/** The chat-finetuned model in one sentence, with what finetuning changed on the held-out questions. */
+export function chatModelKind(state: RecipeState): string | undefined {
+  const f = state.sft;
+  if (!f || f.share === 0 || !f.after) return undefined;
+  const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(0)}%`);
+  return (
+    `the base model finetuned for chat (${f.steps} steps on ${f.trainConversations ?? '?'} chat-facts conversations): ` +
+    `held-out exact match ${pct(f.before?.accuracy)} -> ${pct(f.after.accuracy)}, answers ending with <|im_end|> ${pct(f.before?.imEndShare)} -> ${pct(f.after.imEndShare)}`
+  );
+}
+
+/** The command that chats with the finetuned model. */
+export function chatCommand(command: string, modelPath: string): string {
+  return `${command} chat --model ${modelPath}`;
+}

@@ -23,6 +23,8 @@ import { trainTokenizer } from '../tokenizer/train.js';
 import { writeTokenizerFiles } from '../tokenizer/train-files.js';
 import type { BudgetSummary } from '../train/budget.js';
 import { pretrain, type TrainEvent } from '../train/pretrain.js';
+import { exportChatFacts } from '../data/corpora/chat-facts/index.js';
+import { sft, type GenerationSummary, type SftEvent } from '../sft/sft.js';
 import { openTokenDataset } from '../train/shards.js';
 import { tokenizeCorpus } from '../train/tokenize.js';
 import { countBySource, rawCorpus } from './corpus.js';
@@ -34,7 +36,7 @@ export class RecipeError extends Error {
   override name = 'RecipeError';
 }
 
-export const RECIPE_STAGES = ['corpus', 'scorers', 'clean', 'tokenizer', 'tokens', 'pretrain', 'samples'] as const;
+export const RECIPE_STAGES = ['corpus', 'scorers', 'clean', 'tokenizer', 'tokens', 'pretrain', 'sft', 'samples'] as const;
 export type RecipeStage = (typeof RECIPE_STAGES)[number];
 
 export interface RecipeOptions {
@@ -55,6 +57,8 @@ export interface RecipeOptions {
   seed?: number;
   /** Continue an interrupted recipe in `out`: finished stages are skipped, pretraining resumes. */
   resume?: boolean;
+  /** Share of the time after the data stages that chat finetuning gets instead of pretraining (default: the scale's; 0: no finetuning). */
+  sftShare?: number;
   /** How the user runs yi (`npx yi`, `yi`, `node dist/src/cli/yi.js`), for the commands the report suggests. Default `npx yi`. */
   command?: string;
   onEvent?: (e: RecipeEvent) => void;
@@ -64,6 +68,7 @@ export type RecipeEvent =
   | { type: 'stage'; stage: RecipeStage; status: 'start' | 'skip' | 'done'; seconds?: number; detail?: string }
   | { type: 'pipeline'; progress: PipelineProgress }
   | { type: 'train'; event: TrainEvent }
+  | { type: 'sft'; event: SftEvent }
   | { type: 'log'; line: string };
 
 export interface Sample {
@@ -83,6 +88,7 @@ export interface RecipeState {
   tokenizer?: { vocabSize: number; merges: number; characters: number; sentences: number; seconds: number; tokensPerByte?: number };
   tokens?: { train: number; val: number; documents: number };
   pretrain?: PretrainPlan;
+  sft?: SftPlan;
   /** Whether the run kept its budget, and why not (written at the end). */
   budget?: RecipeBudget;
   samples?: Sample[];
@@ -118,9 +124,30 @@ export interface PretrainPlan {
   budget?: BudgetSummary;
 }
 
+/** How chat finetuning was planned (once, when its stage starts) and how it went. */
+export interface SftPlan {
+  /** The share of the time after the data stages it was given (0: it did not run). */
+  share: number;
+  /** Seconds it was planned for (a time-budgeted recipe). */
+  budgetSeconds?: number;
+  steps: number;
+  seqLen: number;
+  batch: number;
+  lr: number;
+  trainConversations?: number;
+  heldoutConversations?: number;
+  finalLoss?: number;
+  heldoutLoss?: number;
+  before?: GenerationSummary;
+  after?: GenerationSummary;
+  tokensPerSecond?: number;
+}
+
 export interface RecipeResult {
   out: string;
   modelDir: string;
+  /** The chat-finetuned model (sft/model), when finetuning ran. */
+  chatModelDir?: string;
   report: { html: string; markdown: string };
   state: RecipeState;
 }
@@ -136,6 +163,9 @@ export function recipePaths(out: string) {
     tokens: join(out, 'tokens'),
     train: join(out, 'train'),
     model: join(out, 'train', 'model'),
+    chatData: join(out, 'chat', 'chat-facts.jsonl'),
+    sft: join(out, 'sft'),
+    chatModel: join(out, 'sft', 'model'),
   };
 }
 
@@ -147,6 +177,8 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
   if (!scale) throw new RecipeError(`unknown scale '${scaleName}' (known: ${Object.keys(SCALES).join(', ')})`);
   if (o.minutes !== undefined && !(o.minutes > 0)) throw new RecipeError(`minutes must be > 0, got ${o.minutes}`);
   if (o.steps !== undefined && !(Number.isInteger(o.steps) && o.steps > 0)) throw new RecipeError(`steps must be a whole number > 0, got ${o.steps}`);
+  const sftShare = o.sftShare ?? scale.sft.share;
+  if (!(sftShare >= 0 && sftShare < 1)) throw new RecipeError(`sftShare must be in [0, 1), got ${o.sftShare}`);
   const settings: RecipeState['settings'] = { scale: scaleName, minutes: o.minutes ?? scale.minutes, data: o.data ? o.data.map((p) => resolve(p)) : null, seed: o.seed ?? 1, threads: rt.threads };
   const emit = (e: RecipeEvent) => o.onEvent?.(e);
 
@@ -254,7 +286,7 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
     const model: YiConfig = { ...preset(scale.model), ...scale.modelOverrides, vocabSize: ds.meta.vocabSize };
     ds.close();
     if (!state.pretrain) {
-      state.pretrain = planPretraining(state, scale, model, probeTokensPerSecond(rt, model, scale.seqLen, scale.batchTokens), (performance.now() - s0) / 1000, o.steps);
+      state.pretrain = planPretraining(state, scale, model, probeTokensPerSecond(rt, model, scale.seqLen, scale.batchTokens), (performance.now() - s0) / 1000, o.steps, sftShare);
       save();
       if (state.pretrain.shortOf) emit({ type: 'log', line: `over budget: ${state.pretrain.shortOf}` });
     }
@@ -289,7 +321,45 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
     return { detail: `${r.steps} steps, ${r.tokens} tokens${time}, train loss ${r.finalLoss.toFixed(3)}, validation loss ${r.valLoss?.toFixed(3) ?? '-'}`, earlierSeconds: r.resumedSeconds };
   });
 
-  // 7. What the model says.
+  // 7. Chat finetuning (yi sft) of the pretrained model on the chat-facts set: what the time left
+  // after pretraining holds (the share pretraining left it), or the scale's fixed steps with --steps.
+  await stage('sft', async () => {
+    if (!state.sft) {
+      if (sftShare === 0) {
+        state.sft = { share: 0, steps: 0, seqLen: scale.sft.seqLen, batch: scale.sft.batch, lr: scale.sft.lr };
+        save();
+        return 'not run (a time share of 0)';
+      }
+      mkdirSync(join(out, 'chat'), { recursive: true });
+      const data = await exportChatFacts(P.chatData, { seed: settings.seed, trainSamples: scale.sft.trainSamples });
+      state.sft = { share: sftShare, ...planSft(state, scale, o.steps !== undefined), trainConversations: data.train, heldoutConversations: data.heldout };
+      save();
+    }
+    const plan = state.sft;
+    if (plan.share === 0) return 'not run (a time share of 0)';
+    const every = Math.max(1, Math.floor(plan.steps / 5));
+    const r = await sft(rt, {
+      model: P.model,
+      data: [P.chatData],
+      out: P.sft,
+      seqLen: plan.seqLen,
+      batch: plan.batch,
+      steps: plan.steps,
+      lr: plan.lr,
+      evalInterval: every,
+      checkpointInterval: every,
+      evalGenerations: scale.sft.evalGenerations,
+      evalMaxTokens: 32,
+      seed: settings.seed,
+      resume: existsSync(join(P.sft, 'log.jsonl')),
+      onEvent: (event) => emit({ type: 'sft', event }),
+    });
+    Object.assign(plan, { trainConversations: r.trainSamples, heldoutConversations: r.heldoutSamples, finalLoss: r.finalLoss, heldoutLoss: r.heldoutLoss, before: r.before, after: r.after, tokensPerSecond: r.tokensPerSecond });
+    const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(0)}%`);
+    return `${r.steps} steps on ${r.trainSamples} conversations, held-out answer loss ${r.heldoutLoss?.toFixed(3) ?? '-'}, exact match ${pct(r.before?.accuracy)} -> ${pct(r.after?.accuracy)}, answers ending with <|im_end|> ${pct(r.before?.imEndShare)} -> ${pct(r.after?.imEndShare)}`;
+  });
+
+  // 8. What the model says.
   await stage('samples', async () => {
     const model = loadModel(rt, P.model, { dtype: 'f32', contextLength: 256, batch: 32 });
     const tok = Tokenizer.load(P.model);
@@ -308,7 +378,24 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
   state.budget = recipeBudget(state, scale);
   save();
   const report = await writeRecipeReport(out, state, { command: o.command });
-  return { out, modelDir: P.model, report, state };
+  return { out, modelDir: P.model, chatModelDir: state.sft && state.sft.share > 0 && existsSync(P.chatModel) ? P.chatModel : undefined, report, state };
+}
+
+/**
+ * The finetuning plan: the scale's fixed steps (a fixed-step recipe), or as many steps as the time left
+ * holds (the budget less what the stages so far took and the samples' reserve, at least the scale's
+ * minimum) at pretraining's measured speed, less a fifth for the held-out evaluations.
+ */
+export function planSft(state: RecipeState, scale: RecipeScale, fixedSteps: boolean): Omit<SftPlan, 'share'> {
+  const s = scale.sft;
+  const shape = { seqLen: s.seqLen, batch: s.batch, lr: s.lr };
+  if (fixedSteps) return { steps: s.steps, ...shape };
+  const spent = Object.values(state.done).reduce((a, x) => a + x, 0);
+  const budgetSeconds = Math.max(0, state.settings.minutes * 60 - spent - scale.reserveSeconds);
+  const tps = state.pretrain?.tokensPerSecond ?? state.pretrain?.probeTokensPerSecond ?? 1000;
+  // Packed rows are most of a sequence long; the evaluations take about a fifth.
+  const steps = Math.floor((0.8 * budgetSeconds * tps) / (0.9 * s.batch * s.seqLen));
+  return { budgetSeconds, steps: Math.max(s.minSteps, Math.min(s.maxSteps, steps)), ...shape };
 }
 
 /**
@@ -317,13 +404,14 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
  * sizes the warmup (5% of the steps it predicts) and the validation set. `steps` instead fixes the
  * step count.
  */
-export function planPretraining(state: RecipeState, scale: RecipeScale, model: YiConfig, probeTokensPerSecond: number, stageSeconds: number, steps?: number): PretrainPlan {
+export function planPretraining(state: RecipeState, scale: RecipeScale, model: YiConfig, probeTokensPerSecond: number, stageSeconds: number, steps?: number, sftShare = 0): PretrainPlan {
   const common = { batchTokens: scale.batchTokens, seqLen: scale.seqLen, lr: scale.lr, model, probeTokensPerSecond };
   if (steps !== undefined) return { mode: 'steps', steps, warmupSteps: Math.max(1, Math.floor(steps * 0.05)), ...common };
   const budget = state.settings.minutes * 60;
   const spent = Object.values(state.done).reduce((s, x) => s + x, 0) + stageSeconds;
   const left = budget - spent - scale.reserveSeconds;
-  const budgetSeconds = Math.max(scale.minTrainSeconds, left);
+  // Chat finetuning comes after pretraining and takes its share of what is left.
+  const budgetSeconds = Math.max(scale.minTrainSeconds, left - sftShare * Math.max(0, left));
   const shortOf = left < scale.minTrainSeconds
     ? `the ${secs(budget)} budget leaves ${secs(Math.max(0, left))} for pretraining after ${secs(spent)} of earlier stages and ${secs(scale.reserveSeconds)} kept for the samples; it trains for its minimum of ${secs(scale.minTrainSeconds)}`
     : undefined;

@@ -9,7 +9,7 @@ import { escapeHtml, htmlPage, settingsMarkdown } from '../report/html.js';
 import { shellPath } from '../report/shell.js';
 import { writeRunReport } from '../train/report.js';
 import { secs } from './budget.js';
-import { generateCommand, modelKind, parameterCount } from './next-steps.js';
+import { chatCommand, chatModelKind, generateCommand, modelKind, parameterCount } from './next-steps.js';
 import type { RecipeState } from './recipe.js';
 import { SCALES } from './scales.js';
 
@@ -130,8 +130,24 @@ export async function writeRecipeReport(out: string, state: RecipeState, o: { co
   const scale = SCALES[state.settings.scale];
   const next = generateCommand(o.command ?? 'npx yi', shellPath(modelDir, process.cwd()), state.samples?.[0]?.prompt ?? scale.prompts[0]!, scale.sampleTokens);
   const kind = modelKind(state);
+  const chatKind = chatModelKind(state);
+  const chatNext = chatKind ? chatCommand(o.command ?? 'npx yi', shellPath(join(out, 'sft', 'model'), process.cwd())) : undefined;
+  const f = state.sft;
+  const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
+  const sftTable: [string, string | number][] = f && f.share > 0
+    ? [
+        ['time share', `${(100 * f.share).toFixed(0)}% of what the data stages left${f.budgetSeconds !== undefined ? ` (${secs(f.budgetSeconds)} planned)` : ', a fixed step count (--steps)'}`],
+        ['steps x sequences of tokens', `${f.steps} x ${f.batch} of ${f.seqLen}`],
+        ['learning rate (constant)', f.lr],
+        ['conversations: training / held out', `${f.trainConversations ?? '-'} / ${f.heldoutConversations ?? '-'}`],
+        ['final train answer loss', f.finalLoss?.toFixed(4) ?? '-'],
+        ['held-out answer loss', f.heldoutLoss?.toFixed(4) ?? '-'],
+        ['held-out exact match before -> after', `${pct(f.before?.accuracy)} -> ${pct(f.after?.accuracy)}`],
+        ['answers ending with <|im_end|> before -> after', `${pct(f.before?.imEndShare)} -> ${pct(f.after?.imEndShare)}`],
+      ]
+    : [];
   const budget = budgetLines(state);
-  const settingsJson = JSON.stringify({ settings: state.settings, pretrain: p, startedAt: state.startedAt }, null, 2);
+  const settingsJson = JSON.stringify({ settings: state.settings, pretrain: p, sft: state.sft, startedAt: state.startedAt }, null, 2);
 
   const md = [
     '# Yi recipe run',
@@ -174,6 +190,9 @@ export async function writeRecipeReport(out: string, state: RecipeState, o: { co
     '',
     mdTable(trainTable),
     '',
+    ...(sftTable.length
+      ? ['## Chat finetuning', '', `\`sft/model\` is ${chatKind ?? 'the finetuned model'}. Try it: \`${chatNext ?? ''}\` (details: sft/report.md).`, '', mdTable({ head: ['figure', 'value'], rows: sftTable }), '']
+      : []),
     '## Samples (temperature 0.8, top-k 40)',
     '',
     ...samples.flatMap((s) => [`**${s.prompt}**`, '', '```', s.prompt + s.text, '```', '']),
@@ -201,6 +220,7 @@ ${htmlTable(tokTable)}
 <h2>Pretraining</h2>
 ${lossSvg}
 ${htmlTable(trainTable)}
+${sftTable.length ? `<h2>Chat finetuning</h2>\n<p><code>sft/model</code> is ${esc(chatKind ?? 'the finetuned model')}. Try it: <code>${esc(chatNext ?? '')}</code> (details: <a href="sft/report.html">sft/report.html</a>).</p>\n${htmlTable({ head: ['figure', 'value'], rows: sftTable })}` : ''}
 <h2>Samples (temperature 0.8, top-k 40)</h2>
 ${samples.map((s) => `<pre><b>${esc(s.prompt)}</b>${esc(s.text)}</pre>`).join('\n')}
 <h2>Settings</h2>

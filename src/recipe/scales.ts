@@ -33,6 +33,23 @@ export interface RecipeScale {
   evalTokens: number;
   prompts: string[];
   sampleTokens: number;
+  /** Chat finetuning after pretraining (yi sft on the chat-facts set): its share of the time pretraining
+   *  would otherwise get (0: no finetuning), and its shape. */
+  sft: {
+    share: number;
+    seqLen: number;
+    /** Sequences per step. */
+    batch: number;
+    lr: number;
+    /** Steps of a fixed-step recipe (--steps). */
+    steps: number;
+    minSteps: number;
+    maxSteps: number;
+    /** Training conversations used (the first N of the set's seeded order; default all). */
+    trainSamples?: number;
+    /** Held-out prompts answered before and after. */
+    evalGenerations: number;
+  };
 }
 
 const PROMPTS = ['The', 'It was', 'In the morning', '我们', '中国的'];
@@ -58,6 +75,7 @@ export const SCALES = {
     evalTokens: 4096,
     prompts: PROMPTS,
     sampleTokens: 24,
+    sft: { share: 0.2, seqLen: 128, batch: 8, lr: 3e-3, steps: 20, minSteps: 5, maxSteps: 60, trainSamples: 600, evalGenerations: 16 },
   },
   small: {
     englishDocuments: 500,
@@ -79,6 +97,7 @@ export const SCALES = {
     evalTokens: 32768,
     prompts: PROMPTS,
     sampleTokens: 48,
+    sft: { share: 0.25, seqLen: 256, batch: 16, lr: 1e-3, steps: 150, minSteps: 20, maxSteps: 3000, evalGenerations: 100 },
   },
   medium: {
     englishDocuments: 500,
@@ -100,6 +119,7 @@ export const SCALES = {
     evalTokens: 65536,
     prompts: PROMPTS,
     sampleTokens: 64,
+    sft: { share: 0.25, seqLen: 512, batch: 32, lr: 5e-4, steps: 300, minSteps: 50, maxSteps: 10000, evalGenerations: 200 },
   },
 } satisfies Record<string, RecipeScale>;
 

@@ -55,15 +55,15 @@ test('on a terminal the bars never overwrite what follows them', () => {
   term.write('\nSamples:\n  "The" -> "The end"\n');
   assert.deepEqual(term.screen(), [
     '',
-    '== 3/7 cleaning cascade (Yi Figure 1 order)',
+    '== 3/8 cleaning cascade (Yi Figure 1 order)',
     '   1216 documents in, 519 kept (42.7%) (7.0 s)',
     '',
-    '== 6/7 pretraining',
+    '== 6/8 pretraining',
     'training from scratch: 4.82M parameters, 4096 tokens per step (1 micro-batch), 2 thread(s), kernels relaxed-simd; unigram baseline 6.800 nats/token',
     'step 25: learning-rate decay starts, 48s into the 1m00s budget (about 30 steps in all)',
     '   30 steps (60.0 s)',
     '',
-    '== 7/7 samples',
+    '== 8/8 samples',
     '   (1.0 s)',
     '',
     'Samples:',
@@ -93,8 +93,8 @@ test('without a terminal the cleaning stage prints no per-phase lines when it is
   const clock = new FakeClock();
   const display = recipeDisplay(rt, true, new StatusLine(quick, { now: clock.now }));
   recipeEvents(() => clock.advance(100), display.onEvent);
-  const cleaning = quick.lines().slice(0, quick.lines().findIndex((l) => l.startsWith('== 6/7')));
-  assert.deepEqual(cleaning, ['== 3/7 cleaning cascade (Yi Figure 1 order)', '   1216 documents in, 519 kept (42.7%) (7.0 s)']);
+  const cleaning = quick.lines().slice(0, quick.lines().findIndex((l) => l.startsWith('== 6/8')));
+  assert.deepEqual(cleaning, ['== 3/8 cleaning cascade (Yi Figure 1 order)', '   1216 documents in, 519 kept (42.7%) (7.0 s)']);
 
   const slow = new FakeLog();
   const slowClock = new FakeClock();

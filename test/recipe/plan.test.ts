@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { preset } from '../../src/model/config.js';
-import { planPretraining, type RecipeState } from '../../src/recipe/recipe.js';
+import { planPretraining, planSft, type RecipeState } from '../../src/recipe/recipe.js';
 import { SCALES } from '../../src/recipe/scales.js';
 
 const small = SCALES.small;
@@ -39,4 +39,17 @@ test('a busy machine whose earlier stages took the time: the minimum, a smaller 
 test('a fixed step count: WSD over the steps, whatever the clock', () => {
   const p = planPretraining(state(10, {}), small, model, 3300, 4, 100);
   assert.deepEqual([p.mode, p.steps, p.warmupSteps, p.budgetSeconds, p.evalTokens], ['steps', 100, 5, undefined, undefined]);
+});
+
+test('chat finetuning takes its share of the time pretraining would get, and plans its steps at pretraining\'s speed', () => {
+  const done = { corpus: 1, scorers: 3, clean: 7, tokenizer: 1, tokens: 1 };
+  const p = planPretraining(state(10, done), small, model, 3300, 4, undefined, 0.25);
+  assert.equal(p.budgetSeconds, 553 - 0.25 * 553);
+  // After pretraining took its time: what is left, at its measured speed, a fifth kept for the evaluations.
+  const after = { ...state(10, { ...done, pretrain: 4 + p.budgetSeconds! }), pretrain: { ...p, tokensPerSecond: 3000 } };
+  const f = planSft(after, small, false);
+  assert.equal(f.budgetSeconds, 600 - 17 - p.budgetSeconds! - 30);
+  assert.equal(f.steps, Math.floor((0.8 * f.budgetSeconds! * 3000) / (0.9 * 16 * 256)));
+  assert.deepEqual([f.seqLen, f.batch, f.lr], [256, 16, 1e-3]);
+  assert.equal(planSft(after, small, true).steps, small.sft.steps, 'a fixed-step recipe: the scale\'s steps');
 });

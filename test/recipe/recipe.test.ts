@@ -56,7 +56,7 @@ function trainLog(out: string): string[] {
 }
 
 test('every stage runs, in order, and leaves its outputs', () => {
-  assert.deepEqual(stages, ['corpus', 'scorers', 'clean', 'tokenizer', 'tokens', 'pretrain', 'samples']);
+  assert.deepEqual(stages, ['corpus', 'scorers', 'clean', 'tokenizer', 'tokens', 'pretrain', 'sft', 'samples']);
   const out = result.out;
   const s = result.state;
   assert.ok(s.corpus!.bySource.brown! > 0 && s.corpus!.bySource['web-junk']! > 0 && s.corpus!.bySource['near-duplicate']! > 0);
@@ -87,6 +87,19 @@ test('the model folder loads for inference and the loss fell below the start', (
   assert.equal(result.state.samples!.length, 5);
 });
 
+test('chat finetuning runs on the chat-facts set: the held-out answer loss falls, the chat model is a chat-ready folder', () => {
+  const f = result.state.sft!;
+  assert.equal(f.steps, 20, "the scale's fixed steps with --steps");
+  assert.ok(f.trainConversations! > 400 && f.heldoutConversations! > 100, JSON.stringify(f));
+  assert.equal(f.before!.prompts, 16);
+  assert.equal(f.after!.prompts, 16);
+  assert.equal(result.chatModelDir, join(result.out, 'sft', 'model'));
+  const val = readFileSync(join(result.out, 'sft', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; val_loss: number }).filter((r) => r.type === 'val');
+  assert.ok(val[val.length - 1]!.val_loss < val[0]!.val_loss - 0.5, `held-out answer loss ${val[0]!.val_loss} -> ${val[val.length - 1]!.val_loss}`);
+  const tc = JSON.parse(readFileSync(join(result.chatModelDir!, 'tokenizer_config.json'), 'utf8')) as { chat_template?: string };
+  assert.match(tc.chat_template ?? '', /<\|im_start\|>/);
+});
+
 test('the report has every stage: data with its chart, tokenizer, loss curves, samples, settings', () => {
   const html = readFileSync(result.report.html, 'utf8');
   for (const h of ['<h2>Data</h2>', '<h2>Tokenizer</h2>', '<h2>Pretraining</h2>', '<h2>Samples', '<h2>Settings</h2>', '<h2>Timings</h2>']) assert.ok(html.includes(h), h);
@@ -96,7 +109,9 @@ test('the report has every stage: data with its chart, tokenizer, loss curves, s
   assert.match(md, /## Samples/);
   assert.match(md, /is a small base model \(0\.\d\d M parameters\) pretrained on 61 K tokens: it continues text, it does not follow instructions or chat\. Try it: `npx yi generate -m \S+ -p "The" -n 24`/);
   assert.match(md, /a fixed 60 steps \(--steps\)/);
-  assert.doesNotMatch(md, /yi chat/);
+  // Only the finetuned model is offered for chat.
+  assert.doesNotMatch(md, /yi chat --model \S*train\/model/);
+  assert.match(md, /`sft\/model` is the base model finetuned for chat \(20 steps on \d+ chat-facts conversations\): held-out exact match \d+% -> \d+%, answers ending with <\|im_end\|> \d+% -> \d+%\. Try it: `npx yi chat --model \S+sft\/model`/);
 });
 
 test('a recipe interrupted during pretraining continues with --resume', async () => {
@@ -123,7 +138,7 @@ test('a recipe interrupted during pretraining continues with --resume', async ()
   assert.deepEqual(Object.keys(state.done), ['corpus', 'scorers', 'clean', 'tokenizer', 'tokens']);
   const r = spawnSync(process.execPath, [...args, '--resume'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /1\/7 raw corpus: done in an earlier run/);
+  assert.match(r.stderr, /1\/8 raw corpus: done in an earlier run/);
   assert.match(r.stderr, /resuming from .*step-\d+ \([\d.ms]+ of training counted as spent: /);
   // The pretraining stage counts the training time of the killed run too (up to its last heartbeat).
   const after = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8')) as { done: Record<string, number> };
