@@ -16,8 +16,10 @@ export function sftProgress(rt: Pick<Runtime, 'threads' | 'flavor'>, progress: b
   const live = progress && line.tty;
   let val = '-';
   let lastLine = line.now();
-  let startStep = 0;
-  let startedAt = line.now();
+  // The first step of this process and when it ended: the steps after it time the rest (the held-out
+  // evaluation before training is not a step's time).
+  let firstStep = -1;
+  let firstAt = 0;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const onEvent = (e: SftEvent) => {
     switch (e.type) {
@@ -28,8 +30,7 @@ export function sftProgress(rt: Pick<Runtime, 'threads' | 'flavor'>, progress: b
         break;
       }
       case 'start':
-        startStep = e.step;
-        startedAt = line.now();
+        firstStep = -1;
         line.log(
           `${e.resumedFrom ? `resuming from ${e.resumedFrom}` : 'finetuning'}: ${(e.parameters / 1e6).toFixed(2)}M parameters` +
             `${e.trainableParameters !== e.parameters ? ` (${(e.trainableParameters / 1e6).toFixed(3)}M trained)` : ''}, ` +
@@ -38,9 +39,12 @@ export function sftProgress(rt: Pick<Runtime, 'threads' | 'flavor'>, progress: b
         lastLine = line.now();
         break;
       case 'train': {
-        // The steps of this process so far predict the rest (steps differ little in tokens).
-        const done = e.step - startStep;
-        const eta = done > 0 ? ((e.steps - e.step) * (line.now() - startedAt)) / 1000 / done : NaN;
+        if (firstStep < 0) {
+          firstStep = e.step;
+          firstAt = line.now();
+        }
+        const done = e.step - firstStep;
+        const eta = done > 0 ? ((e.steps - e.step) * (line.now() - firstAt)) / 1000 / done : NaN;
         if (live) {
           line.update(`step ${e.step}/${e.steps} ${bar(e.step / e.steps)} loss ${e.loss.toFixed(4)} held-out ${val} lr ${e.lr.toExponential(2)} |g| ${e.gradNorm.toFixed(2)} ${Math.round(e.tokensPerSecond)} tok/s eta ${duration(eta)}`, e.step === e.steps);
           break;
