@@ -10,7 +10,7 @@ import { writeJsonAtomic } from '../formats/atomic.js';
 import { FormatError } from '../formats/errors.js';
 import { openSafetensors, writeSafetensors, type SafetensorsDType } from '../formats/safetensors.js';
 import type { YiConfig } from '../model/config.js';
-import { adapterShapes, LORA_TARGETS, moduleName, targetOfModule, type LoraOptions, type LoraTarget } from '../model/lora.js';
+import { adapterShapes, LORA_TARGETS, moduleName, TARGET_MODULES, targetOfModule, type LoraOptions, type LoraTarget } from '../model/lora.js';
 import type { YiTrainable } from '../model/trainable.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../tensor/half.js';
 import { publishFolder, tempFolder } from '../train/run-folder.js';
@@ -112,8 +112,8 @@ export function loadLoraAdapter(dir: string): LoraAdapterFiles {
   const tensors = new Map<string, { shape: [number, number]; values: Float32Array }>();
   try {
     for (const [name, info] of st.tensors) {
-      const m = /^base_model\.model\.model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)\.lora_([AB])\.weight$/.exec(name);
-      const target = m ? targetOfModule(m[2]!) : undefined;
+      const m = /^base_model\.model\.model\.layers\.(\d+)\.((?:self_attn|mlp)\.\w+)\.lora_([AB])\.weight$/.exec(name);
+      const target = m ? LORA_TARGETS.find((t) => TARGET_MODULES[t].module === m[2]) : undefined;
       if (!m || !target) throw new AdapterError(weights, `tensor ${name}: expected base_model.model.model.layers.N.{self_attn.(q|k|v|o)_proj, mlp.(gate|up|down)_proj}.lora_(A|B).weight`);
       if (!options.targets.includes(target)) throw new AdapterError(weights, `tensor ${name}: ${moduleName(target)} is not in target_modules [${options.targets.map(moduleName).join(', ')}] of ${ADAPTER_CONFIG}`);
       if (info.shape.length !== 2) throw new AdapterError(weights, `tensor ${name}: shape [${info.shape.join(', ')}], expected a matrix`);

@@ -123,6 +123,7 @@ test('adapters that do not fit, or are not PEFT LoRA folders, fail with AdapterE
       t.shape = [t.shape[0]! / 2, 8];
     })), 'apply', /layers\.0\.self_attn\.v_proj\.lora_B\.weight has shape \[16, 8\].*rank 8|v_proj\.lora_B\.weight: shape \[16, 8\] has rank 8/],
     [variant('stray', rewrite((ts) => ts.push({ ...ts[0]!, name: 'base_model.model.lm_head.lora_A.weight' }))), 'load', /tensor base_model\.model\.lm_head\.lora_A\.weight: expected base_model/],
+    [variant('wrong-block', rewrite((ts) => ts.push({ ...ts[0]!, name: 'base_model.model.model.layers.0.mlp.q_proj.lora_A.weight' }))), 'load', /tensor base_model\.model\.model\.layers\.0\.mlp\.q_proj\.lora_A\.weight: expected/],
     [variant('extra-layer', rewrite((ts) => ts.push(...ts.filter((t) => t.name.includes('layers.0.')).map((t) => ({ ...t, name: t.name.replace('layers.0.', 'layers.7.') }))))), 'apply', /layers\.7\..* has no place in a model of 2 layers/],
   ];
   for (const [dir, stage, message] of cases) {
