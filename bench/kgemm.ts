@@ -76,7 +76,7 @@ export async function benchKgemm(rep: Reporter, opts: { quick?: boolean }): Prom
           for (let i = 0; i < 3; i++) one();
           const calls1 = Math.max(2, Math.round(0.02 / seconds(one, 1)));
           for (const M of Ms) {
-            if (!kx4BatchFits(rt, w.arena, M, K)) continue;
+            if (!kx4BatchFits(rt, w.arena, M, K, t)) continue;
             const x = Tensor.fromF32(rt, randomF32(M * K, 5 + M), [M, K], w.arena);
             const y = Tensor.zeros(rt, 'f32', [M, N], w.arena);
             const batched = (): void => kMatmulX4Batched(x, w, y);

@@ -1,0 +1,420 @@
+// Q4_1, Q5_0, Q5_1, Q2_K and Q3_K in their 4-row kx4 layout (kx4-lowbit-layout.ts): repacking from /
+// to GGUF block order, the embedding lookup, and the products (GEMV and the batched GEMM are one
+// routine: the GEMV is its one-token case, so their bits agree by construction).
+//
+// Per group block (4 rows; the 32-weight types 8 blocks at a time) the weights are unpacked once
+// into the thread's scratch: relaxed build as u8 vectors of 4 elements x 4 rows (the layout's
+// transposed quant bytes give them with one shift and mask per field, no shuffles), SIMD128 as the
+// same widened to i16 (rows 0-1, rows 2-3); next to them the scales (i16 duplicated per lane pair
+// for the relaxed dot, i32 for SIMD128), the mins and d / dmin / m converted to f32. Every token
+// then costs per 16 bytes of unpacked weights a 4-byte broadcast of its int8 activations, one
+// `i16x8.relaxed_dot_i8x16_i7x16_s` (weights the 7-bit operand, always in 0..31) and an add,
+// lanes already grouped by row (SIMD128: a broadcast of 4 int16 activations and two
+// `i32x4.dot_i16x8_s`). Per 16-weight sub-block (k-quants) one `i32x4.dot_i16x8_s` with the rows'
+// scales; per 32-weight block an i16 pair sum. i16 lanes stay below 2^15: Q3_K 4 dots of weights
+// <= 7 (7112), Q4_1 8 dots of <= 15 (30480), Q5_0 / Q5_1 4 dots of <= 31 (31496), Q2_K 4 of <= 3.
+// Integer sums are exact and the f32 expression per block and row is gemv_k's (kquant.ts) in its
+// order, accumulated over blocks in order: the results equal gemv_k on the same GGUF blocks bit for
+// bit, in both builds, on any thread count, and per token whatever M.
+import { dequantBlockK } from './kquant';
+import { C_NIB, dupLo, f16x4, writeConsts, X_AT } from './kx4-act';
+import { lowBlockBytes, lowBlockElems, lowGather, lowGroupAt, lowGroupBytes, lowScatter } from './kx4-lowbit-layout';
+
+// Constants after kx4-act's (X_AT), then the unpacked block.
+const C_3: usize = X_AT; // 0x03 bytes
+const C_4: usize = X_AT + 16; // 0x04 bytes
+const C_10: usize = X_AT + 32; // 0x10 bytes
+const U_AT: usize = X_AT + 48;
+const WB: usize = ASC_FEATURE_RELAXED_SIMD ? 1024 : 2048; // 256 weights x 4 rows
+const U_SCD: usize = WB; // per sub-block: scales as i16 [s0, s0, s1, s1, s2, s2, s3, s3] (16 x 16)
+const U_SCI: usize = WB + 256; // per sub-block: scales as i32x4
+const U_MIN: usize = WB + 512; // Q2_K: per sub-block: mins as i32x4
+const U_D: usize = WB + 768; // per block (up to 8): d of rows 0..3 as f32x4
+const U_M: usize = WB + 896; // per block: m (Q4_1, Q5_1) or dmin (Q2_K)
+const U_T: usize = WB + 1024; // Q3_K: decoded scales, 4 rows x 16, then transposed (128 bytes)
+const U_BYTES: usize = WB + 1152;
+const ACC_AT: usize = U_AT + U_BYTES; // then per token an f32x4 accumulator
+
+/** Blocks of a 32-weight type unpacked at a time (256 weights, as one super-block). */
+const CHUNK32: i32 = 8;
+
+/** Bytes of one quantize_act_k record of B values (kquant.ts). */
+@inline
+function recBytes(B: i32): usize {
+  return <usize>((3 * B + B / 4 + 4 + 15) & ~15);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repacking and the embedding lookup.
+
+/** GGUF-order rows [0, rows) of cols values at src -> kx4 at dst; units = padded rows (split at
+ *  multiples of 4). Rows at or past `rows` in the last group are written as zero blocks. */
+export function repack_kl_to_x4(src: usize, dst: usize, rows: i32, cols: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = cols / lowBlockElems(kt);
+  const bb = lowBlockBytes(kt);
+  for (let r = start; r < end; r++) {
+    for (let b = 0; b < nb; b++) {
+      const g = lowGroupAt(dst, r, b, nb, kt);
+      if (r < rows) {
+        lowScatter(kt, src + (<usize>r * <usize>nb + <usize>b) * bb, g, r & 3);
+      } else {
+        memory.fill(scratch, 0, bb);
+        lowScatter(kt, scratch, g, r & 3);
+      }
+    }
+  }
+}
+
+/** kx4 rows [start, end) at src -> GGUF block order at dst; units = rows. */
+export function repack_kl_from_x4(src: usize, dst: usize, cols: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  const nb = cols / lowBlockElems(kt);
+  const bb = lowBlockBytes(kt);
+  for (let r = start; r < end; r++) {
+    for (let b = 0; b < nb; b++) lowGather(kt, lowGroupAt(src, r, b, nb, kt), r & 3, dst + (<usize>r * <usize>nb + <usize>b) * bb);
+  }
+}
+
+/** Rows of a kx4 table [N, K] of kt 0..4 as f32: out[t, :] = row ids[t], or row t where ids is 0;
+ *  units = t. Each block is gathered back into GGUF order in scratch and dequantized by
+ *  kquant.ts (llama.cpp's values). */
+export function dequantize_rows_kxl(src: usize, N: i32, K: i32, kt: i32, ids: usize, dst: usize, start: i32, end: i32, scratch: usize): void {
+  const be = lowBlockElems(kt);
+  const nb = K / be;
+  const blk = scratch + 16;
+  for (let t = start; t < end; t++) {
+    const r = ids != 0 ? load<i32>(ids + (<usize>t << 2)) : t;
+    if (r < 0 || r >= N) unreachable();
+    const out = dst + ((<usize>t * <usize>K) << 2);
+    for (let b = 0; b < nb; b++) {
+      lowGather(kt, lowGroupAt(src, r, b, nb, kt), r & 3, blk);
+      dequantBlockK(kt, blk, out + ((<usize>b * <usize>be) << 2), scratch);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unpacking.
+
+/** Stores the u8 weights w (elements e..e+3 of rows 0..3, 4 per row) as the unpacked group at e. */
+@inline
+function put(u: usize, e: usize, w: v128): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    v128.store(u + (e << 2), w);
+  } else {
+    v128.store(u + (e << 3), i16x8.extend_low_i8x16_u(w));
+    v128.store(u + (e << 3), i16x8.extend_high_i8x16_u(w), 16);
+  }
+}
+
+/** A 16-bit lane shift by a constant: left for s > 0, right for s < 0. */
+@inline
+function shiftC(v: v128, s: i32): v128 {
+  if (s > 0) return i16x8.shl(v, s);
+  if (s < 0) return i16x8.shr_u(v, -s);
+  return v;
+}
+
+/** Sub-block scales of the 4 rows (i16 lanes 0..3 of v) into the unpacked block's tables. */
+@inline
+function putScales(u: usize, s: usize, v: v128, both: bool): void {
+  if (ASC_FEATURE_RELAXED_SIMD) v128.store(u + U_SCD + (s << 4), dupLo(v));
+  if (both || !ASC_FEATURE_RELAXED_SIMD) v128.store(u + U_SCI + (s << 4), i32x4.extend_low_i16x8_s(v));
+}
+
+/** Q2_K group block at g -> u. Weights 0..3: element 128n + 32j + l is bits 2j of qs byte 32n + l. */
+function unpackQ2(g: usize, u: usize, c: usize): void {
+  const nib = v128.load(c, C_NIB);
+  const m3 = v128.load(c, C_3);
+  for (let s: usize = 0; s < 16; s++) {
+    const v = v128.load32_zero(g + 16 + (s << 2));
+    putScales(u, s, i16x8.extend_low_i8x16_u(v128.and(v, nib)), false);
+    v128.store(u + U_MIN + (s << 4), i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.and(i16x8.shr_u(v, 4), nib))));
+  }
+  v128.store(u + U_D, f16x4(g, c));
+  v128.store(u + U_M, f16x4(g + 8, c));
+  let q = g + 80;
+  for (let k: usize = 0; k < 16; k++) {
+    const v = v128.load(q);
+    const e = ((k >> 3) << 7) + ((k & 7) << 2);
+    put(u, e, v128.and(v, m3));
+    put(u, e + 32, v128.and(i16x8.shr_u(v, 2), m3));
+    put(u, e + 64, v128.and(i16x8.shr_u(v, 4), m3));
+    put(u, e + 96, v128.and(i16x8.shr_u(v, 6), m3));
+    q += 16;
+  }
+}
+
+/** Q3_K: bit b (0..7) of the hmask vector as 0x04 bytes (b a constant). */
+@inline
+function hiBit(hm: v128, b: i32, m4: v128): v128 {
+  return v128.and(shiftC(hm, 2 - b), m4);
+}
+
+/** Q3_K: elements 128n .. 128n + 127 (n a constant) of the group block at g, u = q + 4 in 0..7. */
+@inline
+function unpackQ3Half(g: usize, u: usize, n: i32, m3: v128, m4: v128): void {
+  let q = g + 184 + (<usize>n << 7);
+  let h = g + 56;
+  let e = <usize>n << 7;
+  for (let k = 0; k < 8; k++) {
+    const v = v128.load(q);
+    const hm = v128.load(h);
+    put(u, e, v128.or(v128.and(v, m3), hiBit(hm, 4 * n, m4)));
+    put(u, e + 32, v128.or(v128.and(i16x8.shr_u(v, 2), m3), hiBit(hm, 4 * n + 1, m4)));
+    put(u, e + 64, v128.or(v128.and(i16x8.shr_u(v, 4), m3), hiBit(hm, 4 * n + 2, m4)));
+    put(u, e + 96, v128.or(v128.and(i16x8.shr_u(v, 6), m3), hiBit(hm, 4 * n + 3, m4)));
+    q += 16;
+    h += 16;
+    e += 4;
+  }
+}
+
+/** Q3_K's 16 6-bit scales minus 32 of the 12 bytes at q, as i8 at dst (kquant.ts's q3scales). */
+@inline
+function q3scales(q: usize, dst: usize): void {
+  const a0 = load<u32>(q);
+  const a1 = load<u32>(q, 4);
+  const tmp = load<u32>(q, 8);
+  const m1: u32 = 0x03030303;
+  const m2: u32 = 0x0f0f0f0f;
+  store<u32>(dst, (a0 & m2) | ((tmp & m1) << 4));
+  store<u32>(dst, (a1 & m2) | (((tmp >> 2) & m1) << 4), 4);
+  store<u32>(dst, ((a0 >> 4) & m2) | (((tmp >> 4) & m1) << 4), 8);
+  store<u32>(dst, ((a1 >> 4) & m2) | (((tmp >> 6) & m1) << 4), 12);
+  v128.store(dst, i8x16.sub(v128.load(dst), i8x16.splat(32)));
+}
+
+function unpackQ3(g: usize, u: usize, c: usize): void {
+  const t = u + U_T;
+  for (let r: usize = 0; r < 4; r++) q3scales(g + 8 + 12 * r, t + (r << 4));
+  // 4 x 16 bytes (row r, sub-block s) -> vector i: sub-blocks 4i..4i+3 of rows 0..3.
+  const a = v128.load(t);
+  const b = v128.load(t, 16);
+  const cc = v128.load(t, 32);
+  const d = v128.load(t, 48);
+  const ab0 = v128.shuffle<u8>(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const ab1 = v128.shuffle<u8>(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const cd0 = v128.shuffle<u8>(cc, d, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const cd1 = v128.shuffle<u8>(cc, d, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  v128.store(t + 64, v128.shuffle<i16>(ab0, cd0, 0, 8, 1, 9, 2, 10, 3, 11));
+  v128.store(t + 80, v128.shuffle<i16>(ab0, cd0, 4, 12, 5, 13, 6, 14, 7, 15));
+  v128.store(t + 96, v128.shuffle<i16>(ab1, cd1, 0, 8, 1, 9, 2, 10, 3, 11));
+  v128.store(t + 112, v128.shuffle<i16>(ab1, cd1, 4, 12, 5, 13, 6, 14, 7, 15));
+  for (let s: usize = 0; s < 16; s++) putScales(u, s, i16x8.extend_low_i8x16_s(v128.load32_zero(t + 64 + (s << 2))), true);
+  v128.store(u + U_D, f16x4(g, c));
+  const m3 = v128.load(c, C_3);
+  const m4 = v128.load(c, C_4);
+  unpackQ3Half(g, u, 0, m3, m4);
+  unpackQ3Half(g, u, 1, m3, m4);
+}
+
+/** qs^T vector k (a constant) of a 32-weight block: low nibbles elements 4k.., high 16 + 4k..;
+ *  fifth bits (kt 1, 2) from qh' (bit 2k of its bytes for the low nibbles, 2k + 1 for the high). */
+@inline
+function unpackNib(kt: i32, qs: usize, qh: usize, u: usize, e0: usize, k: i32, nib: v128, b5: v128): void {
+  const v = v128.load(qs + (<usize>k << 4));
+  let lo = v128.and(v, nib);
+  let hi = v128.and(i16x8.shr_u(v, 4), nib);
+  if (kt != 0) {
+    const h = v128.load(qh);
+    lo = v128.or(lo, v128.and(shiftC(h, 4 - 2 * k), b5));
+    hi = v128.or(hi, v128.and(shiftC(h, 3 - 2 * k), b5));
+  }
+  put(u, e0 + (<usize>k << 2), lo);
+  put(u, e0 + 16 + (<usize>k << 2), hi);
+}
+
+/** `n` consecutive group blocks of a 32-weight type from g -> u (block i's weights at element 32i). */
+@inline
+function unpack32(kt: i32, g: usize, n: i32, u: usize, c: usize): void {
+  const nib = v128.load(c, C_NIB);
+  const b5 = v128.load(c, C_10);
+  const gb = lowGroupBytes(kt);
+  const qsAt: usize = kt == 0 ? 16 : kt == 1 ? 24 : 32;
+  const qhAt: usize = kt == 1 ? 8 : 16;
+  let p = g;
+  for (let i = 0; i < n; i++) {
+    const iu = <usize>i;
+    v128.store(u + U_D + (iu << 4), f16x4(p, c));
+    if (kt != 1) v128.store(u + U_M + (iu << 4), f16x4(p + 8, c));
+    const e0 = iu << 5;
+    unpackNib(kt, p + qsAt, p + qhAt, u, e0, 0, nib, b5);
+    unpackNib(kt, p + qsAt, p + qhAt, u, e0, 1, nib, b5);
+    unpackNib(kt, p + qsAt, p + qhAt, u, e0, 2, nib, b5);
+    unpackNib(kt, p + qsAt, p + qhAt, u, e0, 3, nib, b5);
+    p += gb;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One token against the unpacked weights.
+
+/** 16 elements of the 4 rows (unpacked at wp) against x at xp (relaxed: int8; SIMD128: int16).
+ *  Relaxed: i16 lanes [r0, r0, r1, r1, r2, r2, r3, r3], each a sum of 8 products; SIMD128: i32
+ *  [r0, r1, r2, r3]. */
+@inline
+function sub16(wp: usize, xp: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const a = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp), v128.load(wp)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 4), v128.load(wp, 16)));
+    const b = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 8), v128.load(wp, 32)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 12), v128.load(wp, 48)));
+    return i16x8.add(a, b);
+  }
+  const x0 = v128.load64_splat(xp);
+  const x1 = v128.load64_splat(xp, 8);
+  const x2 = v128.load64_splat(xp, 16);
+  const x3 = v128.load64_splat(xp, 24);
+  const a = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(wp), x0), i32x4.dot_i16x8_s(v128.load(wp, 32), x1)), i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 64), x2), i32x4.dot_i16x8_s(v128.load(wp, 96), x3)));
+  const b = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 16), x0), i32x4.dot_i16x8_s(v128.load(wp, 48), x1)), i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 80), x2), i32x4.dot_i16x8_s(v128.load(wp, 112), x3)));
+  return i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7));
+}
+
+/** Q2_K (kt 3) or Q3_K (kt 4): one token's record at ap against the unpacked super-block: gemv_k's
+ *  f32x4. One 16-weight sub-block per loop step, pointers advanced by constants. */
+@inline
+function tokenK(kt: i32, u: usize, ap: usize): v128 {
+  let isum = i32x4.splat(0);
+  let wp = u;
+  let xp = ap + (ASC_FEATURE_RELAXED_SIMD ? 512 : 0);
+  let sp = u + (ASC_FEATURE_RELAXED_SIMD ? U_SCD : U_SCI);
+  for (let s = 0; s < 16; s++) {
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      isum = i32x4.add(isum, i32x4.dot_i16x8_s(sub16(wp, xp), v128.load(sp)));
+      wp += 64;
+      xp += 16;
+    } else {
+      isum = i32x4.add(isum, i32x4.mul(sub16(wp, xp), v128.load(sp)));
+      wp += 128;
+      xp += 32;
+    }
+    sp += 16;
+  }
+  // Q2_K: sum(m bsum); Q3_K: sum(sc bsum) (the stored u = q + 4).
+  let corr = i32x4.splat(0);
+  let cp = u + (kt == 3 ? U_MIN : U_SCI);
+  let bp = ap + 768;
+  for (let s = 0; s < 16; s++) {
+    corr = i32x4.add(corr, i32x4.mul(v128.load(cp), v128.load32_splat(bp)));
+    cp += 16;
+    bp += 4;
+  }
+  const dx = v128.load32_splat(ap + 832);
+  const d = f32x4.mul(dx, v128.load(u + U_D));
+  // gemv_k: Q2_K dx * d * isum - dx * dmin * summ; Q3_K dx * d * (isum - 4 corr).
+  if (kt == 3) return f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(isum)), f32x4.mul(f32x4.mul(dx, v128.load(u + U_M)), f32x4.convert_i32x4_s(corr)));
+  return f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.sub(isum, i32x4.shl(corr, 2))));
+}
+
+/** A 32-weight type: one token's records from ap (one per block) against the n unpacked blocks,
+ *  each block's f32x4 added to acc in block order (gemv_k's per-block sum). */
+@inline
+function token32(kt: i32, u: usize, ap: usize, n: i32, acc: v128): v128 {
+  let wp = u;
+  let a = ap;
+  for (let i = 0; i < n; i++) {
+    let isum: v128;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      const xp = a + 64;
+      if (kt == 0) isum = i32x4.extadd_pairwise_i16x8_s(i16x8.add(sub16(wp, xp), sub16(wp + 64, xp + 16)));
+      else isum = i32x4.add(i32x4.extadd_pairwise_i16x8_s(sub16(wp, xp)), i32x4.extadd_pairwise_i16x8_s(sub16(wp + 64, xp + 16)));
+      wp += 128;
+    } else {
+      isum = i32x4.add(sub16(wp, a), sub16(wp + 128, a + 32));
+      wp += 256;
+    }
+    const bs = load<i32>(a + 96) + load<i32>(a + 100);
+    const dx = v128.load32_splat(a + 104);
+    const iu = <usize>i << 4;
+    const dd = f32x4.mul(v128.load(u + U_D + iu), dx);
+    let r: v128;
+    // gemv_k: Q5_0 (d dx) (sumi - 16 bs); Q4_1 / Q5_1 (d dx) sumi + (m dx) bs.
+    if (kt == 1) r = f32x4.mul(dd, f32x4.convert_i32x4_s(i32x4.sub(isum, i32x4.splat(16 * bs))));
+    else r = f32x4.add(f32x4.mul(dd, f32x4.convert_i32x4_s(isum)), f32x4.mul(f32x4.mul(v128.load(u + U_M + iu), dx), f32x4.splat(<f32>bs)));
+    acc = f32x4.add(acc, r);
+    a += 112;
+  }
+  return acc;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Scratch bytes gemm_kxl needs per thread for M tokens (K: for the interface's symmetry). */
+export function gemm_kxl_scratch_bytes(M: i32, K: i32): i32 {
+  return <i32>(ACC_AT + (<usize>M << 4));
+}
+
+/** Scratch bytes gemv_kxl needs per thread. */
+export function gemv_kxl_scratch_bytes(K: i32): i32 {
+  return gemm_kxl_scratch_bytes(1, K);
+}
+
+@inline
+function product(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize, add: bool): void {
+  writeConsts(scratch);
+  v128.store(scratch, i8x16.splat(3), C_3);
+  v128.store(scratch, i8x16.splat(4), C_4);
+  v128.store(scratch, i8x16.splat(0x10), C_10);
+  const B = lowBlockElems(kt);
+  const nb = K / B;
+  const rec = recBytes(B);
+  const tokenBytes = <usize>nb * rec;
+  const gb = lowGroupBytes(kt);
+  const u = scratch + U_AT;
+  const accs = scratch + ACC_AT;
+  const step = kt < 3 ? CHUNK32 : 1;
+  for (let g = start >> 2; g < (end + 3) >> 2; g++) {
+    for (let m: usize = 0; m < <usize>M; m++) v128.store(accs + (m << 4), f32x4.splat(0));
+    let wp = w + <usize>g * <usize>nb * gb;
+    for (let b = 0; b < nb; b += step) {
+      const n = min(step, nb - b);
+      if (kt == 3) unpackQ2(wp, u, scratch);
+      else if (kt == 4) unpackQ3(wp, u, scratch);
+      else if (kt == 0) unpack32(0, wp, n, u, scratch);
+      else if (kt == 1) unpack32(1, wp, n, u, scratch);
+      else unpack32(2, wp, n, u, scratch);
+      let ap = act + <usize>b * rec;
+      let acp = accs;
+      for (let m = 0; m < M; m++) {
+        const acc = v128.load(acp);
+        let r: v128;
+        if (kt == 3) r = f32x4.add(acc, tokenK(3, u, ap));
+        else if (kt == 4) r = f32x4.add(acc, tokenK(4, u, ap));
+        else if (kt == 0) r = token32(0, u, ap, n, acc);
+        else if (kt == 1) r = token32(1, u, ap, n, acc);
+        else r = token32(2, u, ap, n, acc);
+        v128.store(acp, r);
+        ap += tokenBytes;
+        acp += 16;
+      }
+      wp += <usize>n * gb;
+    }
+    const row0 = g << 2;
+    for (let m = 0; m < M; m++) {
+      const acc = v128.load(accs + (<usize>m << 4));
+      const o = y + ((<usize>m * <usize>N + <usize>row0) << 2);
+      if (row0 + 4 <= N) {
+        v128.store(o, add ? f32x4.add(v128.load(o), acc) : acc);
+      } else {
+        if (row0 < N) store<f32>(o, add ? load<f32>(o) + f32x4.extract_lane(acc, 0) : f32x4.extract_lane(acc, 0));
+        if (row0 + 1 < N) store<f32>(o, add ? load<f32>(o, 4) + f32x4.extract_lane(acc, 1) : f32x4.extract_lane(acc, 1), 4);
+        if (row0 + 2 < N) store<f32>(o, add ? load<f32>(o, 8) + f32x4.extract_lane(acc, 2) : f32x4.extract_lane(acc, 2), 8);
+      }
+    }
+  }
+}
+
+/** Y[M, N] = X W^T for W [N, K] of kt 0..4 (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K) in the kx4 layout; act: M
+ *  tokens' quantize_act_k records (B = 32 for kt < 3, else 256) back to back; y row-major [M, N].
+ *  Units = rows, split at multiples of 4. Each row equals gemv_k on the GGUF blocks. */
+export function gemm_kxl(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  product(w, act, y, M, N, K, kt, start, end, scratch, false);
+}
+
+/** y[N] = W x: gemm_kxl's one-token case. */
+export function gemv_kxl(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  product(w, act, y, 1, N, K, kt, start, end, scratch, false);
+}
+
+/** y += W x (the product's bits, then one f32 add as add_f32 does it). */
+export function gemv_kxl_add(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize): void {
+  product(w, act, y, 1, N, K, kt, start, end, scratch, true);
+}
