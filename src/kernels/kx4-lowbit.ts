@@ -25,6 +25,7 @@ const C_3: usize = X_AT; // 0x03 bytes
 const C_4: usize = X_AT + 16; // 0x04 bytes
 const C_10: usize = X_AT + 32; // 0x10 bytes
 const U_AT: usize = X_AT + 48;
+const U_W: usize = 0;
 const WB: usize = ASC_FEATURE_RELAXED_SIMD ? 1024 : 2048; // 256 weights x 4 rows
 const U_SCD: usize = WB; // per sub-block: scales as i16 [s0, s0, s1, s1, s2, s2, s3, s3] (16 x 16)
 const U_SCI: usize = WB + 256; // per sub-block: scales as i32x4
@@ -121,17 +122,47 @@ function putScales(u: usize, s: usize, v: v128, both: bool): void {
   if (both || !ASC_FEATURE_RELAXED_SIMD) v128.store(u + U_SCI + (s << 4), i32x4.extend_low_i16x8_s(v));
 }
 
-/** Q2_K group block at g -> u. Weights 0..3: element 128n + 32j + l is bits 2j of qs byte 32n + l. */
-function unpackQ2(g: usize, u: usize, c: usize): void {
+/** Sub-blocks 4i..4i+3's scales (sc: u8 [sub-block][row]) and mins into the tables from sp. */
+@inline
+function scales4(sp: usize, sc: v128, mn: v128): void {
+  const z = i32x4.splat(0);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    v128.store(sp + U_SCD, v128.shuffle<u8>(sc, z, 0, 16, 0, 16, 1, 16, 1, 16, 2, 16, 2, 16, 3, 16, 3, 16));
+    v128.store(sp + U_SCD, v128.shuffle<u8>(sc, z, 4, 16, 4, 16, 5, 16, 5, 16, 6, 16, 6, 16, 7, 16, 7, 16), 16);
+    v128.store(sp + U_SCD, v128.shuffle<u8>(sc, z, 8, 16, 8, 16, 9, 16, 9, 16, 10, 16, 10, 16, 11, 16, 11, 16), 32);
+    v128.store(sp + U_SCD, v128.shuffle<u8>(sc, z, 12, 16, 12, 16, 13, 16, 13, 16, 14, 16, 14, 16, 15, 16, 15, 16), 48);
+  } else {
+    v128.store(sp + U_SCI, v128.shuffle<u8>(sc, z, 0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 3, 16, 16, 16));
+    v128.store(sp + U_SCI, v128.shuffle<u8>(sc, z, 4, 16, 16, 16, 5, 16, 16, 16, 6, 16, 16, 16, 7, 16, 16, 16), 16);
+    v128.store(sp + U_SCI, v128.shuffle<u8>(sc, z, 8, 16, 16, 16, 9, 16, 16, 16, 10, 16, 16, 16, 11, 16, 16, 16), 32);
+    v128.store(sp + U_SCI, v128.shuffle<u8>(sc, z, 12, 16, 16, 16, 13, 16, 16, 16, 14, 16, 16, 16, 15, 16, 16, 16), 48);
+  }
+  v128.store(sp + U_MIN, v128.shuffle<u8>(mn, z, 0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 3, 16, 16, 16));
+  v128.store(sp + U_MIN, v128.shuffle<u8>(mn, z, 4, 16, 16, 16, 5, 16, 16, 16, 6, 16, 16, 16, 7, 16, 16, 16), 16);
+  v128.store(sp + U_MIN, v128.shuffle<u8>(mn, z, 8, 16, 16, 16, 9, 16, 16, 16, 10, 16, 16, 16, 11, 16, 16, 16), 32);
+  v128.store(sp + U_MIN, v128.shuffle<u8>(mn, z, 12, 16, 16, 16, 13, 16, 16, 16, 14, 16, 16, 16, 15, 16, 16, 16), 48);
+}
+
+/** Q2_K group block at g -> u (scales, mins, d, dmin; then the weights). Weights 0..3: element
+ *  128n + 32j + l is bits 2j of qs byte 32n + l. */
+function unpackQ2Scales(g: usize, u: usize, c: usize): void {
   const nib = v128.load(c, C_NIB);
-  const m3 = v128.load(c, C_3);
-  for (let s: usize = 0; s < 16; s++) {
-    const v = v128.load32_zero(g + 16 + (s << 2));
-    putScales(u, s, i16x8.extend_low_i8x16_u(v128.and(v, nib)), false);
-    v128.store(u + U_MIN + (s << 4), i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.and(i16x8.shr_u(v, 4), nib))));
+  // 4 sub-blocks x 4 rows per vector; one byte shuffle per sub-block widens and places its 4 rows.
+  let sp = u;
+  for (let i: usize = 0; i < 4; i++) {
+    const v = v128.load(g + 16 + (i << 4));
+    const sc = v128.and(v, nib);
+    const mn = v128.and(i16x8.shr_u(v, 4), nib);
+    scales4(sp, sc, mn);
+    sp += 64;
   }
   v128.store(u + U_D, f16x4(g, c));
   v128.store(u + U_M, f16x4(g + 8, c));
+}
+
+function unpackQ2(g: usize, u: usize, c: usize): void {
+  unpackQ2Scales(g, u, c);
+  const m3 = v128.load(c, C_3);
   let q = g + 80;
   for (let k: usize = 0; k < 16; k++) {
     const v = v128.load(q);
@@ -184,7 +215,7 @@ function q3scales(q: usize, dst: usize): void {
   v128.store(dst, i8x16.sub(v128.load(dst), i8x16.splat(32)));
 }
 
-function unpackQ3(g: usize, u: usize, c: usize): void {
+function unpackQ3Scales(g: usize, u: usize, c: usize): void {
   const t = u + U_T;
   for (let r: usize = 0; r < 4; r++) q3scales(g + 8 + 12 * r, t + (r << 4));
   // 4 x 16 bytes (row r, sub-block s) -> vector i: sub-blocks 4i..4i+3 of rows 0..3.
@@ -202,6 +233,10 @@ function unpackQ3(g: usize, u: usize, c: usize): void {
   v128.store(t + 112, v128.shuffle<i16>(ab1, cd1, 4, 12, 5, 13, 6, 14, 7, 15));
   for (let s: usize = 0; s < 16; s++) putScales(u, s, i16x8.extend_low_i8x16_s(v128.load32_zero(t + 64 + (s << 2))), true);
   v128.store(u + U_D, f16x4(g, c));
+}
+
+function unpackQ3(g: usize, u: usize, c: usize): void {
+  unpackQ3Scales(g, u, c);
   const m3 = v128.load(c, C_3);
   const m4 = v128.load(c, C_4);
   unpackQ3Half(g, u, 0, m3, m4);
@@ -289,19 +324,7 @@ function tokenK(kt: i32, u: usize, ap: usize): v128 {
     sp += 16;
   }
   // Q2_K: sum(m bsum); Q3_K: sum(sc bsum) (the stored u = q + 4).
-  let corr = i32x4.splat(0);
-  let cp = u + (kt == 3 ? U_MIN : U_SCI);
-  let bp = ap + 768;
-  for (let s = 0; s < 16; s++) {
-    corr = i32x4.add(corr, i32x4.mul(v128.load(cp), v128.load32_splat(bp)));
-    cp += 16;
-    bp += 4;
-  }
-  const dx = v128.load32_splat(ap + 832);
-  const d = f32x4.mul(dx, v128.load(u + U_D));
-  // gemv_k: Q2_K dx * d * isum - dx * dmin * summ; Q3_K dx * d * (isum - 4 corr).
-  if (kt == 3) return f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(isum)), f32x4.mul(f32x4.mul(dx, v128.load(u + U_M)), f32x4.convert_i32x4_s(corr)));
-  return f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.sub(isum, i32x4.shl(corr, 2))));
+  return finishK(kt, u, ap, isum);
 }
 
 /** A 32-weight type: one token's records from ap (one per block) against the n unpacked blocks,
@@ -336,6 +359,115 @@ function token32(kt: i32, u: usize, ap: usize, n: i32, acc: v128): v128 {
 }
 
 // ---------------------------------------------------------------------------------------------
+// One token, relaxed build: the weights extracted and dotted in registers (no unpacked copy).
+
+/** Plane j (constant) of one transposed qs vector v with its hmask vector hm (Q3_K). */
+@inline
+function plane(v: v128, hm: v128, j: i32, n: i32, q3: bool, m3: v128, m4: v128): v128 {
+  const w = v128.and(j == 0 ? v : i16x8.shr_u(v, 2 * j), m3);
+  return q3 ? v128.or(w, hiBit(hm, 4 * n + j, m4)) : w;
+}
+
+/** Elements 128n .. 128n + 127 (n a constant): per half (16 elements of each plane) the 4 planes'
+ *  i16 sums in registers, then each times its sub-block's scales. */
+@inline
+function halfK(g: usize, u: usize, xq: usize, n: i32, q3: bool, m3: v128, m4: v128): v128 {
+  let isum = i32x4.splat(0);
+  let q = g + (q3 ? 184 : 80) + (<usize>n << 7);
+  let h = g + 56;
+  let xp = xq + (<usize>n << 7);
+  let sp = u + U_SCD + (<usize>(8 * n) << 4);
+  for (let half = 0; half < 2; half++) {
+    let p0 = i16x8.splat(0);
+    let p1 = i16x8.splat(0);
+    let p2 = i16x8.splat(0);
+    let p3 = i16x8.splat(0);
+    for (let kk = 0; kk < 4; kk++) {
+      const v = v128.load(q);
+      const hm = q3 ? v128.load(h) : v;
+      p0 = i16x8.add(p0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp), plane(v, hm, 0, n, q3, m3, m4)));
+      p1 = i16x8.add(p1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 32), plane(v, hm, 1, n, q3, m3, m4)));
+      p2 = i16x8.add(p2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 64), plane(v, hm, 2, n, q3, m3, m4)));
+      p3 = i16x8.add(p3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 96), plane(v, hm, 3, n, q3, m3, m4)));
+      q += 16;
+      h += 16;
+      xp += 4;
+    }
+    // Sub-blocks 8n + 2j + half.
+    isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(p0, v128.load(sp)), i32x4.dot_i16x8_s(p1, v128.load(sp, 32))));
+    isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(p2, v128.load(sp, 64)), i32x4.dot_i16x8_s(p3, v128.load(sp, 96))));
+    sp += 16;
+  }
+  return isum;
+}
+
+/** Q2_K / Q3_K against one token (record at ap), the scales already in u: tokenK's value. */
+@inline
+function fusedK(kt: i32, g: usize, u: usize, ap: usize, c: usize): v128 {
+  const q3 = kt == 4;
+  const m3 = v128.load(c, C_3);
+  const m4 = v128.load(c, C_4);
+  const xq = ap + 512;
+  const isum = i32x4.add(halfK(g, u, xq, 0, q3, m3, m4), halfK(g, u, xq, 1, q3, m3, m4));
+  return finishK(kt, u, ap, isum);
+}
+
+/** Q2_K / Q3_K: gemv_k's f32 expression from the exact sum of sc q x and the record's sums. */
+@inline
+function finishK(kt: i32, u: usize, ap: usize, isum: v128): v128 {
+  let corr = i32x4.splat(0);
+  let cp = u + (kt == 3 ? U_MIN : U_SCI);
+  let bp = ap + 768;
+  for (let s = 0; s < 16; s++) {
+    corr = i32x4.add(corr, i32x4.mul(v128.load(cp), v128.load32_splat(bp)));
+    cp += 16;
+    bp += 4;
+  }
+  const dx = v128.load32_splat(ap + 832);
+  const d = f32x4.mul(dx, v128.load(u + U_D));
+  // gemv_k: Q2_K dx * d * isum - dx * dmin * summ; Q3_K dx * d * (isum - 4 corr).
+  if (kt == 3) return f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(isum)), f32x4.mul(f32x4.mul(dx, v128.load(u + U_M)), f32x4.convert_i32x4_s(corr)));
+  return f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.sub(isum, i32x4.shl(corr, 2))));
+}
+
+/** A 32-weight block at g against one token's record at a: the block's f32x4 (token32's value). */
+@inline
+function fused32(kt: i32, g: usize, a: usize, c: usize): v128 {
+  const nib = v128.load(c, C_NIB);
+  const b5 = v128.load(c, C_10);
+  const qs = g + (kt == 0 ? 16 : kt == 1 ? 24 : 32);
+  const xp = a + 64;
+  let lo = i16x8.splat(0);
+  let hi = i16x8.splat(0);
+  let h = i16x8.splat(0);
+  if (kt != 0) h = v128.load(g + (kt == 1 ? 8 : 16));
+  lo = fusedNib(kt, qs, h, xp, 0, nib, b5, lo, false);
+  lo = fusedNib(kt, qs, h, xp, 1, nib, b5, lo, false);
+  lo = fusedNib(kt, qs, h, xp, 2, nib, b5, lo, false);
+  lo = fusedNib(kt, qs, h, xp, 3, nib, b5, lo, false);
+  hi = fusedNib(kt, qs, h, xp, 0, nib, b5, hi, true);
+  hi = fusedNib(kt, qs, h, xp, 1, nib, b5, hi, true);
+  hi = fusedNib(kt, qs, h, xp, 2, nib, b5, hi, true);
+  hi = fusedNib(kt, qs, h, xp, 3, nib, b5, hi, true);
+  const isum = kt == 0 ? i32x4.extadd_pairwise_i16x8_s(i16x8.add(lo, hi)) : i32x4.add(i32x4.extadd_pairwise_i16x8_s(lo), i32x4.extadd_pairwise_i16x8_s(hi));
+  const bs = load<i32>(a + 96) + load<i32>(a + 100);
+  const dx = v128.load32_splat(a + 104);
+  const dd = f32x4.mul(f16x4(g, c), dx);
+  if (kt == 1) return f32x4.mul(dd, f32x4.convert_i32x4_s(i32x4.sub(isum, i32x4.splat(16 * bs))));
+  return f32x4.add(f32x4.mul(dd, f32x4.convert_i32x4_s(isum)), f32x4.mul(f32x4.mul(f16x4(g + 8, c), dx), f32x4.splat(<f32>bs)));
+}
+
+/** qs^T vector k (a constant): its low (hi = false) or high nibbles with their fifth bits, dotted
+ *  with x's elements 4k.. (or 16 + 4k..) and added to acc. */
+@inline
+function fusedNib(kt: i32, qs: usize, h: v128, xp: usize, k: i32, nib: v128, b5: v128, acc: v128, hi: bool): v128 {
+  const v = v128.load(qs + (<usize>k << 4));
+  let w = hi ? v128.and(i16x8.shr_u(v, 4), nib) : v128.and(v, nib);
+  if (kt != 0) w = v128.or(w, v128.and(shiftC(h, (hi ? 3 : 4) - 2 * k), b5));
+  return i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp + (hi ? 16 : 0) + (<usize>k << 2)), w));
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Scratch bytes gemm_kxl needs per thread for M tokens (K: for the interface's symmetry). */
 export function gemm_kxl_scratch_bytes(M: i32, K: i32): i32 {
@@ -364,7 +496,29 @@ function product(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, kt: i32
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     for (let m: usize = 0; m < <usize>M; m++) v128.store(accs + (m << 4), f32x4.splat(0));
     let wp = w + <usize>g * <usize>nb * gb;
-    for (let b = 0; b < nb; b += step) {
+    if (ASC_FEATURE_RELAXED_SIMD && M == 1) {
+      // One token: no unpacked copy of the weights (only the k-quants' scales).
+      let acc = f32x4.splat(0);
+      let ap = act;
+      for (let b = 0; b < nb; b++) {
+        if (kt == 3) {
+          unpackQ2Scales(wp, u, scratch);
+          acc = f32x4.add(acc, fusedK(3, wp, u, ap, scratch));
+        } else if (kt == 4) {
+          unpackQ3Scales(wp, u, scratch);
+          acc = f32x4.add(acc, fusedK(4, wp, u, ap, scratch));
+        } else if (kt == 0) {
+          acc = f32x4.add(acc, fused32(0, wp, ap, scratch));
+        } else if (kt == 1) {
+          acc = f32x4.add(acc, fused32(1, wp, ap, scratch));
+        } else {
+          acc = f32x4.add(acc, fused32(2, wp, ap, scratch));
+        }
+        wp += gb;
+        ap += rec;
+      }
+      v128.store(accs, acc);
+    } else for (let b = 0; b < nb; b += step) {
       const n = min(step, nb - b);
       if (kt == 3) unpackQ2(wp, u, scratch);
       else if (kt == 4) unpackQ3(wp, u, scratch);
