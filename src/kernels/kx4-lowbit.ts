@@ -29,7 +29,7 @@ const U_W: usize = 0;
 const WB: usize = ASC_FEATURE_RELAXED_SIMD ? 1024 : 2048; // 256 weights x 4 rows
 const U_SCD: usize = WB; // per sub-block: scales as i16 [s0, s0, s1, s1, s2, s2, s3, s3] (16 x 16)
 const U_SCI: usize = WB + 256; // per sub-block: scales as i32x4
-const U_MIN: usize = WB + 512; // Q2_K: per sub-block: mins as i32x4
+const U_MIN: usize = WB + 512; // per sub-block: Q2_K's mins, Q3_K's scales, as i32x4 (i16 pairs (c, 0))
 const U_D: usize = WB + 768; // per block (up to 8): d of rows 0..3 as f32x4
 const U_M: usize = WB + 896; // per block: m (Q4_1, Q5_1) or dmin (Q2_K)
 const U_T: usize = WB + 1024; // Q3_K: decoded scales, 4 rows x 16, then transposed (128 bytes)
@@ -113,13 +113,6 @@ function shiftC(v: v128, s: i32): v128 {
   if (s > 0) return i16x8.shl(v, s);
   if (s < 0) return i16x8.shr_u(v, -s);
   return v;
-}
-
-/** Sub-block scales of the 4 rows (i16 lanes 0..3 of v) into the unpacked block's tables. */
-@inline
-function putScales(u: usize, s: usize, v: v128, both: bool): void {
-  if (ASC_FEATURE_RELAXED_SIMD) v128.store(u + U_SCD + (s << 4), dupLo(v));
-  if (both || !ASC_FEATURE_RELAXED_SIMD) v128.store(u + U_SCI + (s << 4), i32x4.extend_low_i16x8_s(v));
 }
 
 /** Sub-blocks 4i..4i+3's scales (sc: u8 [sub-block][row]) and mins into the tables from sp. */
@@ -231,7 +224,31 @@ function unpackQ3Scales(g: usize, u: usize, c: usize): void {
   v128.store(t + 80, v128.shuffle<i16>(ab0, cd0, 4, 12, 5, 13, 6, 14, 7, 15));
   v128.store(t + 96, v128.shuffle<i16>(ab1, cd1, 0, 8, 1, 9, 2, 10, 3, 11));
   v128.store(t + 112, v128.shuffle<i16>(ab1, cd1, 4, 12, 5, 13, 6, 14, 7, 15));
-  for (let s: usize = 0; s < 16; s++) putScales(u, s, i16x8.extend_low_i8x16_s(v128.load32_zero(t + 64 + (s << 2))), true);
+  // Per sub-block: the relaxed dot's duplicated i16 scales (or SIMD128's i32), and (sc, 0) i16
+  // pairs for the correction (one i32x4.dot_i16x8_s with the record's i32 sum, which fits i16).
+  let sp = u;
+  let tp = t + 64;
+  for (let i = 0; i < 4; i++) {
+    const v = v128.load(tp);
+    const z = i32x4.splat(0);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      v128.store(sp + U_SCD, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, v, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0)));
+      v128.store(sp + U_SCD, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, v, 4, 4, 5, 5, 6, 6, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0)), 16);
+      v128.store(sp + U_SCD, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, v, 8, 8, 9, 9, 10, 10, 11, 11, 0, 0, 0, 0, 0, 0, 0, 0)), 32);
+      v128.store(sp + U_SCD, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, v, 12, 12, 13, 13, 14, 14, 15, 15, 0, 0, 0, 0, 0, 0, 0, 0)), 48);
+    } else {
+      v128.store(sp + U_SCI, i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v)));
+      v128.store(sp + U_SCI, i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, v, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))), 16);
+      v128.store(sp + U_SCI, i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, v, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))), 32);
+      v128.store(sp + U_SCI, i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, v, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))), 48);
+    }
+    v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 0, 16, 1, 16, 2, 16, 3, 16, 0, 0, 0, 0, 0, 0, 0, 0)));
+    v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 4, 16, 5, 16, 6, 16, 7, 16, 0, 0, 0, 0, 0, 0, 0, 0)), 16);
+    v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 8, 16, 9, 16, 10, 16, 11, 16, 0, 0, 0, 0, 0, 0, 0, 0)), 32);
+    v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 12, 16, 13, 16, 14, 16, 15, 16, 0, 0, 0, 0, 0, 0, 0, 0)), 48);
+    sp += 64;
+    tp += 16;
+  }
   v128.store(u + U_D, f16x4(g, c));
 }
 
@@ -415,11 +432,12 @@ function fusedK(kt: i32, g: usize, u: usize, ap: usize, c: usize): v128 {
 /** Q2_K / Q3_K: gemv_k's f32 expression from the exact sum of sc q x and the record's sums. */
 @inline
 function finishK(kt: i32, u: usize, ap: usize, isum: v128): v128 {
+  // U_MIN holds (c, 0) i16 pairs (Q2_K's mins, Q3_K's scales); the record's i32 sums fit i16.
   let corr = i32x4.splat(0);
-  let cp = u + (kt == 3 ? U_MIN : U_SCI);
+  let cp = u + U_MIN;
   let bp = ap + 768;
   for (let s = 0; s < 16; s++) {
-    corr = i32x4.add(corr, i32x4.mul(v128.load(cp), v128.load32_splat(bp)));
+    corr = i32x4.add(corr, i32x4.dot_i16x8_s(v128.load(cp), v128.load32_splat(bp)));
     cp += 16;
     bp += 4;
   }
