@@ -17,7 +17,7 @@
 // order, accumulated over blocks in order: the results equal gemv_k on the same GGUF blocks bit for
 // bit, in both builds, on any thread count, and per token whatever M.
 import { dequantBlockK } from './kquant';
-import { C_NIB, dupLo, f16x4, writeConsts, X_AT } from './kx4-act';
+import { C_F16MASK, C_F16MUL, C_NIB, dupLo, f16x4, writeConsts, X_AT } from './kx4-act';
 import { lowBlockBytes, lowBlockElems, lowGather, lowGroupAt, lowGroupBytes, lowScatter } from './kx4-lowbit-layout';
 
 // Constants after kx4-act's (X_AT), then the unpacked block.
@@ -470,9 +470,24 @@ function fused32(kt: i32, g: usize, a: usize, c: usize): v128 {
   const isum = kt == 0 ? i32x4.extadd_pairwise_i16x8_s(i16x8.add(lo, hi)) : i32x4.add(i32x4.extadd_pairwise_i16x8_s(lo), i32x4.extadd_pairwise_i16x8_s(hi));
   const bs = load<i32>(a + 96) + load<i32>(a + 100);
   const dx = v128.load32_splat(a + 104);
-  const dd = f32x4.mul(f16x4(g, c), dx);
+  // fp16 d (and m) without the inf/NaN steps unless a scale has exponent 31 (a flag in
+  // general-purpose registers): the same values either way.
+  const e = kt == 1 ? infLanes(load<u64>(g)) : infLanes(load<u64>(g)) | infLanes(load<u64>(g, 8));
+  const dd = f32x4.mul(e != 0 ? f16x4(g, c) : f16x4Finite(g, c), dx);
   if (kt == 1) return f32x4.mul(dd, f32x4.convert_i32x4_s(i32x4.sub(isum, i32x4.splat(16 * bs))));
-  return f32x4.add(f32x4.mul(dd, f32x4.convert_i32x4_s(isum)), f32x4.mul(f32x4.mul(f16x4(g + 8, c), dx), f32x4.splat(<f32>bs)));
+  return f32x4.add(f32x4.mul(dd, f32x4.convert_i32x4_s(isum)), f32x4.mul(f32x4.mul(e != 0 ? f16x4(g + 8, c) : f16x4Finite(g + 8, c), dx), f32x4.splat(<f32>bs)));
+}
+
+/** Non-zero when one of 4 fp16 (a u64) has exponent 31 (inf or NaN). */
+@inline
+function infLanes(x: u64): u64 {
+  return ((x & 0x7c007c007c007c00) + 0x0400040004000400) & 0x8000800080008000;
+}
+
+/** f16x4 for finite fp16 (subnormals included): the rebiasing multiply alone. */
+@inline
+function f16x4Finite(p: usize, c: usize): v128 {
+  return f32x4.mul(v128.and(i32x4.shl(v128.load16x4_s(p), 13), v128.load(c, C_F16MASK)), v128.load(c, C_F16MUL));
 }
 
 /** qs^T vector k (a constant): its low (hi = false) or high nibbles with their fifth bits, dotted

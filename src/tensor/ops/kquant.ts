@@ -1,13 +1,13 @@
 // Products, dequantization and embedding lookup for the k-types (src/tensor/dtype.ts: GGUF block
 // types kept in GGUF block order in memory; kernels in src/kernels/kquant.ts).
 //
-// One token (decode): x is quantized to int8 per block once (quantize_act_k) and each row's blocks
-// are exact integer dot products (gemv_k; Q4_K and Q6_K, which live in the 4-row kx4 layout:
-// gemv_kx4, same results). Several tokens (prompt, batched decode): for the kx4 types gemm_kx4, which
-// unpacks each 4-row group block once for all the tokens and gives each token gemv_kx4's bits; for
-// the others panels of weight rows are dequantized to f32 (exactly llama.cpp's dequantize_row_*
-// values) and multiplied on the packed f32 GEMM, which reads the weights once per panel instead of
-// once per token.
+// Every k-type lives in a 4-row kx4 layout in memory (Q4_K / Q5_K / Q6_K: kquant-x4*.ts; Q4_1 / Q5_0
+// / Q5_1 / Q2_K / Q3_K: kx4-lowbit.ts; kx4Kernels names each one's kernels). One token (decode): x is
+// quantized to int8 per block once (quantize_act_k) and each row's blocks are exact integer dot
+// products, equal to gemv_k's on the same blocks in GGUF order. Several tokens (prompt, batched
+// decode): gemm_kx4 / gemm_kxl, which unpack each 4-row group block once for all the tokens and give
+// each token the GEMV's bits; panels of weight rows dequantized to f32 (exactly llama.cpp's
+// dequantize_row_* values) on the packed f32 GEMM only when a thread's scratch cannot hold 2 tokens.
 //
 // Raw-offset helpers (kQuantizeAt, kDequantizeAt) work on GGUF block order, as files hold it;
 // tensors of a kx4 type hold the kx4 layout: kFromGGUF / kToGGUF convert at the edges.
@@ -198,7 +198,7 @@ export function kQuantizeAt(rt: Runtime, arena: Arena, d: KType, src: number, ds
 }
 
 /** Quantizes `rows` f32 rows of `cols` at byte `src` into the in-memory layout of `d` at byte `dst`
- *  (GGUF block order, or kx4 for Q4_K / Q6_K: dst starts a group of 4 rows). */
+ *  (its kx4 layout: dst starts a group of 4 rows). */
 export function kQuantizeInto(rt: Runtime, arena: Arena, d: KType, src: number, dst: number, rows: number, cols: number): void {
   if (!isKX4(d)) {
     kQuantizeAt(rt, arena, d, src, dst, rows, cols);

@@ -12,7 +12,7 @@ import { embedding } from '../../../src/tensor/ops/embedding.js';
 import { matvec } from '../../../src/tensor/ops/gemv.js';
 import { actRecordBytes, kDequantize, kDequantizeAt, kFromGGUF, kMatmul, kMatmulX4Batched, KX4_CHUNK_TOKENS, kToGGUF } from '../../../src/tensor/ops/kquant.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
-import { lcg, randomBlocks, refActivation, refDequant } from './kref.js';
+import { K_LAYOUT, lcg, randomBlocks, refActivation, refDequant } from './kref.js';
 import { rand } from './qref.js';
 
 const LOW: KType[] = ['q3_k', 'q2_k', 'q4_1', 'q5_0', 'q5_1'];
@@ -85,6 +85,13 @@ test('low-bit kx4 GEMV and GEMM equal gemv_k on the same GGUF blocks bit for bit
       for (const [N, nb, Ms] of [[7, 3, [1, 2, 5]], [1, 1, [1, 3]], [1001, 11, [1, 3]], [6, 9, [1, 2, 9, KX4_CHUNK_TOKENS + 7]]] as const) {
         const K = nb * blk(t);
         const bytes = randomBlocks(t, N * nb, lcg(900 + i * 13 + N));
+        if (N === 7) {
+          // An inf scale (the kernels convert fp16 without the inf/NaN steps unless flagged) and
+          // a subnormal one, in blocks of rows 1 and 2.
+          const d = K_LAYOUT[t].scales[0]!;
+          bytes[4 * K_LAYOUT[t].bytes + d] = 0x00, (bytes[4 * K_LAYOUT[t].bytes + d + 1] = 0x7c);
+          bytes[7 * K_LAYOUT[t].bytes + d] = 0x03, (bytes[7 * K_LAYOUT[t].bytes + d + 1] = 0x00);
+        }
         for (const M of Ms) {
           const x = tokens(M, K, 50 + N + M);
           const want = Array.from({ length: M }, (_, m) => ggufOrderMatvec(rts[0]!, t, bytes, x.subarray(m * K, (m + 1) * K), N, K));
