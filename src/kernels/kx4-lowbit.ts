@@ -153,6 +153,31 @@ function unpackQ2Scales(g: usize, u: usize, c: usize): void {
   v128.store(u + U_M, f16x4(g + 8, c));
 }
 
+/** unpackQ2Scales for the one-token path (relaxed): the duplicated scales, and the mins of
+ *  sub-blocks (2p, 2p + 1) as i16 [m r0 2p, m r0 2p+1, m r1 2p, ...] in U_SCI + 16p (one
+ *  i32x4.dot_i16x8_s with a pair of the token's sums covers two sub-blocks). */
+function unpackQ2ScalesFused(g: usize, u: usize, c: usize): void {
+  const nib = v128.load(c, C_NIB);
+  const z = i32x4.splat(0);
+  let sp = u;
+  let mp = u + U_SCI;
+  for (let i: usize = 0; i < 4; i++) {
+    const v = v128.load(g + 16 + (i << 4));
+    const sc = v128.and(v, nib);
+    const mn = v128.and(i16x8.shr_u(v, 4), nib);
+    v128.store(sp + U_SCD, v128.shuffle<u8>(sc, z, 0, 16, 0, 16, 1, 16, 1, 16, 2, 16, 2, 16, 3, 16, 3, 16));
+    v128.store(sp + U_SCD, v128.shuffle<u8>(sc, z, 4, 16, 4, 16, 5, 16, 5, 16, 6, 16, 6, 16, 7, 16, 7, 16), 16);
+    v128.store(sp + U_SCD, v128.shuffle<u8>(sc, z, 8, 16, 8, 16, 9, 16, 9, 16, 10, 16, 10, 16, 11, 16, 11, 16), 32);
+    v128.store(sp + U_SCD, v128.shuffle<u8>(sc, z, 12, 16, 12, 16, 13, 16, 13, 16, 14, 16, 14, 16, 15, 16, 15, 16), 48);
+    v128.store(mp, v128.shuffle<u8>(mn, z, 0, 16, 4, 16, 1, 16, 5, 16, 2, 16, 6, 16, 3, 16, 7, 16));
+    v128.store(mp, v128.shuffle<u8>(mn, z, 8, 16, 12, 16, 9, 16, 13, 16, 10, 16, 14, 16, 11, 16, 15, 16), 16);
+    sp += 64;
+    mp += 32;
+  }
+  v128.store(u + U_D, f16x4(g, c));
+  v128.store(u + U_M, f16x4(g + 8, c));
+}
+
 function unpackQ2(g: usize, u: usize, c: usize): void {
   unpackQ2Scales(g, u, c);
   const m3 = v128.load(c, C_3);
@@ -208,7 +233,8 @@ function q3scales(q: usize, dst: usize): void {
   v128.store(dst, i8x16.sub(v128.load(dst), i8x16.splat(32)));
 }
 
-function unpackQ3Scales(g: usize, u: usize, c: usize): void {
+@inline
+function unpackQ3Scales(g: usize, u: usize, c: usize, fused: bool): void {
   const t = u + U_T;
   for (let r: usize = 0; r < 4; r++) q3scales(g + 8 + 12 * r, t + (r << 4));
   // 4 x 16 bytes (row r, sub-block s) -> vector i: sub-blocks 4i..4i+3 of rows 0..3.
@@ -242,10 +268,12 @@ function unpackQ3Scales(g: usize, u: usize, c: usize): void {
       v128.store(sp + U_SCI, i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, v, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))), 32);
       v128.store(sp + U_SCI, i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, v, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))), 48);
     }
-    v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 0, 16, 1, 16, 2, 16, 3, 16, 0, 0, 0, 0, 0, 0, 0, 0)));
-    v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 4, 16, 5, 16, 6, 16, 7, 16, 0, 0, 0, 0, 0, 0, 0, 0)), 16);
-    v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 8, 16, 9, 16, 10, 16, 11, 16, 0, 0, 0, 0, 0, 0, 0, 0)), 32);
-    v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 12, 16, 13, 16, 14, 16, 15, 16, 0, 0, 0, 0, 0, 0, 0, 0)), 48);
+    if (!fused) {
+      v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 0, 16, 1, 16, 2, 16, 3, 16, 0, 0, 0, 0, 0, 0, 0, 0)));
+      v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 4, 16, 5, 16, 6, 16, 7, 16, 0, 0, 0, 0, 0, 0, 0, 0)), 16);
+      v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 8, 16, 9, 16, 10, 16, 11, 16, 0, 0, 0, 0, 0, 0, 0, 0)), 32);
+      v128.store(sp + U_MIN, i16x8.extend_low_i8x16_s(v128.shuffle<u8>(v, z, 12, 16, 13, 16, 14, 16, 15, 16, 0, 0, 0, 0, 0, 0, 0, 0)), 48);
+    }
     sp += 64;
     tp += 16;
   }
@@ -253,7 +281,7 @@ function unpackQ3Scales(g: usize, u: usize, c: usize): void {
 }
 
 function unpackQ3(g: usize, u: usize, c: usize): void {
-  unpackQ3Scales(g, u, c);
+  unpackQ3Scales(g, u, c, false);
   const m3 = v128.load(c, C_3);
   const m4 = v128.load(c, C_4);
   unpackQ3Half(g, u, 0, m3, m4);
@@ -388,8 +416,10 @@ function plane(v: v128, hm: v128, j: i32, n: i32, q3: bool, m3: v128, m4: v128):
 /** Elements 128n .. 128n + 127 (n a constant): per half (16 elements of each plane) the 4 planes'
  *  i16 sums in registers, then each times its sub-block's scales. */
 @inline
-function halfK(g: usize, u: usize, xq: usize, n: i32, q3: bool, m3: v128, m4: v128): v128 {
+function halfK(g: usize, u: usize, xq: usize, tab: usize, n: i32, q3: bool, m3: v128, m4: v128): v128 {
   let isum = i32x4.splat(0);
+  // Q3_K: sub-block s's -4 bsum as an i16 (then 0) at tab + 4s, added to the row's pair of lanes.
+  let cp = tab + (<usize>(8 * n) << 2);
   let q = g + (q3 ? 184 : 80) + (<usize>n << 7);
   let h = g + 56;
   let xp = xq + (<usize>n << 7);
@@ -411,6 +441,13 @@ function halfK(g: usize, u: usize, xq: usize, n: i32, q3: bool, m3: v128, m4: v1
       xp += 4;
     }
     // Sub-blocks 8n + 2j + half.
+    if (q3) {
+      p0 = i16x8.add(p0, v128.load32_splat(cp));
+      p1 = i16x8.add(p1, v128.load32_splat(cp, 8));
+      p2 = i16x8.add(p2, v128.load32_splat(cp, 16));
+      p3 = i16x8.add(p3, v128.load32_splat(cp, 24));
+      cp += 4;
+    }
     isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(p0, v128.load(sp)), i32x4.dot_i16x8_s(p1, v128.load(sp, 32))));
     isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(p2, v128.load(sp, 64)), i32x4.dot_i16x8_s(p3, v128.load(sp, 96))));
     sp += 16;
@@ -420,13 +457,41 @@ function halfK(g: usize, u: usize, xq: usize, n: i32, q3: bool, m3: v128, m4: v1
 
 /** Q2_K / Q3_K against one token (record at ap), the scales already in u: tokenK's value. */
 @inline
-function fusedK(kt: i32, g: usize, u: usize, ap: usize, c: usize): v128 {
+function fusedK(kt: i32, g: usize, u: usize, ap: usize, tab: usize, c: usize): v128 {
   const q3 = kt == 4;
   const m3 = v128.load(c, C_3);
   const m4 = v128.load(c, C_4);
   const xq = ap + 512;
-  const isum = i32x4.add(halfK(g, u, xq, 0, q3, m3, m4), halfK(g, u, xq, 1, q3, m3, m4));
-  return finishK(kt, u, ap, isum);
+  const isum = i32x4.add(halfK(g, u, xq, tab, 0, q3, m3, m4), halfK(g, u, xq, tab, 1, q3, m3, m4));
+  const dx = v128.load32_splat(ap + 832);
+  const d = f32x4.mul(dx, v128.load(u + U_D));
+  // Q3_K: isum already holds sum(sc (u qx - 4 bsum)) = sum(sc q qx) - 4 sum(sc bsum) (finishK's).
+  if (q3) return f32x4.mul(d, f32x4.convert_i32x4_s(isum));
+  let corr = i32x4.splat(0);
+  let mp = u + U_SCI;
+  let bp = tab;
+  for (let p = 0; p < 8; p++) {
+    corr = i32x4.add(corr, i32x4.dot_i16x8_s(v128.load(mp), v128.load32_splat(bp)));
+    mp += 16;
+    bp += 4;
+  }
+  return f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(isum)), f32x4.mul(f32x4.mul(dx, v128.load(u + U_M)), f32x4.convert_i32x4_s(corr)));
+}
+
+/** The one-token path's per-block table of the token's sums (64 bytes per block): Q2_K the 16
+ *  sums as i16 (pairs for the mins' dot), Q3_K -4 sum as an i16 then 0 (u32 each). */
+function sumsTable(act: usize, nb: i32, kt: i32, tab: usize): void {
+  let a = act + 768;
+  let t = tab;
+  for (let b = 0; b < nb; b++) {
+    for (let s: usize = 0; s < 16; s++) {
+      const v = load<i32>(a + (s << 2));
+      if (kt == 3) store<i16>(t + (s << 1), <i16>v);
+      else store<u32>(t + (s << 2), <u32>(-4 * v) & 0xffff);
+    }
+    a += 848;
+    t += 64;
+  }
 }
 
 /** Q2_K / Q3_K: gemv_k's f32 expression from the exact sum of sc q x and the record's sums. */
@@ -504,7 +569,7 @@ function fusedNib(kt: i32, qs: usize, h: v128, xp: usize, k: i32, nib: v128, b5:
 
 /** Scratch bytes gemm_kxl needs per thread for M tokens (K: for the interface's symmetry). */
 export function gemm_kxl_scratch_bytes(M: i32, K: i32): i32 {
-  return <i32>(ACC_AT + (<usize>M << 4));
+  return <i32>(ACC_AT + (<usize>M << 4) + <usize>((K + 255) >> 8) * 64);
 }
 
 /** Scratch bytes gemv_kxl needs per thread. */
@@ -526,6 +591,8 @@ function product(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, kt: i32
   const u = scratch + U_AT;
   const accs = scratch + ACC_AT;
   const step = kt < 3 ? CHUNK32 : 1;
+  const tab = accs + (<usize>M << 4);
+  if (ASC_FEATURE_RELAXED_SIMD && M == 1 && kt >= 3) sumsTable(act, nb, kt, tab);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     for (let m: usize = 0; m < <usize>M; m++) v128.store(accs + (m << 4), f32x4.splat(0));
     let wp = w + <usize>g * <usize>nb * gb;
@@ -533,13 +600,14 @@ function product(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, kt: i32
       // One token: no unpacked copy of the weights (only the k-quants' scales).
       let acc = f32x4.splat(0);
       let ap = act;
+      let tp = tab;
       for (let b = 0; b < nb; b++) {
         if (kt == 3) {
-          unpackQ2Scales(wp, u, scratch);
-          acc = f32x4.add(acc, fusedK(3, wp, u, ap, scratch));
+          unpackQ2ScalesFused(wp, u, scratch);
+          acc = f32x4.add(acc, fusedK(3, wp, u, ap, tp, scratch));
         } else if (kt == 4) {
-          unpackQ3Scales(wp, u, scratch);
-          acc = f32x4.add(acc, fusedK(4, wp, u, ap, scratch));
+          unpackQ3Scales(wp, u, scratch, true);
+          acc = f32x4.add(acc, fusedK(4, wp, u, ap, tp, scratch));
         } else if (kt == 0) {
           acc = f32x4.add(acc, fused32(0, wp, ap, scratch));
         } else if (kt == 1) {
@@ -549,6 +617,7 @@ function product(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, kt: i32
         }
         wp += gb;
         ap += rec;
+        tp += 64;
       }
       v128.store(accs, acc);
     } else for (let b = 0; b < nb; b += step) {
