@@ -20,7 +20,8 @@
 //   Q2_K (kt 3), 336 bytes: 0 d[4], 8 dmin[4], 16 scales (sub-block s of row r at 4s + r, bytes as in
 //     GGUF: scale | min << 4), 80 qs^T (256)
 //   Q3_K (kt 4), 440 bytes: 0 d[4], 8 the rows' 12 packed scale bytes (row r at 8 + 12r), 56 hmask^T
-//     (128), 184 qs^T (256)
+//     (128; each byte's bits permuted: bits 0..7 -> 2, 3, 6, 7, 0, 1, 4, 5, so that planes 0 and 2
+//     (or 1 and 3) of a qs^T vector take their third bits with one mask), 184 qs^T (256)
 
 /** Bytes of one group block (4 rows of one block) of kt 0..4. */
 @inline
@@ -75,6 +76,19 @@ function getQh(q: usize, l: usize): u32 {
   return qh;
 }
 
+/** Q3_K hmask byte bits 0..7 (third bits of planes j = 0..3 of half 0, then of half 1) -> bits
+ *  2, 3, 6, 7, 0, 1, 4, 5 (see kx4-lowbit.ts's q3u02 / q3u13). */
+@inline
+function hmPermute(x: u32): u32 {
+  return ((x & 0x03) << 2) | ((x & 0x0c) << 4) | ((x & 0x30) >> 4) | ((x & 0xc0) >> 2);
+}
+
+/** Inverse of hmPermute. */
+@inline
+function hmUnpermute(y: u32): u32 {
+  return ((y >> 2) & 0x03) | ((y >> 4) & 0x0c) | ((y & 0x03) << 4) | ((y & 0x30) << 2);
+}
+
 /** Copies the GGUF block at src (row lane l = 0..3 of its group) into the group block at g. */
 export function lowScatter(kt: i32, src: usize, g: usize, l: i32): void {
   const lu = <usize>l;
@@ -94,7 +108,7 @@ export function lowScatter(kt: i32, src: usize, g: usize, l: i32): void {
   }
   store<u16>(g + (lu << 1), load<u16>(src + 108));
   memory.copy(g + 8 + 12 * lu, src + 96, 12);
-  putT(src, 32, g + 56, lu);
+  for (let k: usize = 0; k < 32; k++) store<u8>(g + 56 + ((k >> 2) << 4) + (lu << 2) + (k & 3), <u8>hmPermute(<u32>load<u8>(src + k)));
   putT(src + 32, 64, g + 184, lu);
 }
 
@@ -117,7 +131,7 @@ export function lowGather(kt: i32, g: usize, l: i32, dst: usize): void {
   }
   store<u16>(dst + 108, load<u16>(g + (lu << 1)));
   memory.copy(dst + 96, g + 8 + 12 * lu, 12);
-  getT(g + 56, 32, lu, dst);
+  for (let k: usize = 0; k < 32; k++) store<u8>(dst + k, <u8>hmUnpermute(<u32>load<u8>(g + 56 + ((k >> 2) << 4) + (lu << 2) + (k & 3))));
   getT(g + 184, 64, lu, dst + 32);
 }
 

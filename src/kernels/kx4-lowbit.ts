@@ -22,9 +22,10 @@ import { lowBlockBytes, lowBlockElems, lowGather, lowGroupAt, lowGroupBytes, low
 
 // Constants after kx4-act's (X_AT), then the unpacked block.
 const C_3: usize = X_AT; // 0x03 bytes
-const C_4: usize = X_AT + 16; // 0x04 bytes
+const C_33: usize = X_AT + 16; // 0x33 bytes: Q3_K's two-bit planes 0 and 2 (or 1 and 3) of a byte
 const C_10: usize = X_AT + 32; // 0x10 bytes
-const U_AT: usize = X_AT + 48;
+const C_44: usize = X_AT + 48; // 0x44 bytes: their third bits
+const U_AT: usize = X_AT + 64;
 const U_W: usize = 0;
 const WB: usize = ASC_FEATURE_RELAXED_SIMD ? 1024 : 2048; // 256 weights x 4 rows
 const U_SCD: usize = WB; // per sub-block: scales as i16 [s0, s0, s1, s1, s2, s2, s3, s3] (16 x 16)
@@ -193,55 +194,68 @@ function unpackQ2(g: usize, u: usize, c: usize): void {
   }
 }
 
-/** Q3_K: bit b (0..7) of the hmask vector as 0x04 bytes (b a constant). */
+// Q3_K: a transposed qs vector v holds 4 two-bit planes (plane j at bits 2j); the transposed hmask
+// vector hm (kx4-lowbit-layout.ts's permuted bits) the third bits of planes j of half n: n = 0 at
+// bits 2, 3, 6, 7, n = 1 at bits 0, 1, 4, 5. Planes 0 and 2 then make one byte of two nibbles (values
+// q + 4 in 0..7) with a mask, a shift and a mask of hm and an or; planes 1 and 3 likewise.
+
+/** Planes 0 (low nibble) and 2 (high nibble) of half n (a constant) with their third bits. */
 @inline
-function hiBit(hm: v128, b: i32, m4: v128): v128 {
-  return v128.and(shiftC(hm, 2 - b), m4);
+function q3u02(v: v128, hm: v128, n: i32, m33: v128, m44: v128): v128 {
+  return v128.or(v128.and(v, m33), v128.and(n == 0 ? hm : i16x8.shl(hm, 2), m44));
+}
+
+/** Planes 1 and 3. */
+@inline
+function q3u13(v: v128, hm: v128, n: i32, m33: v128, m44: v128): v128 {
+  return v128.or(v128.and(i16x8.shr_u(v, 2), m33), v128.and(n == 0 ? i16x8.shr_u(hm, 1) : i16x8.shl(hm, 1), m44));
 }
 
 /** Q3_K: elements 128n .. 128n + 127 (n a constant) of the group block at g, u = q + 4 in 0..7. */
 @inline
-function unpackQ3Half(g: usize, u: usize, n: i32, m3: v128, m4: v128): void {
+function unpackQ3Half(g: usize, u: usize, n: i32, nib: v128, m33: v128, m44: v128): void {
   let q = g + 184 + (<usize>n << 7);
   let h = g + 56;
   let e = <usize>n << 7;
   for (let k = 0; k < 8; k++) {
     const v = v128.load(q);
     const hm = v128.load(h);
-    put(u, e, v128.or(v128.and(v, m3), hiBit(hm, 4 * n, m4)));
-    put(u, e + 32, v128.or(v128.and(i16x8.shr_u(v, 2), m3), hiBit(hm, 4 * n + 1, m4)));
-    put(u, e + 64, v128.or(v128.and(i16x8.shr_u(v, 4), m3), hiBit(hm, 4 * n + 2, m4)));
-    put(u, e + 96, v128.or(v128.and(i16x8.shr_u(v, 6), m3), hiBit(hm, 4 * n + 3, m4)));
+    const a = q3u02(v, hm, n, m33, m44);
+    const b = q3u13(v, hm, n, m33, m44);
+    put(u, e, v128.and(a, nib));
+    put(u, e + 32, v128.and(b, nib));
+    put(u, e + 64, v128.and(i16x8.shr_u(a, 4), nib));
+    put(u, e + 96, v128.and(i16x8.shr_u(b, 4), nib));
     q += 16;
     h += 16;
     e += 4;
   }
 }
 
-/** Q3_K's 16 6-bit scales minus 32 of the 12 bytes at q, as i8 at dst (kquant.ts's q3scales). */
+/** Q3_K's 16 6-bit scales minus 32 of the 12 bytes at q as i8 lanes (kquant.ts's q3scales), built
+ *  in registers (four u32 stores read back as one vector would miss store-to-load forwarding). */
 @inline
-function q3scales(q: usize, dst: usize): void {
+function q3scales(q: usize): v128 {
   const a0 = load<u32>(q);
   const a1 = load<u32>(q, 4);
   const tmp = load<u32>(q, 8);
   const m1: u32 = 0x03030303;
   const m2: u32 = 0x0f0f0f0f;
-  store<u32>(dst, (a0 & m2) | ((tmp & m1) << 4));
-  store<u32>(dst, (a1 & m2) | (((tmp >> 2) & m1) << 4), 4);
-  store<u32>(dst, ((a0 >> 4) & m2) | (((tmp >> 4) & m1) << 4), 8);
-  store<u32>(dst, ((a1 >> 4) & m2) | (((tmp >> 6) & m1) << 4), 12);
-  v128.store(dst, i8x16.sub(v128.load(dst), i8x16.splat(32)));
+  let v = i32x4.splat(<i32>((a0 & m2) | ((tmp & m1) << 4)));
+  v = i32x4.replace_lane(v, 1, <i32>((a1 & m2) | (((tmp >> 2) & m1) << 4)));
+  v = i32x4.replace_lane(v, 2, <i32>(((a0 >> 4) & m2) | (((tmp >> 4) & m1) << 4)));
+  v = i32x4.replace_lane(v, 3, <i32>(((a1 >> 4) & m2) | (((tmp >> 6) & m1) << 4)));
+  return i8x16.sub(v, i8x16.splat(32));
 }
 
 @inline
 function unpackQ3Scales(g: usize, u: usize, c: usize, fused: bool): void {
   const t = u + U_T;
-  for (let r: usize = 0; r < 4; r++) q3scales(g + 8 + 12 * r, t + (r << 4));
   // 4 x 16 bytes (row r, sub-block s) -> vector i: sub-blocks 4i..4i+3 of rows 0..3.
-  const a = v128.load(t);
-  const b = v128.load(t, 16);
-  const cc = v128.load(t, 32);
-  const d = v128.load(t, 48);
+  const a = q3scales(g + 8);
+  const b = q3scales(g + 20);
+  const cc = q3scales(g + 32);
+  const d = q3scales(g + 44);
   const ab0 = v128.shuffle<u8>(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const ab1 = v128.shuffle<u8>(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const cd0 = v128.shuffle<u8>(cc, d, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -282,10 +296,11 @@ function unpackQ3Scales(g: usize, u: usize, c: usize, fused: bool): void {
 
 function unpackQ3(g: usize, u: usize, c: usize): void {
   unpackQ3Scales(g, u, c, false);
-  const m3 = v128.load(c, C_3);
-  const m4 = v128.load(c, C_4);
-  unpackQ3Half(g, u, 0, m3, m4);
-  unpackQ3Half(g, u, 1, m3, m4);
+  const nib = v128.load(c, C_NIB);
+  const m33 = v128.load(c, C_33);
+  const m44 = v128.load(c, C_44);
+  unpackQ3Half(g, u, 0, nib, m33, m44);
+  unpackQ3Half(g, u, 1, nib, m33, m44);
 }
 
 /** qs^T vector k (a constant) of a 32-weight block: low nibbles elements 4k.., high 16 + 4k..;
@@ -406,17 +421,16 @@ function token32(kt: i32, u: usize, ap: usize, n: i32, acc: v128): v128 {
 // ---------------------------------------------------------------------------------------------
 // One token, relaxed build: the weights extracted and dotted in registers (no unpacked copy).
 
-/** Plane j (constant) of one transposed qs vector v with its hmask vector hm (Q3_K). */
+/** Q2_K: plane j (constant) of one transposed qs vector v. */
 @inline
-function plane(v: v128, hm: v128, j: i32, n: i32, q3: bool, m3: v128, m4: v128): v128 {
-  const w = v128.and(j == 0 ? v : i16x8.shr_u(v, 2 * j), m3);
-  return q3 ? v128.or(w, hiBit(hm, 4 * n + j, m4)) : w;
+function plane2(v: v128, j: i32, m3: v128): v128 {
+  return v128.and(j == 0 ? v : i16x8.shr_u(v, 2 * j), m3);
 }
 
 /** Elements 128n .. 128n + 127 (n a constant): per half (16 elements of each plane) the 4 planes'
  *  i16 sums in registers, then each times its sub-block's scales. */
 @inline
-function halfK(g: usize, u: usize, xq: usize, tab: usize, n: i32, q3: bool, m3: v128, m4: v128): v128 {
+function halfK(g: usize, u: usize, xq: usize, tab: usize, n: i32, q3: bool, m3: v128, m33: v128, m44: v128): v128 {
   let isum = i32x4.splat(0);
   // Q3_K: sub-block s's -4 bsum as an i16 (then 0) at tab + 4s, added to the row's pair of lanes.
   let cp = tab + (<usize>(8 * n) << 2);
@@ -431,11 +445,25 @@ function halfK(g: usize, u: usize, xq: usize, tab: usize, n: i32, q3: bool, m3: 
     let p3 = i16x8.splat(0);
     for (let kk = 0; kk < 4; kk++) {
       const v = v128.load(q);
-      const hm = q3 ? v128.load(h) : v;
-      p0 = i16x8.add(p0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp), plane(v, hm, 0, n, q3, m3, m4)));
-      p1 = i16x8.add(p1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 32), plane(v, hm, 1, n, q3, m3, m4)));
-      p2 = i16x8.add(p2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 64), plane(v, hm, 2, n, q3, m3, m4)));
-      p3 = i16x8.add(p3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 96), plane(v, hm, 3, n, q3, m3, m4)));
+      let w0: v128, w1: v128, w2: v128, w3: v128;
+      if (q3) {
+        const hm = v128.load(h);
+        const a = q3u02(v, hm, n, m33, m44);
+        const b = q3u13(v, hm, n, m33, m44);
+        w0 = v128.and(a, m3);
+        w1 = v128.and(b, m3);
+        w2 = v128.and(i16x8.shr_u(a, 4), m3);
+        w3 = v128.and(i16x8.shr_u(b, 4), m3);
+      } else {
+        w0 = plane2(v, 0, m3);
+        w1 = plane2(v, 1, m3);
+        w2 = plane2(v, 2, m3);
+        w3 = plane2(v, 3, m3);
+      }
+      p0 = i16x8.add(p0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp), w0));
+      p1 = i16x8.add(p1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 32), w1));
+      p2 = i16x8.add(p2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 64), w2));
+      p3 = i16x8.add(p3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xp, 96), w3));
       q += 16;
       h += 16;
       xp += 4;
@@ -459,10 +487,12 @@ function halfK(g: usize, u: usize, xq: usize, tab: usize, n: i32, q3: bool, m3: 
 @inline
 function fusedK(kt: i32, g: usize, u: usize, ap: usize, tab: usize, c: usize): v128 {
   const q3 = kt == 4;
-  const m3 = v128.load(c, C_3);
-  const m4 = v128.load(c, C_4);
+  // Q2_K's plane mask, or Q3_K's nibble mask.
+  const m3 = q3 ? v128.load(c, C_NIB) : v128.load(c, C_3);
+  const m33 = v128.load(c, C_33);
+  const m44 = v128.load(c, C_44);
   const xq = ap + 512;
-  const isum = i32x4.add(halfK(g, u, xq, tab, 0, q3, m3, m4), halfK(g, u, xq, tab, 1, q3, m3, m4));
+  const isum = i32x4.add(halfK(g, u, xq, tab, 0, q3, m3, m33, m44), halfK(g, u, xq, tab, 1, q3, m3, m33, m44));
   const dx = v128.load32_splat(ap + 832);
   const d = f32x4.mul(dx, v128.load(u + U_D));
   // Q3_K: isum already holds sum(sc (u qx - 4 bsum)) = sum(sc q qx) - 4 sum(sc bsum) (finishK's).
@@ -581,7 +611,8 @@ export function gemv_kxl_scratch_bytes(K: i32): i32 {
 function product(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32, kt: i32, start: i32, end: i32, scratch: usize, add: bool): void {
   writeConsts(scratch);
   v128.store(scratch, i8x16.splat(3), C_3);
-  v128.store(scratch, i8x16.splat(4), C_4);
+  v128.store(scratch, i8x16.splat(0x33), C_33);
+  v128.store(scratch, i8x16.splat(0x44), C_44);
   v128.store(scratch, i8x16.splat(0x10), C_10);
   const B = lowBlockElems(kt);
   const nb = K / B;
