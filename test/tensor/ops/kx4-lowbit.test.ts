@@ -3,14 +3,15 @@
 // batched GEMM) bit for bit against the GGUF-order kernel gemv_k on the same blocks at odd sizes,
 // in both kernel builds and on 1 and 2 threads, every token of the batched product equal to the
 // GEMV on it, against the float64 product, the residual-add variant, and dequantization / embedding
-// rows against the GGUF-order dequantization.
+// rows against the GGUF-order dequantization, and writers that fill a matrix in 4-row pieces.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Runtime } from '../../../src/runtime/runtime.js';
 import { isKX4, KTYPES, type KType } from '../../../src/tensor/dtype.js';
 import { embedding } from '../../../src/tensor/ops/embedding.js';
 import { matvec } from '../../../src/tensor/ops/gemv.js';
-import { actRecordBytes, kDequantize, kDequantizeAt, kFromGGUF, kMatmul, kMatmulX4Batched, KX4_CHUNK_TOKENS, kToGGUF } from '../../../src/tensor/ops/kquant.js';
+import { castInto } from '../../../src/tensor/ops/cast.js';
+import { actRecordBytes, kDequantize, kDequantizeAt, kFromGGUF, kMatmul, kMatmulX4Batched, KX4_CHUNK_TOKENS, kQuantize, kToGGUF } from '../../../src/tensor/ops/kquant.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { K_LAYOUT, lcg, randomBlocks, refActivation, refDequant } from './kref.js';
 import { rand } from './qref.js';
@@ -188,4 +189,29 @@ test('dequantized rows and embedding rows of a low-bit kx4 matrix equal the GGUF
     rt.release(raw);
     for (const u of [w, want, all, ids]) u.dispose();
   }
+});
+
+test('castInto a low-bit kx4 matrix in 4-row pieces (as loaders stream) writes kQuantize bytes; both give each row\'s GGUF blocks back', () => {
+  const rows = 10;
+  const cols = 512;
+  const src = Tensor.fromF32(rt, rand(rows * cols, 21), [rows, cols]);
+  for (const t of LOW) {
+    const want = kQuantize(src, t);
+    const pieces = Tensor.zeros(rt, t, [rows, cols], src.arena);
+    for (let r = 0; r < rows; r += 4) {
+      const n = Math.min(4, rows - r);
+      castInto(src.slice(r, n), pieces.slice(r, n));
+    }
+    assert.deepEqual(pieces.bytes(), want.bytes(), `${t} in slices`);
+    const gguf = kToGGUF(want);
+    const rowBytes = gguf.length / rows;
+    for (const r of [0, 9]) {
+      const one = kQuantize(src.slice(r, 1), t);
+      assert.deepEqual(kToGGUF(one), gguf.subarray(r * rowBytes, (r + 1) * rowBytes), `${t} row ${r}`);
+      one.dispose();
+    }
+    want.dispose();
+    pieces.dispose();
+  }
+  src.dispose();
 });
