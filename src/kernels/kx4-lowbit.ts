@@ -1,8 +1,9 @@
 // Q4_1, Q5_0, Q5_1, Q2_K and Q3_K in their 4-row kx4 layout (kx4-lowbit-layout.ts): repacking from /
 // to GGUF block order, the embedding lookup, and the products (GEMV and the batched GEMM are one
-// routine: the GEMV is its one-token case, so their bits agree by construction).
+// routine, `product`; the relaxed build's one-token case extracts and dots the weights in registers
+// instead of unpacking them, with the same integer sums and f32 expressions).
 //
-// Per group block (4 rows; the 32-weight types 8 blocks at a time) the weights are unpacked once
+// Several tokens, and SIMD128's one token: per group block (4 rows; the 32-weight types 8 blocks at a time) the weights are unpacked once
 // into the thread's scratch: relaxed build as u8 vectors of 4 elements x 4 rows (the layout's
 // transposed quant bytes give them with one shift and mask per field, no shuffles), SIMD128 as the
 // same widened to i16 (rows 0-1, rows 2-3); next to them the scales (i16 duplicated per lane pair

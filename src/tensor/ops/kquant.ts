@@ -109,10 +109,11 @@ const PANEL_BYTES = 4 << 20;
 /** Tokens up to which kMatmul runs one kMatvec per token (a panel's dequantization costs more). */
 const MATVEC_TOKENS = 2;
 
-/** Tokens from which kMatmul takes the batched kx4 product (gemm_kx4) rather than one kMatvec per
- *  token (bench/kgemm.ts, 1 thread CPU time and 2 threads: below these the unpacking once per
- *  group block costs more than it saves). Above them gemm_kx4 also beats the f32 panels, which
- *  kx4 types no longer take unless the scratch is too small. */
+/** Tokens from which kMatmul takes the batched kx4 product (gemm_kx4 / gemm_kxl) rather than one
+ *  kMatvec per token (bench/kgemm.ts, 1 thread CPU time and 2 threads: below these the unpacking
+ *  once per group block costs more than it saves; the low-bit types' batched product is cheaper per
+ *  token from 2 on). Above them it also beats the f32 panels, which kx4 types no longer take unless
+ *  the scratch is too small. */
 const KX4_BATCH_FROM: Record<KType, number> = { q4_k: 6, q5_k: 2, q6_k: 3, q4_1: 2, q5_0: 2, q5_1: 2, q2_k: 2, q3_k: 2 };
 
 /** Tokens per gemm_kx4 call: longer prompts run in chunks (the weights read once per chunk, the
