@@ -1,4 +1,4 @@
-// The batched kx4 product (gemm_kx4: Q4_K, Q5_K, Q6_K for 2..KX4_BATCH_TOKENS tokens; batched decode
+// The batched kx4 products (gemm_kx4: Q4_K, Q5_K, Q6_K; gemm_kxl: Q3_K, Q2_K, Q5_0, Q5_1, Q4_1) for 2..64 tokens (batched decode
 // and short prompts) against one matvec per token (M = 1, decode) and against the f32-panel path
 // that prompts take (kMatmulPanels), at the 174M shapes, 1 and 2 threads. Each figure is a median
 // over rounds of ratios timed back to back in the round (A B A B ...), so a busy machine slows both
@@ -8,7 +8,7 @@ import { Runtime } from '../src/runtime/runtime.js';
 import type { KType } from '../src/tensor/dtype.js';
 import { matvec } from '../src/tensor/ops/gemv.js';
 import { kFromGGUF, kMatmulPanels, kMatmulX4Batched, kx4BatchFits } from '../src/tensor/ops/kquant.js';
-import { ggufByteSize } from '../src/tensor/dtype.js';
+import { ggufByteSize, KTYPES } from '../src/tensor/dtype.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import type { Reporter } from './harness.js';
 
@@ -32,9 +32,10 @@ function blocks(t: KType, N: number, K: number): Uint8Array {
     const v = (r() * 2 ** 32) >>> 0;
     b[i] = v & 255; b[i + 1] = (v >>> 8) & 255; b[i + 2] = (v >>> 16) & 255; b[i + 3] = v >>> 24;
   }
-  const bb = t === 'q6_k' ? 210 : t === 'q5_k' ? 176 : 144;
+  const bb = KTYPES[t].bytes;
+  const scales: Record<KType, number[]> = { q4_1: [0, 2], q5_0: [0], q5_1: [0, 2], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208] };
   for (let o = 0; o < b.length; o += bb) {
-    const at = t === 'q6_k' ? [208] : [0, 2];
+    const at = scales[t];
     for (const a of at) { b[o + a] = 0x1e; b[o + a + 1] = 0x21; }
   }
   return b;
@@ -66,9 +67,11 @@ export async function benchKgemm(rep: Reporter, opts: { quick?: boolean }): Prom
     const rt = await Runtime.create({ threads, arenaBytes: 256 << 20 });
     const seconds = timer(threads);
     try {
-      for (const t of ['q4_k', 'q6_k', 'q5_k'] as KType[]) {
+      // KGEMM_TYPES=q3_k,q2_k,... limits the run to those types.
+      const types = (process.env.KGEMM_TYPES ?? 'q4_k,q6_k,q5_k,q3_k,q2_k,q5_0,q5_1,q4_1').split(',') as KType[];
+      for (const t of types) {
         for (const [N, K, label] of SHAPES) {
-          if ((label.endsWith('lm_head') && t !== 'q6_k') || (label.startsWith('yi-6b') && t !== 'q4_k')) continue;
+          if ((label.endsWith('lm_head') && t !== 'q6_k') || (label.startsWith('yi-6b') && t !== 'q4_k' && t !== 'q3_k')) continue;
           const w = kFromGGUF(rt, t, [N, K], blocks(t, N, K));
           const x1 = Tensor.fromF32(rt, randomF32(K, 3), [K], w.arena);
           const y1 = Tensor.zeros(rt, 'f32', [N], w.arena);
@@ -76,7 +79,7 @@ export async function benchKgemm(rep: Reporter, opts: { quick?: boolean }): Prom
           for (let i = 0; i < 3; i++) one();
           const calls1 = Math.max(2, Math.round(0.02 / seconds(one, 1)));
           for (const M of Ms) {
-            if (!kx4BatchFits(rt, w.arena, M, K)) continue;
+            if (!kx4BatchFits(rt, w.arena, M, K, t)) continue;
             const x = Tensor.fromF32(rt, randomF32(M * K, 5 + M), [M, K], w.arena);
             const y = Tensor.zeros(rt, 'f32', [M, N], w.arena);
             const batched = (): void => kMatmulX4Batched(x, w, y);

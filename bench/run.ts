@@ -37,7 +37,7 @@ const benches: Record<string, { title: string; run: Bench }> = {
   gemm: { title: 'f32 GEMM (prefill and training)', run: benchGemm },
   gemv: { title: 'GEMV (decode): weight bytes read per second, next to the read bandwidth', run: benchGemv },
   qgemm: { title: 'Quantized GEMM (prompt processing, batched decode): GOP/s by tokens M, next to the previous kernel', run: benchQgemm },
-  kgemm: { title: 'Batched kx4 product (Q4_K / Q5_K / Q6_K, 2..16 tokens): time per token vs one matvec, and vs the f32-panel path', run: benchKgemm },
+  kgemm: { title: 'Batched kx4 products (every k-type, 2..64 tokens): time per token vs one matvec, and vs the f32-panel path', run: benchKgemm },
   dispatch: { title: 'Thread-pool dispatch', run: benchDispatch },
   'train-kernels': { title: 'Training kernels (backward, loss, AdamW) at hidden 256 on 4096 tokens', run: benchTrainKernels },
   tokenizer: { title: 'Tokenizer (SentencePiece BPE)', run: benchTokenizer },

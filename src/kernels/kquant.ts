@@ -75,7 +75,7 @@ function fstore(y: usize, i: i32, v: f32): void {
   store<f32>(y + (<usize>i << 2), v);
 }
 
-function dequantBlockK(kt: i32, b: usize, y: usize, scratch: usize): void {
+export function dequantBlockK(kt: i32, b: usize, y: usize, scratch: usize): void {
   if (kt == 0) {
     const d = h2f(b);
     const m = h2f(b + 2);

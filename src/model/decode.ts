@@ -6,13 +6,14 @@
 //     (rmsnorm_quantize_act, swiglu_quantize_act: the same values quantize_act would read);
 //   - wo and w_down add into the residual stream (gemv_*_add: x + W a, the add_f32 sum);
 //   - k and v land in their cache rows directly (k roped there), with no copy.
-// Q4_K / Q6_K matrices (kx4 layout) read quantize_act_k records of 256 values, written once per input
-// from the f32 values their op would quantize (gemv_kx4, gemv_kx4_add: kMatvec's bits).
+// k-type matrices (kx4 layouts) read quantize_act_k records of their block size (256 values for
+// the k-quants, 32 for Q4_1 / Q5_0 / Q5_1), written once per input and block size from the f32
+// values their op would quantize (gemv_kx4 / gemv_kxl and the _add forms: kMatvec's bits).
 import type { Arena } from '../runtime/arena.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { blockBytes, elementBytes, isKType, isKX4, isQuantized, KTYPES, kRowBytes, QK, QROWS } from '../tensor/dtype.js';
 import { ACT_BLOCK } from '../tensor/ops/gemv.js';
-import { actRecordBytes } from '../tensor/ops/kquant.js';
+import { actRecordBytes, kx4Kernels } from '../tensor/ops/kquant.js';
 import { quantBytes } from '../tensor/ops/quant.js';
 import { MIN_ELEMENTS_PER_THREAD, minRowsPerThread } from '../tensor/ops/util.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -65,6 +66,15 @@ function isK(w: Tensor): boolean {
   return isKType(w.dtype) && isKX4(w.dtype);
 }
 
+/** Activation record block size of a k-type matrix. */
+function kBlock(w: Tensor): number {
+  return KTYPES[w.dtype as keyof typeof KTYPES].block;
+}
+
+function kNames(w: Tensor): ReturnType<typeof kx4Kernels> {
+  return kx4Kernels(w.dtype as keyof typeof KTYPES);
+}
+
 function gemvMinRows(w: Tensor): number {
   const K = w.shape[1]!;
   const rowBytes = isQuantized(w.dtype) ? (K / QK) * blockBytes[w.dtype] : isKType(w.dtype) ? kRowBytes(w.dtype, K) : K * elementBytes(w.dtype);
@@ -73,8 +83,8 @@ function gemvMinRows(w: Tensor): number {
 
 export class DecodePlan {
   private readonly acts = new Map<Arena, number>();
-  /** quantize_act_k records (256 values each) per arena, for the kx4 matrices. */
-  private readonly kacts = new Map<Arena, number>();
+  /** quantize_act_k records per arena and block size (256 or 32 values), for the kx4 matrices. */
+  private readonly kacts = new Map<Arena, Map<number, number>>();
   private readonly layerCalls: Call[][] = [];
   private readonly head: Call[];
   private readonly embedCall: Call;
@@ -97,20 +107,22 @@ export class DecodePlan {
     }
     const headArena = m.lmHead.arena;
     if (!this.acts.has(headArena)) this.acts.set(headArena, rt.alloc(Math.ceil(maxK / QK) * ACT_BLOCK, headArena, false, 'decode activation records').offset);
-    const kact = (arena: Arena): number => {
-      let o = this.kacts.get(arena);
-      if (o === undefined) this.kacts.set(arena, (o = rt.alloc(Math.ceil(maxK / 256) * actRecordBytes(256), arena, false, 'decode k-quant activation records').offset));
+    const kact = (arena: Arena, B: number): number => {
+      let byB = this.kacts.get(arena);
+      if (!byB) this.kacts.set(arena, (byB = new Map()));
+      let o = byB.get(B);
+      if (o === undefined) byB.set(B, (o = rt.alloc(Math.ceil(maxK / B) * actRecordBytes(B), arena, false, 'decode k-quant activation records').offset));
       return o;
     };
-    const quantizeK = (calls: Call[], arena: Arena, src: number, K: number): number => {
-      const a = kact(arena);
-      calls.push({ name: 'quantize_act_k', arena, args: [src, a, K, 256], total: 1, align: 1, minUnits: 1 });
+    const quantizeK = (calls: Call[], arena: Arena, src: number, K: number, B: number): number => {
+      const a = kact(arena, B);
+      calls.push({ name: 'quantize_act_k', arena, args: [src, a, K, B], total: 1, align: 1, minUnits: 1 });
       return a;
     };
 
     const e = m.embed;
     this.embedCall = isK(e)
-      ? { name: 'dequantize_rows_kx4', arena: e.arena, args: [e.offset, e.shape[0]!, H, KTYPES[e.dtype as keyof typeof KTYPES].code, m.ids.offset, m.embedOut.offset], total: 1, align: 1, minUnits: 1 }
+      ? { name: kNames(e).rows, arena: e.arena, args: [e.offset, e.shape[0]!, H, KTYPES[e.dtype as keyof typeof KTYPES].code, m.ids.offset, m.embedOut.offset], total: 1, align: 1, minUnits: 1 }
       : isQuantized(e.dtype)
       ? { name: 'dequantize_rows_x4', arena: e.arena, args: [e.offset, e.shape[0]!, H, quantBytes(e.dtype), m.ids.offset, m.embedOut.offset], total: 1, align: 1, minUnits: 1 }
       : { name: `embed_${e.dtype}`, arena: e.arena, args: [e.offset, m.ids.offset, m.embedOut.offset, H], total: 1, align: 1, minUnits: 1 };
@@ -128,14 +140,14 @@ export class DecodePlan {
         const f = consumers.some((c) => !isQuantized(c.dtype));
         if (q) calls.push({ name: 'rmsnorm_quantize_act', arena, args: [x, w.offset, f ? l.ws.xb.offset : 0, act, H, cfg.rmsEps], total: 1, align: 1, minUnits: 1 });
         else calls.push({ name: 'rmsnorm_f32', arena, args: [x, w.offset, l.ws.xb.offset, H, cfg.rmsEps], total: 1, align: 1, minUnits: 1 });
-        if (consumers.some(isK)) quantizeK(calls, arena, l.ws.xb.offset, H);
+        for (const B of new Set(consumers.filter(isK).map(kBlock))) quantizeK(calls, arena, l.ws.xb.offset, H, B);
       };
       const gemv = (w: Tensor, input: number, out: number, add: boolean): number[] => {
         if (isK(w)) {
           const [N, K] = w.shape as [number, number];
-          this.checkKScratch(arena, K);
-          const args = [w.offset, kact(arena), out, N, K, KTYPES[w.dtype as keyof typeof KTYPES].code];
-          calls.push({ name: 'gemv_kx4', arena, args, total: N, align: QROWS, minUnits: gemvMinRows(w) });
+          this.checkKScratch(arena, w, K);
+          const args = [w.offset, kact(arena, kBlock(w)), out, N, K, KTYPES[w.dtype as keyof typeof KTYPES].code];
+          calls.push({ name: kNames(w).gemv, arena, args, total: N, align: QROWS, minUnits: gemvMinRows(w) });
           return args;
         }
         const q = isQuantized(w.dtype);
@@ -183,9 +195,9 @@ export class DecodePlan {
     const head: Call[] = [];
     if (isK(lm)) {
       head.push({ name: 'rmsnorm_f32', arena: headArena, args: [m.headX.offset, m.norm.offset, m.headXn.offset, H, cfg.rmsEps], total: 1, align: 1, minUnits: 1 });
-      const a = quantizeK(head, headArena, m.headXn.offset, H);
-      this.checkKScratch(headArena, H);
-      head.push({ name: 'gemv_kx4', arena: headArena, args: [lm.offset, a, m.logits.offset, lm.shape[0]!, H, KTYPES[lm.dtype as keyof typeof KTYPES].code], total: lm.shape[0]!, align: QROWS, minUnits: gemvMinRows(lm) });
+      const a = quantizeK(head, headArena, m.headXn.offset, H, kBlock(lm));
+      this.checkKScratch(headArena, lm, H);
+      head.push({ name: kNames(lm).gemv, arena: headArena, args: [lm.offset, a, m.logits.offset, lm.shape[0]!, H, KTYPES[lm.dtype as keyof typeof KTYPES].code], total: lm.shape[0]!, align: QROWS, minUnits: gemvMinRows(lm) });
       this.head = head;
       return;
     }
@@ -201,14 +213,14 @@ export class DecodePlan {
 
   /** x += W a for the layer's output projections. `kind` says how a is made from its f32 source:
    *  quantize_act(src), or swiglu(src = gate, up) (fused with the quantization). */
-  private residual(calls: Call[], arena: Arena, w: Tensor, src: number, act: number, x: number, K: number, proj: number, kind: 'quantize_act' | 'swiglu', up: number, quantizeK: (calls: Call[], arena: Arena, src: number, K: number) => number): void {
+  private residual(calls: Call[], arena: Arena, w: Tensor, src: number, act: number, x: number, K: number, proj: number, kind: 'quantize_act' | 'swiglu', up: number, quantizeK: (calls: Call[], arena: Arena, src: number, K: number, B: number) => number): void {
     const [N] = w.shape as [number, number];
     const minUnits = gemvMinRows(w);
     if (isK(w)) {
-      this.checkKScratch(arena, K);
+      this.checkKScratch(arena, w, K);
       if (kind === 'swiglu') calls.push({ name: 'swiglu_f32', arena, args: [src, up, src], total: K, align: 4, minUnits: MIN_ELEMENTS_PER_THREAD });
-      const a = quantizeK(calls, arena, src, K);
-      calls.push({ name: 'gemv_kx4_add', arena, args: [w.offset, a, x, N, K, KTYPES[w.dtype as keyof typeof KTYPES].code], total: N, align: QROWS, minUnits });
+      const a = quantizeK(calls, arena, src, K, kBlock(w));
+      calls.push({ name: kNames(w).gemvAdd, arena, args: [w.offset, a, x, N, K, KTYPES[w.dtype as keyof typeof KTYPES].code], total: N, align: QROWS, minUnits });
       return;
     }
     if (isQuantized(w.dtype)) {
@@ -235,8 +247,8 @@ export class DecodePlan {
     }
   }
 
-  private checkKScratch(arena: Arena, K: number): void {
-    const need = this.rt.call('gemv_kx4_scratch_bytes', arena, K);
+  private checkKScratch(arena: Arena, w: Tensor, K: number): void {
+    const need = this.rt.call(kNames(w).gemvScratch, arena, K);
     if (need > this.rt.scratchBytesPerThread) {
       throw new RangeError(`decode: K = ${K} needs ${need} bytes of scratch per thread, more than the ${this.rt.scratchBytesPerThread} bytes (Runtime option scratchBytesPerThread)`);
     }
@@ -277,7 +289,7 @@ export class DecodePlan {
   /** Frees the activation buffers. */
   dispose(): void {
     for (const [arena, offset] of this.acts) this.rt.release({ arena, offset });
-    for (const [arena, offset] of this.kacts) this.rt.release({ arena, offset });
+    for (const [arena, byB] of this.kacts) for (const offset of byB.values()) this.rt.release({ arena, offset });
     this.acts.clear();
     this.kacts.clear();
   }

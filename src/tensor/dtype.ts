@@ -8,9 +8,9 @@
 //
 // The other GGUF block types ("k-types": the k-quants Q2_K..Q6_K with 256-weight super-blocks, and
 // the 32-weight Q4_1, Q5_0, Q5_1) stay in GGUF's own block order in memory, rows back to back
-// (src/kernels/kquant.ts), except Q4_K, Q5_K and Q6_K: their 4-row "kx4" layout (src/kernels/kx4-layout.ts)
-// groups 4 rows per super-block with like fields side by side (Q4_K's 6-bit scales decoded to bytes),
-// rows padded to a multiple of 4 with zero blocks. Files keep GGUF's order (kFromGGUF / kToGGUF).
+// (src/kernels/kquant.ts) only in files: in memory they live in 4-row "kx4" layouts
+// (src/kernels/kx4-layout.ts for Q4_K, Q5_K, Q6_K; kx4-lowbit-layout.ts for the others) that group 4
+// rows per block with like fields side by side, rows padded to a multiple of 4 with zero blocks. Files keep GGUF's order (kFromGGUF / kToGGUF).
 
 /** GGUF block types beyond Q8_0 / Q4_0 (in GGUF block order in memory, or kx4: isKX4). */
 export type KType = 'q4_1' | 'q5_0' | 'q5_1' | 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k';
@@ -30,9 +30,10 @@ export const KTYPES: Readonly<Record<KType, { code: number; block: number; bytes
 };
 
 /** Bytes of one kx4 group block (4 rows of one super-block) of the k-types with that layout. */
-const KX4_GROUP_BYTES: Partial<Record<KType, number>> = { q4_k: 592, q5_k: 720, q6_k: 840 };
+const KX4_GROUP_BYTES: Partial<Record<KType, number>> = { q4_1: 80, q5_0: 88, q5_1: 96, q2_k: 336, q3_k: 440, q4_k: 592, q5_k: 720, q6_k: 840 };
 
-/** Whether a k-type lives in the 4-row kx4 layout in memory (Q4_K, Q5_K, Q6_K). */
+/** Whether a k-type lives in a 4-row kx4 layout in memory (all of them: Q4_K, Q5_K, Q6_K in
+ *  src/kernels/kx4-layout.ts, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K in src/kernels/kx4-lowbit-layout.ts). */
 export function isKX4(d: DType): boolean {
   return isKType(d) && KX4_GROUP_BYTES[d] !== undefined;
 }

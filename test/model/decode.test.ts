@@ -119,3 +119,35 @@ test('a model spread over several arenas decodes to the same bits as one in a si
     await many.close();
   }
 });
+
+test('Q3_K_M / Q2_K / legacy-type models (q2_k, q3_k, q4_1, q5_0, q5_1 in their kx4 layout, beside q4_k, q6_k) decode on the plan, bit for bit as the ops', async () => {
+  const cfg = { ...preset('tiny'), hidden: 256, heads: 4, kvHeads: 2, headDim: 64, ffn: 768, vocabSize: 333 };
+  const mixes: ((name: string) => DType)[] = [
+    // llama-quantize's q3_k_m in outline: q4_k for v, o and w_down, q6_k output, q3_k elsewhere.
+    (n) => (/v_proj|down_proj|o_proj/.test(n) ? 'q4_k' : /lm_head/.test(n) ? 'q6_k' : 'q3_k'),
+    // Inputs read by 256- and 32-value blocks at once (q2_k beside q5_0 / q5_1), every low-bit type.
+    (n) => (/q_proj|up_proj/.test(n) ? 'q2_k' : /k_proj|down_proj/.test(n) ? 'q5_0' : /v_proj|embed/.test(n) ? 'q5_1' : /gate/.test(n) ? 'q3_k' : 'q4_1'),
+  ];
+  for (const [i, mix] of mixes.entries()) {
+    for (const threads of [1, 2]) {
+      const rt = await Runtime.create({ threads, arenaBytes: 256 << 20 });
+      const called = new Set<string>();
+      const parallel = rt.parallel.bind(rt);
+      rt.parallel = ((name: string, ...rest: Parameters<typeof parallel> extends [string, ...infer R] ? R : never) => {
+        called.add(name);
+        return parallel(name, ...rest);
+      }) as typeof rt.parallel;
+      try {
+        const m = YiModel.random(rt, cfg, (name) => mix(name), 7 + i, { contextLength: 32, batch: 4 });
+        called.clear();
+        const got = tokens.map((t) => m.forward([t]).toArray());
+        assert.ok(called.has(i === 0 ? 'gemv_kx4_add' : 'gemv_kxl_add'), `mix ${i}: decoded on the plan (its fused residual kernel ran)`);
+        const want = reference(m, tokens);
+        got.forEach((g, p) => assert.deepEqual(g, want[p], `mix ${i} threads ${threads} position ${p}`));
+        m.dispose();
+      } finally {
+        await rt.close();
+      }
+    }
+  }
+});

@@ -1,13 +1,13 @@
 // Products, dequantization and embedding lookup for the k-types (src/tensor/dtype.ts: GGUF block
 // types kept in GGUF block order in memory; kernels in src/kernels/kquant.ts).
 //
-// One token (decode): x is quantized to int8 per block once (quantize_act_k) and each row's blocks
-// are exact integer dot products (gemv_k; Q4_K and Q6_K, which live in the 4-row kx4 layout:
-// gemv_kx4, same results). Several tokens (prompt, batched decode): for the kx4 types gemm_kx4, which
-// unpacks each 4-row group block once for all the tokens and gives each token gemv_kx4's bits; for
-// the others panels of weight rows are dequantized to f32 (exactly llama.cpp's dequantize_row_*
-// values) and multiplied on the packed f32 GEMM, which reads the weights once per panel instead of
-// once per token.
+// Every k-type lives in a 4-row kx4 layout in memory (Q4_K / Q5_K / Q6_K: kquant-x4*.ts; Q4_1 / Q5_0
+// / Q5_1 / Q2_K / Q3_K: kx4-lowbit.ts; kx4Kernels names each one's kernels). One token (decode): x is
+// quantized to int8 per block once (quantize_act_k) and each row's blocks are exact integer dot
+// products, equal to gemv_k's on the same blocks in GGUF order. Several tokens (prompt, batched
+// decode): gemm_kx4 / gemm_kxl, which unpack each 4-row group block once for all the tokens and give
+// each token the GEMV's bits; panels of weight rows dequantized to f32 (exactly llama.cpp's
+// dequantize_row_* values) on the packed f32 GEMM only when a thread's scratch cannot hold 2 tokens.
 //
 // Raw-offset helpers (kQuantizeAt, kDequantizeAt) work on GGUF block order, as files hold it;
 // tensors of a kx4 type hold the kx4 layout: kFromGGUF / kToGGUF convert at the edges.
@@ -21,6 +21,14 @@ import { arenaOf, expectRank, expectTokenIds, minRowsPerThread, outputTensor } f
 /** Bytes of one activation record of B values (actRecordBytes in src/kernels/kquant.ts). */
 export function actRecordBytes(B: number): number {
   return (3 * B + B / 4 + 4 + 15) & ~15;
+}
+
+/** Kernel names for a k-type's kx4 layout: Q4_K / Q5_K / Q6_K (src/kernels/kquant-x4*.ts) or
+ *  Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K (src/kernels/kx4-lowbit.ts, whose GEMV is its GEMM's one-token case). */
+export function kx4Kernels(d: KType): { gemv: string; gemvAdd: string; gemm: string; gemvScratch: string; gemmScratch: string; toX4: string; fromX4: string; rows: string } {
+  return KTYPES[d].code < 5
+    ? { gemv: 'gemv_kxl', gemvAdd: 'gemv_kxl_add', gemm: 'gemm_kxl', gemvScratch: 'gemv_kxl_scratch_bytes', gemmScratch: 'gemm_kxl_scratch_bytes', toX4: 'repack_kl_to_x4', fromX4: 'repack_kl_from_x4', rows: 'dequantize_rows_kxl' }
+    : { gemv: 'gemv_kx4', gemvAdd: 'gemv_kx4_add', gemm: 'gemm_kx4', gemvScratch: 'gemv_kx4_scratch_bytes', gemmScratch: 'gemm_kx4_scratch_bytes', toX4: 'repack_k_to_x4', fromX4: 'repack_k_from_x4', rows: 'dequantize_rows_kx4' };
 }
 
 /** Values per activation record for a k-type (its block size). */
@@ -70,16 +78,16 @@ export function kMatvec(w: Tensor, x: Tensor, out?: Tensor): Tensor {
   const act = scratch(rt, arena, 'act', (K / B) * actRecordBytes(B));
   rt.call('quantize_act_k', arena, x.offset, act, K, B, 0, 1, 0);
   if (isKX4(d)) {
-    checkX4Scratch(op, rt, arena, K);
-    rt.parallel('gemv_kx4', arena, [w.offset, act, out.offset, N, K, KTYPES[d].code], N, QROWS, minRows(kRowBytes(d, K)));
+    checkX4Scratch(op, rt, arena, d, K);
+    rt.parallel(kx4Kernels(d).gemv, arena, [w.offset, act, out.offset, N, K, KTYPES[d].code], N, QROWS, minRows(kRowBytes(d, K)));
   } else {
     rt.parallel('gemv_k', arena, [w.offset, act, out.offset, N, K, KTYPES[d].code], N, 4, minRows(kRowBytes(d, K)));
   }
   return out;
 }
 
-function checkX4Scratch(op: string, rt: Runtime, arena: Arena, K: number): void {
-  const need = rt.call('gemv_kx4_scratch_bytes', arena, K);
+function checkX4Scratch(op: string, rt: Runtime, arena: Arena, d: KType, K: number): void {
+  const need = rt.call(kx4Kernels(d).gemvScratch, arena, K);
   if (need > rt.scratchBytesPerThread) {
     throw new RangeError(`${op}: K = ${K} needs ${need} bytes of scratch per thread, more than the ${rt.scratchBytesPerThread} bytes (Runtime option scratchBytesPerThread)`);
   }
@@ -89,7 +97,7 @@ function checkX4Scratch(op: string, rt: Runtime, arena: Arena, K: number): void 
 function dequantRows(rt: Runtime, arena: Arena, d: KType, w: number, r0: number, n: number, K: number, dst: number): void {
   if (isKX4(d)) {
     // r0 is a multiple of 4 (panels are multiples of 8 rows): the slice starts a group.
-    rt.parallel('dequantize_rows_kx4', arena, [w + byteSize(d, [r0, K]), n, K, KTYPES[d].code, 0, dst], n, 1, Math.max(1, Math.ceil(16384 / K)));
+    rt.parallel(kx4Kernels(d).rows, arena, [w + byteSize(d, [r0, K]), n, K, KTYPES[d].code, 0, dst], n, 1, Math.max(1, Math.ceil(16384 / K)));
     return;
   }
   rt.parallel('dequantize_k', arena, [w + r0 * kRowBytes(d, K), dst, KTYPES[d].code], (n * K) / KTYPES[d].block, 1, 64);
@@ -101,19 +109,20 @@ const PANEL_BYTES = 4 << 20;
 /** Tokens up to which kMatmul runs one kMatvec per token (a panel's dequantization costs more). */
 const MATVEC_TOKENS = 2;
 
-/** Tokens from which kMatmul takes the batched kx4 product (gemm_kx4) rather than one kMatvec per
- *  token (bench/kgemm.ts, 1 thread CPU time and 2 threads: below these the unpacking once per
- *  group block costs more than it saves). Above them gemm_kx4 also beats the f32 panels, which
- *  kx4 types no longer take unless the scratch is too small. */
-const KX4_BATCH_FROM: Partial<Record<KType, number>> = { q4_k: 6, q5_k: 2, q6_k: 3 };
+/** Tokens from which kMatmul takes the batched kx4 product (gemm_kx4 / gemm_kxl) rather than one
+ *  kMatvec per token (bench/kgemm.ts, 1 thread CPU time and 2 threads: below these the unpacking
+ *  once per group block costs more than it saves; the low-bit types' batched product is cheaper per
+ *  token from 2 on). Above them it also beats the f32 panels, which kx4 types no longer take unless
+ *  the scratch is too small. */
+const KX4_BATCH_FROM: Record<KType, number> = { q4_k: 6, q5_k: 2, q6_k: 3, q4_1: 2, q5_0: 2, q5_1: 2, q2_k: 2, q3_k: 2 };
 
 /** Tokens per gemm_kx4 call: longer prompts run in chunks (the weights read once per chunk, the
  *  chunk's activation records in the thread's scratch). */
 export const KX4_CHUNK_TOKENS = 64;
 
 /** Whether gemm_kx4 takes M tokens of K inputs within the runtime's scratch per thread. */
-export function kx4BatchFits(rt: Runtime, arena: Arena, M: number, K: number): boolean {
-  return rt.call('gemm_kx4_scratch_bytes', arena, M, K) <= rt.scratchBytesPerThread;
+export function kx4BatchFits(rt: Runtime, arena: Arena, M: number, K: number, d: KType): boolean {
+  return rt.call(kx4Kernels(d).gemmScratch, arena, M, K) <= rt.scratchBytesPerThread;
 }
 
 /** The batched kx4 product (gemm_kx4): every token's row equals kMatvec's on it. Exported for the
@@ -124,9 +133,10 @@ export function kMatmulX4Batched(x: Tensor, w: Tensor, out: Tensor): void {
   const d = w.dtype as KType;
   const [M, K] = x.shape as [number, number];
   const N = w.shape[0]!;
-  const act = scratch(rt, arena, 'act', M * (K / 256) * actRecordBytes(256));
-  rt.call('quantize_act_k', arena, x.offset, act, K, 256, 0, M, 0);
-  rt.parallel('gemm_kx4', arena, [w.offset, act, out.offset, M, N, K, KTYPES[d].code], N, QROWS, minRows(kRowBytes(d, K)));
+  const B = actBlock(d);
+  const act = scratch(rt, arena, 'act', M * (K / B) * actRecordBytes(B));
+  rt.call('quantize_act_k', arena, x.offset, act, K, B, 0, M, 0);
+  rt.parallel(kx4Kernels(d).gemm, arena, [w.offset, act, out.offset, M, N, K, KTYPES[d].code], N, QROWS, minRows(kRowBytes(d, K)));
 }
 
 /** out[M, N] = x[M, K] w[N, K]^T for a k-type w (prompt processing). */
@@ -143,7 +153,7 @@ export function kMatmul(x: Tensor, w: Tensor, out?: Tensor): Tensor {
   const rt = w.rt;
   if (isKX4(d) && M >= KX4_BATCH_FROM[d]!) {
     let chunk = KX4_CHUNK_TOKENS;
-    while (chunk >= 2 && !kx4BatchFits(rt, arena, chunk, K)) chunk >>= 1;
+    while (chunk >= 2 && !kx4BatchFits(rt, arena, chunk, K, d)) chunk >>= 1;
     if (chunk >= 2) {
       for (let m0 = 0; m0 < M; m0 += chunk) {
         const c = Math.min(chunk, M - m0);
@@ -189,7 +199,7 @@ export function kQuantizeAt(rt: Runtime, arena: Arena, d: KType, src: number, ds
 }
 
 /** Quantizes `rows` f32 rows of `cols` at byte `src` into the in-memory layout of `d` at byte `dst`
- *  (GGUF block order, or kx4 for Q4_K / Q6_K: dst starts a group of 4 rows). */
+ *  (its kx4 layout: dst starts a group of 4 rows). */
 export function kQuantizeInto(rt: Runtime, arena: Arena, d: KType, src: number, dst: number, rows: number, cols: number): void {
   if (!isKX4(d)) {
     kQuantizeAt(rt, arena, d, src, dst, rows, cols);
@@ -210,7 +220,7 @@ export function kRepackAt(rt: Runtime, arena: Arena, d: KType, src: number, dst:
   if (!isKX4(d)) throw new TypeError(`kRepack: ${d} has no kx4 layout`);
   kRowBytes(d, cols);
   const padded = Math.ceil(rows / QROWS) * QROWS;
-  rt.parallel('repack_k_to_x4', arena, [src, dst, rows, cols, KTYPES[d].code], padded, QROWS, Math.max(QROWS, Math.ceil(16384 / cols / QROWS) * QROWS));
+  rt.parallel(kx4Kernels(d).toX4, arena, [src, dst, rows, cols, KTYPES[d].code], padded, QROWS, Math.max(QROWS, Math.ceil(16384 / cols / QROWS) * QROWS));
 }
 
 /** f32 [..., K] -> the k-type `d` in its in-memory layout, exactly as llama.cpp's quantize_row_*_ref. */
@@ -251,7 +261,7 @@ export function kToGGUF(t: Tensor): Uint8Array {
   if (n === 0) return new Uint8Array(0);
   const tmp = t.rt.alloc(n, t.arena);
   try {
-    t.rt.parallel('repack_k_from_x4', t.arena, [t.offset, tmp.offset, t.cols, KTYPES[t.dtype].code], t.rows, 1, Math.max(1, Math.ceil(16384 / t.cols)));
+    t.rt.parallel(kx4Kernels(t.dtype).fromX4, t.arena, [t.offset, tmp.offset, t.cols, KTYPES[t.dtype].code], t.rows, 1, Math.max(1, Math.ceil(16384 / t.cols)));
     return t.arena.u8.slice(tmp.offset, tmp.offset + n);
   } finally {
     t.rt.release(tmp);
@@ -282,7 +292,7 @@ export function kEmbedding(table: Tensor, ids: Tensor, out?: Tensor): Tensor {
   const T = expectTokenIds(op, ids, V, arena);
   const o = outputTensor(op, table, out, 'f32', [T, H], arena);
   if (isKX4(d)) {
-    table.rt.parallel('dequantize_rows_kx4', arena, [table.offset, V, H, KTYPES[d].code, ids.offset, o.offset], T, 1, minRowsPerThread(H));
+    table.rt.parallel(kx4Kernels(d).rows, arena, [table.offset, V, H, KTYPES[d].code, ids.offset, o.offset], T, 1, minRowsPerThread(H));
     return o;
   }
   table.rt.parallel('dequantize_rows_k', arena, [table.offset, V, H, KTYPES[d].code, ids.offset, o.offset], T, 1, minRowsPerThread(H));
