@@ -15,7 +15,7 @@
 // All integer sums are exact, and per super-block each token gets gemv_kx4's f32 expression,
 // accumulated over super-blocks in the same order: the same bits as gemv_kx4 token by token, in
 // both builds and on any thread count.
-import { C_HI2, C_NIB, C_ONE, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC } from './kx4-act';
+import { C_NIB, C_ONE, C_SIX, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC } from './kx4-act';
 import { groupBytes } from './kx4-layout';
 
 // The unpacked group block, after the constants (X_AT) in scratch.
@@ -169,57 +169,45 @@ function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
   }
 }
 
-/** Q6_K group block at g -> unpacked at u (values q + 32). */
+/** Q6_K group block at g -> unpacked at u (values q + 32): the GEMV's operands W0..W3 of both row
+ *  pairs (kx4-layout.ts), regrouped by i32 lanes (relaxed) or rows (SIMD128). */
 function unpackQ6(g: usize, u: usize, c: usize): void {
-  const m = v128.load(c, C_NIB);
-  const m2 = v128.load(c, C_HI2);
-  for (let s: usize = 0; s < 16; s++) putScales(u, s, i16x8.extend_low_i8x16_s(v128.load32_zero(g + 8 + (s << 2))));
+  const m = v128.load(c, C_SIX);
+  for (let t: usize = 0; t < 8; t++) {
+    // Scales of sub-blocks 2t, 2t + 1: i16 [s r0, s r1, s' r0, s' r1, s r2, s r3, s' r2, s' r3].
+    const sc = v128.load8x8_s(g + 8 + (t << 3));
+    putScales(u, t << 1, v128.shuffle<i16>(sc, sc, 0, 1, 4, 5, 0, 1, 4, 5));
+    putScales(u, (t << 1) + 1, v128.shuffle<i16>(sc, sc, 2, 3, 6, 7, 2, 3, 6, 7));
+    const p = g + 72 + t * 48;
+    const a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32);
+    const b0 = v128.load(p, 384), b1 = v128.load(p, 400), b2 = v128.load(p, 416);
+    // Rows 0, 1 (a) and 2, 3 (b): elements 0..7 of sub-block 2t, 8..15, then of 2t + 1.
+    q6quad(u, t << 5, v128.and(a0, m), v128.and(a1, m), v128.and(b0, m), v128.and(b1, m));
+    q6quad(u, (t << 5) + 16, v128.and(a2, m), q6w3(a0, a1, a2, m), v128.and(b2, m), q6w3(b0, b1, b2, m));
+  }
   v128.store(u + U_D, f16x4(g, c));
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const t = u + U_T;
-    for (let n: usize = 0; n < 2; n++) {
-      for (let l: usize = 0; l < 32; l += 16) {
-        // ql[l..] (quarters 0, 2), ql[l + 32..] (1, 3) and qh[l..] of rows 0..3, transposed, then
-        // kquant-x4.ts's q6w on each transposed vector.
-        const p = g + 72 + n * 384 + l;
-        tr4(p, 64, t);
-        tr4(p + 32, 64, t + 64);
-        tr4(p + 256, 32, t + 128);
-        const o = u + U_W + ((((n << 7) + l)) << 2);
-        for (let k: usize = 0; k < 64; k += 16) {
-          const a = v128.load(t + k);
-          const b = v128.load(t + 64 + k);
-          const hv = v128.load(t + 128 + k);
-          v128.store(o + k, v128.or(v128.and(a, m), v128.and(i16x8.shl(hv, 4), m2)));
-          v128.store(o + k + 128, v128.or(v128.and(b, m), v128.and(i16x8.shl(hv, 2), m2)));
-          v128.store(o + k + 256, v128.or(v128.and(i16x8.shr_u(a, 4), m), v128.and(hv, m2)));
-          v128.store(o + k + 384, v128.or(v128.and(i16x8.shr_u(b, 4), m), v128.and(i16x8.shr_u(hv, 2), m2)));
-        }
-      }
-    }
-    return;
-  }
-  for (let n: usize = 0; n < 2; n++) {
-    for (let l: usize = 0; l < 32; l += 16) {
-      // Elements 128n + 32 quarter + l .. + 16 of rows 0..3 (ql of row r at +64r, qh at +256 + 32r).
-      const p = g + 72 + n * 384 + l;
-      const h = p + 256;
-      const e = (n << 7) + l;
-      for (let quarter = 0; quarter < 4; quarter++) {
-        put16(u + U_W, e + (<usize>quarter << 5), q6v(quarter, p, h, m, m2), q6v(quarter, p + 64, h + 32, m, m2), q6v(quarter, p + 128, h + 64, m, m2), q6v(quarter, p + 192, h + 96, m, m2));
-      }
-    }
-  }
 }
 
-/** kquant-x4.ts's q6w: one row's 16 weights of a quarter. */
+/** The fourth operand W3 of a step (kx4-layout.ts). */
 @inline
-function q6v(quarter: i32, p: usize, h: usize, m: v128, m2: v128): v128 {
-  const hv = v128.load(h);
-  if (quarter == 0) return v128.or(v128.and(v128.load(p), m), v128.and(i16x8.shl(hv, 4), m2));
-  if (quarter == 1) return v128.or(v128.and(v128.load(p, 32), m), v128.and(i16x8.shl(hv, 2), m2));
-  if (quarter == 2) return v128.or(v128.and(i16x8.shr_u(v128.load(p), 4), m), v128.and(hv, m2));
-  return v128.or(v128.and(i16x8.shr_u(v128.load(p, 32), 4), m), v128.and(i16x8.shr_u(hv, 2), m2));
+function q6w3(v0: v128, v1: v128, v2: v128, m: v128): v128 {
+  return v128.or(v128.or(i16x8.shr_u(v128.andnot(v0, m), 6), i16x8.shr_u(v128.andnot(v1, m), 4)), i16x8.shr_u(v128.andnot(v2, m), 2));
+}
+
+/** One sub-block's 16 elements (from e0) of rows 0..3 into the unpacked weights: lo01 = [r0 e0..7,
+ *  r1 e0..7], hi01 the same of e8..15, lo23 / hi23 of rows 2, 3. */
+@inline
+function q6quad(u: usize, e0: usize, lo01: v128, hi01: v128, lo23: v128, hi23: v128): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // Vector k: elements 4k..4k+3 of rows 0..3.
+    const o = u + U_W + (e0 << 2);
+    v128.store(o, v128.shuffle<i32>(lo01, lo23, 0, 2, 4, 6));
+    v128.store(o, v128.shuffle<i32>(lo01, lo23, 1, 3, 5, 7), 16);
+    v128.store(o, v128.shuffle<i32>(hi01, hi23, 0, 2, 4, 6), 32);
+    v128.store(o, v128.shuffle<i32>(hi01, hi23, 1, 3, 5, 7), 48);
+  } else {
+    put16(u + U_W, e0, v128.shuffle<i64>(lo01, hi01, 0, 2), v128.shuffle<i64>(lo01, hi01, 1, 3), v128.shuffle<i64>(lo23, hi23, 0, 2), v128.shuffle<i64>(lo23, hi23, 1, 3));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

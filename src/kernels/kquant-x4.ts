@@ -12,7 +12,7 @@
 // `i32x4.dot_i16x8_s`. All integer sums are exact, so both builds give the same integers; per
 // super-block one f32 expression per row, in gemv_k's order: the results equal gemv_k's on the same
 // blocks in GGUF order, bit for bit, whatever the thread count.
-import { C_HI2, C_NIB, C_ONE, C_PAIR, C_SCALES, C_TWO, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC, XSTEP } from './kx4-act';
+import { C_NIB, C_ONE, C_PAIR, C_SCALES, C_SIX, C_TWO, compactAct, compactAct6, dupHi, dupLo, f16x4, writeConsts, X6_D, X6_STEP, X6REC, X_AT, XQ_BYTES, XREC, XSTEP } from './kx4-act';
 import { gatherBlock, ggufBlockBytes, groupAt, groupBytes, scatterBlock } from './kx4-layout';
 
 // ---------------------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ export function repack_k_from_x4(src: usize, dst: usize, cols: i32, kt: i32, sta
 
 /** Scratch bytes gemv_kx4 needs per thread for K inputs. */
 export function gemv_kx4_scratch_bytes(K: i32): i32 {
-  return <i32>(X_AT + <usize>(K >> 8) * XREC);
+  return <i32>(X_AT + <usize>(K >> 8) * (XREC > X6REC ? XREC : X6REC));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -209,76 +209,100 @@ function q5kGroup(g: usize, xr: usize, c: usize): v128 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Q6_K
+// Q6_K (layout: kx4-layout.ts). Per row pair and sub-block pair one 48-byte step: V0..V2 give the
+// four operands W0..W3 in 11 operations (three masks, three mask-complements shifted, two ors),
+// each W holds 8 elements of both rows, so the dot against the record's doubled 8 activations
+// gives i16 lanes already split by row: W0 . x0 + W1 . x1 is [row 2p x 4, row 2p + 1 x 4] of
+// sub-block s, W2 . x2 + W3 . x3 the same of s'; one regrouping of i32 lanes (two shuffles, an add)
+// gives [r s, r s, r' s, r' s, r s', r s', r' s', r' s'] (i16 pairs, the pairs' lanes covering
+// elements {0, 1, 4, 5, 8, 9, 12, 13} and the rest), the record's -32 sum(q) over the same
+// elements is added, and one `i32x4.dot_i16x8_s` with the duplicated scales finishes the step.
+// i16 sums wrap freely until the correction: each lane's final value, a sum of 8 products
+// (u - 32) x, is at most 8 * 32 * 127 = 32512 in magnitude, so the modular sums are exact (the dots
+// themselves never saturate: 2 * 63 * 127 = 16002).
 
-/** One row's 16 weights w (u8 0..63) against x at xp: i16x8 lanes of at most 2 products each. */
+/** Relaxed build: rows 2p, 2p + 1 (their steps at wp) over the super-block's record at xr:
+ *  i32x4 [r2p even sub-blocks, r2p+1 even, r2p odd, r2p+1 odd] of sc (sum(u x) - 32 bsum). */
 @inline
-function dot16(w: v128, xp: usize): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w);
-  return i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w), v128.load(xp)), i16x8.mul(i16x8.extend_high_i8x16_u(w), v128.load(xp, 16)));
-}
-
-// The four 16-weight pieces of a Q6_K row at element offset l of a half (ql at p, qh at h):
-//   quarter 0 (elements l..): ql[l] low | qh bits 0-1;  1 (l + 32): ql[l + 32] low | qh bits 2-3;
-//   2 (l + 64): ql[l] high | qh bits 4-5;             3 (l + 96): ql[l + 32] high | qh bits 6-7.
-@inline
-function q6w(quarter: i32, p: usize, h: usize, m: v128, m2: v128): v128 {
-  const hv = v128.load(h);
-  if (quarter == 0) return v128.or(v128.and(v128.load(p), m), v128.and(i16x8.shl(hv, 4), m2));
-  if (quarter == 1) return v128.or(v128.and(v128.load(p, 32), m), v128.and(i16x8.shl(hv, 2), m2));
-  if (quarter == 2) return v128.or(v128.and(i16x8.shr_u(v128.load(p), 4), m), v128.and(hv, m2));
-  return v128.or(v128.and(i16x8.shr_u(v128.load(p, 32), 4), m), v128.and(i16x8.shr_u(hv, 2), m2));
-}
-
-/** One 16-weight quarter of a Q6_K half for the 4 rows (ql of row 0 at p, qh at h; x at xp, the
- *  rows' int8 scales at sp, the record's pair at pp): i32x4 [r0, r1, r2, r3] of
- *  sc (sum(u x) - 32 bsum), u = q + 32 the stored 6-bit values. */
-@inline
-function q6sub(quarter: i32, p: usize, h: usize, xp: usize, sp: usize, pp: usize, c: usize): v128 {
-  const m = v128.load(c, C_NIB);
-  const m2 = v128.load(c, C_HI2);
-  const ab = fold2(dot16(q6w(quarter, p, h, m, m2), xp), dot16(q6w(quarter, p + 64, h + 32, m, m2), xp));
-  const cd = fold2(dot16(q6w(quarter, p + 128, h + 64, m, m2), xp), dot16(q6w(quarter, p + 192, h + 96, m, m2), xp));
-  // Scales of rows 0..3 as i16 [s0, s0, s1, s1, s2, s2, s3, s3]; ab, cd regrouped so each i32 lane
-  // holds one row's i16 pair (lanes <= 2 * 16002).
-  const d = dupLo(i16x8.extend_low_i8x16_s(v128.load32_zero(sp)));
-  const u = i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 0, 2), d);
-  const v = i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 1, 3), d);
-  // The pair is (-16 bsum, -16 bsum) as i16: s (-16 bsum) + s (-16 bsum) = -32 s bsum.
-  return i32x4.add(i32x4.add(u, v), i32x4.dot_i16x8_s(d, v128.load32_splat(pp)));
-}
-
-/** Quarter `quarter` of the 4 (half n, 16-element offset l) steps of a Q6_K group block: elements
- *  e = 128n + 32 quarter + l, sub-block e >> 4. Pointers advance by constants (V8 recomputed the
- *  addresses from a step counter with a dozen scalar instructions per step). */
-@inline
-function q6quarter(quarter: i32, g: usize, xr: usize, c: usize): v128 {
-  let isum = i32x4.splat(0);
-  let h = g + 72;
-  let xp = xr + (<usize>quarter << 5) * XSTEP;
-  let sp = g + 8 + (<usize>quarter << 3);
-  let pp = xr + XQ_BYTES + (<usize>quarter << 3);
-  for (let n = 0; n < 2; n++) {
-    for (let l: usize = 0; l < 32; l += 16) {
-      isum = i32x4.add(isum, q6sub(quarter, h + l, h + 256 + l, xp + l * XSTEP, sp + (l >> 2), pp + (l >> 2), c));
-    }
-    h += 384;
-    xp += 128 * XSTEP;
-    sp += 32;
-    pp += 32;
+function q6pairRelaxed(wp: usize, sp: usize, xr: usize, c: usize): v128 {
+  let acc = i32x4.splat(0);
+  let xp = xr;
+  for (let t = 0; t < 8; t++) {
+    const m = v128.load(c, C_SIX);
+    const v0 = v128.load(wp);
+    const v1 = v128.load(wp, 16);
+    const v2 = v128.load(wp, 32);
+    const w0 = v128.and(v0, m);
+    const w1 = v128.and(v1, m);
+    const w2 = v128.and(v2, m);
+    const a = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 16), w1));
+    const b = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 32), w2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 48), q6w3(v0, v1, v2, w0, w1, w2)));
+    const f = i16x8.add(i16x8.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7)), v128.load(xp, 64));
+    acc = i32x4.add(acc, i32x4.dot_i16x8_s(f, dupLo(v128.load8x8_s(sp))));
+    wp += 48;
+    sp += 8;
+    xp += X6_STEP;
   }
-  return isum;
+  return acc;
 }
 
-/** The 4 rows' sums over one Q6_K group block at g (f32x4); one 16-weight step (4 rows) per loop step. */
+/** The fourth operand W3 from V0..V2 and their low six bits w0..w2 (v ^ w: the top two bits;
+ *  V8 turns v128.andnot into a copy and an andnps). */
+@inline
+function q6w3(v0: v128, v1: v128, v2: v128, w0: v128, w1: v128, w2: v128): v128 {
+  return v128.or(v128.or(i16x8.shr_u(v128.xor(v0, w0), 6), i16x8.shr_u(v128.xor(v1, w1), 4)), i16x8.shr_u(v128.xor(v2, w2), 2));
+}
+
+/** SIMD128 build, same sums from the int16 record (XREC: q as i16, pairs (-16 bsum, -16 bsum)):
+ *  the operands widened and multiplied, each row's lanes folded to i16 pairs of 4 products
+ *  (<= 32004) and dotted with the scales, the pairs' dot subtracting 32 sc bsum. */
+@inline
+function q6pairSimd(wp: usize, sp: usize, xr: usize, c: usize): v128 {
+  let acc = i32x4.splat(0);
+  let xp = xr;
+  let pp = xr + XQ_BYTES;
+  for (let t = 0; t < 8; t++) {
+    const m = v128.load(c, C_SIX);
+    const v0 = v128.load(wp);
+    const v1 = v128.load(wp, 16);
+    const v2 = v128.load(wp, 32);
+    const w0 = v128.and(v0, m);
+    const w1 = v128.and(v1, m);
+    const w2 = v128.and(v2, m);
+    const w3 = q6w3(v0, v1, v2, w0, w1, w2);
+    const r0s = i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w0), v128.load(xp)), i16x8.mul(i16x8.extend_low_i8x16_u(w1), v128.load(xp, 16)));
+    const r1s = i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w0), v128.load(xp)), i16x8.mul(i16x8.extend_high_i8x16_u(w1), v128.load(xp, 16)));
+    const r0t = i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w2), v128.load(xp, 32)), i16x8.mul(i16x8.extend_low_i8x16_u(w3), v128.load(xp, 48)));
+    const r1t = i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w2), v128.load(xp, 32)), i16x8.mul(i16x8.extend_high_i8x16_u(w3), v128.load(xp, 48)));
+    const fs = fold2(r0s, r1s);
+    const ft = fold2(r0t, r1t);
+    const d = dupLo(v128.load8x8_s(sp));
+    const pr = v128.load64_zero(pp);
+    const u = i32x4.dot_i16x8_s(v128.shuffle<i32>(fs, ft, 0, 1, 4, 5), d);
+    const w = i32x4.dot_i16x8_s(v128.shuffle<i32>(fs, ft, 2, 3, 6, 7), d);
+    acc = i32x4.add(acc, i32x4.add(i32x4.add(u, w), i32x4.dot_i16x8_s(d, v128.shuffle<i32>(pr, pr, 0, 0, 1, 1))));
+    wp += 48;
+    sp += 8;
+    xp += 64;
+    pp += 8;
+  }
+  return acc;
+}
+
+/** The 4 rows' sums over one Q6_K group block at g (f32x4). */
 @inline
 function q6kGroup(g: usize, xr: usize, c: usize): v128 {
-  let isum = q6quarter(0, g, xr, c);
-  isum = i32x4.add(isum, q6quarter(1, g, xr, c));
-  isum = i32x4.add(isum, q6quarter(2, g, xr, c));
-  isum = i32x4.add(isum, q6quarter(3, g, xr, c));
+  let a: v128, b: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    a = q6pairRelaxed(g + 72, g + 8, xr, c);
+    b = q6pairRelaxed(g + 72 + 384, g + 12, xr, c);
+  } else {
+    a = q6pairSimd(g + 72, g + 8, xr, c);
+    b = q6pairSimd(g + 72 + 384, g + 12, xr, c);
+  }
+  const isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
   // gemv_k's expression: dx * d * (sum(sc u qx) - 32 sum(sc bsum)).
-  const dx = v128.load32_splat(xr + XQ_BYTES + 64);
+  const dx = v128.load32_splat(xr + (ASC_FEATURE_RELAXED_SIMD ? X6_D : XQ_BYTES + 64));
   return f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
 }
 
@@ -301,7 +325,10 @@ function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: 
   const nb = K >> 8;
   writeConsts(scratch);
   const xs = scratch + X_AT;
-  compactAct(act, nb, kt, xs);
+  const q6r = ASC_FEATURE_RELAXED_SIMD && kt == 7;
+  if (q6r) compactAct6(act, nb, xs);
+  else compactAct(act, nb, kt, xs);
+  const xrec = q6r ? X6REC : XREC;
   const gb = groupBytes(kt);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     let wp = w + <usize>g * <usize>nb * gb;
@@ -323,7 +350,7 @@ function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: 
       for (let b = 0; b < nb; b++) {
         acc = f32x4.add(acc, q6kGroup(wp, xr, scratch));
         wp += 840;
-        xr += XREC;
+        xr += xrec;
       }
     }
     storeRows(y, g << 2, N, acc, add);

@@ -14,12 +14,17 @@
 //          GGUF's qs[32j .. 32j + 32] (low nibbles sub-block 2j, high nibbles 2j + 1)
 //   Q5_K (kt 6), 720 bytes: Q4_K's 592 bytes (qs holding the low 4 bits), then
 //     592  qh[32] of rows 0..3 (32 bytes each, as in GGUF: bit i of byte l is element 32i + l's 5th bit)
-//   Q6_K (kt 7), 840 bytes (GGUF's size, nothing added):
+//   Q6_K (kt 7), 840 bytes (GGUF's size, nothing added), built for the GEMV's row pairs:
 //     0    d[4]     fp16
-//     8    16 x 4 bytes: sub-block s's int8 scales of rows 0..3
-//     72   2 x 384 bytes, half n (elements 128n .. 128n + 128): ql[64n .. 64n + 64] of rows 0..3
-//          (64 bytes each), then qh[32n .. 32n + 32] of rows 0..3 (32 bytes each)
-//
+//     8    8 x 8 bytes, sub-block pair t (sub-blocks s = 2t, s' = 2t + 1): int8 scales
+//          [sc(s, r0), sc(s, r1), sc(s', r0), sc(s', r1)], then the same of rows 2, 3
+//     72   2 x 384 bytes, row pair p (rows 2p, 2p + 1): 8 x 48 bytes, sub-block pair t: the 6-bit
+//          values u = q + 32 of 64 weights in 3 vectors V0, V1, V2. Four 16-byte operands
+//          W0 = [row 2p elements 0..7 of s, row 2p + 1 elements 0..7 of s], W1 = the same of
+//          elements 8..15, W2 and W3 the same of s'; Vi = Wi | (bits 2i, 2i + 1 of W3) << 6,
+//          so that Wi = Vi & 0x3f (i < 3) and W3 = the top two bits of V0, V1, V2 shifted
+//          down by 6, 4 and 2 (in 16-bit lanes, after clearing the low six).
+//     Each byte holds one row's bits.
 // Every GGUF block maps to its group-block bytes one to one (the 12 packed scale bytes of Q4_K use
 // all 96 bits), so GGUF -> kx4 -> GGUF gives the file's bytes back.
 
@@ -85,15 +90,54 @@ export function scatterBlock(kt: i32, src: usize, g: usize, l: i32): void {
     return;
   }
   store<u16>(g + (lu << 1), load<u16>(src + 208));
-  for (let s: usize = 0; s < 16; s++) store<i8>(g + 8 + (s << 2) + lu, load<i8>(src + 192 + s));
-  for (let n: usize = 0; n < 2; n++) {
-    const h = g + 72 + n * 384;
-    const ql = src + (n << 6);
-    const qh = src + 128 + (n << 5);
-    for (let o: usize = 0; o < 64; o += 16) v128.store(h + (lu << 6) + o, v128.load(ql + o));
-    v128.store(h + 256 + (lu << 5), v128.load(qh));
-    v128.store(h + 256 + (lu << 5), v128.load(qh, 16), 16);
+  for (let s: usize = 0; s < 16; s++) store<i8>(g + q6ScaleAt(s, l), load<i8>(src + 192 + s));
+  for (let t: usize = 0; t < 8; t++) {
+    const v = g + q6ValuesAt(t, l);
+    for (let i: usize = 0; i < 8; i++) {
+      const e = (t << 5) + i;
+      const w3 = q6u(src, e + 24);
+      store<u8>(v + i, <u8>(q6u(src, e) | ((w3 & 3) << 6)));
+      store<u8>(v + 16 + i, <u8>(q6u(src, e + 8) | (((w3 >> 2) & 3) << 6)));
+      store<u8>(v + 32 + i, <u8>(q6u(src, e + 16) | ((w3 >> 4) << 6)));
+    }
   }
+}
+
+/** Byte offset in a Q6_K group block of sub-block s's scale of row lane l. */
+@inline
+function q6ScaleAt(s: usize, l: i32): usize {
+  return 8 + ((s >> 1) << 3) + (<usize>(l >> 1) << 2) + ((s & 1) << 1) + <usize>(l & 1);
+}
+
+/** Byte offset of row lane l's first byte of V0 in sub-block pair t (its 8 bytes, V1 at +16, V2 at +32). */
+@inline
+function q6ValuesAt(t: usize, l: i32): usize {
+  return 72 + <usize>(l >> 1) * 384 + t * 48 + (<usize>(l & 1) << 3);
+}
+
+/** Element e's 6-bit value u = q + 32 of the GGUF Q6_K block at b (ql[128], qh[64]): element
+ *  128n + 32j + i is ql[64n + i + 32 (j & 1)]'s low (j < 2) or high nibble | bits 2j, 2j + 1 of
+ *  qh[32n + i] << 4. */
+@inline
+function q6u(b: usize, e: usize): i32 {
+  const n = e >> 7;
+  const j = (e >> 5) & 3;
+  const i = e & 31;
+  const ql = <i32>load<u8>(b + (n << 6) + i + ((j & 1) << 5));
+  const qh = <i32>load<u8>(b + 128 + (n << 5) + i);
+  return ((j < 2 ? ql : ql >> 4) & 15) | (((qh >> (<i32>j << 1)) & 3) << 4);
+}
+
+/** Sets element e's value u in the GGUF Q6_K block at b, whose ql and qh bits for it are zero. */
+@inline
+function q6set(b: usize, e: usize, u: i32): void {
+  const n = e >> 7;
+  const j = (e >> 5) & 3;
+  const i = e & 31;
+  const pl = b + (n << 6) + i + ((j & 1) << 5);
+  const ph = b + 128 + (n << 5) + i;
+  store<u8>(pl, load<u8>(pl) | <u8>((u & 15) << (j < 2 ? 0 : 4)));
+  store<u8>(ph, load<u8>(ph) | <u8>((u >> 4) << (<i32>j << 1)));
 }
 
 /** The GGUF block of row lane l of the group block at g, written to dst (inverse of scatterBlock). */
@@ -126,13 +170,19 @@ export function gatherBlock(kt: i32, g: usize, l: i32, dst: usize): void {
     return;
   }
   store<u16>(dst + 208, load<u16>(g + (lu << 1)));
-  for (let s: usize = 0; s < 16; s++) store<i8>(dst + 192 + s, load<i8>(g + 8 + (s << 2) + lu));
-  for (let n: usize = 0; n < 2; n++) {
-    const h = g + 72 + n * 384;
-    const ql = dst + (n << 6);
-    const qh = dst + 128 + (n << 5);
-    for (let o: usize = 0; o < 64; o += 16) v128.store(ql + o, v128.load(h + (lu << 6) + o));
-    v128.store(qh, v128.load(h + 256 + (lu << 5)));
-    v128.store(qh, v128.load(h + 256 + (lu << 5), 16), 16);
+  for (let s: usize = 0; s < 16; s++) store<i8>(dst + 192 + s, load<i8>(g + q6ScaleAt(s, l)));
+  memory.fill(dst, 0, 192);
+  for (let t: usize = 0; t < 8; t++) {
+    const v = g + q6ValuesAt(t, l);
+    for (let i: usize = 0; i < 8; i++) {
+      const e = (t << 5) + i;
+      const v0 = <i32>load<u8>(v + i);
+      const v1 = <i32>load<u8>(v + 16 + i);
+      const v2 = <i32>load<u8>(v + 32 + i);
+      q6set(dst, e, v0 & 63);
+      q6set(dst, e + 8, v1 & 63);
+      q6set(dst, e + 16, v2 & 63);
+      q6set(dst, e + 24, (v0 >> 6) | ((v1 >> 6) << 2) | ((v2 >> 6) << 4));
+    }
   }
 }
