@@ -221,29 +221,42 @@ function q5kGroup(g: usize, xr: usize, c: usize): v128 {
 // (u - 32) x, is at most 8 * 32 * 127 = 32512 in magnitude, so the modular sums are exact (the dots
 // themselves never saturate: 2 * 63 * 127 = 16002).
 
-/** Relaxed build: rows 2p, 2p + 1 (their steps at wp) over the super-block's record at xr:
- *  i32x4 [r2p even sub-blocks, r2p+1 even, r2p odd, r2p+1 odd] of sc (sum(u x) - 32 bsum). */
+/** Relaxed build: one 48-byte step of rows 2p, 2p + 1 (at wp, their scales at sp) against the
+ *  record's step at xp: i32x4 [r2p s, r2p+1 s, r2p s', r2p+1 s'] of sc (sum(u x) - 32 bsum). */
 @inline
-function q6pairRelaxed(wp: usize, sp: usize, xr: usize, c: usize): v128 {
-  let acc = i32x4.splat(0);
+function q6step(wp: usize, sp: usize, xp: usize, m: v128): v128 {
+  const v0 = v128.load(wp);
+  const v1 = v128.load(wp, 16);
+  const v2 = v128.load(wp, 32);
+  const w0 = v128.and(v0, m);
+  const w1 = v128.and(v1, m);
+  const w2 = v128.and(v2, m);
+  const a = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 16), w1));
+  const b = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 32), w2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 48), q6w3(v0, v1, v2, w0, w1, w2)));
+  const f = i16x8.add(i16x8.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7)), v128.load(xp, 64));
+  return i32x4.dot_i16x8_s(f, dupLo(v128.load8x8_s(sp)));
+}
+
+/** Relaxed build: both row pairs over the super-block's record at xr, one sub-block pair per loop
+ *  step (the loop's overhead shared by 96 bytes; the record's step is loaded once per row pair:
+ *  kept in registers across both it was no faster). Returns isum of rows 0..3. */
+@inline
+function q6rowsRelaxed(g: usize, xr: usize, c: usize): v128 {
+  let a = i32x4.splat(0);
+  let b = i32x4.splat(0);
+  let wp = g + 72;
+  let sp = g + 8;
   let xp = xr;
   for (let t = 0; t < 8; t++) {
     const m = v128.load(c, C_SIX);
-    const v0 = v128.load(wp);
-    const v1 = v128.load(wp, 16);
-    const v2 = v128.load(wp, 32);
-    const w0 = v128.and(v0, m);
-    const w1 = v128.and(v1, m);
-    const w2 = v128.and(v2, m);
-    const a = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 16), w1));
-    const b = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 32), w2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 48), q6w3(v0, v1, v2, w0, w1, w2)));
-    const f = i16x8.add(i16x8.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7)), v128.load(xp, 64));
-    acc = i32x4.add(acc, i32x4.dot_i16x8_s(f, dupLo(v128.load8x8_s(sp))));
+    a = i32x4.add(a, q6step(wp, sp, xp, m));
+    b = i32x4.add(b, q6step(wp + 384, sp + 4, xp, m));
     wp += 48;
     sp += 8;
     xp += X6_STEP;
   }
-  return acc;
+  // a: [r0 even sub-blocks, r1 even, r0 odd, r1 odd], b the same of rows 2, 3.
+  return i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
 }
 
 /** The fourth operand W3 from V0..V2 and their low six bits w0..w2 (v ^ w: the top two bits;
@@ -292,15 +305,14 @@ function q6pairSimd(wp: usize, sp: usize, xr: usize, c: usize): v128 {
 /** The 4 rows' sums over one Q6_K group block at g (f32x4). */
 @inline
 function q6kGroup(g: usize, xr: usize, c: usize): v128 {
-  let a: v128, b: v128;
+  let isum: v128;
   if (ASC_FEATURE_RELAXED_SIMD) {
-    a = q6pairRelaxed(g + 72, g + 8, xr, c);
-    b = q6pairRelaxed(g + 72 + 384, g + 12, xr, c);
+    isum = q6rowsRelaxed(g, xr, c);
   } else {
-    a = q6pairSimd(g + 72, g + 8, xr, c);
-    b = q6pairSimd(g + 72 + 384, g + 12, xr, c);
+    const a = q6pairSimd(g + 72, g + 8, xr, c);
+    const b = q6pairSimd(g + 72 + 384, g + 12, xr, c);
+    isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
   }
-  const isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
   // gemv_k's expression: dx * d * (sum(sc u qx) - 32 sum(sc bsum)).
   const dx = v128.load32_splat(xr + (ASC_FEATURE_RELAXED_SIMD ? X6_D : XQ_BYTES + 64));
   return f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
