@@ -15,7 +15,7 @@
 // All integer sums are exact, and per super-block each token gets gemv_kx4's f32 expression,
 // accumulated over super-blocks in the same order: the same bits as gemv_kx4 token by token, in
 // both builds and on any thread count.
-import { C_NIB, C_ONE, C_SIX, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC } from './kx4-act';
+import { C_FIVE, C_NIB, C_ONE, C_SIX, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC } from './kx4-act';
 import { groupBytes } from './kx4-layout';
 
 // The unpacked group block, after the constants (X_AT) in scratch.
@@ -27,8 +27,8 @@ const U_SCI: usize = WBYTES + 256; // SIMD128: per sub-block the scales as i32x4
 const U_MIN: usize = WBYTES + 512; // Q4_K / Q5_K: per sub-block the mins as U_SCD (8 x 16 bytes)
 const U_D: usize = WBYTES + 640; // d of rows 0..3 as f32x4
 const U_DMIN: usize = WBYTES + 656; // dmin
-const U_T: usize = WBYTES + 672; // relaxed unpacking: 3 transposed 4-row sets of 16 bytes (192 bytes)
-const U_BYTES: usize = WBYTES + 864;
+const U_T: usize = WBYTES + 672; // unpacking: Q4_K 3 transposed 4-row sets of 16 bytes, Q5_K 2 x 8 operands (256 bytes)
+const U_BYTES: usize = WBYTES + 928;
 // Then per token an f32x4 accumulator, then the tokens' compact records.
 const ACC_AT: usize = U_AT + U_BYTES;
 
@@ -167,6 +167,44 @@ function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
       put16(u + U_W, (j << 6) + 32 + h, h0, h1, h2, h3);
     }
   }
+}
+
+/** Q5_K group block at g -> unpacked at u: the GEMV's operands W0..W7 of both row pairs
+ *  (kx4-layout.ts), regrouped as unpackQ6 does. */
+function unpackQ5(g: usize, u: usize, c: usize): void {
+  const m = v128.load(c, C_FIVE);
+  for (let j: usize = 0; j < 4; j++) {
+    // Pair block j: [sc(s, r0), sc(s, r1), sc(s', r0), sc(s', r1), same of r2, r3, m(s, r0..r3), m(s', r0..r3)].
+    const pb = v128.load(g + 16 + (j << 4));
+    const ss = i16x8.extend_low_i8x16_u(v128.shuffle<u8>(pb, pb, 0, 1, 4, 5, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0));
+    const st = i16x8.extend_low_i8x16_u(v128.shuffle<u8>(pb, pb, 2, 3, 6, 7, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0));
+    putScales(u, j << 1, ss);
+    v128.store(u + U_MIN + (j << 5), dupHi(ss));
+    putScales(u, (j << 1) + 1, st);
+    v128.store(u + U_MIN + (j << 5) + 16, dupHi(st));
+    for (let p: usize = 0; p < 2; p++) {
+      const q = g + 80 + p * 320 + j * 80;
+      const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32), v3 = v128.load(q, 48), v4 = v128.load(q, 64);
+      const w0 = v128.and(v0, m), w1 = v128.and(v1, m), w2 = v128.and(v2, m), w3 = v128.and(v3, m), w4 = v128.and(v4, m);
+      const t0 = v128.xor(v0, w0), t1 = v128.xor(v1, w1), t2 = v128.xor(v2, w2), t3 = v128.xor(v3, w3), t4 = v128.xor(v4, w4);
+      // Operand k of rows 2p, 2p + 1 (elements 64j + 8k..) at 16k, for the regrouping below.
+      const t = u + U_T + (p << 7);
+      v128.store(t, w0);
+      v128.store(t, w1, 16);
+      v128.store(t, w2, 32);
+      v128.store(t, w3, 48);
+      v128.store(t, w4, 64);
+      v128.store(t, v128.and(v128.or(i16x8.shr_u(t0, 5), i16x8.shr_u(t1, 2)), m), 80);
+      v128.store(t, v128.and(v128.or(v128.or(i16x8.shr_u(t1, 7), i16x8.shr_u(t2, 4)), i16x8.shr_u(t3, 1)), m), 96);
+      v128.store(t, v128.and(v128.or(i16x8.shr_u(t3, 6), i16x8.shr_u(t4, 3)), m), 112);
+    }
+    const t = u + U_T;
+    for (let k: usize = 0; k < 8; k += 2) {
+      q6quad(u, (j << 6) + (k << 3), v128.load(t + (k << 4)), v128.load(t + (k << 4), 16), v128.load(t + 128 + (k << 4)), v128.load(t + 128 + (k << 4), 16));
+    }
+  }
+  v128.store(u + U_D, f16x4(g, c));
+  v128.store(u + U_DMIN, f16x4(g + 8, c));
 }
 
 /** Q6_K group block at g -> unpacked at u (values q + 32): the GEMV's operands W0..W3 of both row
@@ -347,6 +385,7 @@ export function gemm_kx4(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32,
     let wp = w + <usize>g * <usize>nb * gb;
     for (let b = 0; b < nb; b++) {
       if (kt == 7) unpackQ6(wp, u, scratch);
+      else if (kt == 6) unpackQ5(wp, u, scratch);
       else unpackQ45(wp, u, kt, scratch);
       let xr = xs + <usize>b * XREC;
       let ap = accs;

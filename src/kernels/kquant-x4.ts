@@ -12,7 +12,7 @@
 // `i32x4.dot_i16x8_s`. All integer sums are exact, so both builds give the same integers; per
 // super-block one f32 expression per row, in gemv_k's order: the results equal gemv_k's on the same
 // blocks in GGUF order, bit for bit, whatever the thread count.
-import { C_NIB, C_ONE, C_PAIR, C_SCALES, C_SIX, C_TWO, compactAct, compactAct6, dupHi, dupLo, f16x4, writeConsts, X6_D, X6_STEP, X6REC, X_AT, XQ_BYTES, XREC, XSTEP } from './kx4-act';
+import { C_FIVE, C_NIB, C_SIX, compactAct, compactAct5, compactAct6, dupHi, dupLo, f16x4, writeConsts, X5_D, X5_PAIRS, X5REC, X6_D, X6_STEP, X6REC, X_AT, XQ_BYTES, XREC, XSTEP } from './kx4-act';
 import { gatherBlock, ggufBlockBytes, groupAt, groupBytes, scatterBlock } from './kx4-layout';
 
 // ---------------------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ export function repack_k_from_x4(src: usize, dst: usize, cols: i32, kt: i32, sta
 
 /** Scratch bytes gemv_kx4 needs per thread for K inputs. */
 export function gemv_kx4_scratch_bytes(K: i32): i32 {
-  return <i32>(X_AT + <usize>(K >> 8) * (XREC > X6REC ? XREC : X6REC));
+  return <i32>(X_AT + <usize>(K >> 8) * max<usize>(XREC, max<usize>(X5REC, X6REC)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,68 +144,140 @@ function q4kGroup(g: usize, xr: usize, c: usize): v128 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Q5_K: Q4_K's nibbles with a 5th bit from qh. Weights reach 31, so a row's sub-block lanes (4
-// products, <= 15748) take one fold2 only, then a regrouping as Q6_K's.
+// Q5_K (layout: kx4-layout.ts). Per row pair and sub-block pair one 80-byte step: V0..V4 give the
+// eight operands W0..W7 in 24 operations (five masks, five xors isolating the top three bits, the
+// three assembled with shifts, ors and a mask), each W holding 8 elements of both rows, so the
+// dots against the record's doubled activations give i16 lanes split by row: a sub-block's four
+// dots are [row 2p x 4, row 2p + 1 x 4], 8 products each (<= 8 * 31 * 127 = 31496), and one
+// `i32x4.dot_i16x8_s` with the scales duplicated four times per row finishes it.
 
-/** One Q5_K sub-block for the 4 rows: low (hi = false) or high nibbles of chunk q, 5th bits from
- *  each row's qh shifted down by `sh` (masked with C_ONE / C_TWO, then moved to 0x10); s: the
- *  sub-block's scales as Q4_K's. Returns i32x4 [r0..r3] of sc sum(q x).
- *  Two rows per loop step: four rows' weights and 5th bits at once are 16 vectors, which V8 spilled.
- *  Rows (2p, 2p + 1) fold into i32 lanes (0, 1) and (2, 3) of fold2, each an i16 pair of one row;
- *  the dot with that pair's scales gives [r2p, r2p+1, r2p, r2p+1] (two halves of each row's sum),
- *  the halves are added, and the row pair's lanes kept (C_PAIR masks in scratch). */
+/** W5, W6, W7 from the top bits Tk = Vk ^ (Vk & 0x1f) (kx4-layout.ts). */
 @inline
-function q5sub(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, s: v128, c: usize): v128 {
-  // [s0, s0, s1, s1, s2, s2, s3, s3] (i16) in scratch: an 8-byte splat at 8p is row pair p's.
-  v128.store(c, dupLo(s), C_SCALES);
+function q5w5(t0: v128, t1: v128, m: v128): v128 {
+  return v128.and(v128.or(i16x8.shr_u(t0, 5), i16x8.shr_u(t1, 2)), m);
+}
+
+@inline
+function q5w6(t1: v128, t2: v128, t3: v128, m: v128): v128 {
+  return v128.and(v128.or(v128.or(i16x8.shr_u(t1, 7), i16x8.shr_u(t2, 4)), i16x8.shr_u(t3, 1)), m);
+}
+
+@inline
+function q5w7(t3: v128, t4: v128, m: v128): v128 {
+  return v128.and(v128.or(i16x8.shr_u(t3, 6), i16x8.shr_u(t4, 3)), m);
+}
+
+/** Relaxed build: one step of rows 2p, 2p + 1 (at wp; scales at sp) against the record at xp:
+ *  i32x4 [r2p, r2p, r2p+1, r2p+1] (halves) of sc sum(q x) over sub-blocks 2j, 2j + 1. */
+@inline
+function q5step(wp: usize, sp: usize, xp: usize, m: v128): v128 {
+  const v0 = v128.load(wp);
+  const v1 = v128.load(wp, 16);
+  const v2 = v128.load(wp, 32);
+  const v3 = v128.load(wp, 48);
+  const v4 = v128.load(wp, 64);
+  const w0 = v128.and(v0, m);
+  const w1 = v128.and(v1, m);
+  const w2 = v128.and(v2, m);
+  const w3 = v128.and(v3, m);
+  const w4 = v128.and(v4, m);
+  const ps = i16x8.add(
+    i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 16), w1)),
+    i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 32), w2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 48), w3)),
+  );
+  const t1 = v128.xor(v1, w1);
+  const t3 = v128.xor(v3, w3);
+  const pt = i16x8.add(
+    i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 64), w4), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 80), q5w5(v128.xor(v0, w0), t1, m))),
+    i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 96), q5w6(t1, v128.xor(v2, w2), t3, m)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 112), q5w7(t3, v128.xor(v4, w4), m))),
+  );
+  // [sc(s, r2p), sc(s, r2p+1), sc(s', r2p), sc(s', r2p+1)] duplicated: [a a b b c c d d], then
+  // each half's row scale four times.
+  const d = dupLo(v128.load8x8_u(sp));
+  return i32x4.add(i32x4.dot_i16x8_s(ps, v128.shuffle<i32>(d, d, 0, 0, 1, 1)), i32x4.dot_i16x8_s(pt, v128.shuffle<i32>(d, d, 2, 2, 3, 3)));
+}
+
+/** SIMD128 build: rows 2p, 2p + 1 over the int16 record (XREC): the operands widened and
+ *  multiplied, each row's sub-block folded to i16 pairs of 8 products (<= 31496) and dotted with
+ *  the scales. i32x4 [r2p, r2p+1, r2p, r2p+1] (halves). */
+@inline
+function q5pairSimd(wp: usize, sp: usize, xr: usize, c: usize): v128 {
   let acc = i32x4.splat(0);
-  for (let p: usize = 0; p < 2; p++) {
-    const m = v128.load(c, C_NIB);
-    const bm = hi ? v128.load(c, C_TWO) : v128.load(c, C_ONE);
-    const o = p << 6;
-    const ab = fold2(q5row(q + o, qh + o, sh, hi, xp, m, bm), q5row(q + o + 32, qh + o + 32, sh, hi, xp, m, bm));
-    const t = i32x4.dot_i16x8_s(ab, v128.load64_splat(c + C_SCALES + (p << 3)));
-    acc = i32x4.add(acc, v128.and(i32x4.add(t, v128.shuffle<i32>(t, t, 2, 3, 0, 1)), v128.load(c + C_PAIR + (p << 4))));
+  let xp = xr;
+  for (let j = 0; j < 4; j++) {
+    const m = v128.load(c, C_FIVE);
+    const v0 = v128.load(wp);
+    const v1 = v128.load(wp, 16);
+    const v2 = v128.load(wp, 32);
+    const v3 = v128.load(wp, 48);
+    const v4 = v128.load(wp, 64);
+    const w0 = v128.and(v0, m);
+    const w1 = v128.and(v1, m);
+    const w2 = v128.and(v2, m);
+    const w3 = v128.and(v3, m);
+    const w4 = v128.and(v4, m);
+    const t1 = v128.xor(v1, w1);
+    const t3 = v128.xor(v3, w3);
+    const w5 = q5w5(v128.xor(v0, w0), t1, m);
+    const w6 = q5w6(t1, v128.xor(v2, w2), t3, m);
+    const w7 = q5w7(t3, v128.xor(v4, w4), m);
+    const x0 = v128.load(xp);
+    const x1 = v128.load(xp, 16);
+    const x2 = v128.load(xp, 32);
+    const x3 = v128.load(xp, 48);
+    const r0s = i16x8.add(i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w0), x0), i16x8.mul(i16x8.extend_low_i8x16_u(w1), x1)), i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w2), x2), i16x8.mul(i16x8.extend_low_i8x16_u(w3), x3)));
+    const r1s = i16x8.add(i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w0), x0), i16x8.mul(i16x8.extend_high_i8x16_u(w1), x1)), i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w2), x2), i16x8.mul(i16x8.extend_high_i8x16_u(w3), x3)));
+    const x4 = v128.load(xp, 64);
+    const x5 = v128.load(xp, 80);
+    const x6 = v128.load(xp, 96);
+    const x7 = v128.load(xp, 112);
+    const r0t = i16x8.add(i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w4), x4), i16x8.mul(i16x8.extend_low_i8x16_u(w5), x5)), i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w6), x6), i16x8.mul(i16x8.extend_low_i8x16_u(w7), x7)));
+    const r1t = i16x8.add(i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w4), x4), i16x8.mul(i16x8.extend_high_i8x16_u(w5), x5)), i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w6), x6), i16x8.mul(i16x8.extend_high_i8x16_u(w7), x7)));
+    const d = dupLo(v128.load8x8_u(sp));
+    acc = i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(fold2(r0s, r1s), v128.shuffle<i32>(d, d, 0, 1, 0, 1)), i32x4.dot_i16x8_s(fold2(r0t, r1t), v128.shuffle<i32>(d, d, 2, 3, 2, 3))));
+    wp += 80;
+    sp += 16;
+    xp += 128;
   }
   return acc;
 }
 
-@inline
-function q5row(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, m: v128, bm: v128): v128 {
-  const h0 = v128.and(i16x8.shr_u(v128.load(qh), sh), bm);
-  const h1 = v128.and(i16x8.shr_u(v128.load(qh, 16), sh), bm);
-  const v0 = v128.load(q);
-  const v1 = v128.load(q, 16);
-  if (hi) {
-    return nib32(v128.or(v128.and(i16x8.shr_u(v0, 4), m), i16x8.shl(h0, 3)), v128.or(v128.and(i16x8.shr_u(v1, 4), m), i16x8.shl(h1, 3)), xp);
-  }
-  return nib32(v128.or(v128.and(v0, m), i16x8.shl(h0, 4)), v128.or(v128.and(v1, m), i16x8.shl(h1, 4)), xp);
-}
-
-/** Sub-blocks 2j and 2j + 1 of the 4 rows (sh = 2j, a constant at each call). */
-@inline
-function q5pair(g: usize, j: usize, sh: i32, xr: usize, c: usize): v128 {
-  const lo = q5sub(g + 80 + (j << 7), g + 592, sh, false, xr + (j << 6) * XSTEP, v128.load8x8_u(g + 16 + (j << 4)), c);
-  return i32x4.add(lo, q5sub(g + 80 + (j << 7), g + 592, sh, true, xr + ((j << 6) + 32) * XSTEP, v128.load8x8_u(g + 24 + (j << 4)), c));
-}
-
-/** The 4 rows' sums over one Q5_K group block at g (f32x4); two rows of one sub-block per loop step. */
+/** The 4 rows' sums over one Q5_K group block at g against the record at xr (f32x4). */
 @inline
 function q5kGroup(g: usize, xr: usize, c: usize): v128 {
-  let isum = i32x4.splat(0);
-  // Sub-block 2j's 5th bits are bit 2j of qh, 2j + 1's bit 2j + 1: one shift by 2j serves both.
-  // The shifts written out as constants (a variable 16-bit shift costs V8 three more instructions).
-  isum = i32x4.add(isum, q5pair(g, 0, 0, xr, c));
-  isum = i32x4.add(isum, q5pair(g, 1, 2, xr, c));
-  isum = i32x4.add(isum, q5pair(g, 2, 4, xr, c));
-  isum = i32x4.add(isum, q5pair(g, 3, 6, xr, c));
-  const pairs = xr + XQ_BYTES;
+  let isum: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // Both row pairs per loop step, as Q6_K.
+    let a = i32x4.splat(0);
+    let b = i32x4.splat(0);
+    let wp = g + 80;
+    let sp = g + 16;
+    let xp = xr;
+    for (let j = 0; j < 4; j++) {
+      const m = v128.load(c, C_FIVE);
+      a = i32x4.add(a, q5step(wp, sp, xp, m));
+      b = i32x4.add(b, q5step(wp + 320, sp + 4, xp, m));
+      wp += 80;
+      sp += 16;
+      xp += 128;
+    }
+    isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7));
+  } else {
+    const a = q5pairSimd(g + 80, g + 16, xr, c);
+    const b = q5pairSimd(g + 80 + 320, g + 20, xr, c);
+    isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
+  }
+  // Mins of sub-blocks 2j, 2j + 1: bytes 8..11 and 12..15 of pair block j, lanes 4..7 of the loads.
+  const pairs = xr + (ASC_FEATURE_RELAXED_SIMD ? X5_PAIRS : XQ_BYTES);
   let msum = i32x4.splat(0);
-  for (let s: usize = 0; s < 8; s++) msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 16 + (s << 3))), v128.load32_splat(pairs + (s << 2))));
-  const dx = v128.load32_splat(pairs + 64);
-  const a = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
-  const b = f32x4.mul(f32x4.mul(dx, f16x4(g + 8, c)), f32x4.convert_i32x4_s(msum));
-  return f32x4.sub(a, b);
+  for (let j: usize = 0; j < 4; j++) {
+    msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 20 + (j << 4))), v128.load32_splat(pairs + (j << 3))));
+    msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 24 + (j << 4))), v128.load32_splat(pairs + (j << 3) + 4)));
+  }
+  const dx = v128.load32_splat(xr + (ASC_FEATURE_RELAXED_SIMD ? X5_D : XQ_BYTES + 64));
+  const av = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
+  const bv = f32x4.mul(f32x4.mul(dx, f16x4(g + 8, c)), f32x4.convert_i32x4_s(msum));
+  return f32x4.sub(av, bv);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,10 +409,10 @@ function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: 
   const nb = K >> 8;
   writeConsts(scratch);
   const xs = scratch + X_AT;
-  const q6r = ASC_FEATURE_RELAXED_SIMD && kt == 7;
-  if (q6r) compactAct6(act, nb, xs);
+  if (ASC_FEATURE_RELAXED_SIMD && kt == 7) compactAct6(act, nb, xs);
+  else if (ASC_FEATURE_RELAXED_SIMD && kt == 6) compactAct5(act, nb, xs);
   else compactAct(act, nb, kt, xs);
-  const xrec = q6r ? X6REC : XREC;
+  const xrec = !ASC_FEATURE_RELAXED_SIMD || kt == 5 ? XREC : kt == 6 ? X5REC : X6REC;
   const gb = groupBytes(kt);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     let wp = w + <usize>g * <usize>nb * gb;
@@ -356,7 +428,7 @@ function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: 
       for (let b = 0; b < nb; b++) {
         acc = f32x4.add(acc, q5kGroup(wp, xr, scratch));
         wp += 720;
-        xr += XREC;
+        xr += ASC_FEATURE_RELAXED_SIMD ? X5REC : XREC;
       }
     } else {
       for (let b = 0; b < nb; b++) {

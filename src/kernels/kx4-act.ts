@@ -16,7 +16,8 @@ export const C_F16MUL: usize = 48; // 2^112
 export const C_F16EXP: usize = 64; // 0x0f800000
 export const C_INF: usize = 80; // 0x7f800000
 export const C_SIX: usize = 176; // 0x3f bytes: Q6_K's 6-bit values
-export const X_AT: usize = 192; // compact activations (after the constants)
+export const C_FIVE: usize = 192; // 0x1f bytes: Q5_K's 5-bit values
+export const X_AT: usize = 208; // compact activations (after the constants)
 
 export function writeConsts(c: usize): void {
   v128.store(c, i8x16.splat(0x0f), C_NIB);
@@ -30,6 +31,7 @@ export function writeConsts(c: usize): void {
   v128.store(c, i32x4(-1, -1, 0, 0), C_PAIR);
   v128.store(c, i32x4(0, 0, -1, -1), C_PAIR + 16);
   v128.store(c, i8x16.splat(0x3f), C_SIX);
+  v128.store(c, i8x16.splat(0x1f), C_FIVE);
 }
 
 /** 4 fp16 at p -> f32x4, exact (subnormals, inf, NaN): gemv.ts's conversion. */
@@ -113,6 +115,29 @@ export function compactAct6(act: usize, nb: i32, xs: usize): void {
     store<f32>(xp + X6_D, load<f32>(ap + 832));
     ap += ACT_REC;
     xp += X6REC;
+  }
+}
+
+// The relaxed build's Q5_K GEMV record (compactAct5), per super-block: for each sub-block s and
+// k = 0..3 the int8 q of its elements 8k..8k+7 twice (16 bytes at 64s + 16k), 512 bytes; then
+// compactAct's 16 i16 pairs (sums of q per 16) at X5_PAIRS; then f32 d.
+export const X5_PAIRS: usize = 512;
+export const X5_D: usize = 544;
+export const X5REC: usize = 560;
+
+/** compactAct's Q5_K record for the relaxed build (layout above). */
+export function compactAct5(act: usize, nb: i32, xs: usize): void {
+  let ap = act;
+  let xp = xs;
+  for (let b = 0; b < nb; b++) {
+    const q8 = ap + 512;
+    for (let o: usize = 0; o < 256; o += 8) v128.store(xp + (o << 1), v128.load64_splat(q8 + o));
+    const s = ap + 768;
+    v128.store(xp + X5_PAIRS, i16x8.narrow_i32x4_s(v128.load(s), v128.load(s, 16)));
+    v128.store(xp + X5_PAIRS, i16x8.narrow_i32x4_s(v128.load(s, 32), v128.load(s, 48)), 16);
+    store<f32>(xp + X5_D, load<f32>(ap + 832));
+    ap += ACT_REC;
+    xp += X5REC;
   }
 }
 
