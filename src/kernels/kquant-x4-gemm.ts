@@ -15,7 +15,7 @@
 // All integer sums are exact, and per super-block each token gets gemv_kx4's f32 expression,
 // accumulated over super-blocks in the same order: the same bits as gemv_kx4 token by token, in
 // both builds and on any thread count.
-import { C_FIVE, C_NIB, C_ONE, C_SIX, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC } from './kx4-act';
+import { C_FIVE, C_NIB, C_SIX, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC } from './kx4-act';
 import { groupBytes } from './kx4-layout';
 
 // The unpacked group block, after the constants (X_AT) in scratch.
@@ -27,7 +27,7 @@ const U_SCI: usize = WBYTES + 256; // SIMD128: per sub-block the scales as i32x4
 const U_MIN: usize = WBYTES + 512; // Q4_K / Q5_K: per sub-block the mins as U_SCD (8 x 16 bytes)
 const U_D: usize = WBYTES + 640; // d of rows 0..3 as f32x4
 const U_DMIN: usize = WBYTES + 656; // dmin
-const U_T: usize = WBYTES + 672; // unpacking: Q4_K 3 transposed 4-row sets of 16 bytes, Q5_K 2 x 8 operands (256 bytes)
+const U_T: usize = WBYTES + 672; // unpacking: Q4_K one transposed 4-row set (64 bytes), Q5_K 2 x 8 operands (256 bytes)
 const U_BYTES: usize = WBYTES + 928;
 // Then per token an f32x4 accumulator, then the tokens' compact records.
 const ACC_AT: usize = U_AT + U_BYTES;
@@ -101,10 +101,9 @@ function putScales(u: usize, s: usize, v: v128): void {
   if (!ASC_FEATURE_RELAXED_SIMD) v128.store(u + U_SCI + (s << 4), i32x4.extend_low_i16x8_s(v));
 }
 
-/** Q4_K (kt 5) or Q5_K (kt 6) group block at g -> unpacked at u. */
-function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
+/** Q4_K group block at g -> unpacked at u. */
+function unpackQ4(g: usize, u: usize, c: usize): void {
   const m = v128.load(c, C_NIB);
-  const one = v128.load(c, C_ONE);
   for (let s: usize = 0; s < 8; s++) {
     const sm = v128.load8x8_u(g + 16 + (s << 3));
     putScales(u, s, sm);
@@ -116,23 +115,13 @@ function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
     const t = u + U_T;
     for (let j: usize = 0; j < 4; j++) {
       for (let h: usize = 0; h < 32; h += 16) {
-        // Low nibbles: sub-block 2j's elements h..h + 15, high nibbles 2j + 1's; 5th bits (Q5_K)
-        // bits 2j and 2j + 1 of qh[h..] (shifted in 16-bit lanes, masked to bit 0 of each byte, moved to 0x10).
+        // Low nibbles: sub-block 2j's elements h..h + 15, high nibbles 2j + 1's.
         tr4(g + 80 + (j << 7) + h, 32, t);
-        if (kt == 6) tr4(g + 592 + h, 32, t + 64);
         const pl = u + U_W + (((j << 6) + h) << 2);
-        const sh = <i32>(j << 1);
         for (let k: usize = 0; k < 64; k += 16) {
           const v = v128.load(t + k);
-          let lo = v128.and(v, m);
-          let hi = v128.and(i16x8.shr_u(v, 4), m);
-          if (kt == 6) {
-            const qh = v128.load(t + 64 + k);
-            lo = v128.or(lo, i16x8.shl(v128.and(i16x8.shr_u(qh, sh), one), 4));
-            hi = v128.or(hi, i16x8.shl(v128.and(i16x8.shr_u(qh, sh + 1), one), 4));
-          }
-          v128.store(pl + k, lo);
-          v128.store(pl + k + 128, hi);
+          v128.store(pl + k, v128.and(v, m));
+          v128.store(pl + k + 128, v128.and(i16x8.shr_u(v, 4), m));
         }
       }
     }
@@ -146,25 +135,8 @@ function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
       const v1 = v128.load(q, 32);
       const v2 = v128.load(q, 64);
       const v3 = v128.load(q, 96);
-      let l0 = v128.and(v0, m), l1 = v128.and(v1, m), l2 = v128.and(v2, m), l3 = v128.and(v3, m);
-      let h0 = v128.and(i16x8.shr_u(v0, 4), m), h1 = v128.and(i16x8.shr_u(v1, 4), m);
-      let h2 = v128.and(i16x8.shr_u(v2, 4), m), h3 = v128.and(i16x8.shr_u(v3, 4), m);
-      if (kt == 6) {
-        // 5th bits: sub-block 2j is bit 2j of qh[h..], 2j + 1 bit 2j + 1 (shifted in 16-bit lanes,
-        // masked to bit 0 of each byte, moved to 0x10).
-        const qh = g + 592 + h;
-        const sh = <i32>(j << 1);
-        l0 = v128.or(l0, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh), sh), one), 4));
-        l1 = v128.or(l1, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 32), sh), one), 4));
-        l2 = v128.or(l2, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 64), sh), one), 4));
-        l3 = v128.or(l3, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 96), sh), one), 4));
-        h0 = v128.or(h0, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh), sh + 1), one), 4));
-        h1 = v128.or(h1, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 32), sh + 1), one), 4));
-        h2 = v128.or(h2, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 64), sh + 1), one), 4));
-        h3 = v128.or(h3, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 96), sh + 1), one), 4));
-      }
-      put16(u + U_W, (j << 6) + h, l0, l1, l2, l3);
-      put16(u + U_W, (j << 6) + 32 + h, h0, h1, h2, h3);
+      put16(u + U_W, (j << 6) + h, v128.and(v0, m), v128.and(v1, m), v128.and(v2, m), v128.and(v3, m));
+      put16(u + U_W, (j << 6) + 32 + h, v128.and(i16x8.shr_u(v0, 4), m), v128.and(i16x8.shr_u(v1, 4), m), v128.and(i16x8.shr_u(v2, 4), m), v128.and(i16x8.shr_u(v3, 4), m));
     }
   }
 }
@@ -386,7 +358,7 @@ export function gemm_kx4(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32,
     for (let b = 0; b < nb; b++) {
       if (kt == 7) unpackQ6(wp, u, scratch);
       else if (kt == 6) unpackQ5(wp, u, scratch);
-      else unpackQ45(wp, u, kt, scratch);
+      else unpackQ4(wp, u, scratch);
       let xr = xs + <usize>b * XREC;
       let ap = accs;
       for (let m = 0; m < M; m++) {

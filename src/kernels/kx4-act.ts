@@ -6,30 +6,20 @@
 // Constants in scratch (V8 rebuilds a v128.const at every use inside a loop).
 
 export const C_NIB: usize = 0; // 0x0f bytes
-export const C_HI2: usize = 16; // 0x30 bytes: Q6_K's two high bits in place
-export const C_ONE: usize = 96; // 0x01 bytes: Q5_K's high bit of the low-nibble sub-block
-export const C_TWO: usize = 112; // 0x02 bytes: and of the high-nibble one
-export const C_PAIR: usize = 128; // Q5_K: i32 lanes (0, 1), then (2, 3) set (32 bytes)
-export const C_SCALES: usize = 160; // Q5_K: the current sub-block's duplicated scales (written per step)
+export const C_SIX: usize = 16; // 0x3f bytes: Q6_K's 6-bit values
 export const C_F16MASK: usize = 32; // 0x8fffe000
 export const C_F16MUL: usize = 48; // 2^112
 export const C_F16EXP: usize = 64; // 0x0f800000
 export const C_INF: usize = 80; // 0x7f800000
-export const C_SIX: usize = 176; // 0x3f bytes: Q6_K's 6-bit values
-export const C_FIVE: usize = 192; // 0x1f bytes: Q5_K's 5-bit values
-export const X_AT: usize = 208; // compact activations (after the constants)
+export const C_FIVE: usize = 96; // 0x1f bytes: Q5_K's 5-bit values
+export const X_AT: usize = 112; // compact activations (after the constants)
 
 export function writeConsts(c: usize): void {
   v128.store(c, i8x16.splat(0x0f), C_NIB);
-  v128.store(c, i8x16.splat(0x30), C_HI2);
   v128.store(c, i32x4.splat(<i32>0x8fffe000), C_F16MASK);
   v128.store(c, i32x4.splat(0x77800000), C_F16MUL);
   v128.store(c, i32x4.splat(0x0f800000), C_F16EXP);
   v128.store(c, i32x4.splat(0x7f800000), C_INF);
-  v128.store(c, i8x16.splat(1), C_ONE);
-  v128.store(c, i8x16.splat(2), C_TWO);
-  v128.store(c, i32x4(-1, -1, 0, 0), C_PAIR);
-  v128.store(c, i32x4(0, 0, -1, -1), C_PAIR + 16);
   v128.store(c, i8x16.splat(0x3f), C_SIX);
   v128.store(c, i8x16.splat(0x1f), C_FIVE);
 }
