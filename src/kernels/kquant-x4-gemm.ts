@@ -188,9 +188,9 @@ function unpackQ6(g: usize, u: usize, c: usize): void {
     const sc = v128.load8x8_s(g + 8 + (t << 3));
     putScales(u, t << 1, v128.shuffle<i16>(sc, sc, 0, 1, 4, 5, 0, 1, 4, 5));
     putScales(u, (t << 1) + 1, v128.shuffle<i16>(sc, sc, 2, 3, 6, 7, 2, 3, 6, 7));
-    const p = g + 72 + t * 48;
+    const p = g + 72 + t * 96;
     const a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32);
-    const b0 = v128.load(p, 384), b1 = v128.load(p, 400), b2 = v128.load(p, 416);
+    const b0 = v128.load(p, 48), b1 = v128.load(p, 64), b2 = v128.load(p, 80);
     // Rows 0, 1 (a) and 2, 3 (b): elements 0..7 of sub-block 2t, 8..15, then of 2t + 1.
     q6quad(u, t << 5, v128.and(a0, m), v128.and(a1, m), v128.and(b0, m), v128.and(b1, m));
     q6quad(u, (t << 5) + 16, v128.and(a2, m), q6w3(a0, a1, a2, m), v128.and(b2, m), q6w3(b0, b1, b2, m));

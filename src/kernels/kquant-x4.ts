@@ -2,16 +2,17 @@
 // the GEMV (decode).
 //
 // GEMV: x is quantized once per call by quantize_act_k (records of 256 values); each call first
-// copies the record bytes its build reads (int8 q for the relaxed build, int16 q for SIMD128) and
-// the per-sub-block sums of q as i16 pairs into the thread's scratch. Per group block the 4 rows'
-// weights are unpacked to u8 lanes with 16-bit shifts and masks (Q4_K nibbles 0..15, Q6_K 0..63)
+// copies the record bytes its build and type read into the thread's scratch (kx4-act.ts: int8 q
+// for the relaxed build, int16 q for SIMD128; the relaxed Q5_K / Q6_K records hold q in runs of 8
+// written twice, the operands of their row-pair layouts). Per group block the 4 rows' weights are
+// unpacked to u8 lanes with 16-bit shifts and masks (Q4_K nibbles 0..15, Q5_K 0..31, Q6_K 0..63)
 // and multiplied against x: relaxed `i16x8.relaxed_dot_i8x16_i7x16_s` (the weights are its 7-bit
-// operand), SIMD128 widened `i16x8.mul`s. Either way each row's sub-block gives an i16x8 whose lanes
-// are exact sums of at most 4 (Q4_K) or 2 (Q6_K) products; the 4 rows' vectors are folded with
-// interleaving shuffles into lanes grouped by row and multiplied by the rows' sub-block scales in one
-// `i32x4.dot_i16x8_s`. All integer sums are exact, so both builds give the same integers; per
-// super-block one f32 expression per row, in gemv_k's order: the results equal gemv_k's on the same
-// blocks in GGUF order, bit for bit, whatever the thread count.
+// operand), SIMD128 widened `i16x8.mul`s. Q4_K folds the 4 rows' i16 vectors with interleaving
+// shuffles into lanes grouped by row; Q5_K and Q6_K hold two rows per vector, so their dots come
+// out split by row. One `i32x4.dot_i16x8_s` applies the rows' sub-block scales. All integer sums
+// are exact, so both builds give the same integers; per super-block one f32 expression per row, in
+// gemv_k's order: the results equal gemv_k's on the same blocks in GGUF order, bit for bit,
+// whatever the thread count.
 import { C_FIVE, C_NIB, C_SIX, compactAct, compactAct5, compactAct6, dupHi, dupLo, f16x4, writeConsts, X5_D, X5_PAIRS, X5REC, X6_D, X6_STEP, X6REC, X_AT, XQ_BYTES, XREC, XSTEP } from './kx4-act';
 import { gatherBlock, ggufBlockBytes, groupAt, groupBytes, scatterBlock } from './kx4-layout';
 
@@ -322,8 +323,8 @@ function q6rowsRelaxed(g: usize, xr: usize, c: usize): v128 {
   for (let t = 0; t < 8; t++) {
     const m = v128.load(c, C_SIX);
     a = i32x4.add(a, q6step(wp, sp, xp, m));
-    b = i32x4.add(b, q6step(wp + 384, sp + 4, xp, m));
-    wp += 48;
+    b = i32x4.add(b, q6step(wp + 48, sp + 4, xp, m));
+    wp += 96;
     sp += 8;
     xp += X6_STEP;
   }
@@ -366,7 +367,7 @@ function q6pairSimd(wp: usize, sp: usize, xr: usize, c: usize): v128 {
     const u = i32x4.dot_i16x8_s(v128.shuffle<i32>(fs, ft, 0, 1, 4, 5), d);
     const w = i32x4.dot_i16x8_s(v128.shuffle<i32>(fs, ft, 2, 3, 6, 7), d);
     acc = i32x4.add(acc, i32x4.add(i32x4.add(u, w), i32x4.dot_i16x8_s(d, v128.shuffle<i32>(pr, pr, 0, 0, 1, 1))));
-    wp += 48;
+    wp += 96;
     sp += 8;
     xp += 64;
     pp += 8;
@@ -382,7 +383,7 @@ function q6kGroup(g: usize, xr: usize, c: usize): v128 {
     isum = q6rowsRelaxed(g, xr, c);
   } else {
     const a = q6pairSimd(g + 72, g + 8, xr, c);
-    const b = q6pairSimd(g + 72 + 384, g + 12, xr, c);
+    const b = q6pairSimd(g + 72 + 48, g + 12, xr, c);
     isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
   }
   // gemv_k's expression: dx * d * (sum(sc u qx) - 32 sum(sc bsum)).
