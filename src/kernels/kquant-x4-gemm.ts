@@ -155,7 +155,7 @@ function unpackQ5(g: usize, u: usize, c: usize): void {
     putScales(u, (j << 1) + 1, st);
     v128.store(u + U_MIN + (j << 5) + 16, dupHi(st));
     for (let p: usize = 0; p < 2; p++) {
-      const q = g + 80 + p * 320 + j * 80;
+      const q = g + 80 + j * 160 + p * 80;
       const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32), v3 = v128.load(q, 48), v4 = v128.load(q, 64);
       const w0 = v128.and(v0, m), w1 = v128.and(v1, m), w2 = v128.and(v2, m), w3 = v128.and(v3, m), w4 = v128.and(v4, m);
       const t0 = v128.xor(v0, w0), t1 = v128.xor(v1, w1), t2 = v128.xor(v2, w2), t3 = v128.xor(v3, w3), t4 = v128.xor(v4, w4);

@@ -236,7 +236,7 @@ function q5pairSimd(wp: usize, sp: usize, xr: usize, c: usize): v128 {
     const r1t = i16x8.add(i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w4), x4), i16x8.mul(i16x8.extend_high_i8x16_u(w5), x5)), i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w6), x6), i16x8.mul(i16x8.extend_high_i8x16_u(w7), x7)));
     const d = dupLo(v128.load8x8_u(sp));
     acc = i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(fold2(r0s, r1s), v128.shuffle<i32>(d, d, 0, 1, 0, 1)), i32x4.dot_i16x8_s(fold2(r0t, r1t), v128.shuffle<i32>(d, d, 2, 3, 2, 3))));
-    wp += 80;
+    wp += 160;
     sp += 16;
     xp += 128;
   }
@@ -257,15 +257,15 @@ function q5kGroup(g: usize, xr: usize, c: usize): v128 {
     for (let j = 0; j < 4; j++) {
       const m = v128.load(c, C_FIVE);
       a = i32x4.add(a, q5step(wp, sp, xp, m));
-      b = i32x4.add(b, q5step(wp + 320, sp + 4, xp, m));
-      wp += 80;
+      b = i32x4.add(b, q5step(wp + 80, sp + 4, xp, m));
+      wp += 160;
       sp += 16;
       xp += 128;
     }
     isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7));
   } else {
     const a = q5pairSimd(g + 80, g + 16, xr, c);
-    const b = q5pairSimd(g + 80 + 320, g + 20, xr, c);
+    const b = q5pairSimd(g + 80 + 80, g + 20, xr, c);
     isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
   }
   // Mins of sub-blocks 2j, 2j + 1: bytes 8..11 and 12..15 of pair block j, lanes 4..7 of the loads.

@@ -16,8 +16,8 @@
 //     0    d[4], 8 dmin[4] (fp16)
 //     16   4 x 16 bytes, sub-block pair j (s = 2j, s' = 2j + 1): 6-bit scales [sc(s, r0), sc(s, r1),
 //          sc(s', r0), sc(s', r1)], the same of rows 2, 3, then the mins m(s, r0..r3), m(s', r0..r3)
-//     80   2 x 320 bytes, row pair p (rows 2p, 2p + 1): 4 x 80 bytes, sub-block pair j: the 5-bit
-//          values of 128 weights in 5 vectors V0..V4. Eight 16-byte operands Wk = [row 2p elements
+//     80   4 x 160 bytes, sub-block pair j: for row pair p = 0, 1 (rows 2p, 2p + 1) 80 bytes, the
+//          5-bit values of their 128 weights in 5 vectors V0..V4 (read front to back, as Q6_K). Eight 16-byte operands Wk = [row 2p elements
 //          8k..8k+7 of the pair (64j + 8k..), row 2p + 1's same]; Vk = Wk | 3 bits of W5..W7 at bits
 //          5-7: V0 W5 bits 0-2, V1 W5 bits 3-4 and W6 bit 0, V2 W6 bits 1-3, V3 W6 bit 4 and W7
 //          bits 0-1, V4 W7 bits 2-4; so Wk = Vk & 0x1f (k < 5) and, with Tk = Vk ^ Wk,
@@ -149,7 +149,7 @@ function q5MinAt(s: usize, l: i32): usize {
 /** Byte offset of row lane l's first byte of V0 in sub-block pair j (8 bytes; Vk at +16k). */
 @inline
 function q5ValuesAt(j: usize, l: i32): usize {
-  return 80 + <usize>(l >> 1) * 320 + j * 80 + (<usize>(l & 1) << 3);
+  return 80 + j * 160 + <usize>(l >> 1) * 80 + (<usize>(l & 1) << 3);
 }
 
 /** Element e's 5-bit value of the GGUF Q5_K block at b (qh[32] at 16, qs[128] at 48): element
