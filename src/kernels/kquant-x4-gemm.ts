@@ -15,7 +15,7 @@
 // All integer sums are exact, and per super-block each token gets gemv_kx4's f32 expression,
 // accumulated over super-blocks in the same order: the same bits as gemv_kx4 token by token, in
 // both builds and on any thread count.
-import { C_HI2, C_NIB, C_ONE, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC } from './kx4-act';
+import { C_FIVE, C_NIB, C_SIX, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC } from './kx4-act';
 import { groupBytes } from './kx4-layout';
 
 // The unpacked group block, after the constants (X_AT) in scratch.
@@ -27,8 +27,8 @@ const U_SCI: usize = WBYTES + 256; // SIMD128: per sub-block the scales as i32x4
 const U_MIN: usize = WBYTES + 512; // Q4_K / Q5_K: per sub-block the mins as U_SCD (8 x 16 bytes)
 const U_D: usize = WBYTES + 640; // d of rows 0..3 as f32x4
 const U_DMIN: usize = WBYTES + 656; // dmin
-const U_T: usize = WBYTES + 672; // relaxed unpacking: 3 transposed 4-row sets of 16 bytes (192 bytes)
-const U_BYTES: usize = WBYTES + 864;
+const U_T: usize = WBYTES + 672; // unpacking: Q4_K one transposed 4-row set (64 bytes), Q5_K 2 x 8 operands (256 bytes)
+const U_BYTES: usize = WBYTES + 928;
 // Then per token an f32x4 accumulator, then the tokens' compact records.
 const ACC_AT: usize = U_AT + U_BYTES;
 
@@ -101,10 +101,9 @@ function putScales(u: usize, s: usize, v: v128): void {
   if (!ASC_FEATURE_RELAXED_SIMD) v128.store(u + U_SCI + (s << 4), i32x4.extend_low_i16x8_s(v));
 }
 
-/** Q4_K (kt 5) or Q5_K (kt 6) group block at g -> unpacked at u. */
-function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
+/** Q4_K group block at g -> unpacked at u. */
+function unpackQ4(g: usize, u: usize, c: usize): void {
   const m = v128.load(c, C_NIB);
-  const one = v128.load(c, C_ONE);
   for (let s: usize = 0; s < 8; s++) {
     const sm = v128.load8x8_u(g + 16 + (s << 3));
     putScales(u, s, sm);
@@ -116,23 +115,13 @@ function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
     const t = u + U_T;
     for (let j: usize = 0; j < 4; j++) {
       for (let h: usize = 0; h < 32; h += 16) {
-        // Low nibbles: sub-block 2j's elements h..h + 15, high nibbles 2j + 1's; 5th bits (Q5_K)
-        // bits 2j and 2j + 1 of qh[h..] (shifted in 16-bit lanes, masked to bit 0 of each byte, moved to 0x10).
+        // Low nibbles: sub-block 2j's elements h..h + 15, high nibbles 2j + 1's.
         tr4(g + 80 + (j << 7) + h, 32, t);
-        if (kt == 6) tr4(g + 592 + h, 32, t + 64);
         const pl = u + U_W + (((j << 6) + h) << 2);
-        const sh = <i32>(j << 1);
         for (let k: usize = 0; k < 64; k += 16) {
           const v = v128.load(t + k);
-          let lo = v128.and(v, m);
-          let hi = v128.and(i16x8.shr_u(v, 4), m);
-          if (kt == 6) {
-            const qh = v128.load(t + 64 + k);
-            lo = v128.or(lo, i16x8.shl(v128.and(i16x8.shr_u(qh, sh), one), 4));
-            hi = v128.or(hi, i16x8.shl(v128.and(i16x8.shr_u(qh, sh + 1), one), 4));
-          }
-          v128.store(pl + k, lo);
-          v128.store(pl + k + 128, hi);
+          v128.store(pl + k, v128.and(v, m));
+          v128.store(pl + k + 128, v128.and(i16x8.shr_u(v, 4), m));
         }
       }
     }
@@ -146,80 +135,89 @@ function unpackQ45(g: usize, u: usize, kt: i32, c: usize): void {
       const v1 = v128.load(q, 32);
       const v2 = v128.load(q, 64);
       const v3 = v128.load(q, 96);
-      let l0 = v128.and(v0, m), l1 = v128.and(v1, m), l2 = v128.and(v2, m), l3 = v128.and(v3, m);
-      let h0 = v128.and(i16x8.shr_u(v0, 4), m), h1 = v128.and(i16x8.shr_u(v1, 4), m);
-      let h2 = v128.and(i16x8.shr_u(v2, 4), m), h3 = v128.and(i16x8.shr_u(v3, 4), m);
-      if (kt == 6) {
-        // 5th bits: sub-block 2j is bit 2j of qh[h..], 2j + 1 bit 2j + 1 (shifted in 16-bit lanes,
-        // masked to bit 0 of each byte, moved to 0x10).
-        const qh = g + 592 + h;
-        const sh = <i32>(j << 1);
-        l0 = v128.or(l0, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh), sh), one), 4));
-        l1 = v128.or(l1, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 32), sh), one), 4));
-        l2 = v128.or(l2, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 64), sh), one), 4));
-        l3 = v128.or(l3, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 96), sh), one), 4));
-        h0 = v128.or(h0, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh), sh + 1), one), 4));
-        h1 = v128.or(h1, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 32), sh + 1), one), 4));
-        h2 = v128.or(h2, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 64), sh + 1), one), 4));
-        h3 = v128.or(h3, i16x8.shl(v128.and(i16x8.shr_u(v128.load(qh, 96), sh + 1), one), 4));
-      }
-      put16(u + U_W, (j << 6) + h, l0, l1, l2, l3);
-      put16(u + U_W, (j << 6) + 32 + h, h0, h1, h2, h3);
+      put16(u + U_W, (j << 6) + h, v128.and(v0, m), v128.and(v1, m), v128.and(v2, m), v128.and(v3, m));
+      put16(u + U_W, (j << 6) + 32 + h, v128.and(i16x8.shr_u(v0, 4), m), v128.and(i16x8.shr_u(v1, 4), m), v128.and(i16x8.shr_u(v2, 4), m), v128.and(i16x8.shr_u(v3, 4), m));
     }
   }
 }
 
-/** Q6_K group block at g -> unpacked at u (values q + 32). */
-function unpackQ6(g: usize, u: usize, c: usize): void {
-  const m = v128.load(c, C_NIB);
-  const m2 = v128.load(c, C_HI2);
-  for (let s: usize = 0; s < 16; s++) putScales(u, s, i16x8.extend_low_i8x16_s(v128.load32_zero(g + 8 + (s << 2))));
-  v128.store(u + U_D, f16x4(g, c));
-  if (ASC_FEATURE_RELAXED_SIMD) {
+/** Q5_K group block at g -> unpacked at u: the GEMV's operands W0..W7 of both row pairs
+ *  (kx4-layout.ts), regrouped as unpackQ6 does. */
+function unpackQ5(g: usize, u: usize, c: usize): void {
+  const m = v128.load(c, C_FIVE);
+  for (let j: usize = 0; j < 4; j++) {
+    // Pair block j: [sc(s, r0), sc(s, r1), sc(s', r0), sc(s', r1), same of r2, r3, m(s, r0..r3), m(s', r0..r3)].
+    const pb = v128.load(g + 16 + (j << 4));
+    const ss = i16x8.extend_low_i8x16_u(v128.shuffle<u8>(pb, pb, 0, 1, 4, 5, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0));
+    const st = i16x8.extend_low_i8x16_u(v128.shuffle<u8>(pb, pb, 2, 3, 6, 7, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0));
+    putScales(u, j << 1, ss);
+    v128.store(u + U_MIN + (j << 5), dupHi(ss));
+    putScales(u, (j << 1) + 1, st);
+    v128.store(u + U_MIN + (j << 5) + 16, dupHi(st));
+    for (let p: usize = 0; p < 2; p++) {
+      const q = g + 80 + j * 160 + p * 80;
+      const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32), v3 = v128.load(q, 48), v4 = v128.load(q, 64);
+      const w0 = v128.and(v0, m), w1 = v128.and(v1, m), w2 = v128.and(v2, m), w3 = v128.and(v3, m), w4 = v128.and(v4, m);
+      const t0 = v128.xor(v0, w0), t1 = v128.xor(v1, w1), t2 = v128.xor(v2, w2), t3 = v128.xor(v3, w3), t4 = v128.xor(v4, w4);
+      // Operand k of rows 2p, 2p + 1 (elements 64j + 8k..) at 16k, for the regrouping below.
+      const t = u + U_T + (p << 7);
+      v128.store(t, w0);
+      v128.store(t, w1, 16);
+      v128.store(t, w2, 32);
+      v128.store(t, w3, 48);
+      v128.store(t, w4, 64);
+      v128.store(t, v128.and(v128.or(i16x8.shr_u(t0, 5), i16x8.shr_u(t1, 2)), m), 80);
+      v128.store(t, v128.and(v128.or(v128.or(i16x8.shr_u(t1, 7), i16x8.shr_u(t2, 4)), i16x8.shr_u(t3, 1)), m), 96);
+      v128.store(t, v128.and(v128.or(i16x8.shr_u(t3, 6), i16x8.shr_u(t4, 3)), m), 112);
+    }
     const t = u + U_T;
-    for (let n: usize = 0; n < 2; n++) {
-      for (let l: usize = 0; l < 32; l += 16) {
-        // ql[l..] (quarters 0, 2), ql[l + 32..] (1, 3) and qh[l..] of rows 0..3, transposed, then
-        // kquant-x4.ts's q6w on each transposed vector.
-        const p = g + 72 + n * 384 + l;
-        tr4(p, 64, t);
-        tr4(p + 32, 64, t + 64);
-        tr4(p + 256, 32, t + 128);
-        const o = u + U_W + ((((n << 7) + l)) << 2);
-        for (let k: usize = 0; k < 64; k += 16) {
-          const a = v128.load(t + k);
-          const b = v128.load(t + 64 + k);
-          const hv = v128.load(t + 128 + k);
-          v128.store(o + k, v128.or(v128.and(a, m), v128.and(i16x8.shl(hv, 4), m2)));
-          v128.store(o + k + 128, v128.or(v128.and(b, m), v128.and(i16x8.shl(hv, 2), m2)));
-          v128.store(o + k + 256, v128.or(v128.and(i16x8.shr_u(a, 4), m), v128.and(hv, m2)));
-          v128.store(o + k + 384, v128.or(v128.and(i16x8.shr_u(b, 4), m), v128.and(i16x8.shr_u(hv, 2), m2)));
-        }
-      }
-    }
-    return;
-  }
-  for (let n: usize = 0; n < 2; n++) {
-    for (let l: usize = 0; l < 32; l += 16) {
-      // Elements 128n + 32 quarter + l .. + 16 of rows 0..3 (ql of row r at +64r, qh at +256 + 32r).
-      const p = g + 72 + n * 384 + l;
-      const h = p + 256;
-      const e = (n << 7) + l;
-      for (let quarter = 0; quarter < 4; quarter++) {
-        put16(u + U_W, e + (<usize>quarter << 5), q6v(quarter, p, h, m, m2), q6v(quarter, p + 64, h + 32, m, m2), q6v(quarter, p + 128, h + 64, m, m2), q6v(quarter, p + 192, h + 96, m, m2));
-      }
+    for (let k: usize = 0; k < 8; k += 2) {
+      q6quad(u, (j << 6) + (k << 3), v128.load(t + (k << 4)), v128.load(t + (k << 4), 16), v128.load(t + 128 + (k << 4)), v128.load(t + 128 + (k << 4), 16));
     }
   }
+  v128.store(u + U_D, f16x4(g, c));
+  v128.store(u + U_DMIN, f16x4(g + 8, c));
 }
 
-/** kquant-x4.ts's q6w: one row's 16 weights of a quarter. */
+/** Q6_K group block at g -> unpacked at u (values q + 32): the GEMV's operands W0..W3 of both row
+ *  pairs (kx4-layout.ts), regrouped by i32 lanes (relaxed) or rows (SIMD128). */
+function unpackQ6(g: usize, u: usize, c: usize): void {
+  const m = v128.load(c, C_SIX);
+  for (let t: usize = 0; t < 8; t++) {
+    // Scales of sub-blocks 2t, 2t + 1: i16 [s r0, s r1, s' r0, s' r1, s r2, s r3, s' r2, s' r3].
+    const sc = v128.load8x8_s(g + 8 + (t << 3));
+    putScales(u, t << 1, v128.shuffle<i16>(sc, sc, 0, 1, 4, 5, 0, 1, 4, 5));
+    putScales(u, (t << 1) + 1, v128.shuffle<i16>(sc, sc, 2, 3, 6, 7, 2, 3, 6, 7));
+    const p = g + 72 + t * 96;
+    const a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32);
+    const b0 = v128.load(p, 48), b1 = v128.load(p, 64), b2 = v128.load(p, 80);
+    // Rows 0, 1 (a) and 2, 3 (b): elements 0..7 of sub-block 2t, 8..15, then of 2t + 1.
+    q6quad(u, t << 5, v128.and(a0, m), v128.and(a1, m), v128.and(b0, m), v128.and(b1, m));
+    q6quad(u, (t << 5) + 16, v128.and(a2, m), q6w3(a0, a1, a2, m), v128.and(b2, m), q6w3(b0, b1, b2, m));
+  }
+  v128.store(u + U_D, f16x4(g, c));
+}
+
+/** The fourth operand W3 of a step (kx4-layout.ts). */
 @inline
-function q6v(quarter: i32, p: usize, h: usize, m: v128, m2: v128): v128 {
-  const hv = v128.load(h);
-  if (quarter == 0) return v128.or(v128.and(v128.load(p), m), v128.and(i16x8.shl(hv, 4), m2));
-  if (quarter == 1) return v128.or(v128.and(v128.load(p, 32), m), v128.and(i16x8.shl(hv, 2), m2));
-  if (quarter == 2) return v128.or(v128.and(i16x8.shr_u(v128.load(p), 4), m), v128.and(hv, m2));
-  return v128.or(v128.and(i16x8.shr_u(v128.load(p, 32), 4), m), v128.and(i16x8.shr_u(hv, 2), m2));
+function q6w3(v0: v128, v1: v128, v2: v128, m: v128): v128 {
+  return v128.or(v128.or(i16x8.shr_u(v128.andnot(v0, m), 6), i16x8.shr_u(v128.andnot(v1, m), 4)), i16x8.shr_u(v128.andnot(v2, m), 2));
+}
+
+/** One sub-block's 16 elements (from e0) of rows 0..3 into the unpacked weights: lo01 = [r0 e0..7,
+ *  r1 e0..7], hi01 the same of e8..15, lo23 / hi23 of rows 2, 3. */
+@inline
+function q6quad(u: usize, e0: usize, lo01: v128, hi01: v128, lo23: v128, hi23: v128): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // Vector k: elements 4k..4k+3 of rows 0..3.
+    const o = u + U_W + (e0 << 2);
+    v128.store(o, v128.shuffle<i32>(lo01, lo23, 0, 2, 4, 6));
+    v128.store(o, v128.shuffle<i32>(lo01, lo23, 1, 3, 5, 7), 16);
+    v128.store(o, v128.shuffle<i32>(hi01, hi23, 0, 2, 4, 6), 32);
+    v128.store(o, v128.shuffle<i32>(hi01, hi23, 1, 3, 5, 7), 48);
+  } else {
+    put16(u + U_W, e0, v128.shuffle<i64>(lo01, hi01, 0, 2), v128.shuffle<i64>(lo01, hi01, 1, 3), v128.shuffle<i64>(lo23, hi23, 0, 2), v128.shuffle<i64>(lo23, hi23, 1, 3));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,7 +357,8 @@ export function gemm_kx4(w: usize, act: usize, y: usize, M: i32, N: i32, K: i32,
     let wp = w + <usize>g * <usize>nb * gb;
     for (let b = 0; b < nb; b++) {
       if (kt == 7) unpackQ6(wp, u, scratch);
-      else unpackQ45(wp, u, kt, scratch);
+      else if (kt == 6) unpackQ5(wp, u, scratch);
+      else unpackQ4(wp, u, scratch);
       let xr = xs + <usize>b * XREC;
       let ap = accs;
       for (let m = 0; m < M; m++) {

@@ -2,17 +2,18 @@
 // the GEMV (decode).
 //
 // GEMV: x is quantized once per call by quantize_act_k (records of 256 values); each call first
-// copies the record bytes its build reads (int8 q for the relaxed build, int16 q for SIMD128) and
-// the per-sub-block sums of q as i16 pairs into the thread's scratch. Per group block the 4 rows'
-// weights are unpacked to u8 lanes with 16-bit shifts and masks (Q4_K nibbles 0..15, Q6_K 0..63)
+// copies the record bytes its build and type read into the thread's scratch (kx4-act.ts: int8 q
+// for the relaxed build, int16 q for SIMD128; the relaxed Q5_K / Q6_K records hold q in runs of 8
+// written twice, the operands of their row-pair layouts). Per group block the 4 rows' weights are
+// unpacked to u8 lanes with 16-bit shifts and masks (Q4_K nibbles 0..15, Q5_K 0..31, Q6_K 0..63)
 // and multiplied against x: relaxed `i16x8.relaxed_dot_i8x16_i7x16_s` (the weights are its 7-bit
-// operand), SIMD128 widened `i16x8.mul`s. Either way each row's sub-block gives an i16x8 whose lanes
-// are exact sums of at most 4 (Q4_K) or 2 (Q6_K) products; the 4 rows' vectors are folded with
-// interleaving shuffles into lanes grouped by row and multiplied by the rows' sub-block scales in one
-// `i32x4.dot_i16x8_s`. All integer sums are exact, so both builds give the same integers; per
-// super-block one f32 expression per row, in gemv_k's order: the results equal gemv_k's on the same
-// blocks in GGUF order, bit for bit, whatever the thread count.
-import { C_HI2, C_NIB, C_ONE, C_PAIR, C_SCALES, C_TWO, compactAct, dupHi, dupLo, f16x4, writeConsts, X_AT, XQ_BYTES, XREC, XSTEP } from './kx4-act';
+// operand), SIMD128 widened `i16x8.mul`s. Q4_K folds the 4 rows' i16 vectors with interleaving
+// shuffles into lanes grouped by row; Q5_K and Q6_K hold two rows per vector, so their dots come
+// out split by row. One `i32x4.dot_i16x8_s` applies the rows' sub-block scales. All integer sums
+// are exact, so both builds give the same integers; per super-block one f32 expression per row, in
+// gemv_k's order: the results equal gemv_k's on the same blocks in GGUF order, bit for bit,
+// whatever the thread count.
+import { C_FIVE, C_NIB, C_SIX, compactAct, compactAct5, compactAct6, dupHi, dupLo, f16x4, writeConsts, X5_D, X5_PAIRS, X5REC, X6_D, X6_STEP, X6REC, X_AT, XQ_BYTES, XREC, XSTEP } from './kx4-act';
 import { gatherBlock, ggufBlockBytes, groupAt, groupBytes, scatterBlock } from './kx4-layout';
 
 // ---------------------------------------------------------------------------------------------
@@ -48,7 +49,7 @@ export function repack_k_from_x4(src: usize, dst: usize, cols: i32, kt: i32, sta
 
 /** Scratch bytes gemv_kx4 needs per thread for K inputs. */
 export function gemv_kx4_scratch_bytes(K: i32): i32 {
-  return <i32>(X_AT + <usize>(K >> 8) * XREC);
+  return <i32>(X_AT + <usize>(K >> 8) * max<usize>(XREC, max<usize>(X5REC, X6REC)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,141 +145,249 @@ function q4kGroup(g: usize, xr: usize, c: usize): v128 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Q5_K: Q4_K's nibbles with a 5th bit from qh. Weights reach 31, so a row's sub-block lanes (4
-// products, <= 15748) take one fold2 only, then a regrouping as Q6_K's.
+// Q5_K (layout: kx4-layout.ts). Per row pair and sub-block pair one 80-byte step: V0..V4 give the
+// eight operands W0..W7 in 24 operations (five masks, five xors isolating the top three bits, the
+// three assembled with shifts, ors and a mask), each W holding 8 elements of both rows, so the
+// dots against the record's doubled activations give i16 lanes split by row: a sub-block's four
+// dots are [row 2p x 4, row 2p + 1 x 4], 8 products each (<= 8 * 31 * 127 = 31496), and one
+// `i32x4.dot_i16x8_s` with the scales duplicated four times per row finishes it.
 
-/** One Q5_K sub-block for the 4 rows: low (hi = false) or high nibbles of chunk q, 5th bits from
- *  each row's qh shifted down by `sh` (masked with C_ONE / C_TWO, then moved to 0x10); s: the
- *  sub-block's scales as Q4_K's. Returns i32x4 [r0..r3] of sc sum(q x).
- *  Two rows per loop step: four rows' weights and 5th bits at once are 16 vectors, which V8 spilled.
- *  Rows (2p, 2p + 1) fold into i32 lanes (0, 1) and (2, 3) of fold2, each an i16 pair of one row;
- *  the dot with that pair's scales gives [r2p, r2p+1, r2p, r2p+1] (two halves of each row's sum),
- *  the halves are added, and the row pair's lanes kept (C_PAIR masks in scratch). */
+/** W5, W6, W7 from the top bits Tk = Vk ^ (Vk & 0x1f) (kx4-layout.ts). */
 @inline
-function q5sub(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, s: v128, c: usize): v128 {
-  // [s0, s0, s1, s1, s2, s2, s3, s3] (i16) in scratch: an 8-byte splat at 8p is row pair p's.
-  v128.store(c, dupLo(s), C_SCALES);
+function q5w5(t0: v128, t1: v128, m: v128): v128 {
+  return v128.and(v128.or(i16x8.shr_u(t0, 5), i16x8.shr_u(t1, 2)), m);
+}
+
+@inline
+function q5w6(t1: v128, t2: v128, t3: v128, m: v128): v128 {
+  return v128.and(v128.or(v128.or(i16x8.shr_u(t1, 7), i16x8.shr_u(t2, 4)), i16x8.shr_u(t3, 1)), m);
+}
+
+@inline
+function q5w7(t3: v128, t4: v128, m: v128): v128 {
+  return v128.and(v128.or(i16x8.shr_u(t3, 6), i16x8.shr_u(t4, 3)), m);
+}
+
+/** Relaxed build: one step of rows 2p, 2p + 1 (at wp; scales at sp) against the record at xp:
+ *  i32x4 [r2p, r2p, r2p+1, r2p+1] (halves) of sc sum(q x) over sub-blocks 2j, 2j + 1. */
+@inline
+function q5step(wp: usize, sp: usize, xp: usize, m: v128): v128 {
+  const v0 = v128.load(wp);
+  const v1 = v128.load(wp, 16);
+  const v2 = v128.load(wp, 32);
+  const v3 = v128.load(wp, 48);
+  const v4 = v128.load(wp, 64);
+  const w0 = v128.and(v0, m);
+  const w1 = v128.and(v1, m);
+  const w2 = v128.and(v2, m);
+  const w3 = v128.and(v3, m);
+  const w4 = v128.and(v4, m);
+  const ps = i16x8.add(
+    i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 16), w1)),
+    i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 32), w2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 48), w3)),
+  );
+  const t1 = v128.xor(v1, w1);
+  const t3 = v128.xor(v3, w3);
+  const pt = i16x8.add(
+    i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 64), w4), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 80), q5w5(v128.xor(v0, w0), t1, m))),
+    i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 96), q5w6(t1, v128.xor(v2, w2), t3, m)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 112), q5w7(t3, v128.xor(v4, w4), m))),
+  );
+  // [sc(s, r2p), sc(s, r2p+1), sc(s', r2p), sc(s', r2p+1)] duplicated: [a a b b c c d d], then
+  // each half's row scale four times.
+  const d = dupLo(v128.load8x8_u(sp));
+  return i32x4.add(i32x4.dot_i16x8_s(ps, v128.shuffle<i32>(d, d, 0, 0, 1, 1)), i32x4.dot_i16x8_s(pt, v128.shuffle<i32>(d, d, 2, 2, 3, 3)));
+}
+
+/** SIMD128 build: rows 2p, 2p + 1 over the int16 record (XREC): the operands widened and
+ *  multiplied, each row's sub-block folded to i16 pairs of 8 products (<= 31496) and dotted with
+ *  the scales. i32x4 [r2p, r2p+1, r2p, r2p+1] (halves). */
+@inline
+function q5pairSimd(wp: usize, sp: usize, xr: usize, c: usize): v128 {
   let acc = i32x4.splat(0);
-  for (let p: usize = 0; p < 2; p++) {
-    const m = v128.load(c, C_NIB);
-    const bm = hi ? v128.load(c, C_TWO) : v128.load(c, C_ONE);
-    const o = p << 6;
-    const ab = fold2(q5row(q + o, qh + o, sh, hi, xp, m, bm), q5row(q + o + 32, qh + o + 32, sh, hi, xp, m, bm));
-    const t = i32x4.dot_i16x8_s(ab, v128.load64_splat(c + C_SCALES + (p << 3)));
-    acc = i32x4.add(acc, v128.and(i32x4.add(t, v128.shuffle<i32>(t, t, 2, 3, 0, 1)), v128.load(c + C_PAIR + (p << 4))));
+  let xp = xr;
+  for (let j = 0; j < 4; j++) {
+    const m = v128.load(c, C_FIVE);
+    const v0 = v128.load(wp);
+    const v1 = v128.load(wp, 16);
+    const v2 = v128.load(wp, 32);
+    const v3 = v128.load(wp, 48);
+    const v4 = v128.load(wp, 64);
+    const w0 = v128.and(v0, m);
+    const w1 = v128.and(v1, m);
+    const w2 = v128.and(v2, m);
+    const w3 = v128.and(v3, m);
+    const w4 = v128.and(v4, m);
+    const t1 = v128.xor(v1, w1);
+    const t3 = v128.xor(v3, w3);
+    const w5 = q5w5(v128.xor(v0, w0), t1, m);
+    const w6 = q5w6(t1, v128.xor(v2, w2), t3, m);
+    const w7 = q5w7(t3, v128.xor(v4, w4), m);
+    const x0 = v128.load(xp);
+    const x1 = v128.load(xp, 16);
+    const x2 = v128.load(xp, 32);
+    const x3 = v128.load(xp, 48);
+    const r0s = i16x8.add(i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w0), x0), i16x8.mul(i16x8.extend_low_i8x16_u(w1), x1)), i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w2), x2), i16x8.mul(i16x8.extend_low_i8x16_u(w3), x3)));
+    const r1s = i16x8.add(i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w0), x0), i16x8.mul(i16x8.extend_high_i8x16_u(w1), x1)), i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w2), x2), i16x8.mul(i16x8.extend_high_i8x16_u(w3), x3)));
+    const x4 = v128.load(xp, 64);
+    const x5 = v128.load(xp, 80);
+    const x6 = v128.load(xp, 96);
+    const x7 = v128.load(xp, 112);
+    const r0t = i16x8.add(i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w4), x4), i16x8.mul(i16x8.extend_low_i8x16_u(w5), x5)), i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w6), x6), i16x8.mul(i16x8.extend_low_i8x16_u(w7), x7)));
+    const r1t = i16x8.add(i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w4), x4), i16x8.mul(i16x8.extend_high_i8x16_u(w5), x5)), i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w6), x6), i16x8.mul(i16x8.extend_high_i8x16_u(w7), x7)));
+    const d = dupLo(v128.load8x8_u(sp));
+    acc = i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(fold2(r0s, r1s), v128.shuffle<i32>(d, d, 0, 1, 0, 1)), i32x4.dot_i16x8_s(fold2(r0t, r1t), v128.shuffle<i32>(d, d, 2, 3, 2, 3))));
+    wp += 160;
+    sp += 16;
+    xp += 128;
   }
   return acc;
 }
 
-@inline
-function q5row(q: usize, qh: usize, sh: i32, hi: bool, xp: usize, m: v128, bm: v128): v128 {
-  const h0 = v128.and(i16x8.shr_u(v128.load(qh), sh), bm);
-  const h1 = v128.and(i16x8.shr_u(v128.load(qh, 16), sh), bm);
-  const v0 = v128.load(q);
-  const v1 = v128.load(q, 16);
-  if (hi) {
-    return nib32(v128.or(v128.and(i16x8.shr_u(v0, 4), m), i16x8.shl(h0, 3)), v128.or(v128.and(i16x8.shr_u(v1, 4), m), i16x8.shl(h1, 3)), xp);
-  }
-  return nib32(v128.or(v128.and(v0, m), i16x8.shl(h0, 4)), v128.or(v128.and(v1, m), i16x8.shl(h1, 4)), xp);
-}
-
-/** Sub-blocks 2j and 2j + 1 of the 4 rows (sh = 2j, a constant at each call). */
-@inline
-function q5pair(g: usize, j: usize, sh: i32, xr: usize, c: usize): v128 {
-  const lo = q5sub(g + 80 + (j << 7), g + 592, sh, false, xr + (j << 6) * XSTEP, v128.load8x8_u(g + 16 + (j << 4)), c);
-  return i32x4.add(lo, q5sub(g + 80 + (j << 7), g + 592, sh, true, xr + ((j << 6) + 32) * XSTEP, v128.load8x8_u(g + 24 + (j << 4)), c));
-}
-
-/** The 4 rows' sums over one Q5_K group block at g (f32x4); two rows of one sub-block per loop step. */
+/** The 4 rows' sums over one Q5_K group block at g against the record at xr (f32x4). */
 @inline
 function q5kGroup(g: usize, xr: usize, c: usize): v128 {
-  let isum = i32x4.splat(0);
-  // Sub-block 2j's 5th bits are bit 2j of qh, 2j + 1's bit 2j + 1: one shift by 2j serves both.
-  // The shifts written out as constants (a variable 16-bit shift costs V8 three more instructions).
-  isum = i32x4.add(isum, q5pair(g, 0, 0, xr, c));
-  isum = i32x4.add(isum, q5pair(g, 1, 2, xr, c));
-  isum = i32x4.add(isum, q5pair(g, 2, 4, xr, c));
-  isum = i32x4.add(isum, q5pair(g, 3, 6, xr, c));
-  const pairs = xr + XQ_BYTES;
+  let isum: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // Both row pairs per loop step, as Q6_K.
+    let a = i32x4.splat(0);
+    let b = i32x4.splat(0);
+    let wp = g + 80;
+    let sp = g + 16;
+    let xp = xr;
+    for (let j = 0; j < 4; j++) {
+      const m = v128.load(c, C_FIVE);
+      a = i32x4.add(a, q5step(wp, sp, xp, m));
+      b = i32x4.add(b, q5step(wp + 80, sp + 4, xp, m));
+      wp += 160;
+      sp += 16;
+      xp += 128;
+    }
+    isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7));
+  } else {
+    const a = q5pairSimd(g + 80, g + 16, xr, c);
+    const b = q5pairSimd(g + 80 + 80, g + 20, xr, c);
+    isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
+  }
+  // Mins of sub-blocks 2j, 2j + 1: bytes 8..11 and 12..15 of pair block j, lanes 4..7 of the loads.
+  const pairs = xr + (ASC_FEATURE_RELAXED_SIMD ? X5_PAIRS : XQ_BYTES);
   let msum = i32x4.splat(0);
-  for (let s: usize = 0; s < 8; s++) msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 16 + (s << 3))), v128.load32_splat(pairs + (s << 2))));
-  const dx = v128.load32_splat(pairs + 64);
-  const a = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
-  const b = f32x4.mul(f32x4.mul(dx, f16x4(g + 8, c)), f32x4.convert_i32x4_s(msum));
-  return f32x4.sub(a, b);
+  for (let j: usize = 0; j < 4; j++) {
+    msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 20 + (j << 4))), v128.load32_splat(pairs + (j << 3))));
+    msum = i32x4.add(msum, i32x4.dot_i16x8_s(dupHi(v128.load8x8_u(g + 24 + (j << 4))), v128.load32_splat(pairs + (j << 3) + 4)));
+  }
+  const dx = v128.load32_splat(xr + (ASC_FEATURE_RELAXED_SIMD ? X5_D : XQ_BYTES + 64));
+  const av = f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
+  const bv = f32x4.mul(f32x4.mul(dx, f16x4(g + 8, c)), f32x4.convert_i32x4_s(msum));
+  return f32x4.sub(av, bv);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Q6_K
+// Q6_K (layout: kx4-layout.ts). Per row pair and sub-block pair one 48-byte step: V0..V2 give the
+// four operands W0..W3 in 11 operations (three masks, three mask-complements shifted, two ors),
+// each W holds 8 elements of both rows, so the dot against the record's doubled 8 activations
+// gives i16 lanes already split by row: W0 . x0 + W1 . x1 is [row 2p x 4, row 2p + 1 x 4] of
+// sub-block s, W2 . x2 + W3 . x3 the same of s'; one regrouping of i32 lanes (two shuffles, an add)
+// gives [r s, r s, r' s, r' s, r s', r s', r' s', r' s'] (i16 pairs, the pairs' lanes covering
+// elements {0, 1, 4, 5, 8, 9, 12, 13} and the rest), the record's -32 sum(q) over the same
+// elements is added, and one `i32x4.dot_i16x8_s` with the duplicated scales finishes the step.
+// i16 sums wrap freely until the correction: each lane's final value, a sum of 8 products
+// (u - 32) x, is at most 8 * 32 * 127 = 32512 in magnitude, so the modular sums are exact (the dots
+// themselves never saturate: 2 * 63 * 127 = 16002).
 
-/** One row's 16 weights w (u8 0..63) against x at xp: i16x8 lanes of at most 2 products each. */
+/** Relaxed build: one 48-byte step of rows 2p, 2p + 1 (at wp, their scales at sp) against the
+ *  record's step at xp: i32x4 [r2p s, r2p+1 s, r2p s', r2p+1 s'] of sc (sum(u x) - 32 bsum). */
 @inline
-function dot16(w: v128, xp: usize): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w);
-  return i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w), v128.load(xp)), i16x8.mul(i16x8.extend_high_i8x16_u(w), v128.load(xp, 16)));
+function q6step(wp: usize, sp: usize, xp: usize, m: v128): v128 {
+  const v0 = v128.load(wp);
+  const v1 = v128.load(wp, 16);
+  const v2 = v128.load(wp, 32);
+  const w0 = v128.and(v0, m);
+  const w1 = v128.and(v1, m);
+  const w2 = v128.and(v2, m);
+  const a = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 16), w1));
+  const b = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 32), w2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp, 48), q6w3(v0, v1, v2, w0, w1, w2)));
+  const f = i16x8.add(i16x8.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7)), v128.load(xp, 64));
+  return i32x4.dot_i16x8_s(f, dupLo(v128.load8x8_s(sp)));
 }
 
-// The four 16-weight pieces of a Q6_K row at element offset l of a half (ql at p, qh at h):
-//   quarter 0 (elements l..): ql[l] low | qh bits 0-1;  1 (l + 32): ql[l + 32] low | qh bits 2-3;
-//   2 (l + 64): ql[l] high | qh bits 4-5;             3 (l + 96): ql[l + 32] high | qh bits 6-7.
+/** Relaxed build: both row pairs over the super-block's record at xr, one sub-block pair per loop
+ *  step (the loop's overhead shared by 96 bytes; the record's step is loaded once per row pair:
+ *  kept in registers across both it was no faster). Returns isum of rows 0..3. */
 @inline
-function q6w(quarter: i32, p: usize, h: usize, m: v128, m2: v128): v128 {
-  const hv = v128.load(h);
-  if (quarter == 0) return v128.or(v128.and(v128.load(p), m), v128.and(i16x8.shl(hv, 4), m2));
-  if (quarter == 1) return v128.or(v128.and(v128.load(p, 32), m), v128.and(i16x8.shl(hv, 2), m2));
-  if (quarter == 2) return v128.or(v128.and(i16x8.shr_u(v128.load(p), 4), m), v128.and(hv, m2));
-  return v128.or(v128.and(i16x8.shr_u(v128.load(p, 32), 4), m), v128.and(i16x8.shr_u(hv, 2), m2));
-}
-
-/** One 16-weight quarter of a Q6_K half for the 4 rows (ql of row 0 at p, qh at h; x at xp, the
- *  rows' int8 scales at sp, the record's pair at pp): i32x4 [r0, r1, r2, r3] of
- *  sc (sum(u x) - 32 bsum), u = q + 32 the stored 6-bit values. */
-@inline
-function q6sub(quarter: i32, p: usize, h: usize, xp: usize, sp: usize, pp: usize, c: usize): v128 {
-  const m = v128.load(c, C_NIB);
-  const m2 = v128.load(c, C_HI2);
-  const ab = fold2(dot16(q6w(quarter, p, h, m, m2), xp), dot16(q6w(quarter, p + 64, h + 32, m, m2), xp));
-  const cd = fold2(dot16(q6w(quarter, p + 128, h + 64, m, m2), xp), dot16(q6w(quarter, p + 192, h + 96, m, m2), xp));
-  // Scales of rows 0..3 as i16 [s0, s0, s1, s1, s2, s2, s3, s3]; ab, cd regrouped so each i32 lane
-  // holds one row's i16 pair (lanes <= 2 * 16002).
-  const d = dupLo(i16x8.extend_low_i8x16_s(v128.load32_zero(sp)));
-  const u = i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 0, 2), d);
-  const v = i32x4.dot_i16x8_s(v128.shuffle<i64>(ab, cd, 1, 3), d);
-  // The pair is (-16 bsum, -16 bsum) as i16: s (-16 bsum) + s (-16 bsum) = -32 s bsum.
-  return i32x4.add(i32x4.add(u, v), i32x4.dot_i16x8_s(d, v128.load32_splat(pp)));
-}
-
-/** Quarter `quarter` of the 4 (half n, 16-element offset l) steps of a Q6_K group block: elements
- *  e = 128n + 32 quarter + l, sub-block e >> 4. Pointers advance by constants (V8 recomputed the
- *  addresses from a step counter with a dozen scalar instructions per step). */
-@inline
-function q6quarter(quarter: i32, g: usize, xr: usize, c: usize): v128 {
-  let isum = i32x4.splat(0);
-  let h = g + 72;
-  let xp = xr + (<usize>quarter << 5) * XSTEP;
-  let sp = g + 8 + (<usize>quarter << 3);
-  let pp = xr + XQ_BYTES + (<usize>quarter << 3);
-  for (let n = 0; n < 2; n++) {
-    for (let l: usize = 0; l < 32; l += 16) {
-      isum = i32x4.add(isum, q6sub(quarter, h + l, h + 256 + l, xp + l * XSTEP, sp + (l >> 2), pp + (l >> 2), c));
-    }
-    h += 384;
-    xp += 128 * XSTEP;
-    sp += 32;
-    pp += 32;
+function q6rowsRelaxed(g: usize, xr: usize, c: usize): v128 {
+  let a = i32x4.splat(0);
+  let b = i32x4.splat(0);
+  let wp = g + 72;
+  let sp = g + 8;
+  let xp = xr;
+  for (let t = 0; t < 8; t++) {
+    const m = v128.load(c, C_SIX);
+    a = i32x4.add(a, q6step(wp, sp, xp, m));
+    b = i32x4.add(b, q6step(wp + 48, sp + 4, xp, m));
+    wp += 96;
+    sp += 8;
+    xp += X6_STEP;
   }
-  return isum;
+  // a: [r0 even sub-blocks, r1 even, r0 odd, r1 odd], b the same of rows 2, 3.
+  return i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
 }
 
-/** The 4 rows' sums over one Q6_K group block at g (f32x4); one 16-weight step (4 rows) per loop step. */
+/** The fourth operand W3 from V0..V2 and their low six bits w0..w2 (v ^ w: the top two bits;
+ *  V8 turns v128.andnot into a copy and an andnps). */
+@inline
+function q6w3(v0: v128, v1: v128, v2: v128, w0: v128, w1: v128, w2: v128): v128 {
+  return v128.or(v128.or(i16x8.shr_u(v128.xor(v0, w0), 6), i16x8.shr_u(v128.xor(v1, w1), 4)), i16x8.shr_u(v128.xor(v2, w2), 2));
+}
+
+/** SIMD128 build, same sums from the int16 record (XREC: q as i16, pairs (-16 bsum, -16 bsum)):
+ *  the operands widened and multiplied, each row's lanes folded to i16 pairs of 4 products
+ *  (<= 32004) and dotted with the scales, the pairs' dot subtracting 32 sc bsum. */
+@inline
+function q6pairSimd(wp: usize, sp: usize, xr: usize, c: usize): v128 {
+  let acc = i32x4.splat(0);
+  let xp = xr;
+  let pp = xr + XQ_BYTES;
+  for (let t = 0; t < 8; t++) {
+    const m = v128.load(c, C_SIX);
+    const v0 = v128.load(wp);
+    const v1 = v128.load(wp, 16);
+    const v2 = v128.load(wp, 32);
+    const w0 = v128.and(v0, m);
+    const w1 = v128.and(v1, m);
+    const w2 = v128.and(v2, m);
+    const w3 = q6w3(v0, v1, v2, w0, w1, w2);
+    const r0s = i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w0), v128.load(xp)), i16x8.mul(i16x8.extend_low_i8x16_u(w1), v128.load(xp, 16)));
+    const r1s = i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w0), v128.load(xp)), i16x8.mul(i16x8.extend_high_i8x16_u(w1), v128.load(xp, 16)));
+    const r0t = i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w2), v128.load(xp, 32)), i16x8.mul(i16x8.extend_low_i8x16_u(w3), v128.load(xp, 48)));
+    const r1t = i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(w2), v128.load(xp, 32)), i16x8.mul(i16x8.extend_high_i8x16_u(w3), v128.load(xp, 48)));
+    const fs = fold2(r0s, r1s);
+    const ft = fold2(r0t, r1t);
+    const d = dupLo(v128.load8x8_s(sp));
+    const pr = v128.load64_zero(pp);
+    const u = i32x4.dot_i16x8_s(v128.shuffle<i32>(fs, ft, 0, 1, 4, 5), d);
+    const w = i32x4.dot_i16x8_s(v128.shuffle<i32>(fs, ft, 2, 3, 6, 7), d);
+    acc = i32x4.add(acc, i32x4.add(i32x4.add(u, w), i32x4.dot_i16x8_s(d, v128.shuffle<i32>(pr, pr, 0, 0, 1, 1))));
+    wp += 96;
+    sp += 8;
+    xp += 64;
+    pp += 8;
+  }
+  return acc;
+}
+
+/** The 4 rows' sums over one Q6_K group block at g (f32x4). */
 @inline
 function q6kGroup(g: usize, xr: usize, c: usize): v128 {
-  let isum = q6quarter(0, g, xr, c);
-  isum = i32x4.add(isum, q6quarter(1, g, xr, c));
-  isum = i32x4.add(isum, q6quarter(2, g, xr, c));
-  isum = i32x4.add(isum, q6quarter(3, g, xr, c));
+  let isum: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    isum = q6rowsRelaxed(g, xr, c);
+  } else {
+    const a = q6pairSimd(g + 72, g + 8, xr, c);
+    const b = q6pairSimd(g + 72 + 48, g + 12, xr, c);
+    isum = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
+  }
   // gemv_k's expression: dx * d * (sum(sc u qx) - 32 sum(sc bsum)).
-  const dx = v128.load32_splat(xr + XQ_BYTES + 64);
+  const dx = v128.load32_splat(xr + (ASC_FEATURE_RELAXED_SIMD ? X6_D : XQ_BYTES + 64));
   return f32x4.mul(f32x4.mul(dx, f16x4(g, c)), f32x4.convert_i32x4_s(isum));
 }
 
@@ -301,7 +410,10 @@ function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: 
   const nb = K >> 8;
   writeConsts(scratch);
   const xs = scratch + X_AT;
-  compactAct(act, nb, kt, xs);
+  if (ASC_FEATURE_RELAXED_SIMD && kt == 7) compactAct6(act, nb, xs);
+  else if (ASC_FEATURE_RELAXED_SIMD && kt == 6) compactAct5(act, nb, xs);
+  else compactAct(act, nb, kt, xs);
+  const xrec = !ASC_FEATURE_RELAXED_SIMD || kt == 5 ? XREC : kt == 6 ? X5REC : X6REC;
   const gb = groupBytes(kt);
   for (let g = start >> 2; g < (end + 3) >> 2; g++) {
     let wp = w + <usize>g * <usize>nb * gb;
@@ -317,13 +429,13 @@ function gemvX4(w: usize, act: usize, y: usize, N: i32, K: i32, kt: i32, start: 
       for (let b = 0; b < nb; b++) {
         acc = f32x4.add(acc, q5kGroup(wp, xr, scratch));
         wp += 720;
-        xr += XREC;
+        xr += ASC_FEATURE_RELAXED_SIMD ? X5REC : XREC;
       }
     } else {
       for (let b = 0; b < nb; b++) {
         acc = f32x4.add(acc, q6kGroup(wp, xr, scratch));
         wp += 840;
-        xr += XREC;
+        xr += xrec;
       }
     }
     storeRows(y, g << 2, N, acc, add);
