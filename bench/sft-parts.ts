@@ -1,6 +1,6 @@
 // Sorts a profiled LoRA step's kernels into the parts a reader asks about: the frozen base's forward
-// GEMMs, the adapters' GEMMs, the input gradient through the frozen base, the dropout masks (drawn in
-// JS, timed by their own label), the optimizer, the other kernels, and what is left (JS outside kernels).
+// GEMMs, the adapters' GEMMs, the input gradient through the frozen base, the adapters' dropout, the
+// optimizer, the other kernels, and what is left (JS outside kernels: the tape, NEFTune's noise).
 import type { KernelProfile } from '../src/runtime/profile.js';
 import { DROPOUT_PROFILE_LABEL } from '../src/tensor/ops/dropout.js';
 
@@ -12,7 +12,7 @@ export const PARTS = {
   baseDx: 'backward dX = dY W through the frozen base',
   dequant: 'dequantizing the Q4_0 base for dX (tiles)',
   baseDw: 'weight gradients dW = dY^T x (full finetuning)',
-  dropout: 'dropout masks (JS)',
+  dropout: 'LoRA dropout (mask draws and scaling)',
   optimizer: 'optimizer (gradient norm, AdamW)',
   other: 'other kernels (attention, norms, SwiGLU, loss, embedding, adds)',
   outside: 'outside kernels (JS: tape, NEFTune noise, zeroing)',

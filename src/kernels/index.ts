@@ -26,3 +26,4 @@ export * from './kquant-x4-gemm';
 export * from './kquant-quantize';
 export * from './paged-attention';
 export * from './paged-attention-i8';
+export * from './dropout';

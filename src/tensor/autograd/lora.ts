@@ -3,7 +3,7 @@
 // W gets no gradient buffer at all. Shapes: N tokens, in, out, r = the adapter's rank.
 import { isQuantized } from '../dtype.js';
 import { add } from '../ops/activation.js';
-import { applyDropoutMask, dropoutMask, DROPOUT_PROFILE_LABEL } from '../ops/dropout.js';
+import { dropout } from '../ops/dropout.js';
 import { linearInputGrad } from '../ops/linear-backward.js';
 import { linear as linearKernel } from '../ops/linear.js';
 import { matmul } from '../ops/matmul.js';
@@ -52,10 +52,8 @@ export function frozenLinear(tape: Tape, x: Var, w: Tensor, adapter?: LoraAdapte
   }
   const { a, b, scale, dropout: p, seed } = adapter;
   const r = a.value.shape[0]!;
-  // The mask is drawn once, as bits (N x in / 8 bytes, off the arena), and applied where it is needed
-  // (forward, dA, dX): the dropped input itself is recomputed from x, never kept.
-  const mask = p > 0 ? drawMask(tape, n * k, p, seed) : undefined;
-  const dropped = () => (mask ? applyDropoutMask(x2, mask, p, tape.blank([n, k])) : x2);
+  // The dropped input is recomputed from x and the seed where it is needed, never kept.
+  const dropped = () => (p > 0 ? dropout(x2, p, seed, tape.blank([n, k])) : x2);
   const release = (t: Tensor) => {
     if (t !== x2) tape.free(t);
   };
@@ -82,23 +80,14 @@ export function frozenLinear(tape: Tape, x: Var, w: Tensor, adapter?: LoraAdapte
     tape.accumulateGrad(x, (dst, beta) => {
       const dx = dst.reshape([n, k]);
       linearInputGrad(dOut, w, dx, beta);
-      if (!mask) {
+      if (p === 0) {
         matmul(du, a.value, { out: dx, beta: 1 });
         return;
       }
       const t = matmul(du, a.value, { out: tape.blank([n, k]) });
-      add(dx, applyDropoutMask(t, mask, p, t), dx);
+      add(dx, dropout(t, p, seed, t), dx);
       tape.free(t);
     });
     tape.free(du);
   }, [x.value, u]);
-}
-
-/** dropoutMask, timed under the dropout label when the runtime is profiled. */
-function drawMask(tape: Tape, n: number, p: number, seed: number): Uint32Array {
-  const profile = tape.rt.profile;
-  const t0 = profile ? performance.now() : 0;
-  const mask = dropoutMask(n, p, seed);
-  profile?.add(DROPOUT_PROFILE_LABEL, performance.now() - t0);
-  return mask;
 }
