@@ -13,6 +13,8 @@ import { benchTokenize } from './tokenize.js';
 import { benchScorers } from './scorers.js';
 import { benchServeEngine } from './serve-engine.js';
 import { benchServe } from './serve.js';
+import { benchSft } from './sft.js';
+import { benchSftMemory } from './lora-memory.js';
 import { benchTokenizer, benchTokenizerTrain } from './tokenizer.js';
 import { benchTrain } from './train.js';
 import { benchTrainKernels } from './train-kernels.js';
@@ -44,6 +46,8 @@ const benches: Record<string, { title: string; run: Bench }> = {
   'tokenizer-train': { title: 'Tokenizer training (BPE, Yi options) vs spm_train', run: benchTokenizerTrain },
   tokenize: { title: 'yi tokenize (corpus -> token shards) and packed batches', run: benchTokenize },
   train: { title: 'Training step (forward + backward + AdamW) vs PyTorch on CPU', run: benchTrain },
+  sft: { title: 'SFT step on packed chat rows (full finetuning, LoRA, LoRA on Q4_0) vs PyTorch on CPU', run: benchSft },
+  'sft-memory': { title: 'Peak memory of a finetuning step: full vs LoRA vs LoRA on Q8_0 / Q4_0 (recipe model, 1B shape)', run: benchSftMemory },
   'data-pipeline': { title: 'Data pipeline executor (trivial stage): documents and MB per second', run: benchDataPipeline },
   'data-filters': { title: 'Data cleaning: per-document stages, the Gopher+C4+FineWeb chain, language id', run: benchDataFilters },
   scorers: { title: 'Learned data scorers (perplexity, quality, coherence, safety) on the bundled reference text, one core', run: benchScorers },

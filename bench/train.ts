@@ -78,9 +78,9 @@ export async function benchTrain(rep: Reporter, opts: TrainBenchOptions): Promis
       threads,
       value: ours,
       unit: 'tokens/s',
-      note: 'ok' in base ? `${(ours / base.ok.tps).toFixed(2)}x ${label(base.ok)}, same run; ${flavor}` : `no baseline: ${base.error}; ${flavor}`,
+      note: 'ok' in base ? `${(ours / base.ok.tps).toFixed(2)}x ${torchLabel(base.ok)}, same run; ${flavor}` : `no baseline: ${base.error}; ${flavor}`,
     });
-    if ('ok' in base) rep.add({ bench: 'train', case: `${name}, ${label(base.ok)}`, threads, value: base.ok.tps, unit: 'tokens/s' });
+    if ('ok' in base) rep.add({ bench: 'train', case: `${name}, ${torchLabel(base.ok)}`, threads, value: base.ok.tps, unit: 'tokens/s' });
   }
   reportBreakdown(rep, breakdowns.get(1)!, breakdowns.get(2)!);
 }
@@ -108,18 +108,21 @@ function reportBreakdown(rep: Reporter, one: Breakdown, two: Breakdown): void {
   );
 }
 
-interface Baseline {
+export interface Baseline {
   tps: number;
   version: string;
   python: string;
+  /** With --lora: which LoRA implementation ran (PEFT's version, or the plain layers). */
+  lora?: string;
 }
 
-function label(b: Baseline): string {
+export function torchLabel(b: Baseline): string {
   const old = Number(b.version.split('.')[0]) < 2 ? ' (older than 2.x: not a fair baseline)' : '';
   return `PyTorch ${b.version} CPU (${b.python})${old}`;
 }
 
-function torchTokensPerSecond(python: string, args: number[]): { ok: Baseline } | { error: string } {
+/** Runs bench/torch_train.py with `args` (its usage line) and reads the JSON line it prints last. */
+export function torchTokensPerSecond(python: string, args: (number | string)[]): { ok: Baseline } | { error: string } {
   const r = spawnSync(python, [script, ...args.map(String)], { encoding: 'utf8', timeout: 600_000 });
   if (r.error) return { error: `${python}: ${r.error.message}` };
   if (r.status !== 0) {
@@ -127,8 +130,8 @@ function torchTokensPerSecond(python: string, args: number[]): { ok: Baseline } 
     return { error: `${python} exited with ${r.status}${why ? ` (${why})` : ''}; pass --torch-python PATH or set YI_TORCH_PYTHON` };
   }
   try {
-    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokens_per_s: number; torch: string; python?: string };
-    return { ok: { tps: j.tokens_per_s, version: j.torch, python: j.python ?? python } };
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokens_per_s: number; torch: string; python?: string; lora?: string };
+    return { ok: { tps: j.tokens_per_s, version: j.torch, python: j.python ?? python, ...(j.lora ? { lora: j.lora } : {}) } };
   } catch {
     return { error: `${python} printed no result` };
   }

@@ -27,3 +27,4 @@ export * from './kquant-quantize';
 export * from './paged-attention';
 export * from './paged-attention-i8';
 export * from './kx4-lowbit';
+export * from './dropout';
