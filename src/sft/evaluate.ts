@@ -83,8 +83,8 @@ export interface EvalPrompt {
   h: HeldoutConversation;
   ids: number[];
   question: string;
-  /** Strings that end the answer. */
-  stop: string[];
+  /** The answer is the first non-empty line of the generation (the few-shot text form). */
+  firstLine?: boolean;
   shots?: string[];
 }
 
@@ -97,10 +97,10 @@ export function evalPrompts(base: BaseModel, heldout: readonly HeldoutConversati
     const question = [...before].reverse().find((m) => m.role === 'user')?.content ?? '';
     if (o.fewShot) {
       const p = fewShotPrompt(base.tokenizer, h, o.fewShot.pool, { ...o.fewShot, template: base.chatTemplate, templateSource: base.templateSource, maxTokens: o.maxContext, maxNewTokens: o.maxNewTokens ?? 64 });
-      return { h, ids: p.ids, question, stop: p.stop, shots: p.shots.map((s) => s.id) };
+      return { h, ids: p.ids, question, firstLine: p.firstLine, shots: p.shots.map((s) => s.id) };
     }
     const ids = encodeChat(base.tokenizer, before, { template: base.chatTemplate, templateSource: base.templateSource, addGenerationPrompt: true });
-    return { h, ids, question, stop: [] };
+    return { h, ids, question };
   });
 }
 
@@ -120,11 +120,8 @@ export async function scoreAnswers(base: Pick<BaseModel, 'tokenizer' | 'imEnd'>,
     // Stopping on <|im_end|> only tells which end token came; an answer ends at the first of them.
     const cut = r.tokens.findIndex((t) => eos.includes(t));
     const tokens = cut >= 0 ? r.tokens.slice(0, cut) : r.tokens;
-    let output = base.tokenizer.decode(tokens);
-    for (const s of p.stop) {
-      const at = output.indexOf(s);
-      if (at >= 0) output = output.slice(0, at);
-    }
+    const text = base.tokenizer.decode(tokens);
+    const output = p.firstLine ? firstLine(text) : text;
     const endedWithImEnd = cut < 0 && r.stoppedByImEnd;
     samples.push({ id: p.h.conv.id, question: p.question, answer: p.h.answer, output, correct: exactMatch(output, p.h.answer), endedWithImEnd, ...(p.shots ? { shots: p.shots } : {}) });
     o.onProgress?.(i + 1, prompts.length);
@@ -147,10 +144,17 @@ export async function generationEval(rt: Runtime, trainable: YiTrainable, base: 
   const model = inferenceModel(rt, trainable, contextLength);
   try {
     const answer: Answerer = (p, maxTokens) => {
-      const r = generate(model, base.tokenizer, p.ids, { temperature: 0, maxTokens, stopTokens: [base.imEnd], stop: p.stop });
-      // 'stop' is <|im_end|> unless a stop string (the text form's end of line) came first.
-      const byString = p.stop.some((s) => base.tokenizer.decode(r.tokens).includes(s));
-      return { tokens: r.tokens, stoppedByImEnd: r.finishReason === 'stop' && !byString };
+      // The text form needs one line: stop once a non-empty line has ended.
+      const done = new AbortController();
+      let text = '';
+      const onText = p.firstLine
+        ? (t: string) => {
+            text += t;
+            if (/\S[^\n]*\n/u.test(text)) done.abort();
+          }
+        : undefined;
+      const r = generate(model, base.tokenizer, p.ids, { temperature: 0, maxTokens, stopTokens: [base.imEnd], onText, signal: done.signal });
+      return { tokens: r.tokens, stoppedByImEnd: r.finishReason === 'stop' };
     };
     const r = await scoreAnswers(base, prompts, answer, { maxNewTokens: maxNew, contextLength, onProgress: o.onProgress });
     return { ...r, shots: o.fewShot?.shots ?? 0, ...(o.fewShot ? { format: o.fewShot.format } : {}) };
@@ -205,4 +209,9 @@ function fillWeight(trainable: YiTrainable, name: string, t: Tensor): void {
     }
     for (let i = 0; i < cols; i++) w[o * cols + i]! += scale * row[i]!;
   }
+}
+
+/** The first line with something on it (a base model answering "A:" may start with a line break). */
+export function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim() !== '') ?? '';
 }

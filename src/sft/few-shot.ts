@@ -16,7 +16,7 @@ import { normalizeAnswer } from './score.js';
 
 /**
  * How the shots are shown. `text`: plain `Q: ... / A: ...` paragraphs with the answer on one line, no
- * chat markers (lm-eval-harness's base-model form); generation stops at the end of the line. `chatml`:
+ * chat markers (lm-eval-harness's base-model form); the answer is the first non-empty line. `chatml`:
  * the shots as earlier user/assistant turns of the chat template; generation stops at <|im_end|>.
  */
 export type FewShotFormat = 'text' | 'chatml';
@@ -41,8 +41,8 @@ export interface FewShotPrompt {
   ids: number[];
   /** The shots actually shown (fewer than asked when the prompt would not fit otherwise). */
   shots: Shot[];
-  /** Strings that end the answer (the text format's end of line). */
-  stop: string[];
+  /** The answer is the first non-empty line of the generation (the text form: a base model may start with a line break). */
+  firstLine: boolean;
 }
 
 /** The canonical answer of a conversation: its "answer" field, else its last assistant turn. */
@@ -133,7 +133,7 @@ export function fewShotPrompt(tok: Tokenizer, target: HeldoutConversation, pool:
       o.format === 'text'
         ? tok.encode(fewShotText(target, shots))
         : encodeChat(tok, fewShotMessages(target, shots), { template: o.template, templateSource: o.templateSource, addGenerationPrompt: true });
-    if (ids.length + o.maxNewTokens <= o.maxTokens || shots.length === 0) return { ids, shots, stop: o.format === 'text' ? ['\n'] : [] };
+    if (ids.length + o.maxNewTokens <= o.maxTokens || shots.length === 0) return { ids, shots, firstLine: o.format === 'text' };
     shots = shots.slice(0, -1);
   }
 }

@@ -118,7 +118,7 @@ test('a prompt that would not fit drops shots, never the question', () => {
   const o = { shots: 5, seed: 1, template: CHATML_TEMPLATE, maxNewTokens: 8 };
   const full = fewShotPrompt(tok, target, pool, { ...o, format: 'text', maxTokens: 4096 });
   assert.equal(full.shots.length, 5);
-  assert.deepEqual(full.stop, ['\n']);
+  assert.equal(full.firstLine, true);
   assert.equal(tok.decode(full.ids), fewShotText(target, full.shots));
   const bound = full.ids.length - 10;
   const cut = fewShotPrompt(tok, target, pool, { ...o, format: 'text', maxTokens: bound });
@@ -136,14 +136,14 @@ test('the score is computed on the generations only', async () => {
   const held: HeldoutConversation[] = capitals.map(([c, n, k]) => ({ conv: capitalConv(c, n, k, 'heldout'), answer: k }));
   const prompts: EvalPrompt[] = held.map((h) => {
     const p = fewShotPrompt(tok, h, pool, { shots: 3, seed: 1, format: 'text', template: CHATML_TEMPLATE, maxTokens: 4096, maxNewTokens: 8 });
-    return { h, ids: p.ids, question: '', stop: p.stop, shots: p.shots.map((s) => s.id) };
+    return { h, ids: p.ids, question: '', firstLine: p.firstLine, shots: p.shots.map((s) => s.id) };
   });
   // Every prompt holds its shots' answers: an answerer that says nothing scores nothing.
   const silent = await scoreAnswers({ tokenizer: tok, imEnd }, prompts, () => ({ tokens: [], stoppedByImEnd: false }), { maxNewTokens: 8, contextLength: 4096 });
   assert.equal(silent.correct, 0);
-  // Right on even prompts (the text form's answer runs on past its line: cut at the stop string), a
+  // Right on even prompts (the text form's answer: its first non-empty line, after a line break), a
   // shot's answer on odd ones; <|im_end|> on every third.
-  const said = (i: number) => (i % 2 === 0 ? ` ${held[i]!.answer}\nQ: what else` : ` ${prompts[i]!.shots!.length ? pool.find((c) => c.id === prompts[i]!.shots![0])!.answer : ''}`);
+  const said = (i: number) => (i % 2 === 0 ? `\n ${held[i]!.answer}\nQ: what else` : ` ${prompts[i]!.shots!.length ? pool.find((c) => c.id === prompts[i]!.shots![0])!.answer : ''}`);
   const r = await scoreAnswers({ tokenizer: tok, imEnd }, prompts, (p) => {
     const i = prompts.indexOf(p);
     return { tokens: tok.encode(said(i), { addBos: false }), stoppedByImEnd: i % 3 === 0 };
