@@ -78,19 +78,40 @@ export function chooseShots(target: HeldoutConversation, pool: readonly Conversa
   const cjk = CJK.test(question);
   const want = normalizeAnswer(target.answer);
   const rnd = mulberry32(hash(conv.id, seed));
-  const ranked: { c: Conversation; rank: number; key: number }[] = [];
+  const ranked: { c: Conversation; f: ShotFacts; rank: number; key: number }[] = [];
   for (const c of pool) {
     if (c.id === conv.id || (conv.entity !== undefined && c.entity === conv.entity)) continue;
-    if (normalizeAnswer(answerOf(c)) === want) continue;
-    const last = lastAssistant(c);
-    const q = lastUser(c.messages.slice(0, last.index));
-    if (q === '') continue;
-    const singleTurn = !c.messages.slice(0, last.index).some((m) => m.role === 'assistant');
-    const rank = (conv.task !== undefined && c.task === conv.task ? 4 : 0) + (CJK.test(q) === cjk ? 2 : 0) + (singleTurn ? 1 : 0);
-    ranked.push({ c, rank, key: rnd() });
+    const f = shotFacts(c);
+    if (f.normalized === want || f.question === '') continue;
+    const rank = (conv.task !== undefined && c.task === conv.task ? 4 : 0) + (f.cjk === cjk ? 2 : 0) + (f.singleTurn ? 1 : 0);
+    ranked.push({ c, f, rank, key: rnd() });
   }
   ranked.sort((a, b) => b.rank - a.rank || a.key - b.key);
-  return ranked.slice(0, shots).map(({ c }) => ({ id: c.id, question: lastUser(c.messages.slice(0, lastAssistant(c).index)), answer: answerOf(c) }));
+  return ranked.slice(0, shots).map(({ c, f }) => ({ id: c.id, question: f.question, answer: f.answer }));
+}
+
+interface ShotFacts {
+  question: string;
+  answer: string;
+  normalized: string;
+  cjk: boolean;
+  singleTurn: boolean;
+}
+
+// What ranking needs of a pool conversation, worked out once: every held-out prompt ranks the whole pool.
+const factsCache = new WeakMap<Conversation, ShotFacts>();
+
+function shotFacts(c: Conversation): ShotFacts {
+  let f = factsCache.get(c);
+  if (!f) {
+    const last = lastAssistant(c);
+    const before = c.messages.slice(0, last.index);
+    const question = lastUser(before);
+    const answer = answerOf(c);
+    f = { question, answer, normalized: normalizeAnswer(answer), cjk: CJK.test(question), singleTurn: !before.some((m) => m.role === 'assistant') };
+    factsCache.set(c, f);
+  }
+  return f;
 }
 
 /** One line: a question or answer with its line breaks folded, so each Q/A stays a paragraph. */
