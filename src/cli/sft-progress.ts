@@ -61,10 +61,10 @@ export function sftProgress(rt: Pick<Runtime, 'threads' | 'flavor'>, progress: b
         if (!live) line.log(`step ${e.step} held-out answer loss ${val}`);
         break;
       case 'generating':
-        if (live) line.update(`held-out answers (${e.when} finetuning) ${bar(e.done / e.total)} ${e.done}/${e.total}`, e.done === e.total);
+        if (live) line.update(`held-out answers (${whenText(e.when)}) ${bar(e.done / e.total)} ${e.done}/${e.total}`, e.done === e.total);
         break;
       case 'generation':
-        line.log(`held-out answers ${e.when} finetuning: exact match ${pct(e.result.accuracy)} (${e.result.correct}/${e.result.prompts}), ending with <|im_end|> ${pct(e.result.imEndShare)}`);
+        line.log(`held-out answers ${whenText(e.when)}: exact match ${pct(e.result.accuracy)} (${e.result.correct}/${e.result.prompts}), ending with <|im_end|> ${pct(e.result.imEndShare)}`);
         break;
       case 'checkpoint':
         if (!live) line.log(`checkpoint ${e.path}`);
@@ -75,4 +75,8 @@ export function sftProgress(rt: Pick<Runtime, 'threads' | 'flavor'>, progress: b
     }
   };
   return { onEvent, stop: () => line.done() };
+}
+
+function whenText(when: 'before' | 'base-few-shot' | 'after'): string {
+  return when === 'base-few-shot' ? 'of the base model, few-shot' : `${when} finetuning`;
 }

@@ -9,6 +9,7 @@ import type { BaseType } from '../model/trainable.js';
 import { Runtime } from '../runtime/runtime.js';
 import { sft, SFT_DEFAULTS, type SftOptions } from '../sft/sft.js';
 import { shellPath } from '../report/shell.js';
+import { FEW_SHOT_FORMATS, type FewShotFormat } from '../sft/few-shot.js';
 import { intOption, ModelOptionError, numberOption } from './model-options.js';
 import { sftProgress } from './sft-progress.js';
 import { userCwd, yiCommand } from './invocation.js';
@@ -38,6 +39,8 @@ interface SftCli {
   evalInterval: string;
   evalGenerations: string;
   evalMaxTokens: string;
+  baseShots: string;
+  baseShotsFormat: string;
   checkpointInterval: string;
   keep: string;
   threads?: string;
@@ -81,6 +84,8 @@ export function registerSft(program: Command): void {
     .option('--eval-interval <n>', 'held-out answer loss every N steps (0: before and after only)', String(SFT_DEFAULTS.evalInterval))
     .option('--eval-generations <n>', 'held-out prompts answered (greedy) before and after training (0: none)', String(SFT_DEFAULTS.evalGenerations))
     .option('--eval-max-tokens <n>', 'most tokens per held-out answer', String(SFT_DEFAULTS.evalMaxTokens))
+    .option('--base-shots <k>', 'also score the base model few-shot before training: k solved training conversations of the same task before each held-out question (0: not run)', String(SFT_DEFAULTS.baseShots))
+    .option('--base-shots-format <form>', 'how the shots are shown to the base: text (plain Q:/A: lines, as lm-eval-harness prompts base models) or chatml', SFT_DEFAULTS.baseShotsFormat)
     .option('--checkpoint-interval <n>', 'checkpoint every N steps', String(SFT_DEFAULTS.checkpointInterval))
     .option('--keep <n>', 'checkpoints kept', '2')
     .option('-t, --threads <n>', 'threads (default: one per core)')
@@ -106,6 +111,7 @@ export function registerSft(program: Command): void {
           `${r.stoppedEarly ? 'stopped (time limit) at' : 'done:'} step ${r.steps}, ${r.tokens} tokens (${r.trainedTokens} answer tokens), train answer loss ${r.finalLoss.toFixed(4)}` +
             `${r.heldoutLoss !== undefined ? `, held-out answer loss ${r.heldoutLoss.toFixed(4)}` : ''}, ${Math.round(r.tokensPerSecond)} tokens/s`,
         );
+        if (r.baseFewShot) console.log(`base model ${r.baseFewShot.shots}-shot (${r.baseFewShot.format}): held-out exact match ${pct(r.baseFewShot.accuracy)}, answers ending with <|im_end|> ${pct(r.baseFewShot.imEndShare)}`);
         if (r.before && r.after) {
           console.log(`held-out exact match ${pct(r.before.accuracy)} -> ${pct(r.after.accuracy)}; answers ending with <|im_end|> ${pct(r.before.imEndShare)} -> ${pct(r.after.imEndShare)}`);
         }
@@ -159,6 +165,8 @@ export function sftOptionsFromCli(o: SftCli): Omit<SftOptions, 'onEvent'> {
     evalInterval: intOption('eval-interval', o.evalInterval, 0),
     evalGenerations: intOption('eval-generations', o.evalGenerations, 0),
     evalMaxTokens: intOption('eval-max-tokens', o.evalMaxTokens, 1),
+    baseShots: intOption('base-shots', o.baseShots, 0),
+    baseShotsFormat: fewShotFormat(o.baseShotsFormat),
     checkpointInterval: intOption('checkpoint-interval', o.checkpointInterval, 1),
     keepCheckpoints: intOption('keep', o.keep, 1),
     recompute: o.recompute,
@@ -166,6 +174,11 @@ export function sftOptionsFromCli(o: SftCli): Omit<SftOptions, 'onEvent'> {
     resume: o.resume,
     maxSeconds: o.maxMinutes !== undefined ? num('max-minutes', o.maxMinutes, 0)! * 60 : undefined,
   };
+}
+
+function fewShotFormat(v: string): FewShotFormat {
+  if (!(FEW_SHOT_FORMATS as readonly string[]).includes(v)) throw new ModelOptionError(`--base-shots-format must be ${FEW_SHOT_FORMATS.join(' or ')}, got '${v}'`);
+  return v as FewShotFormat;
 }
 
 /** LoRA settings from the flags: none without --lora-rank (full finetuning), and LoRA-only flags refused then. */

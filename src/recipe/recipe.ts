@@ -350,6 +350,8 @@ export async function runRecipe(rt: Runtime, o: RecipeOptions): Promise<RecipeRe
       checkpointInterval: every,
       evalGenerations: scale.sft.evalGenerations,
       evalMaxTokens: 32,
+      // The time plan counts the zero-shot evaluations only; `yi sft` alone adds the base's few-shot score.
+      baseShots: 0,
       seed: settings.seed,
       resume: existsSync(join(P.sft, 'log.jsonl')),
       onEvent: (event) => emit({ type: 'sft', event }),

@@ -23,6 +23,10 @@ export interface Conversation {
   split?: string;
   /** The record's "answer" field when a string: the canonical answer held-out exact match compares with. */
   answer?: string;
+  /** The record's "task" field when a string (the chat-facts export's: "country-capital"...): few-shot prompts take shots of the same task. */
+  task?: string;
+  /** The record's "entity" field when a string ("country:GH"): a few-shot prompt never shows the asked entity. */
+  entity?: string;
 }
 
 export type RejectReason =

@@ -19,6 +19,8 @@ export interface HeldoutConversation {
 
 export interface SftData {
   train: RenderedSample[];
+  /** The conversations of `train`, in the same order (the few-shot evaluation's pool of shots). */
+  trainConversations: Conversation[];
   heldout: HeldoutConversation[];
   /** Training rows refused, by reason. */
   rejects: RejectCounter;
@@ -41,6 +43,7 @@ export async function loadSftData(tok: Tokenizer, files: string[], o: LoadSftDat
   const rejects = new RejectCounter();
   const heldoutRejects = new RejectCounter();
   const train: RenderedSample[] = [];
+  const trainConversations: Conversation[] = [];
   const heldout: HeldoutConversation[] = [];
   const render = (conv: Conversation, counter: RejectCounter): RenderedSample | undefined => {
     try {
@@ -60,7 +63,10 @@ export async function loadSftData(tok: Tokenizer, files: string[], o: LoadSftDat
       continue;
     }
     const s = render(conv, rejects);
-    if (s) train.push(s);
+    if (s) {
+      train.push(s);
+      trainConversations.push(conv);
+    }
   }
   if (o.evalData) {
     for await (const conv of readConversations(o.evalData, { strict: o.strict, rejects: heldoutRejects })) keepHeldout(conv, heldoutRejects);
@@ -68,7 +74,7 @@ export async function loadSftData(tok: Tokenizer, files: string[], o: LoadSftDat
   if (train.length === 0) {
     throw new SftError(`${files.join(', ')}: no conversation to train on (${rejects.total} rejected${rejects.total ? `: ${rejects.summary()}` : ''})`);
   }
-  return { train, heldout, rejects, heldoutRejects };
+  return { train, trainConversations, heldout, rejects, heldoutRejects };
 }
 
 /** The last assistant turn of a conversation (the reader refuses conversations without one). */

@@ -14,6 +14,8 @@ import type { BaseModel } from './base-model.js';
 import type { SftBatch } from './pack.js';
 import { exactMatch } from './score.js';
 import { lastAssistant, type HeldoutConversation } from './dataset.js';
+import type { Conversation } from './conversation.js';
+import { fewShotPrompt, type FewShotFormat, type FewShotOptions } from './few-shot.js';
 
 /** Mean cross-entropy over the trained tokens of the held-out batches (undefined without any). */
 export function heldoutLoss(model: YiTrainable, batches: readonly SftBatch[]): number | undefined {
@@ -38,11 +40,13 @@ export interface GenerationSample {
   question: string;
   /** The reference answer. */
   answer: string;
-  /** The model's answer, up to its end-of-turn (or the token limit). */
+  /** The model's answer, up to its end-of-turn (or the token limit; in the few-shot text form, its end of line). */
   output: string;
   correct: boolean;
   /** The answer ended with <|im_end|> (not the token limit, nor another end token). */
   endedWithImEnd: boolean;
+  /** Few-shot evaluation: the ids of the training conversations shown as solved examples. */
+  shots?: string[];
 }
 
 export interface GenerationEval {
@@ -54,6 +58,10 @@ export interface GenerationEval {
   endedWithImEnd: number;
   /** endedWithImEnd / prompts. */
   imEndShare: number;
+  /** Solved examples asked for before each question (0: zero-shot). */
+  shots?: number;
+  /** Few-shot: how the shots were shown. */
+  format?: FewShotFormat;
   samples: GenerationSample[];
 }
 
@@ -62,48 +70,97 @@ export interface GenerationEvalOptions {
   maxNewTokens?: number;
   /** Most held-out prompts answered (default 200: the first ones, in file order). */
   limit?: number;
+  /** Few-shot prompts (shots from `pool`, the training conversations) instead of the bare conversation. */
+  fewShot?: FewShotOptions & { pool: readonly Conversation[] };
+  /** Few-shot: most tokens of a prompt plus its answer; shots are dropped to fit (default: the model's positions). */
+  maxContext?: number;
   /** Called after each answer with (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Greedy answers of the trainable's current weights to the held-out prompts, scored. */
-export async function generationEval(rt: Runtime, trainable: YiTrainable, base: BaseModel, heldout: readonly HeldoutConversation[], o: GenerationEvalOptions = {}): Promise<GenerationEval> {
-  const maxNew = o.maxNewTokens ?? 64;
+/** A held-out question as the model is asked it. */
+export interface EvalPrompt {
+  h: HeldoutConversation;
+  ids: number[];
+  question: string;
+  /** The answer is the first non-empty line of the generation (the few-shot text form). */
+  firstLine?: boolean;
+  shots?: string[];
+}
+
+/** The zero-shot prompts (conversation up to its last assistant turn plus the generation prompt) or the few-shot ones. */
+export function evalPrompts(base: BaseModel, heldout: readonly HeldoutConversation[], o: { limit?: number; maxNewTokens?: number; fewShot?: GenerationEvalOptions['fewShot']; maxContext: number }): EvalPrompt[] {
   const chosen = heldout.slice(0, o.limit ?? 200);
-  const prompts = chosen.map((h) => {
+  return chosen.map((h) => {
     const last = lastAssistant(h.conv);
     const before = h.conv.messages.slice(0, last.index);
-    const ids = encodeChat(base.tokenizer, before, { template: base.chatTemplate, templateSource: base.templateSource, addGenerationPrompt: true });
     const question = [...before].reverse().find((m) => m.role === 'user')?.content ?? '';
+    if (o.fewShot) {
+      const p = fewShotPrompt(base.tokenizer, h, o.fewShot.pool, { ...o.fewShot, template: base.chatTemplate, templateSource: base.templateSource, maxTokens: o.maxContext, maxNewTokens: o.maxNewTokens ?? 64 });
+      return { h, ids: p.ids, question, firstLine: p.firstLine, shots: p.shots.map((s) => s.id) };
+    }
+    const ids = encodeChat(base.tokenizer, before, { template: base.chatTemplate, templateSource: base.templateSource, addGenerationPrompt: true });
     return { h, ids, question };
   });
-  const cfg = trainable.config;
-  const longest = Math.max(1, ...prompts.map((p) => p.ids.length));
-  const contextLength = Math.min(cfg.maxPositions, longest + maxNew);
-  const model = inferenceModel(rt, trainable, contextLength);
+}
+
+/** What answering one prompt gave: the generated tokens (without a stop token) and whether <|im_end|> ended them. */
+export type Answerer = (p: EvalPrompt, maxTokens: number) => { tokens: number[]; stoppedByImEnd: boolean };
+
+/**
+ * Answers each prompt and scores the answers: exact match on the generated text only (up to its first
+ * end token), and whether it ended with <|im_end|>. Prompts that cannot fit one answer token are skipped.
+ */
+export async function scoreAnswers(base: Pick<BaseModel, 'tokenizer' | 'imEnd'>, prompts: readonly EvalPrompt[], answer: Answerer, o: { maxNewTokens: number; contextLength: number; onProgress?: (done: number, total: number) => void }): Promise<Omit<GenerationEval, 'shots' | 'format'>> {
   const eos = base.tokenizer.endOfGenerationIds.filter((id) => id !== base.imEnd);
   const samples: GenerationSample[] = [];
-  try {
-    for (const [i, p] of prompts.entries()) {
-      if (p.ids.length >= contextLength) continue; // cannot fit one answer token: not asked
-      const r = generate(model, base.tokenizer, p.ids, { temperature: 0, maxTokens: Math.min(maxNew, contextLength - p.ids.length), stopTokens: [base.imEnd] });
-      // Stopping on <|im_end|> only tells which end token came; an answer ends at the first of them.
-      const cut = r.tokens.findIndex((t) => eos.includes(t));
-      const tokens = cut >= 0 ? r.tokens.slice(0, cut) : r.tokens;
-      const output = base.tokenizer.decode(tokens);
-      const endedWithImEnd = cut < 0 && r.finishReason === 'stop';
-      samples.push({ id: p.h.conv.id, question: p.question, answer: p.h.answer, output, correct: exactMatch(output, p.h.answer), endedWithImEnd });
-      o.onProgress?.(i + 1, prompts.length);
-      // A turn for timers and signals between answers.
-      await new Promise((r) => setImmediate(r));
-    }
-  } finally {
-    model.dispose();
+  for (const [i, p] of prompts.entries()) {
+    if (p.ids.length >= o.contextLength) continue; // cannot fit one answer token: not asked
+    const r = answer(p, Math.min(o.maxNewTokens, o.contextLength - p.ids.length));
+    // Stopping on <|im_end|> only tells which end token came; an answer ends at the first of them.
+    const cut = r.tokens.findIndex((t) => eos.includes(t));
+    const tokens = cut >= 0 ? r.tokens.slice(0, cut) : r.tokens;
+    const text = base.tokenizer.decode(tokens);
+    const output = p.firstLine ? firstLine(text) : text;
+    const endedWithImEnd = cut < 0 && r.stoppedByImEnd;
+    samples.push({ id: p.h.conv.id, question: p.question, answer: p.h.answer, output, correct: exactMatch(output, p.h.answer), endedWithImEnd, ...(p.shots ? { shots: p.shots } : {}) });
+    o.onProgress?.(i + 1, prompts.length);
+    // A turn for timers and signals between answers.
+    await new Promise((r) => setImmediate(r));
   }
   const correct = samples.filter((s) => s.correct).length;
   const ended = samples.filter((s) => s.endedWithImEnd).length;
   const n = samples.length;
   return { prompts: n, correct, accuracy: n ? correct / n : 0, endedWithImEnd: ended, imEndShare: n ? ended / n : 0, samples };
+}
+
+/** Greedy answers of the trainable's current weights to the held-out prompts (zero-shot, or few-shot), scored. */
+export async function generationEval(rt: Runtime, trainable: YiTrainable, base: BaseModel, heldout: readonly HeldoutConversation[], o: GenerationEvalOptions = {}): Promise<GenerationEval> {
+  const maxNew = o.maxNewTokens ?? 64;
+  const cfg = trainable.config;
+  const prompts = evalPrompts(base, heldout, { limit: o.limit, maxNewTokens: maxNew, fewShot: o.fewShot, maxContext: Math.min(cfg.maxPositions, o.maxContext ?? cfg.maxPositions) });
+  const longest = Math.max(1, ...prompts.map((p) => p.ids.length));
+  const contextLength = Math.min(cfg.maxPositions, longest + maxNew);
+  const model = inferenceModel(rt, trainable, contextLength);
+  try {
+    const answer: Answerer = (p, maxTokens) => {
+      // The text form needs one line: stop once a non-empty line has ended.
+      const done = new AbortController();
+      let text = '';
+      const onText = p.firstLine
+        ? (t: string) => {
+            text += t;
+            if (/\S[^\n]*\n/u.test(text)) done.abort();
+          }
+        : undefined;
+      const r = generate(model, base.tokenizer, p.ids, { temperature: 0, maxTokens, stopTokens: [base.imEnd], onText, signal: done.signal });
+      return { tokens: r.tokens, stoppedByImEnd: r.finishReason === 'stop' };
+    };
+    const r = await scoreAnswers(base, prompts, answer, { maxNewTokens: maxNew, contextLength, onProgress: o.onProgress });
+    return { ...r, shots: o.fewShot?.shots ?? 0, ...(o.fewShot ? { format: o.fewShot.format } : {}) };
+  } finally {
+    model.dispose();
+  }
 }
 
 /**
@@ -152,4 +209,9 @@ function fillWeight(trainable: YiTrainable, name: string, t: Tensor): void {
     }
     for (let i = 0; i < cols; i++) w[o * cols + i]! += scale * row[i]!;
   }
+}
+
+/** The first line with something on it (a base model answering "A:" may start with a line break). */
+export function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim() !== '') ?? '';
 }

@@ -119,5 +119,5 @@ export function conversationFromRecord(record: unknown, where: string): Conversa
     messages.push(m);
   }
   checkTurns(messages, where, { list, role: roleKey, text: textKey, first });
-  return { id: ownId(r.id) ?? where, messages, where, ...(typeof r.split === 'string' ? { split: r.split } : {}), ...(typeof r.answer === 'string' ? { answer: r.answer } : {}) };
+  return { id: ownId(r.id) ?? where, messages, where, ...(typeof r.split === 'string' ? { split: r.split } : {}), ...(typeof r.answer === 'string' ? { answer: r.answer } : {}), ...(typeof r.task === 'string' ? { task: r.task } : {}), ...(typeof r.entity === 'string' ? { entity: r.entity } : {}) };
 }

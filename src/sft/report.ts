@@ -21,8 +21,10 @@ export interface SftReportOptions {
 }
 
 interface GenerationRecord {
-  when: 'before' | 'after';
+  when: 'before' | 'base-few-shot' | 'after';
   step: number;
+  shots?: number;
+  format?: string;
   prompts: number;
   correct: number;
   accuracy: number;
@@ -44,6 +46,8 @@ export async function writeSftReport(out: string, o: SftReportOptions): Promise<
   const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
   const before = gens.find((g) => g.when === 'before');
   const after = gens.find((g) => g.when === 'after');
+  const fewShot = gens.find((g) => g.when === 'base-few-shot');
+  const fewShotLabel = fewShot ? `base model ${fewShot.shots ?? '?'}-shot (${fewShot.format ?? 'text'})` : '';
   const figures: [string, string][] = [
     ['base model', o.base.path],
     ['chat template', o.base.templateSource],
@@ -53,7 +57,13 @@ export async function writeSftReport(out: string, o: SftReportOptions): Promise<
     ['tokens trained on (non-padding inputs)', String(last?.tokens ?? 0)],
     ['final train answer loss', last ? last.loss.toFixed(4) : '-'],
     ['held-out answer loss before -> after', `${firstVal && firstVal.step === 0 ? firstVal.val_loss.toFixed(4) : '-'} -> ${lastVal ? lastVal.val_loss.toFixed(4) : '-'}`],
-    ['held-out exact match before -> after', `${pct(before?.accuracy)} -> ${pct(after?.accuracy)}${after ? ` (${after.correct}/${after.prompts})` : ''}`],
+    ...(fewShot
+      ? ([
+          [`held-out exact match, ${fewShotLabel}`, `${pct(fewShot.accuracy)} (${fewShot.correct}/${fewShot.prompts})`],
+          [`answers ending with <|im_end|>, ${fewShotLabel}`, `${pct(fewShot.imEndShare)} (${fewShot.endedWithImEnd}/${fewShot.prompts})`],
+        ] as [string, string][])
+      : []),
+    ['held-out exact match before (base, zero-shot) -> after', `${pct(before?.accuracy)} -> ${pct(after?.accuracy)}${after ? ` (${after.correct}/${after.prompts})` : ''}`],
     ['answers ending with <|im_end|> before -> after', `${pct(before?.imEndShare)} -> ${pct(after?.imEndShare)}${after ? ` (${after.endedWithImEnd}/${after.prompts})` : ''}`],
     ['tokens/s (last step, over its process)', last ? String(Math.round(last.tokens_per_s)) : '-'],
     ['training time (s)', last ? last.elapsed_s.toFixed(1) : '-'],
@@ -67,6 +77,7 @@ export async function writeSftReport(out: string, o: SftReportOptions): Promise<
     { heading: 'Rejected samples (training files)', lines: o.data.rejects.split('\n') },
     ...(o.data.heldoutRejects !== '' ? [{ heading: 'Rejected samples (held-out files)', lines: o.data.heldoutRejects.split('\n') }] : []),
     ...(before ? [{ heading: 'Held-out answers before finetuning', lines: sampleLines('before') }] : []),
+    ...(fewShot ? [{ heading: `Held-out answers of the ${fewShotLabel}`, lines: sampleLines('base-few-shot') }] : []),
     ...(after ? [{ heading: 'Held-out answers after finetuning', lines: sampleLines('after') }] : []),
   ];
   const settingsJson = JSON.stringify(o.settings, null, 2);

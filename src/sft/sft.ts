@@ -24,6 +24,7 @@ import { DataOrder, type DataOrderState } from './data-order.js';
 import { dataFingerprint, heldoutBatches, loadSftData, type SftData } from './dataset.js';
 import { SftError } from './errors.js';
 import { generationEval, heldoutLoss, type GenerationEval } from './evaluate.js';
+import { FEW_SHOT_FORMATS, type FewShotFormat } from './few-shot.js';
 import { writeSftReport } from './report.js';
 
 export interface SftOptions {
@@ -79,6 +80,13 @@ export interface SftOptions {
   evalGenerations?: number;
   /** Most tokens per held-out answer (default 64). */
   evalMaxTokens?: number;
+  /**
+   * Before training, also score the base model few-shot on the same held-out prompts: this many solved
+   * training conversations of the same task before each question (default 5; 0: not run).
+   */
+  baseShots?: number;
+  /** How the shots are shown: plain Q:/A: text (default, as lm-eval-harness prompts base models) or ChatML turns. */
+  baseShotsFormat?: FewShotFormat;
   /** Checkpoint every N steps (default 100) and at the end. */
   checkpointInterval?: number;
   /** Checkpoints kept (default 2). */
@@ -101,10 +109,13 @@ export type SftEvent =
   | { type: 'start'; step: number; steps: number; parameters: number; trainableParameters: number; batchRows: number; microBatches: number; resumedFrom?: string }
   | { type: 'train'; step: number; steps: number; epoch: number; tokens: number; trainedTokens: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; elapsedSeconds: number }
   | { type: 'val'; step: number; heldoutLoss: number }
-  | { type: 'generating'; when: 'before' | 'after'; done: number; total: number }
-  | { type: 'generation'; when: 'before' | 'after'; step: number; result: GenerationSummary }
+  | { type: 'generating'; when: GenerationWhen; done: number; total: number }
+  | { type: 'generation'; when: GenerationWhen; step: number; result: GenerationSummary }
   | { type: 'checkpoint'; step: number; path: string }
   | { type: 'cleanup'; notes: string[] };
+
+/** Which generation evaluation: the base zero-shot (before), the base few-shot, the finetuned model (after). */
+export type GenerationWhen = 'before' | 'base-few-shot' | 'after';
 
 /** A generation evaluation without its samples (those are in out/eval/<when>.jsonl). */
 export type GenerationSummary = Omit<GenerationEval, 'samples'>;
@@ -118,7 +129,10 @@ export interface SftResult {
   finalLoss: number;
   /** The last held-out answer loss. */
   heldoutLoss?: number;
+  /** The base model, zero-shot (the held-out conversation in the chat template). */
   before?: GenerationSummary;
+  /** The base model, few-shot on the same held-out questions (baseShots solved training examples first). */
+  baseFewShot?: GenerationSummary;
   after?: GenerationSummary;
   trainSamples: number;
   heldoutSamples: number;
@@ -137,7 +151,7 @@ export interface SftResult {
 }
 
 /** The paper's finetuning defaults (YI-SPEC section 5) where they fit a laptop; each an option. */
-export const SFT_DEFAULTS = { seqLen: 512, batch: 64, epochs: 3, lr: 1e-5, warmupSteps: 0, clip: 1.0, neftuneAlpha: 5, seed: 1, evalInterval: 50, checkpointInterval: 100, evalGenerations: 200, evalMaxTokens: 64 };
+export const SFT_DEFAULTS = { seqLen: 512, batch: 64, epochs: 3, lr: 1e-5, warmupSteps: 0, clip: 1.0, neftuneAlpha: 5, seed: 1, evalInterval: 50, checkpointInterval: 100, evalGenerations: 200, evalMaxTokens: 64, baseShots: 5, baseShotsFormat: 'text' as FewShotFormat };
 
 export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
   const base = openBaseModel(opts.model, opts.tokenizer);
@@ -171,6 +185,9 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
   const checkpointInterval = intOpt('checkpointInterval', opts.checkpointInterval ?? SFT_DEFAULTS.checkpointInterval, 1);
   const evalGenerations = intOpt('evalGenerations', opts.evalGenerations ?? SFT_DEFAULTS.evalGenerations, 0);
   const evalMaxTokens = intOpt('evalMaxTokens', opts.evalMaxTokens ?? SFT_DEFAULTS.evalMaxTokens, 1);
+  const baseShots = intOpt('baseShots', opts.baseShots ?? SFT_DEFAULTS.baseShots, 0);
+  const baseShotsFormat = opts.baseShotsFormat ?? SFT_DEFAULTS.baseShotsFormat;
+  if (!FEW_SHOT_FORMATS.includes(baseShotsFormat)) throw new SftError(`baseShotsFormat must be ${FEW_SHOT_FORMATS.join(' or ')}, got '${String(baseShotsFormat)}'`);
   if (opts.stopAfterStep !== undefined) intOpt('stopAfterStep', opts.stopAfterStep, 1);
   const lora = opts.lora ? validateLoraOptions(opts.lora) : undefined;
   const loraBase = opts.loraBase ?? 'f32';
@@ -269,13 +286,16 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
       opts.onEvent?.({ type: 'val', step, heldoutLoss: v });
     };
     const doGeneration = opts.generationEval !== false && evalGenerations > 0 && data.heldout.length > 0;
-    const generation = async (when: 'before' | 'after'): Promise<GenerationSummary | undefined> => {
+    const generation = async (when: GenerationWhen): Promise<GenerationSummary | undefined> => {
       if (!doGeneration) return undefined;
       const done = loggedGeneration(logPath, when, step);
       if (done) return done;
       const r = await generationEval(rt, model, base, data.heldout, {
         maxNewTokens: evalMaxTokens,
         limit: evalGenerations,
+        // The shots come from the training conversations, seeded by the run's seed; the prompt (shots
+        // included) is kept within the training sequence length, the context the base was trained at.
+        ...(when === 'base-few-shot' ? { fewShot: { pool: data.trainConversations, shots: baseShots, seed, format: baseShotsFormat }, maxContext: seqLen } : {}),
         onProgress: (d, total) => opts.onEvent?.({ type: 'generating', when, done: d, total }),
       });
       const { samples, ...summary } = r;
@@ -286,11 +306,14 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
       return summary;
     };
     let before: GenerationSummary | undefined;
+    let baseFewShot: GenerationSummary | undefined;
     if (step === 0) {
       if (!resumeFrom) validate();
       before = await generation('before');
+      if (baseShots > 0) baseFewShot = await generation('base-few-shot');
     } else {
       before = loggedGeneration(logPath, 'before', 0);
+      baseFewShot = loggedGeneration(logPath, 'base-few-shot', 0);
     }
 
     const now = opts.clock ?? (() => performance.now() / 1000);
@@ -369,6 +392,7 @@ export async function sft(rt: Runtime, opts: SftOptions): Promise<SftResult> {
       finalLoss,
       heldoutLoss: lastHeldout ?? lastLogged(logPath, 'val', 'val_loss'),
       before,
+      baseFewShot,
       trainSamples: data.train.length,
       heldoutSamples: data.heldout.length,
       rejects: data.rejects.summary(),
@@ -446,7 +470,7 @@ export function noiseSeed(seed: number, step: number, micro: number): number {
 }
 
 /** The generation evaluation `when` at `step` already in the log (a resume does not redo it). */
-function loggedGeneration(logPath: string, when: 'before' | 'after', step: number): GenerationSummary | undefined {
+function loggedGeneration(logPath: string, when: GenerationWhen, step: number): GenerationSummary | undefined {
   for (const r of logRecords(logPath)) {
     if (r.type === 'generation' && r.when === when && r.step === step) {
       const { type: _t, when: _w, step: _s, ...summary } = r;

@@ -69,6 +69,20 @@ test('a tiny model learns to answer: the held-out answer loss falls and answers 
   assert.equal(r.before.prompts, 12);
   assert.ok(r.before.imEndShare < 0.5, `random weights end ${r.before.imEndShare} of answers with <|im_end|>`);
   assert.ok(r.after.imEndShare >= 0.9, `after finetuning ${r.after.imEndShare} of answers end with <|im_end|>`);
+  // The base model few-shot, on the same held-out prompts, each with 5 training conversations as shots.
+  assert.ok(r.baseFewShot);
+  assert.equal(r.baseFewShot.prompts, 12);
+  assert.equal(r.baseFewShot.shots, 5);
+  assert.equal(r.baseFewShot.format, 'text');
+  const fewShot = readFileSync(join(tmp, 'learn', 'eval', 'base-few-shot.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; shots: string[] });
+  const heldIds = new Set(rows.filter((x) => x.split === 'heldout').map((x) => x.id));
+  assert.deepEqual(fewShot.map((x) => x.id), [...heldIds]);
+  for (const x of fewShot) {
+    // The character tokenizer's prompts are long: shots are dropped to keep within --seq-len 128.
+    assert.ok(x.shots.length >= 2 && x.shots.length <= 5, `${x.id}: ${x.shots.length} shots`);
+    assert.ok(x.shots.every((id) => !heldIds.has(id)), `${x.id}: a held-out conversation shown as a shot`);
+  }
+  assert.match(readFileSync(join(tmp, 'learn', 'report.md'), 'utf8'), /held-out exact match, base model 5-shot \(text\) \| \d+\.\d%/);
   // The held-out samples' answers, one per line with what the model said.
   const answers = readFileSync(join(tmp, 'learn', 'eval', 'after.jsonl'), 'utf8').trim().split('\n');
   assert.equal(answers.length, 12);
