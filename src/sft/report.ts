@@ -4,9 +4,8 @@
 // settings, in report.md and a self-contained report.html.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeTextAtomic } from '../formats/atomic.js';
 import { lineChartSvg } from '../report/charts.js';
-import { escapeHtml, htmlPage, settingsMarkdown } from '../report/html.js';
+import { writeReportPage, type ReportPageFiles } from '../report/report-page.js';
 import { readTrainLog } from '../train/report.js';
 import type { BaseModel } from './base-model.js';
 import type { GenerationSample } from './evaluate.js';
@@ -32,7 +31,7 @@ interface GenerationRecord {
   imEndShare: number;
 }
 
-export async function writeSftReport(out: string, o: SftReportOptions): Promise<{ markdown: string; html: string; svg: string }> {
+export async function writeSftReport(out: string, o: SftReportOptions): Promise<ReportPageFiles> {
   const logPath = join(out, 'log.jsonl');
   const { train, val } = readTrainLog(logPath);
   const gens = generationRecords(logPath);
@@ -80,35 +79,7 @@ export async function writeSftReport(out: string, o: SftReportOptions): Promise<
     ...(fewShot ? [{ heading: `Held-out answers of the ${fewShotLabel}`, lines: sampleLines('base-few-shot') }] : []),
     ...(after ? [{ heading: 'Held-out answers after finetuning', lines: sampleLines('after') }] : []),
   ];
-  const settingsJson = JSON.stringify(o.settings, null, 2);
-  const md = [
-    `# ${o.title}`,
-    '',
-    '![answer loss](loss.svg)',
-    '',
-    '| figure | value |',
-    '|---|---|',
-    ...figures.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`),
-    '',
-    ...sections.flatMap((s) => [`## ${s.heading}`, '', ...s.lines.map((l) => `    ${l}`), '']),
-    ...settingsMarkdown(settingsJson),
-  ].join('\n');
-  const esc = escapeHtml;
-  const html = htmlPage(
-    o.title,
-    `${svg}
-<table><tr><th>figure</th><th>value</th></tr>
-${figures.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('\n')}
-</table>
-${sections.map((s) => `<h2>${esc(s.heading)}</h2>\n<pre>${esc(s.lines.join('\n'))}</pre>`).join('\n')}
-<h2>Settings</h2>
-<pre>${esc(settingsJson)}</pre>`,
-  );
-  const files = { markdown: join(out, 'report.md'), html: join(out, 'report.html'), svg: join(out, 'loss.svg') };
-  writeTextAtomic(files.svg, svg);
-  writeTextAtomic(files.markdown, md);
-  writeTextAtomic(files.html, html);
-  return files;
+  return writeReportPage(out, { title: o.title, svg, chartAlt: 'answer loss', figures, sections, settings: o.settings });
 }
 
 function oneLine(s: string): string {
@@ -139,6 +110,3 @@ function readSamples(path: string): GenerationSample[] {
 }
 
 /** Text for a Markdown table cell (a bare | would end the cell: <|im_end|>). */
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|');
-}

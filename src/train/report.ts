@@ -2,9 +2,8 @@
 // the run's figures and its exact settings, in report.md and a self-contained report.html.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeTextAtomic } from '../formats/atomic.js';
 import { lineChartSvg } from '../report/charts.js';
-import { escapeHtml, htmlPage, settingsMarkdown } from '../report/html.js';
+import { writeReportPage, type ReportPageFiles } from '../report/report-page.js';
 
 export interface TrainLogRecord {
   type: 'train';
@@ -53,11 +52,7 @@ export interface RunReportOptions {
   sections?: { heading: string; lines: string[] }[];
 }
 
-export interface RunReportFiles {
-  markdown: string;
-  html: string;
-  svg: string;
-}
+export type RunReportFiles = ReportPageFiles;
 
 /** Writes loss.svg, report.md and report.html into `outDir` from its log.jsonl. */
 export async function writeRunReport(outDir: string, opts: RunReportOptions): Promise<RunReportFiles> {
@@ -82,37 +77,5 @@ export async function writeRunReport(outDir: string, opts: RunReportOptions): Pr
     ['tokens/s (last step, cumulative over its process)', last ? String(Math.round(last.tokens_per_s)) : '-'],
     ['training time (s)', last ? last.elapsed_s.toFixed(1) : '-'],
   ];
-  const settingsJson = JSON.stringify(opts.settings, null, 2);
-  const sections = opts.sections ?? [];
-
-  const md = [
-    `# ${opts.title}`,
-    '',
-    '![loss curves](loss.svg)',
-    '',
-    '| figure | value |',
-    '|---|---|',
-    ...figures.map(([k, v]) => `| ${k} | ${v} |`),
-    '',
-    ...sections.flatMap((s) => [`## ${s.heading}`, '', ...s.lines.map((l) => `    ${l}`), '']),
-    ...settingsMarkdown(settingsJson),
-  ].join('\n');
-
-  const esc = escapeHtml;
-  const html = htmlPage(
-    opts.title,
-    `${svg}
-<table><tr><th>figure</th><th>value</th></tr>
-${figures.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('\n')}
-</table>
-${sections.map((s) => `<h2>${esc(s.heading)}</h2>\n<pre>${esc(s.lines.join('\n'))}</pre>`).join('\n')}
-<h2>Settings</h2>
-<pre>${esc(settingsJson)}</pre>`,
-  );
-  const files = { markdown: join(outDir, 'report.md'), html: join(outDir, 'report.html'), svg: join(outDir, 'loss.svg') };
-  const write = writeTextAtomic;
-  write(files.svg, svg);
-  write(files.markdown, md);
-  write(files.html, html);
-  return files;
+  return writeReportPage(outDir, { title: opts.title, svg, chartAlt: 'loss curves', figures, sections: opts.sections ?? [], settings: opts.settings });
 }
