@@ -109,4 +109,3 @@ function readSamples(path: string): GenerationSample[] {
     .map((l) => JSON.parse(l) as GenerationSample);
 }
 
-/** Text for a Markdown table cell (a bare | would end the cell: <|im_end|>). */
