@@ -12,9 +12,13 @@ pick() { # the first Python that can import every module named
   done
   echo "test:reference: no python3 with '$1' (apt-get install python3-${1/torch/torch})" >&2; exit 1
 }
-"$(pick torch)" test/reference/llama_reference.py
-"$(pick sentencepiece)" test/reference/sentencepiece_fixtures.py
-"$(pick numpy)" test/reference/minhash_reference.py
+# An assignment fails the script (set -e) when pick finds no Python; a bare "$(pick ...)" would not.
+py_torch=$(pick torch)
+py_spm=$(pick sentencepiece)
+py_numpy=$(pick numpy)
+"$py_torch" test/reference/llama_reference.py
+"$py_spm" test/reference/sentencepiece_fixtures.py
+"$py_numpy" test/reference/minhash_reference.py
 npm run build
 command -v spm_train >/dev/null && "$(pick sentencepiece)" test/reference/spm_train_compare.py || echo "test:reference: spm_train comparison skipped (apt-get install sentencepiece)"
 node --test --test-concurrency=1 dist/test/model dist/test/tokenizer dist/test/data/dedup
