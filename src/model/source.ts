@@ -51,6 +51,16 @@ function preadFully(fd: number, dst: Uint8Array, position: number, file: string)
   }
 }
 
+/** The config of the model at `path` (a Hugging Face folder or GGUF), its weights left unread. */
+export function readModelConfig(path: string): YiConfig {
+  const src = openWeights(path);
+  try {
+    return src.config;
+  } finally {
+    src.close();
+  }
+}
+
 /** Opens a Hugging Face folder (or its config.json) or a .gguf file. */
 export function openWeights(path: string): WeightSource {
   let st;

@@ -4,7 +4,7 @@
 import type { YiConfig } from '../model/config.js';
 import { loadModel, type LoadOptions } from '../model/load.js';
 import type { ModelOptions, YiModel } from '../model/model.js';
-import { openWeights } from '../model/source.js';
+import { readModelConfig } from '../model/source.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { YiBatchRunner, type BatchLimits } from './batch-step.js';
 import { LLMEngine } from './engine.js';
@@ -85,13 +85,7 @@ export function createEngine(model: YiModel, opts: EngineOptions): LLMEngine {
 /** Loads the model at `path` sized for the engine (serveModelOptions) and builds the engine. The
  *  caller disposes the model after engine.close(). */
 export function openEngine(rt: Runtime, path: string, opts: EngineOptions & { load?: Omit<LoadOptions, keyof ModelOptions> }): { engine: LLMEngine; model: YiModel } {
-  const src = openWeights(path);
-  let cfg: YiConfig;
-  try {
-    cfg = src.config;
-  } finally {
-    src.close();
-  }
+  const cfg = readModelConfig(path);
   const model = loadModel(rt, path, { ...opts.load, ...serveModelOptions(cfg, opts) });
   try {
     return { engine: createEngine(model, opts), model };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readTokenizerConfig } from '../formats/hf-config.js';
 import { openGGUF } from '../formats/gguf.js';
 import type { YiConfig } from '../model/config.js';
-import { openWeights } from '../model/source.js';
+import { readModelConfig } from '../model/source.js';
 import { CHATML_TEMPLATE } from '../tokenizer/chat.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { SftError } from './errors.js';
@@ -27,13 +27,7 @@ export interface BaseModel {
 
 /** Reads the base model's config, tokenizer and chat template, refusing a tokenizer without ChatML's markers. */
 export function openBaseModel(path: string, tokenizerPath?: string): BaseModel {
-  const src = openWeights(path);
-  let config: YiConfig;
-  try {
-    config = src.config;
-  } finally {
-    src.close();
-  }
+  const config = readModelConfig(path);
   const tokPath = tokenizerPath ?? path;
   if (tokenizerPath === undefined && statSync(path).isDirectory() && !existsSync(join(path, 'tokenizer.model')) && !existsSync(join(path, 'tokenizer.json'))) {
     throw new SftError(`${path}: the model folder has no tokenizer.model or tokenizer.json; give the tokenizer with --tokenizer`);
