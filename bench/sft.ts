@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { preset, type YiConfig } from '../src/model/config.js';
 import { LORA_TARGETS } from '../src/model/lora.js';
 import { YiTrainable, type BaseType } from '../src/model/trainable.js';
-import { KernelProfile } from '../src/runtime/profile.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { planEpoch, type SftBatch } from '../src/sft/pack.js';
 import type { RenderedSample } from '../src/sft/render.js';
 import { mulberry32 } from '../src/tensor/random.js';
 import { AdamW, SFT_ADAMW } from '../src/train/optimizer.js';
-import type { Reporter } from './harness.js';
+import { profileSteps, type Reporter } from './harness.js';
 import { loraStepParts, PARTS, type StepParts } from './sft-parts.js';
 import { torchLabel, torchTokensPerSecond, type Baseline } from './train.js';
 
@@ -108,12 +107,7 @@ export async function benchSft(rep: Reporter, opts: SftBenchOptions): Promise<vo
         }
         if (lora) {
           // Separate, profiled steps: the timers never touch the figures above.
-          const profile = new KernelProfile();
-          rt.profile = profile;
-          const p0 = performance.now();
-          for (let s = 0; s < steps; s++) step();
-          const stepMs = (performance.now() - p0) / steps;
-          rt.profile = undefined;
+          const { profile, stepMs } = profileSteps(rt, steps, step);
           parts.push({ mode, threads, parts: loraStepParts(profile, stepMs, steps, RANK) });
         }
         opt.dispose();

@@ -6,11 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { preset } from '../src/model/config.js';
 import { YiTrainable } from '../src/model/trainable.js';
-import { KernelProfile, type ProfileRow } from '../src/runtime/profile.js';
+import type { ProfileRow } from '../src/runtime/profile.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { AdamW, PRETRAIN_ADAMW } from '../src/train/optimizer.js';
 import { mulberry32 } from '../src/tensor/random.js';
-import type { Reporter } from './harness.js';
+import { profileSteps, type Reporter } from './harness.js';
 
 const script = fileURLToPath(new URL('../../bench/torch_train.py', import.meta.url));
 
@@ -55,12 +55,7 @@ export async function benchTrain(rep: Reporter, opts: TrainBenchOptions): Promis
     for (let s = 0; s < steps; s++) step();
     const ours = (B * T * steps) / ((performance.now() - t0) / 1000);
     // The breakdown comes from separate steps, so its timers never touch the figure above.
-    const profile = new KernelProfile();
-    rt.profile = profile;
-    const p0 = performance.now();
-    for (let s = 0; s < steps; s++) step();
-    const stepMs = (performance.now() - p0) / steps;
-    rt.profile = undefined;
+    const { profile, stepMs } = profileSteps(rt, steps, step);
     for (const r of profile.rows.values()) {
       r.ms /= steps;
       r.calls /= steps;
